@@ -1,0 +1,420 @@
+"""The session engine: a deterministic fold of readings and events into state.
+
+`SessionEngine.apply(item)` takes the next reading or event (in session-time
+order) and returns the alarm transitions it caused; `advance(t)` fires the
+timers due by session time `t` (the 40-min check, stale data, condition holds,
+the end of the minimum observation). Nothing here reads a clock or does I/O,
+so a feed replayed at 1x or as fast as possible gives the same transitions at
+the same session times.
+
+At one instant the item is applied before the timers due at that same instant,
+so a reading at exactly the end of a 10 s hold can still cancel it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from operator import itemgetter
+
+from devices.readings import Assessment, Item, Reading, SessionEvent
+
+from .alarms import PHYSIOLOGICAL, ActiveAlarm, Transition
+from .config import Config, ProtocolSpec
+
+MINUTE = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class BP:
+    offset_s: float
+    sbp: float
+    dbp: float
+    map: float | None
+
+    @property
+    def text(self) -> str:
+        return f"{_num(self.sbp)}/{_num(self.dbp)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    offset_s: float
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """What is due next in the session, for the nurse's board."""
+
+    label: str
+    at_s: float | None
+
+
+class SessionEngine:
+    """State and alarms of one session. See the module docstring."""
+
+    def __init__(self, config: Config, protocol: str) -> None:
+        if protocol not in config.protocols:
+            raise ValueError(f"unknown protocol {protocol!r}; known: {', '.join(config.protocols)}")
+        self.config = config
+        self.spec: ProtocolSpec = config.protocols[protocol]
+        self._limits(config)
+        self.now = 0.0
+        self.phase = "pre-dose"
+        self.phase_since = 0.0
+        self.dose_at: float | None = None
+        self.infusion_end_at: float | None = None
+        self.observation_end_at: float | None = None
+        self.discharged_at: float | None = None
+        self.baseline: BP | None = None
+        self.last_bp: BP | None = None
+        self.peak_bp: BP | None = None  # highest post-dose SBP so far
+        self.bp_not_above_peak = False
+        self.last_hr: Value | None = None
+        self.last_spo2: Value | None = None
+        self.assessment: tuple[float, Assessment] | None = None
+        self.ready_at: float | None = None
+        self.ready_now = False
+        self.active: dict[tuple[str, str], ActiveAlarm] = {}
+        self._timers: dict[str, float] = {}
+        self._established: set[str] = set()
+        self._out: list[Transition] = []
+
+    def _limits(self, c: Config) -> None:
+        """Copy the settings into attributes: the fold reads them per reading."""
+        v = c.value
+        self.predose_sbp, self.predose_dbp = v("bp.predose_high.sbp_above"), v("bp.predose_high.dbp_above")
+        self.high_sbp, self.high_dbp = v("bp.high.sbp"), v("bp.high.dbp")
+        self.severe_sbp, self.severe_dbp = v("bp.severe.sbp"), v("bp.severe.dbp")
+        self.rise_sbp, self.rise_dbp = v("bp.rise.sbp"), v("bp.rise.dbp")
+        self.hr_above, self.hr_high_hold = v("hr.high.above"), v("hr.high.hold")
+        self.hr_below, self.hr_low_hold = v("hr.low.below"), v("hr.low.hold")
+        self.spo2_medium, self.spo2_high = v("spo2.low.medium_below"), v("spo2.low.high_below")
+        self.spo2_hold = v("spo2.low.hold")
+        self.check_start = v("bp.check_due.window_start") * MINUTE
+        self.check_end = v("bp.check_due.window_end") * MINUTE
+        self.stale_nibp, self.stale_continuous = v("data.stale.nibp_after"), v("data.stale.continuous_after")
+        self.sbp_range = (v("reading.implausible.sbp_min"), v("reading.implausible.sbp_max"))
+        self.dbp_range = (v("reading.implausible.dbp_min"), v("reading.implausible.dbp_max"))
+        self.hr_range = (v("reading.implausible.hr_min"), v("reading.implausible.hr_max"))
+        self.spo2_range = (v("reading.implausible.spo2_min"), v("reading.implausible.spo2_max"))
+        self.moaas_min = v("readiness.moaas_min")
+
+    # ---- public API -------------------------------------------------------
+
+    def apply(self, item: Item) -> list[Transition]:
+        """Apply the next reading or event; return the transitions it caused."""
+        t = max(item.offset_s or 0.0, self.now)  # never run the clock backwards
+        self._fire_timers(t, inclusive=False)
+        self.now = t
+        if self.phase != "discharged":
+            if isinstance(item, Reading):
+                self._on_reading(item, t)
+            else:
+                self._on_event(item, t)
+            self._update_readiness(t)
+        return self._flush()
+
+    def advance(self, t: float) -> list[Transition]:
+        """Fire every timer due at or before session time `t`."""
+        self._fire_timers(t, inclusive=True)
+        self.now = max(self.now, t)
+        return self._flush()
+
+    @property
+    def is_monitoring(self) -> bool:
+        """True from the dose until discharge: when NIBP must keep coming."""
+        return self.dose_at is not None and self.phase != "discharged"
+
+    def readiness(self) -> dict[str, bool]:
+        """The discharge criteria (CLINICAL.md), each true or false now."""
+        bp = self.last_bp
+        bp_ok = (bp is not None and self.dose_at is not None and bp.offset_s >= self.dose_at
+                 and bp.sbp < self.high_sbp and bp.dbp < self.high_dbp and self.bp_not_above_peak)
+        assessed = self.assessment
+        assessment_ok = (assessed is not None and self.dose_at is not None and assessed[0] >= self.dose_at
+                         and assessed[1].moaas >= self.moaas_min and not assessed[1].dissociation
+                         and assessed[1].breathing_ok)
+        return {
+            "minimum observation passed": (self.observation_end_at is not None
+                                           and self.now >= self.observation_end_at),
+            "BP below the elevated limit and not rising": bp_ok,
+            "no physiological alarm active": not any(a.code in PHYSIOLOGICAL for a in self.active.values()),
+            "sedation and dissociation resolved, breathing normal": assessment_ok,
+        }
+
+    def next_due(self) -> Due:
+        """The next thing the nurse should expect, with its session time."""
+        if self.phase == "pre-dose":
+            return Due("dose", None)
+        if self.phase == "discharged":
+            return Due("session ended", None)
+        if self.phase in ("infusion", "dosing") and self.dose_at is not None:
+            label = "infusion end" if self.phase == "infusion" else "end of dosing"
+            candidate = Due(label, self.dose_at + self.spec.dosing_s)
+        else:
+            candidate = Due("end of observation", self.observation_end_at)
+        check_at = self._timers.get("check_due")
+        if check_at is not None and (candidate.at_s is None or check_at < candidate.at_s):
+            return Due("40-min BP check", check_at - (self.check_end - self.check_start) / 2)
+        if self.phase == "ready":
+            return Due("discharge", None)
+        if candidate.at_s is not None and candidate.at_s <= self.now:
+            return Due("discharge criteria", None)
+        return candidate
+
+    # ---- timers -----------------------------------------------------------
+
+    def _fire_timers(self, t: float, inclusive: bool) -> None:
+        while self._timers:
+            name, due = min(self._timers.items(), key=itemgetter(1))
+            if due > t or (due == t and not inclusive):
+                return
+            del self._timers[name]
+            self.now = max(self.now, due)
+            self._on_timer(name, due)
+            self._update_readiness(due)
+
+    def _on_timer(self, name: str, t: float) -> None:
+        if name.startswith("hold:"):
+            self._established.add(name.removeprefix("hold:"))
+            self._sync_hr(t)
+            self._sync_spo2(t)
+        elif name == "check_due":
+            self._set("bp.check_due", "", True, t, message="no BP between "
+                      f"{_num(self.check_start / MINUTE)} and {_num(self.check_end / MINUTE)} min after the dose")
+        elif name == "stale:nibp":
+            self._set("data.stale", "nibp", True, t,
+                      message=f"no NIBP reading for {_num(self.stale_nibp / MINUTE)} min")
+        elif name == "stale:continuous":
+            self._set("data.stale", "continuous", True, t,
+                      message=f"no HR/SpO2 for {_num(self.stale_continuous)} s")
+        elif name == "dosing_end":
+            self._set_phase("observation", t)
+
+    # ---- readings ---------------------------------------------------------
+
+    def _on_reading(self, r: Reading, t: float) -> None:
+        if r.has_bp:
+            self._on_bp(r, t)
+        continuous = not r.has_bp
+        fresh = False
+        if r.hr is not None:
+            fresh |= self._on_hr(r.hr, t)
+        if r.spo2 is not None:
+            fresh |= self._on_spo2(r.spo2, t)
+        if continuous and fresh:
+            self._set("data.stale", "continuous", False, t, why="HR/SpO2 back")
+            self._timers["stale:continuous"] = t + self.stale_continuous
+
+    def _on_bp(self, r: Reading, t: float) -> None:
+        problem = self._bp_problem(r.sbp, r.dbp)
+        if problem:
+            self._set("reading.implausible", "bp", True, t, value=_bp_text(r.sbp, r.dbp), message=problem)
+            return
+        bp = BP(t, float(r.sbp), float(r.dbp), r.map)  # type: ignore[arg-type]
+        self._set("reading.implausible", "bp", False, t, value=bp.text, why="plausible BP")
+        self._set("nibp.failed", "", False, t, value=bp.text, why="BP measured")
+        self._set("data.stale", "nibp", False, t, value=bp.text, why="NIBP back")
+        self.last_bp = bp
+        if self.dose_at is None:
+            high = bp.sbp > self.predose_sbp or bp.dbp > self.predose_dbp
+            self._set("bp.predose_high", "", high, t, value=bp.text,
+                      message=f"pre-dose BP {bp.text} above {_num(self.predose_sbp)}/{_num(self.predose_dbp)}")
+        self._bp_level(bp, t)
+        if self.dose_at is not None:
+            self._post_dose_bp(bp, t)
+
+    def _bp_level(self, bp: BP, t: float) -> None:
+        severe = bp.sbp >= self.severe_sbp or bp.dbp >= self.severe_dbp
+        high = not severe and (bp.sbp >= self.high_sbp or bp.dbp >= self.high_dbp)
+        self._set("bp.severe", "", severe, t, value=bp.text,
+                  message=f"BP {bp.text} at or above {_num(self.severe_sbp)}/{_num(self.severe_dbp)}")
+        self._set("bp.high", "", high, t, value=bp.text,
+                  message=f"BP {bp.text} at or above {_num(self.high_sbp)}/{_num(self.high_dbp)}")
+
+    def _post_dose_bp(self, bp: BP, t: float) -> None:
+        assert self.dose_at is not None
+        base = self.baseline
+        if base is not None:
+            rise = bp.sbp - base.sbp >= self.rise_sbp or bp.dbp - base.dbp >= self.rise_dbp
+            self._set("bp.rise", "", rise, t, value=bp.text,
+                      message=f"BP {bp.text} is {_signed(bp.sbp - base.sbp)}/{_signed(bp.dbp - base.dbp)} "
+                              f"over baseline {base.text}")
+        self.bp_not_above_peak = self.peak_bp is None or bp.sbp <= self.peak_bp.sbp
+        if self.peak_bp is None or bp.sbp > self.peak_bp.sbp:
+            self.peak_bp = bp
+        if self.is_monitoring:
+            self._timers["stale:nibp"] = t + self.stale_nibp
+        if self.dose_at + self.check_start <= t <= self.dose_at + self.check_end:
+            self._timers.pop("check_due", None)
+        self._set("bp.check_due", "", False, t, value=bp.text, why="BP measured")
+
+    def _bp_problem(self, sbp: float | None, dbp: float | None) -> str:
+        if sbp is None or dbp is None:
+            return "BP needs both systolic and diastolic"
+        if not self.sbp_range[0] <= sbp <= self.sbp_range[1]:
+            return f"systolic {_num(sbp)} outside {_num(self.sbp_range[0])}-{_num(self.sbp_range[1])}"
+        if not self.dbp_range[0] <= dbp <= self.dbp_range[1]:
+            return f"diastolic {_num(dbp)} outside {_num(self.dbp_range[0])}-{_num(self.dbp_range[1])}"
+        if dbp >= sbp:
+            return f"diastolic {_num(dbp)} not below systolic {_num(sbp)}"
+        return ""
+
+    def _on_hr(self, hr: float, t: float) -> bool:
+        low, high = self.hr_range
+        if not low <= hr <= high:
+            self._set("reading.implausible", "hr", True, t, value=_num(hr),
+                      message=f"HR {_num(hr)} outside {_num(low)}-{_num(high)}")
+            return False
+        self._set("reading.implausible", "hr", False, t, value=_num(hr), why="plausible HR")
+        self.last_hr = Value(t, hr)
+        self._hold("hr.high", hr > self.hr_above, t, self.hr_high_hold)
+        self._hold("hr.low", hr < self.hr_below, t, self.hr_low_hold)
+        self._sync_hr(t)
+        return True
+
+    def _on_spo2(self, spo2: float, t: float) -> bool:
+        low, high = self.spo2_range
+        if not low <= spo2 <= high:
+            self._set("reading.implausible", "spo2", True, t, value=_num(spo2),
+                      message=f"SpO2 {_num(spo2)} outside {_num(low)}-{_num(high)}")
+            return False
+        self._set("reading.implausible", "spo2", False, t, value=_num(spo2), why="plausible SpO2")
+        self.last_spo2 = Value(t, spo2)
+        self._hold("spo2.medium", spo2 < self.spo2_medium, t, self.spo2_hold)
+        self._hold("spo2.high", spo2 < self.spo2_high, t, self.spo2_hold)
+        self._sync_spo2(t)
+        return True
+
+    def _hold(self, name: str, condition: bool, t: float, hold_s: float) -> None:
+        """Start, keep or cancel the condition delay of a held alarm."""
+        timer = f"hold:{name}"
+        if not condition:
+            self._timers.pop(timer, None)
+            self._established.discard(name)
+        elif name not in self._established and timer not in self._timers:
+            self._timers[timer] = t + hold_s
+
+    def _sync_hr(self, t: float) -> None:
+        hr = _num(self.last_hr.value) if self.last_hr else ""
+        self._set("hr.high", "", "hr.high" in self._established, t, value=hr,
+                  message=f"HR {hr} above {_num(self.hr_above)} for {_num(self.hr_high_hold)} s")
+        self._set("hr.low", "", "hr.low" in self._established, t, value=hr,
+                  message=f"HR {hr} below {_num(self.hr_below)} for {_num(self.hr_low_hold)} s")
+
+    def _sync_spo2(self, t: float) -> None:
+        value = _num(self.last_spo2.value) if self.last_spo2 else ""
+        if "spo2.high" in self._established:
+            level, limit = "high", self.spo2_high
+        elif "spo2.medium" in self._established:
+            level, limit = "medium", self.spo2_medium
+        else:
+            level, limit = "", self.spo2_medium
+        self._set("spo2.low", "", bool(level), t, value=value, priority=level or None,
+                  message=f"SpO2 {value} % below {_num(limit)} % for {_num(self.spo2_hold)} s")
+
+    # ---- events -----------------------------------------------------------
+
+    def _on_event(self, e: SessionEvent, t: float) -> None:
+        kind = e.kind
+        if kind == "dose_start":
+            self._on_dose(t)
+        elif kind == "infusion_end" and self.phase == "infusion":
+            self.infusion_end_at = t
+            self._set_phase("observation", t)
+            self._start_observation_clock(t)
+        elif kind == "assessment":
+            try:
+                self.assessment = (t, Assessment.parse(e.detail))
+            except ValueError:
+                pass  # the feed reader and the forms reject these before they get here
+        elif kind == "nibp_failed":
+            self._set("nibp.failed", "", True, t, value=e.detail, message=f"NIBP cycle failed: {e.detail or 'no reason given'}")
+        elif kind == "sensor_off":
+            self._timers.pop("stale:continuous", None)
+            self._set("data.stale", "continuous", True, t, value=e.detail,
+                      message=f"sensor off{': ' + e.detail if e.detail else ''}")
+        elif kind == "device_disconnect":
+            self._set("device.disconnected", e.source or e.detail, True, t, value=e.detail,
+                      message=f"{e.source or 'device'} disconnected")
+        elif kind == "device_reconnect":
+            self._set("device.disconnected", e.source or e.detail, False, t, value=e.detail,
+                      why=f"{e.source or 'device'} reconnected")
+        elif kind == "discharge":
+            self._on_discharge(t, e.detail)
+
+    def _on_dose(self, t: float) -> None:
+        if self.dose_at is not None:
+            return  # a repeated dose_start does not restart the session's clocks
+        self.dose_at = t
+        self.baseline = self.last_bp
+        self._set("bp.predose_high", "", False, t, why="dose started")
+        self._set_phase("infusion" if self.spec.is_infusion else "dosing", t)
+        self._timers["check_due"] = t + self.check_end
+        self._timers["stale:nibp"] = t + self.stale_nibp
+        if not self.spec.is_infusion:
+            self._timers["dosing_end"] = t + self.spec.dosing_s
+            self._start_observation_clock(t)
+
+    def _start_observation_clock(self, t: float) -> None:
+        self.observation_end_at = t + self.spec.observation_s
+        self._timers["observation_min"] = self.observation_end_at
+
+    def _on_discharge(self, t: float, detail: str) -> None:
+        for code, source in list(self.active):
+            self._set(code, source, False, t, why="session ended")
+        self._timers.clear()
+        self.discharged_at = t
+        self._set_phase("discharged", t)
+        self._emit(t, "observation.complete", "info", "event", detail, "patient discharged")
+
+    def _update_readiness(self, t: float) -> None:
+        if self.phase not in ("observation", "ready"):
+            return
+        self.ready_now = all(self.readiness().values())
+        if self.ready_now and self.ready_at is None:
+            self.ready_at = t
+            self._emit(t, "observation.ready", "info", "event", "",
+                       "discharge criteria met: observation time, BP, alarms, assessment")
+        self._set_phase("ready" if self.ready_now else "observation", t)
+
+    # ---- output -----------------------------------------------------------
+
+    def _set_phase(self, phase: str, t: float) -> None:
+        if phase != self.phase:
+            self.phase, self.phase_since = phase, t
+
+    def _set(self, code: str, source: str, on: bool, t: float, *, value: str = "",
+             message: str = "", why: str = "", priority: str | None = None) -> None:
+        """Raise or re-prioritise (with `message`) or clear (with `why`) the alarm (code, source)."""
+        key = (code, source)
+        current = self.active.get(key)
+        if on:
+            level = priority or self.config.priority(code)
+            if current is None or current.priority != level:
+                self.active[key] = ActiveAlarm(code, source, level, t, value, message)
+                self._emit(t, code, level, "raised", value, message, source)
+        elif current is not None:
+            del self.active[key]
+            why = why or (f"now {value}" if value else "condition ended")
+            self._emit(t, code, current.priority, "cleared", value, why, source)
+
+    def _emit(self, t: float, code: str, priority: str, state: str, value: str, message: str,
+              source: str = "") -> None:
+        self._out.append(Transition(t, code, priority, state, value, message, source))  # type: ignore[arg-type]
+
+    def _flush(self) -> list[Transition]:
+        out, self._out = self._out, []
+        return out
+
+
+def _num(v: float) -> str:
+    return f"{v:.0f}" if float(v).is_integer() else f"{v:.1f}"
+
+
+def _signed(v: float) -> str:
+    return f"{'+' if v >= 0 else ''}{_num(v)}"
+
+
+def _bp_text(sbp: float | None, dbp: float | None) -> str:
+    return f"{_num(sbp) if sbp is not None else '?'}/{_num(dbp) if dbp is not None else '?'}"

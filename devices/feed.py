@@ -1,0 +1,170 @@
+"""The feed CSV (DESIGN.md "Feed file"): read, validate and write.
+
+One row per device report or session event. A malformed row is reported with
+its line number and reason and every other row is still used; a file that is
+not a feed at all (unreadable, wrong header) raises `FeedError`.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Iterable
+
+import pandas as pd
+
+from .readings import EVENT_KINDS, PROTOCOLS, Assessment, Item, Reading, SessionEvent
+
+COLUMNS = ("offset_s", "source", "sbp", "dbp", "map", "hr", "spo2", "event", "detail")
+VITALS = ("sbp", "dbp", "map", "hr", "spo2")
+
+
+class FeedError(ValueError):
+    """The file cannot be read as a feed at all."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedProblem:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass
+class Feed:
+    items: list[Item] = field(default_factory=list)
+    problems: list[FeedProblem] = field(default_factory=list)
+
+    @property
+    def protocol(self) -> str | None:
+        """The protocol named by the first session_start row, if any."""
+        for item in self.items:
+            if isinstance(item, SessionEvent) and item.kind == "session_start":
+                return item.detail
+        return None
+
+
+def read_feed(source: Path | str | IO[str]) -> Feed:
+    """Read a feed from a path or an open text file."""
+    if isinstance(source, (str, Path)):
+        try:
+            with open(source, newline="", encoding="utf-8") as handle:
+                return _read(handle)
+        except OSError as exc:
+            raise FeedError(f"cannot read feed {source}: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise FeedError(f"feed {source} is not UTF-8 text") from exc
+    return _read(source)
+
+
+def _read(handle: IO[str]) -> Feed:
+    reader = csv.reader(handle)
+    header = next(reader, None)
+    if header is None:
+        raise FeedError("feed is empty: expected a header " + ",".join(COLUMNS))
+    header = [name.strip() for name in header]
+    missing = [name for name in COLUMNS if name not in header]
+    if missing:
+        raise FeedError(f"feed header lacks column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}")
+    index = {name: header.index(name) for name in COLUMNS}
+    feed = Feed()
+    last_offset = 0.0
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        try:
+            item = _parse_row(row, index, len(header), last_offset)
+        except ValueError as exc:
+            feed.problems.append(FeedProblem(reader.line_num, str(exc)))
+            continue
+        last_offset = item.offset_s or 0.0
+        feed.items.append(item)
+    return feed
+
+
+def _parse_row(row: list[str], index: dict[str, int], width: int, last_offset: float) -> Item:
+    if len(row) != width:
+        raise ValueError(f"expected {width} fields, found {len(row)}")
+    cell = {name: row[i].strip() for name, i in index.items()}
+    offset = _number(cell["offset_s"], "offset_s")
+    if offset is None:
+        raise ValueError("offset_s is empty")
+    if offset < last_offset:
+        raise ValueError(f"offset_s {offset:g} goes back before {last_offset:g}")
+    vitals = {name: _number(cell[name], name) for name in VITALS}
+    event = cell["event"]
+    has_vitals = any(v is not None for v in vitals.values())
+    if event:
+        if event not in EVENT_KINDS:
+            raise ValueError(f"unknown event {event!r}")
+        if has_vitals:
+            raise ValueError("a row carries either vitals or an event, not both")
+        _check_detail(event, cell["detail"])
+        return SessionEvent(kind=event, detail=cell["detail"], source=cell["source"], offset_s=offset)
+    if not has_vitals:
+        raise ValueError("row has neither vitals nor an event")
+    return Reading(source=cell["source"], offset_s=offset, **vitals)
+
+
+def _check_detail(event: str, detail: str) -> None:
+    if event == "session_start" and detail not in PROTOCOLS:
+        raise ValueError(f"session_start needs a protocol ({', '.join(PROTOCOLS)}), got {detail!r}")
+    if event == "assessment":
+        Assessment.parse(detail)
+
+
+def _number(text: str, name: str) -> float | None:
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name} {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{name} {text!r} is not a finite number")
+    return value
+
+
+def item_row(item: Item) -> dict[str, object]:
+    """One feed row (as a dict of COLUMNS) for a reading or event with an offset."""
+    row: dict[str, object] = dict.fromkeys(COLUMNS, "")
+    row["offset_s"] = _fmt(item.offset_s or 0.0)
+    row["source"] = item.source
+    if isinstance(item, Reading):
+        for name in VITALS:
+            value = getattr(item, name)
+            row[name] = "" if value is None else _fmt(value)
+    else:
+        row["event"], row["detail"] = item.kind, item.detail
+    return row
+
+
+def write_feed(items: Iterable[Item], target: Path | str | IO[str]) -> int:
+    """Write items (with offsets, in order) as a feed; return the row count."""
+    if isinstance(target, (str, Path)):
+        with open(target, "w", newline="", encoding="utf-8") as handle:
+            return write_feed(items, handle)
+    writer = csv.DictWriter(target, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    count = 0
+    for item in items:
+        writer.writerow(item_row(item))
+        count += 1
+    return count
+
+
+def feed_frame(items: Iterable[Item]) -> pd.DataFrame:
+    """The items as a DataFrame with the feed's columns and numeric vitals."""
+    buffer = io.StringIO()
+    write_feed(items, buffer)
+    buffer.seek(0)
+    return pd.read_csv(buffer, dtype={"source": str, "event": str, "detail": str}, keep_default_na=False,
+                       na_values={name: [""] for name in (*VITALS, "offset_s")})
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3f}".rstrip("0").rstrip(".") if not float(value).is_integer() else str(int(value))
