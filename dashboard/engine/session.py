@@ -76,6 +76,7 @@ class SessionEngine:
         self.ready_now = False
         self.active: dict[tuple[str, str], ActiveAlarm] = {}
         self._timers: dict[str, float] = {}
+        self.timers_fired = 0  # lets a caller tell that state moved without a transition (e.g. a phase)
         self._established: set[str] = set()
         self._out: list[Transition] = []
 
@@ -170,6 +171,7 @@ class SessionEngine:
             if due > t or (due == t and not inclusive):
                 return
             del self._timers[name]
+            self.timers_fired += 1
             self.now = max(self.now, due)
             self._on_timer(name, due)
             self._update_readiness(due)

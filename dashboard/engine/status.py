@@ -1,0 +1,43 @@
+"""A JSON-able snapshot of a session's engine state: what the board shows."""
+from __future__ import annotations
+
+from typing import Any
+
+from .alarms import PRIORITY_RANK
+from .session import BP, SessionEngine, Value
+
+
+def session_status(engine: SessionEngine) -> dict[str, Any]:
+    due = engine.next_due()
+    alarms = sorted(engine.active.values(), key=lambda a: (-PRIORITY_RANK[a.priority], a.since_s, a.code))
+    return {
+        "now": engine.now,
+        "phase": engine.phase,
+        "phase_since": engine.phase_since,
+        "dose_at": engine.dose_at,
+        "infusion_end_at": engine.infusion_end_at,
+        "dosing_end_at": (engine.dose_at + engine.spec.dosing_s
+                          if engine.dose_at is not None and not engine.spec.is_infusion else None),
+        "protocol_label": engine.spec.label,
+        "observation_end_at": engine.observation_end_at,
+        "ready_at": engine.ready_at,
+        "discharged_at": engine.discharged_at,
+        "bp": _bp(engine.last_bp),
+        "baseline": _bp(engine.baseline),
+        "peak": _bp(engine.peak_bp),
+        "hr": _value(engine.last_hr),
+        "spo2": _value(engine.last_spo2),
+        "alarms": [{"code": a.code, "source": a.source, "priority": a.priority, "since_s": a.since_s,
+                    "value": a.value, "message": a.message, "technical": a.is_technical} for a in alarms],
+        "due": {"label": due.label, "at_s": due.at_s},
+        "readiness": engine.readiness(),
+    }
+
+
+def _bp(bp: BP | None) -> dict[str, Any] | None:
+    return None if bp is None else {"offset_s": bp.offset_s, "sbp": bp.sbp, "dbp": bp.dbp, "map": bp.map,
+                                    "text": bp.text}
+
+
+def _value(v: Value | None) -> dict[str, float] | None:
+    return None if v is None else {"offset_s": v.offset_s, "value": v.value}

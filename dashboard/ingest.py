@@ -1,0 +1,213 @@
+"""Ingest: the one path from every device adapter to the store.
+
+Adapters `submit(chair, items)`; the ingest loop maps each chair to its open
+session, stamps session time, folds the items through that session's pure
+engine, fires the engine's timers at their due session time, and writes
+readings, events, alarm transitions and the session's status snapshot in one
+transaction per step. Tickets resolve only after that commit (HL7 `AA`).
+
+Engines live here, not in the web layer: the web reads what ingest wrote. On
+start (and when a session appears, e.g. opened by a nurse) a session's engine
+is rebuilt by folding its stored items, so a restart resumes with the same
+state and writes no transition twice.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from devices.adapter import Ticket
+from devices.readings import Item, Reading
+
+from .engine import Config, SessionEngine, Transition, session_status
+from .store import Batch, SessionRow, Store
+from .trend import Trend
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.2  # how often ingest commits and fires timers: well inside the 1 s board poll
+MAX_ITEMS_PER_STEP = 20_000  # bounds one transaction so the board never waits long
+TIMER_LAG_WALL_S = 1.0  # timers run this far behind the wall clock so a late-queued reading is not overtaken
+REFRESH_S = 2.0  # how often ingest looks for sessions opened elsewhere (by the web)
+
+
+@dataclass
+class LiveSession:
+    row: SessionRow
+    engine: SessionEngine
+    trend: Trend
+    seq: int
+
+    def session_time(self, wall: float) -> float:
+        return (wall - self.row.started_at) * self.row.speed
+
+
+@dataclass
+class _Pending:
+    batch: Batch = field(default_factory=Batch)
+    tickets: list[Ticket] = field(default_factory=list)
+    touched: set[int] = field(default_factory=set)  # sessions whose status snapshot must be rewritten
+
+
+class Ingest:
+    """The sink every adapter submits to; `run` is its loop (one thread)."""
+
+    def __init__(self, store: Store, config: Config, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self._queue: queue.SimpleQueue[tuple[str, Sequence[Item], Ticket]] = queue.SimpleQueue()
+        self._live: dict[int, LiveSession] = {}
+        self._pending = _Pending()
+        self._last_refresh = float("-inf")
+        self.unplaced = 0  # items that arrived for a chair with no open session
+
+    # ---- the sink -------------------------------------------------------------
+
+    def submit(self, chair: str, items: Sequence[Item]) -> Ticket:
+        ticket = Ticket()
+        self._queue.put((chair, list(items), ticket))
+        return ticket
+
+    # ---- the loop -------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Step every TICK_S until `stop`; then drain what is queued and commit it."""
+        while not stop.is_set():
+            self.step()
+            stop.wait(TICK_S)
+        while not self._queue.empty():
+            self.step()
+        self.step()
+
+    def step(self) -> None:
+        """Apply what is queued, fire due timers, and commit it all in one transaction."""
+        now = self.clock()
+        if now - self._last_refresh >= REFRESH_S:
+            self.refresh(now)
+        self._drain(now)
+        self._advance(now)
+        self._commit()
+
+    def refresh(self, now: float | None = None) -> None:
+        """Pick up sessions opened (or ended) in the store by someone else."""
+        now = self.clock() if now is None else now
+        self._last_refresh = now
+        open_rows = {row.id: row for row in self.store.open_sessions()}
+        for sid in list(self._live):
+            if sid not in open_rows:
+                del self._live[sid]
+        for sid, row in open_rows.items():
+            if sid not in self._live:
+                self._live[sid] = self._rebuild(row)
+
+    def live(self, session_id: int) -> LiveSession | None:
+        return self._live.get(session_id)
+
+    # ---- internals -------------------------------------------------------------
+
+    def _rebuild(self, row: SessionRow) -> LiveSession:
+        """The session's engine and trend, folded from what the store holds."""
+        engine = SessionEngine(self.config, row.protocol)
+        trend = Trend()
+        items = self.store.session_items(row.id)
+        for item in items:
+            engine.apply(item)
+            if isinstance(item, Reading):
+                trend.add(item)
+        resume_at = float(row.status.get("now", 0.0)) if row.status else 0.0
+        engine.advance(resume_at)  # timers that fired before the stop: already stored
+        log.info("session %s on %s: resumed from %d stored items at %.0f s", row.id, row.chair,
+                 len(items), engine.now)
+        return LiveSession(row, engine, trend, self.store.max_seq(row.id))
+
+    def _session_on(self, chair: str, now: float) -> LiveSession | None:
+        found = next((s for s in self._live.values() if s.row.chair == chair), None)
+        if found is None and now - self._last_refresh > TICK_S:
+            self.refresh(now)
+            found = next((s for s in self._live.values() if s.row.chair == chair), None)
+        return found
+
+    def _drain(self, now: float) -> None:
+        taken = 0
+        while taken < MAX_ITEMS_PER_STEP:
+            try:
+                chair, items, ticket = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            taken += len(items)
+            session = self._session_on(chair, now)
+            if session is None:
+                self.unplaced += len(items)
+                log.warning("%d item(s) from %s: no open session on that chair", len(items), chair)
+                ticket.resolve(f"no open session on chair {chair}")
+                continue
+            for item in items:
+                self._apply(session, item, now)
+            self._pending.tickets.append(ticket)
+
+    def _apply(self, session: LiveSession, item: Item, now: float) -> None:
+        engine = session.engine
+        received = item.received_time if item.received_time is not None else now
+        offset = item.offset_s if item.offset_s is not None else session.session_time(received)
+        # Store the session time the engine used, so a rebuild folds exactly the same stream.
+        item = dataclasses.replace(item, offset_s=max(offset, engine.now), received_time=received)
+        session.seq += 1
+        transitions = engine.apply(item)
+        batch = self._pending.batch
+        if isinstance(item, Reading):
+            batch.readings.append((session.row.id, session.seq, item))
+            session.trend.add(item)
+        else:
+            batch.events.append((session.row.id, session.seq, item))
+        self._record(session, transitions)
+
+    def _advance(self, now: float) -> None:
+        for session in list(self._live.values()):
+            due = session.session_time(now - TIMER_LAG_WALL_S)
+            if due > session.engine.now:
+                fired = session.engine.timers_fired
+                transitions = session.engine.advance(due)
+                self._record(session, transitions, touched=session.engine.timers_fired != fired)
+
+    def _record(self, session: LiveSession, transitions: list[Transition], touched: bool = True) -> None:
+        sid = session.row.id
+        self._pending.batch.transitions.extend({"session_id": sid, **t.to_dict()} for t in transitions)
+        if touched or transitions:
+            self._pending.touched.add(sid)
+
+    def _snapshot(self) -> None:
+        """Status of each touched session, computed once per commit rather than per item."""
+        batch = self._pending.batch
+        for sid in self._pending.touched:
+            session = self._live.get(sid)
+            if session is None:
+                continue
+            status = session_status(session.engine)
+            status["trend"] = session.trend.snapshot()
+            batch.statuses[sid] = status
+            if session.engine.phase == "discharged" and sid not in batch.ended:
+                batch.ended[sid] = self.clock()
+
+    def _commit(self) -> None:
+        pending = self._pending
+        if not pending.touched and not pending.tickets and not pending.batch:
+            return
+        self._snapshot()
+        try:
+            self.store.write_batch(pending.batch)
+        except Exception as exc:  # the database is the edge: keep the batch and try again next step
+            log.error("store write failed (%s); keeping %d readings to retry", exc.__class__.__name__,
+                      len(pending.batch.readings))
+            return
+        for sid in pending.batch.ended:
+            self._live.pop(sid, None)
+        self._pending = _Pending()
+        for ticket in pending.tickets:
+            ticket.resolve()
+

@@ -1,0 +1,81 @@
+"""The database schema (SQLAlchemy Core). The store is the bus between ingest and web."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+sessions = sa.Table(
+    "sessions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("chair", sa.String(40), nullable=False),
+    sa.Column("patient_label", sa.String(80), nullable=False),  # pseudonymous label, never a name in logs
+    sa.Column("protocol", sa.String(40), nullable=False),
+    sa.Column("dose", sa.String(40), nullable=False, server_default=""),
+    sa.Column("started_at", sa.Float, nullable=False),  # epoch seconds of session time 0
+    sa.Column("speed", sa.Float, nullable=False, server_default="1"),  # session seconds per wall second
+    sa.Column("ended_at", sa.Float),  # epoch seconds; NULL while open
+    sa.Column("phase", sa.String(20), nullable=False, server_default="pre-dose"),
+    sa.Column("status", sa.JSON, nullable=False, default=dict),  # engine snapshot for the board
+    sa.Column("rev", sa.Integer, nullable=False, server_default="0"),  # bumped on every change
+    sa.Column("scenario", sa.String(60)),  # simulated sessions: scenario and seed, to resume after restart
+    sa.Column("seed", sa.Integer),
+    sa.Index("ix_sessions_open", "ended_at", "chair"),
+)
+
+readings = sa.Table(
+    "readings", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.ForeignKey("sessions.id"), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),  # arrival order within the session, shared with events
+    sa.Column("offset_s", sa.Float, nullable=False),
+    sa.Column("source", sa.String(40), nullable=False),
+    sa.Column("provenance", sa.String(10), nullable=False),
+    sa.Column("device_time", sa.Float),
+    sa.Column("received_time", sa.Float),
+    sa.Column("sbp", sa.Float), sa.Column("dbp", sa.Float), sa.Column("map", sa.Float),
+    sa.Column("hr", sa.Float), sa.Column("spo2", sa.Float),
+    sa.Index("ix_readings_session_offset", "session_id", "offset_s"),
+)
+
+events = sa.Table(
+    "events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.ForeignKey("sessions.id"), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),  # arrival order within the session, shared with readings
+    sa.Column("offset_s", sa.Float, nullable=False),
+    sa.Column("kind", sa.String(30), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+    sa.Column("source", sa.String(40), nullable=False, server_default=""),
+    sa.Column("who", sa.String(80), nullable=False, server_default=""),
+    sa.Column("device_time", sa.Float),
+    sa.Column("received_time", sa.Float),
+    sa.Index("ix_events_session_offset", "session_id", "offset_s"),
+)
+
+alarms = sa.Table(  # every alarm transition the engine emitted, in order
+    "alarms", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.ForeignKey("sessions.id"), nullable=False),
+    sa.Column("offset_s", sa.Float, nullable=False),
+    sa.Column("code", sa.String(40), nullable=False),
+    sa.Column("source", sa.String(40), nullable=False, server_default=""),
+    sa.Column("priority", sa.String(10), nullable=False),
+    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("value", sa.String(40), nullable=False, server_default=""),
+    sa.Column("message", sa.Text, nullable=False, server_default=""),
+    sa.Index("ix_alarms_session_offset", "session_id", "offset_s"),
+)
+
+acknowledgements = sa.Table(  # a person's acknowledgement of one raised alarm
+    "acknowledgements", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.ForeignKey("sessions.id"), nullable=False),
+    sa.Column("code", sa.String(40), nullable=False),
+    sa.Column("source", sa.String(40), nullable=False, server_default=""),
+    sa.Column("raised_offset_s", sa.Float, nullable=False),  # which raise it acknowledges
+    sa.Column("offset_s", sa.Float, nullable=False),  # session time of the acknowledgement
+    sa.Column("at", sa.Float, nullable=False),  # epoch seconds
+    sa.Column("who", sa.String(80), nullable=False),
+    sa.UniqueConstraint("session_id", "code", "source", "raised_offset_s", name="uq_ack_once"),
+)

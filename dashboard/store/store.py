@@ -1,0 +1,267 @@
+"""Reads and writes of the store. SQLite (WAL) by default; any SQLAlchemy URL later.
+
+Ingest writes readings, events, engine transitions and each session's status
+snapshot in one transaction per batch (`write_batch`); the web reads them and
+writes people's actions (`acknowledge`). Both may run in one process or apart.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from devices.readings import Reading, SessionEvent
+
+from .schema import acknowledgements, alarms, events, metadata, readings, sessions
+
+
+class StoreError(RuntimeError):
+    """The database could not be opened or written."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    id: int
+    chair: str
+    patient_label: str
+    protocol: str
+    dose: str
+    started_at: float
+    speed: float
+    ended_at: float | None
+    phase: str
+    status: Mapping[str, Any]
+    rev: int
+    scenario: str | None
+    seed: int | None
+
+    def session_now(self, wall: float | None = None) -> float:
+        """Session time now (or at `wall`): seconds since the start, at the session's speed."""
+        if self.ended_at is not None:
+            wall = min(wall or self.ended_at, self.ended_at)
+        return ((wall if wall is not None else time.time()) - self.started_at) * self.speed
+
+
+@dataclass
+class Batch:
+    """What one ingest pass writes, in one transaction."""
+
+    readings: list[tuple[int, int, Reading]] = field(default_factory=list)  # (session_id, seq, reading)
+    events: list[tuple[int, int, SessionEvent]] = field(default_factory=list)
+    transitions: list[dict[str, Any]] = field(default_factory=list)  # with session_id
+    statuses: dict[int, dict[str, Any]] = field(default_factory=dict)  # session_id -> status
+    ended: dict[int, float] = field(default_factory=dict)  # session_id -> ended_at
+
+    def __bool__(self) -> bool:
+        return bool(self.readings or self.events or self.transitions or self.statuses or self.ended)
+
+
+def sqlite_url(path: Path | str) -> str:
+    return f"sqlite:///{Path(path).resolve()}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the ingest writer
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps it consistent
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = sa.create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        try:
+            metadata.create_all(self.engine)
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot open the database: {exc.__class__.__name__}: {exc.orig or exc}") from exc
+
+    @classmethod
+    def open(cls, path: Path | str) -> Store:
+        """Open (creating if needed) a SQLite store at `path`."""
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return cls(sqlite_url(path))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---- sessions -----------------------------------------------------------
+
+    def create_session(self, *, chair: str, patient_label: str, protocol: str, started_at: float,
+                       dose: str = "", speed: float = 1.0, scenario: str | None = None,
+                       seed: int | None = None) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(sessions.insert().values(
+                chair=chair, patient_label=patient_label, protocol=protocol, dose=dose, started_at=started_at,
+                speed=speed, scenario=scenario, seed=seed, status={}, phase="pre-dose", rev=0))
+            return int(result.inserted_primary_key[0])
+
+    def session(self, session_id: int) -> SessionRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sessions.select().where(sessions.c.id == session_id)).mappings().first()
+        return SessionRow(**row) if row else None
+
+    def open_sessions(self) -> list[SessionRow]:
+        """Sessions not yet ended, by chair."""
+        query = sessions.select().where(sessions.c.ended_at.is_(None)).order_by(sessions.c.chair, sessions.c.id)
+        with self.engine.connect() as conn:
+            return [SessionRow(**row) for row in conn.execute(query).mappings()]
+
+    def last_session_on(self, chair: str) -> SessionRow | None:
+        query = sessions.select().where(sessions.c.chair == chair).order_by(sessions.c.id.desc()).limit(1)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return SessionRow(**row) if row else None
+
+    def list_sessions(self, *, limit: int = 100, offset: int = 0) -> list[SessionRow]:
+        """All sessions, newest first."""
+        query = sessions.select().order_by(sessions.c.started_at.desc(), sessions.c.id.desc())
+        with self.engine.connect() as conn:
+            return [SessionRow(**row) for row in conn.execute(query.limit(limit).offset(offset)).mappings()]
+
+    def board_revisions(self) -> dict[int, int]:
+        """{session_id: rev} of open sessions: the cheap question the board asks every poll."""
+        query = sa.select(sessions.c.id, sessions.c.rev).where(sessions.c.ended_at.is_(None))
+        with self.engine.connect() as conn:
+            return {row.id: row.rev for row in conn.execute(query)}
+
+    def statuses(self, ids: Sequence[int]) -> dict[int, SessionRow]:
+        """The rows of the given sessions, by id: what the board redraws after a rev change."""
+        if not ids:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(sessions.select().where(sessions.c.id.in_(list(ids)))).mappings()
+            return {row["id"]: SessionRow(**row) for row in rows}
+
+    def simulated_count(self, session_id: int) -> int:
+        """Device readings plus simulator events stored: where a simulated stream resumes."""
+        with self.engine.connect() as conn:
+            n_readings = conn.scalar(sa.select(sa.func.count()).where(
+                readings.c.session_id == session_id, readings.c.provenance == "device"))
+            n_events = conn.scalar(sa.select(sa.func.count()).where(
+                events.c.session_id == session_id, events.c.who == "simulator"))
+        return int(n_readings or 0) + int(n_events or 0)
+
+    def max_seq(self, session_id: int) -> int:
+        """The highest arrival number used in the session (0 if none)."""
+        with self.engine.connect() as conn:
+            top_r = conn.scalar(sa.select(sa.func.max(readings.c.seq)).where(readings.c.session_id == session_id))
+            top_e = conn.scalar(sa.select(sa.func.max(events.c.seq)).where(events.c.session_id == session_id))
+        return max(int(top_r or 0), int(top_e or 0))
+
+    # ---- ingest writes ------------------------------------------------------
+
+    def write_batch(self, batch: Batch) -> None:
+        """Write everything in `batch` in one transaction, or nothing."""
+        if not batch:
+            return
+        with self.engine.begin() as conn:
+            if batch.readings:
+                conn.execute(readings.insert(), [_reading_row(sid, seq, r) for sid, seq, r in batch.readings])
+            if batch.events:
+                conn.execute(events.insert(), [_event_row(sid, seq, e) for sid, seq, e in batch.events])
+            if batch.transitions:
+                conn.execute(alarms.insert(), batch.transitions)
+            touched = set(batch.statuses) | set(batch.ended) | {sid for sid, _, _ in batch.readings} \
+                | {sid for sid, _, _ in batch.events}
+            for sid in touched:
+                values: dict[str, Any] = {"rev": sessions.c.rev + 1}
+                if sid in batch.statuses:
+                    values["status"] = batch.statuses[sid]
+                    values["phase"] = batch.statuses[sid].get("phase", "pre-dose")
+                if sid in batch.ended:
+                    values["ended_at"] = batch.ended[sid]
+                conn.execute(sessions.update().where(sessions.c.id == sid).values(**values))
+
+    # ---- reads for engines and pages -----------------------------------------
+
+    def session_items(self, session_id: int) -> list[Reading | SessionEvent]:
+        """Every stored reading and event of the session, in the order ingest received them."""
+        with self.engine.connect() as conn:
+            rows_r = conn.execute(readings.select().where(readings.c.session_id == session_id)).mappings().all()
+            rows_e = conn.execute(events.select().where(events.c.session_id == session_id)).mappings().all()
+        items = [(r["seq"], _reading_from(r)) for r in rows_r] + [(e["seq"], _event_from(e)) for e in rows_e]
+        items.sort(key=lambda entry: entry[0])
+        return [item for _, item in items]
+
+    def readings_after(self, session_id: int, after_id: int = 0, bp_only: bool = False) -> list[dict[str, Any]]:
+        """Readings of the session stored after row `after_id`, in session-time order, each with its `id`."""
+        query = (sa.select(readings.c.id, readings.c.offset_s, readings.c.source, readings.c.provenance,
+                           readings.c.sbp, readings.c.dbp, readings.c.map, readings.c.hr, readings.c.spo2)
+                 .where(readings.c.session_id == session_id, readings.c.id > after_id))
+        if bp_only:
+            query = query.where(readings.c.sbp.is_not(None))
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query.order_by(readings.c.offset_s, readings.c.id)).mappings()]
+
+    def events_of(self, session_id: int) -> list[dict[str, Any]]:
+        query = events.select().where(events.c.session_id == session_id).order_by(events.c.offset_s, events.c.id)
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    def alarms_of(self, session_id: int) -> list[dict[str, Any]]:
+        query = alarms.select().where(alarms.c.session_id == session_id).order_by(alarms.c.offset_s, alarms.c.id)
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    def last_alarm_offset(self, session_id: int) -> float | None:
+        with self.engine.connect() as conn:
+            return conn.scalar(sa.select(sa.func.max(alarms.c.offset_s)).where(alarms.c.session_id == session_id))
+
+    # ---- people's actions ----------------------------------------------------
+
+    def acknowledge(self, session_id: int, code: str, source: str, raised_offset_s: float, who: str,
+                    at: float | None = None) -> bool:
+        """Record who acknowledged the alarm raised at `raised_offset_s`; False if it already was."""
+        row = self.session(session_id)
+        if row is None:
+            raise StoreError(f"no session {session_id}")
+        at = time.time() if at is None else at
+        with self.engine.begin() as conn:
+            exists = conn.scalar(sa.select(acknowledgements.c.id).where(
+                acknowledgements.c.session_id == session_id, acknowledgements.c.code == code,
+                acknowledgements.c.source == source, acknowledgements.c.raised_offset_s == raised_offset_s))
+            if exists:
+                return False
+            conn.execute(acknowledgements.insert().values(
+                session_id=session_id, code=code, source=source, raised_offset_s=raised_offset_s,
+                offset_s=row.session_now(at), at=at, who=who))
+            conn.execute(sessions.update().where(sessions.c.id == session_id).values(rev=sessions.c.rev + 1))
+        return True
+
+    def acknowledgements_of(self, session_id: int) -> list[dict[str, Any]]:
+        query = (acknowledgements.select().where(acknowledgements.c.session_id == session_id)
+                 .order_by(acknowledgements.c.offset_s))
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def _reading_row(session_id: int, seq: int, r: Reading) -> dict[str, Any]:
+    return {"session_id": session_id, "seq": seq, "offset_s": r.offset_s, "source": r.source, "provenance": r.provenance,
+            "device_time": r.device_time, "received_time": r.received_time, "sbp": r.sbp, "dbp": r.dbp,
+            "map": r.map, "hr": r.hr, "spo2": r.spo2}
+
+
+def _event_row(session_id: int, seq: int, e: SessionEvent) -> dict[str, Any]:
+    return {"session_id": session_id, "seq": seq, "offset_s": e.offset_s, "kind": e.kind, "detail": e.detail,
+            "source": e.source, "who": e.who, "device_time": e.device_time, "received_time": e.received_time}
+
+
+def _reading_from(row: Mapping[str, Any]) -> Reading:
+    return Reading(source=row["source"], sbp=row["sbp"], dbp=row["dbp"], map=row["map"], hr=row["hr"],
+                   spo2=row["spo2"], offset_s=row["offset_s"], device_time=row["device_time"],
+                   received_time=row["received_time"], provenance=row["provenance"])
+
+
+def _event_from(row: Mapping[str, Any]) -> SessionEvent:
+    return SessionEvent(kind=row["kind"], detail=row["detail"], source=row["source"], offset_s=row["offset_s"],
+                        device_time=row["device_time"], received_time=row["received_time"], who=row["who"])
+

@@ -1,0 +1,48 @@
+"""The small trend a board tile draws: HR per minute and every BP of the last hour.
+
+Kept by ingest beside each session's engine and written into the session's
+status snapshot, so a board poll draws sparklines without reading readings.
+Presentation only: no alarm depends on it.
+"""
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from devices.readings import Reading
+
+WINDOW_S = 3600.0  # the tile shows the last hour
+BUCKET_S = 60.0  # one HR point a minute keeps the tile cheap and steady
+
+
+class Trend:
+    def __init__(self, window_s: float = WINDOW_S, bucket_s: float = BUCKET_S) -> None:
+        self.window_s = window_s
+        self.bucket_s = bucket_s
+        self._hr: deque[list[float]] = deque()  # [bucket start, sum, count]
+        self._bp: deque[tuple[float, float, float]] = deque()
+
+    def add(self, reading: Reading) -> None:
+        t = reading.offset_s or 0.0
+        if reading.sbp is not None and reading.dbp is not None:
+            self._bp.append((t, reading.sbp, reading.dbp))
+        elif reading.hr is not None:
+            start = t - t % self.bucket_s
+            if self._hr and self._hr[-1][0] == start:
+                self._hr[-1][1] += reading.hr
+                self._hr[-1][2] += 1
+            else:
+                self._hr.append([start, reading.hr, 1])
+        self._prune(t)
+
+    def _prune(self, now: float) -> None:
+        while self._hr and self._hr[0][0] < now - self.window_s:
+            self._hr.popleft()
+        while self._bp and self._bp[0][0] < now - self.window_s:
+            self._bp.popleft()
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "hr": [[start, round(total / count, 1)] for start, total, count in self._hr],
+            "bp": [list(point) for point in self._bp],
+        }

@@ -1,0 +1,45 @@
+"""How times and values read on screen: one place, so every page says it alike."""
+from __future__ import annotations
+
+import time
+from typing import Any, Mapping
+
+PHASE_LABELS = {
+    "pre-dose": "Pre-dose", "dosing": "Dosing", "infusion": "Infusion", "observation": "Observation",
+    "ready": "Ready for discharge", "discharged": "Discharged",
+}
+PRIORITY_LABELS = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW", "info": "info"}
+
+
+def session_clock(offset_s: float | None) -> str:
+    """Session time as m:ss (or h:mm:ss past the hour)."""
+    if offset_s is None:
+        return "–"
+    total = int(max(offset_s, 0))
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def minutes(seconds: float) -> str:
+    return f"{int(max(seconds, 0) // 60)} min"
+
+
+def age(seconds: float) -> str:
+    """How long ago, coarse enough that it changes rarely: seconds below a minute, then minutes."""
+    seconds = max(seconds, 0)
+    if seconds < 60:
+        return f"{int(seconds)} s ago"
+    return f"{int(seconds // 60)} min ago"
+
+
+def wall_clock(epoch: float | None) -> str:
+    return "–" if epoch is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
+
+
+def number(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+def bp_text(bp: Mapping[str, Any] | None) -> str:
+    return "–/–" if not bp else f"{bp['sbp']:.0f}/{bp['dbp']:.0f}"

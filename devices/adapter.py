@@ -1,0 +1,52 @@
+"""The adapter interface: how any device source hands readings to ingest.
+
+An adapter (simulator, feed replay, and later HL7/MLLP, SunTech, Nonin) owns its
+transport and parsing and pushes `Reading`/`SessionEvent` values for a chair
+into a `Sink`. Ingest is the sink. `submit` returns a `Ticket` that is set once
+the items are committed to the store, so a protocol that must acknowledge only
+after commit (HL7 `AA`) can wait on it.
+
+`Adapter.run(sink, stop)` blocks until `stop` is set or the transport fails;
+a failure is raised, not swallowed, so a supervisor can reconnect with backoff
+and turn the outage into a `device_disconnect` event.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Protocol, Sequence
+
+from .readings import Item
+
+
+class Ticket:
+    """Set once the submitted items are committed (or failed to be)."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self.error: str | None = None
+
+    def resolve(self, error: str | None = None) -> None:
+        self.error = error
+        self._done.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once committed; False on timeout or when the write failed."""
+        return self._done.wait(timeout) and self.error is None
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+
+class Sink(Protocol):
+    def submit(self, chair: str, items: Sequence[Item]) -> Ticket:
+        """Queue items from the device at `chair`; the ticket resolves at commit."""
+        ...
+
+
+class Adapter(Protocol):
+    name: str
+
+    def run(self, sink: Sink, stop: threading.Event) -> None:
+        """Read the device and submit what it reports until `stop` is set."""
+        ...

@@ -1,0 +1,117 @@
+"""Ingest on a real SQLite store, with a clock the test moves."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dashboard.engine import load_config
+from dashboard.ingest import Ingest
+from dashboard.store import Store
+from devices.readings import Reading, SessionEvent
+
+START = 1_800_000_000.0
+
+
+class Clock:
+    def __init__(self, t: float = START) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store.open(tmp_path / "clinic.db")
+
+
+def _open(store: Store, chair: str = "Chair 1", protocol: str = "esketamine-84") -> int:
+    return store.create_session(chair=chair, patient_label="P-1", protocol=protocol, started_at=START)
+
+
+def _history(store: Store, sid: int) -> list[tuple[float, str, str]]:
+    return [(a["offset_s"], a["code"], a["state"]) for a in store.alarms_of(sid)]
+
+
+def test_items_get_session_time_and_the_ticket_resolves_only_after_commit(store: Store):
+    clock = Clock()
+    sid = _open(store)
+    ingest = Ingest(store, load_config(), clock)
+    ingest.refresh()
+    clock.t = START + 125
+    ticket = ingest.submit("Chair 1", [Reading("nibp", sbp=150, dbp=95, hr=80, received_time=START + 120)])
+    assert not ticket.done and store.session_items(sid) == []
+    ingest.step()
+    assert ticket.wait(0) and ticket.error is None
+    [reading] = store.session_items(sid)
+    assert reading.offset_s == 120.0 and reading.received_time == START + 120
+    assert _history(store, sid) == [(120.0, "bp.predose_high", "raised")]
+    status = store.session(sid).status
+    assert status["bp"]["text"] == "150/95" and status["phase"] == "pre-dose"
+
+
+def test_a_chair_without_a_session_is_refused_and_nothing_is_stored(store: Store):
+    ingest = Ingest(store, load_config(), Clock())
+    ticket = ingest.submit("Chair 9", [Reading("oximeter", hr=70, spo2=98)])
+    ingest.step()
+    assert ticket.done and not ticket.wait(0) and "Chair 9" in (ticket.error or "")
+    assert ingest.unplaced == 1
+
+
+def test_timers_fire_at_their_due_session_time_with_no_reading(store: Store):
+    clock = Clock()
+    sid = _open(store)
+    ingest = Ingest(store, load_config(), clock)
+    ingest.refresh()
+    ingest.submit("Chair 1", [SessionEvent("session_start", "esketamine-84", offset_s=0),
+                              Reading("nibp", sbp=120, dbp=80, offset_s=60), SessionEvent("dose_start", offset_s=300)])
+    ingest.step()
+    clock.t = START + 300 + 50 * 60  # no BP since the dose: the 40-min check is overdue at 45 min
+    ingest.step()
+    history = _history(store, sid)
+    assert (300 + 45 * 60, "bp.check_due", "raised") in history
+    assert (300 + 15 * 60, "data.stale", "raised") in history
+    assert store.session(sid).status["phase"] == "observation"  # the dosing timer moved the phase too
+
+
+def test_restart_resumes_the_engine_without_writing_a_transition_twice(store: Store, tmp_path: Path):
+    clock = Clock()
+    sid = _open(store)
+    first = Ingest(store, load_config(), clock)
+    first.refresh()
+    first.submit("Chair 1", [SessionEvent("session_start", "esketamine-84", offset_s=0),
+                             Reading("nibp", sbp=120, dbp=80, offset_s=60), SessionEvent("dose_start", offset_s=300),
+                             Reading("nibp", sbp=185, dbp=100, offset_s=900)])
+    first.step()
+    clock.t = START + 300 + 46 * 60
+    first.step()
+    before = _history(store, sid)
+    assert (900.0, "bp.severe", "raised") in before and (300 + 45 * 60, "bp.check_due", "raised") in before
+
+    second = Ingest(Store.open(tmp_path / "clinic.db"), load_config(), clock)  # a new process on the same file
+    second.refresh()
+    second.step()
+    assert _history(store, sid) == before
+    assert second.live(sid).engine.baseline.sbp == 120  # state came back from the stored items
+    second.submit("Chair 1", [Reading("nibp", sbp=130, dbp=80)])
+    clock.t += 5
+    second.step()
+    after = _history(store, sid)
+    assert after[: len(before)] == before
+    assert {(code, state) for _, code, state in after[len(before):]} >= {("bp.severe", "cleared"),
+                                                                         ("bp.rise", "cleared")}
+
+
+def test_discharge_ends_the_session(store: Store):
+    clock = Clock()
+    sid = _open(store, protocol="iv-ketamine")
+    ingest = Ingest(store, load_config(), clock)
+    ingest.refresh()
+    clock.t = START + 10
+    ingest.submit("Chair 1", [SessionEvent("session_start", "iv-ketamine", offset_s=0),
+                              SessionEvent("discharge", "left early", offset_s=10)])
+    ingest.step()
+    row = store.session(sid)
+    assert row.ended_at == START + 10 and row.phase == "discharged"
+    assert store.open_sessions() == [] and ingest.live(sid) is None

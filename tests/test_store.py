@@ -1,0 +1,85 @@
+"""The store on a real SQLite file: round trips, WAL, reopening, acknowledgements."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from dashboard.store import Batch, Store
+from devices.readings import Reading, SessionEvent
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "clinic.db"
+
+
+def _session(store: Store) -> int:
+    return store.create_session(chair="Chair 2", patient_label="P-17", protocol="esketamine-84",
+                                started_at=1_700_000_000.0, dose="84 mg")
+
+
+def test_items_round_trip_through_a_real_file_and_a_reopen(db: Path):
+    store = Store.open(db)
+    sid = _session(store)
+    bp = Reading("nibp", sbp=131, dbp=84, map=100, hr=72, offset_s=120.0, device_time=1_700_000_119.5,
+                 received_time=1_700_000_120.1, device_id="SUNTECH-1")
+    manual = Reading("manual", sbp=150, dbp=90, offset_s=130.0, provenance="manual")
+    dose = SessionEvent("dose_start", detail="84 mg", offset_s=300.0, who="AB")
+    batch = Batch(readings=[(sid, 1, bp), (sid, 3, manual)], events=[(sid, 2, dose)],
+                  transitions=[{"session_id": sid, "offset_s": 300.0, "code": "bp.predose_high",
+                                "priority": "medium", "state": "cleared", "value": "", "message": "dose started",
+                                "source": ""}],
+                  statuses={sid: {"phase": "dosing", "now": 300.0}})
+    store.write_batch(batch)
+    store.close()
+
+    again = Store.open(db)
+    items = again.session_items(sid)
+    assert [type(i).__name__ for i in items] == ["Reading", "SessionEvent", "Reading"]  # arrival order kept
+    stored_bp = items[0]
+    assert (stored_bp.sbp, stored_bp.dbp, stored_bp.map, stored_bp.hr) == (131, 84, 100, 72)
+    assert (stored_bp.device_time, stored_bp.received_time) == (1_700_000_119.5, 1_700_000_120.1)
+    assert items[2].provenance == "manual" and items[1].who == "AB"
+    row = again.session(sid)
+    assert row is not None and row.phase == "dosing" and row.status["now"] == 300.0 and row.rev == 1
+    assert [a["code"] for a in again.alarms_of(sid)] == ["bp.predose_high"]
+    assert again.max_seq(sid) == 3 and again.simulated_count(sid) == 1
+
+
+def test_the_file_is_in_wal_mode(db: Path):
+    Store.open(db).close()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_failed_batch_writes_nothing(db: Path):
+    store = Store.open(db)
+    sid = _session(store)
+    good = Reading("nibp", sbp=120, dbp=80, offset_s=1.0)
+    broken = {"session_id": sid, "offset_s": None, "code": "bp.high", "priority": "medium", "state": "raised"}
+    with pytest.raises(Exception):
+        store.write_batch(Batch(readings=[(sid, 1, good)], transitions=[broken]))
+    assert store.session_items(sid) == [] and store.session(sid).rev == 0
+
+
+def test_ended_sessions_leave_the_open_list_but_stay_listed(db: Path):
+    store = Store.open(db)
+    first, second = _session(store), _session(store)
+    store.write_batch(Batch(ended={first: 1_700_009_000.0}))
+    assert [row.id for row in store.open_sessions()] == [second]
+    assert {row.id for row in store.list_sessions()} == {first, second}
+    assert store.session(first).session_now(1_800_000_000.0) == 9_000.0  # the clock stops at the end
+
+
+def test_acknowledge_once_per_raise_and_survives_reopen(db: Path):
+    store = Store.open(db)
+    sid = _session(store)
+    assert store.acknowledge(sid, "bp.severe", "", 2520.0, "AB", at=1_700_002_530.0)
+    assert not store.acknowledge(sid, "bp.severe", "", 2520.0, "CD", at=1_700_002_540.0)
+    assert store.acknowledge(sid, "bp.severe", "", 3000.0, "CD", at=1_700_003_010.0)  # a later raise
+    store.close()
+    acks = Store.open(db).acknowledgements_of(sid)
+    assert [(a["who"], a["raised_offset_s"], a["offset_s"]) for a in acks] == [("AB", 2520.0, 2530.0),
+                                                                               ("CD", 3000.0, 3010.0)]
