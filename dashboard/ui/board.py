@@ -16,7 +16,7 @@ from typing import Any, Callable
 from dash import Dash, Input, Output, Patch, State, dcc, html, no_update
 
 from ..store import SessionRow, Store
-from .format import PHASE_LABELS, PRIORITY_LABELS, age, bp_text, minutes, number
+from .format import PHASE_LABELS, PRIORITY_LABELS, age, alarm_label, bp_text, minutes, number, session_clock
 from .sparkline import sparkline_src
 
 
@@ -71,8 +71,9 @@ def tile_values(row: SessionRow, wall: float) -> dict[str, str]:
         "hr": f"HR {number(hr['value']) if hr else '–'}",
         "spo2": f"SpO2 {number(spo2['value']) if spo2 else '–'} %",
         "trend": sparkline_src(status.get("trend")),
-        "alarm": (f"{PRIORITY_LABELS[top['priority']]} {top['code']} {top['value']}".strip()
-                  + (f" (+{len(alarms) - 1} more)" if len(alarms) > 1 else "")) if top else "No active alarm",
+        "alarm": (f"{PRIORITY_LABELS[top['priority']]} · {alarm_label(top['code'])} · since "
+                  f"{session_clock(top['since_s'])}" + (f" (+{len(alarms) - 1} more)" if len(alarms) > 1 else "")
+                  ) if top else "No active alarm",
     }
 
 

@@ -76,8 +76,8 @@ def session_figure(readings: Sequence[Mapping[str, Any]], transitions: Sequence[
     fig.update_yaxes(title_text="HR /min", range=[30, 160], row=2, col=1)
     fig.update_yaxes(title_text="SpO2 %", range=[80, 101], row=3, col=1)
     fig.update_xaxes(title_text="minutes from session start", row=3, col=1)
-    fig.update_layout(height=560, margin={"l": 60, "r": 20, "t": 30, "b": 40}, hovermode="x unified",
-                      legend={"orientation": "h", "y": 1.06}, uirevision="session", template="plotly_white")
+    fig.update_layout(height=560, margin={"l": 60, "r": 20, "t": 40, "b": 40}, hovermode="x unified",
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"}, uirevision="session", template="plotly_white")
     return fig
 
 
@@ -123,5 +123,5 @@ def phase_spans(status: Mapping[str, Any], now_s: float) -> list[tuple[str, floa
 def _shade_phases(fig: go.Figure, status: Mapping[str, Any], now_s: float) -> None:
     for phase, start, end in phase_spans(status, now_s):
         fig.add_vrect(x0=start / 60, x1=end / 60, fillcolor=PHASE_COLOURS[phase], line_width=0, layer="below")
-        fig.add_annotation(x=start / 60, y=1.0, yref="paper", xanchor="left", yanchor="bottom", showarrow=False,
+        fig.add_annotation(x=start / 60, y=0.99, yref="y domain", xanchor="left", yanchor="top", showarrow=False,
                            text=PHASE_LABELS[phase], font={"size": 10, "color": "#555"})

@@ -8,6 +8,13 @@ PHASE_LABELS = {
     "pre-dose": "Pre-dose", "dosing": "Dosing", "infusion": "Infusion", "observation": "Observation",
     "ready": "Ready for discharge", "discharged": "Discharged",
 }
+ALARM_LABELS = {
+    "bp.predose_high": "Pre-dose BP above guide", "bp.high": "BP elevated", "bp.severe": "BP severe",
+    "bp.rise": "BP rise over baseline", "hr.high": "Tachycardia", "hr.low": "Bradycardia", "spo2.low": "SpO2 low",
+    "bp.check_due": "40-min BP check due", "data.stale": "No data", "reading.implausible": "Implausible reading",
+    "device.disconnected": "Device disconnected", "nibp.failed": "NIBP cycle failed",
+    "observation.ready": "Ready for discharge", "observation.complete": "Session complete",
+}
 PRIORITY_LABELS = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW", "info": "info"}
 
 
@@ -43,3 +50,7 @@ def number(value: float | None) -> str:
 
 def bp_text(bp: Mapping[str, Any] | None) -> str:
     return "–/–" if not bp else f"{bp['sbp']:.0f}/{bp['dbp']:.0f}"
+
+
+def alarm_label(code: str) -> str:
+    return ALARM_LABELS.get(code, code)

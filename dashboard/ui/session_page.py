@@ -15,7 +15,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ..store import SessionRow, Store
 from .figures import EVENT_LABELS, extend_payload, session_figure
-from .format import PHASE_LABELS, PRIORITY_LABELS, bp_text, minutes, session_clock, wall_clock
+from .format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, bp_text, minutes, session_clock, wall_clock
 
 
 def layout(store: Store, sid: int, poll_ms: int, live: bool) -> Any:
@@ -94,7 +94,8 @@ class SessionView:
                 action = html.Span("not acknowledged", className="not-acked")
             items.append(html.Li([
                 html.Span(PRIORITY_LABELS[alarm["priority"]], className=f"badge prio-{alarm['priority']}"),
-                html.Span(f" {alarm['code']}{' [' + alarm['source'] + ']' if alarm['source'] else ''} "),
+                html.Span(f" {alarm_label(alarm['code'])}{' (' + alarm['source'] + ')' if alarm['source'] else ''}: ",
+                          className="alarm-name", title=alarm["code"]),
                 html.Span(alarm["message"], className="alarm-message"),
                 html.Span(f" · since {session_clock(alarm['since_s'])} ", className="alarm-since"),
                 action,

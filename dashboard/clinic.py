@@ -1,0 +1,101 @@
+"""The simulated clinic: demo chairs driven by the simulator through the real ingest path.
+
+Each chair is a `SimulatedChair` adapter submitting into the same `Ingest` real
+devices use. Sessions carry their scenario and seed, so a restart on the same
+database resumes them where the store left off, and a chair whose patient was
+discharged takes a new simulated patient a minute later.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from devices.simulator import SimulatedChair, scenario
+
+from .ingest import Ingest
+from .store import SessionRow, Store
+
+log = logging.getLogger(__name__)
+
+NEXT_PATIENT_AFTER_S = 60.0  # a simulated chair takes its next patient a minute (wall) after discharge
+
+
+@dataclass(frozen=True, slots=True)
+class ChairPlan:
+    """One chair of the demo clinic and how far its session is at start-up."""
+
+    chair: str
+    patient_label: str
+    scenario: str
+    minutes_after_dose: float  # where the session stands at start; negative = before the dose
+
+
+DEMO_CLINIC: tuple[ChairPlan, ...] = (
+    ChairPlan("Chair 1", "Demo 01", "iv-quiet", 20),  # IV infusion in progress
+    ChairPlan("Chair 2", "Demo 02", "esketamine-84-quiet", 65),  # in post-dose observation
+    ChairPlan("Chair 3", "Demo 03", "esketamine-84-severe", 28),  # severe peak coming near 40 min
+    ChairPlan("Chair 4", "Demo 04", "esketamine-56-predose-wait", -8),  # waiting before the dose
+)
+
+
+class Clinic:
+    """The simulated chairs: started, resumed after a restart, and refilled after discharge."""
+
+    def __init__(self, store: Store, ingest: Ingest, speed: float, seed: int,
+                 plans: tuple[ChairPlan, ...] = DEMO_CLINIC) -> None:
+        self.store, self.ingest, self.speed, self.seed, self.plans = store, ingest, speed, seed, plans
+        self._threads: dict[str, threading.Thread] = {}
+
+    def open(self) -> list[SessionRow]:
+        """Open the demo sessions unless the store already has simulated ones open."""
+        rows = [row for row in self.store.open_sessions() if row.scenario]
+        if rows:
+            return rows
+        now = time.time()
+        for index, plan in enumerate(self.plans):
+            self._create(plan.chair, plan.patient_label, plan.scenario, self.seed + index,
+                         elapsed_s=scenario(plan.scenario).dose_at_s + plan.minutes_after_dose * 60, now=now)
+        return [row for row in self.store.open_sessions() if row.scenario]
+
+    def _create(self, chair: str, label: str, scenario_name: str, seed: int, elapsed_s: float, now: float) -> int:
+        scn = scenario(scenario_name)
+        return self.store.create_session(
+            chair=chair, patient_label=label, protocol=scn.protocol, started_at=now - elapsed_s / self.speed,
+            speed=self.speed, scenario=scn.name, seed=seed, dose=scn.dose_label)
+
+    def start(self, stop: threading.Event) -> None:
+        for row in self.store.open_sessions():
+            if row.scenario:
+                self._start_chair(row, stop)
+
+    def _start_chair(self, row: SessionRow, stop: threading.Event) -> None:
+        chair = SimulatedChair(row.chair, row.scenario or "", row.seed or 0, started_at=row.started_at,
+                               speed=row.speed, skip=self.store.simulated_count(row.id))
+        thread = threading.Thread(target=chair.run, args=(self.ingest, stop), name=f"sim {row.chair}", daemon=True)
+        self._threads[row.chair] = thread
+        thread.start()
+
+    def refill(self, stop: threading.Event) -> None:
+        """Give each chair whose patient left a new simulated patient: the demo never runs dry."""
+        open_chairs = {row.chair for row in self.store.open_sessions()}
+        for index, plan in enumerate(self.plans):
+            thread = self._threads.get(plan.chair)
+            if plan.chair in open_chairs or (thread is not None and thread.is_alive()):
+                continue
+            last = self.store.last_session_on(plan.chair)
+            if last is not None and last.ended_at is not None and time.time() - last.ended_at < NEXT_PATIENT_AFTER_S:
+                continue
+            seed = (last.seed or self.seed) + len(self.plans) if last else self.seed + index
+            sid = self._create(plan.chair, plan.patient_label, plan.scenario, seed, elapsed_s=0.0, now=time.time())
+            row = self.store.session(sid)
+            if row is not None:
+                self._start_chair(row, stop)
+
+    def supervise(self, stop: threading.Event, every_s: float = 5.0) -> None:
+        while not stop.wait(every_s):
+            try:
+                self.refill(stop)
+            except Exception:  # the clinic demo must not take the dashboard down with it
+                log.exception("simulated clinic could not refill a chair")
