@@ -63,7 +63,7 @@ class Clinic:
         scn = scenario(scenario_name)
         return self.store.create_session(
             chair=chair, patient_label=label, protocol=scn.protocol, started_at=now - elapsed_s / self.speed,
-            speed=self.speed, scenario=scn.name, seed=seed, dose=scn.dose_label)
+            speed=self.speed, scenario=scn.name, seed=seed, dose=scn.dose_detail)
 
     def start(self, stop: threading.Event) -> None:
         for row in self.store.open_sessions():

@@ -5,6 +5,7 @@ Threads start here, from run_clinic(), never on import.
 from __future__ import annotations
 
 import argparse
+import logging
 import threading
 from pathlib import Path
 
@@ -37,6 +38,7 @@ def run_clinic(args: argparse.Namespace) -> int:
     for thread in threads:
         thread.start()
     app = create_app(store, config, poll_ms=args.poll_ms)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per poll
     print(f"Dashboard: http://{args.host}:{args.port}/  (Ctrl-C stops)", flush=True)
     try:
         app.run(host=args.host, port=args.port, debug=False)

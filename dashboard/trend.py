@@ -42,7 +42,9 @@ class Trend:
             self._bp.popleft()
 
     def snapshot(self) -> dict[str, Any]:
+        """The trend without the minute still filling: a tile's sparkline then changes once a minute."""
+        complete = list(self._hr)[:-1]
         return {
-            "hr": [[start, round(total / count, 1)] for start, total, count in self._hr],
+            "hr": [[start, round(total / count, 1)] for start, total, count in complete],
             "bp": [list(point) for point in self._bp],
         }
