@@ -35,7 +35,7 @@ class ChairPlan:
 DEMO_CLINIC: tuple[ChairPlan, ...] = (
     ChairPlan("Chair 1", "Demo 01", "iv-quiet", 20),  # IV infusion in progress
     ChairPlan("Chair 2", "Demo 02", "esketamine-84-quiet", 65),  # in post-dose observation
-    ChairPlan("Chair 3", "Demo 03", "esketamine-84-severe", 28),  # severe peak coming near 40 min
+    ChairPlan("Chair 3", "Demo 03", "esketamine-84-severe", 18),  # rising; severe peak near 40 min
     ChairPlan("Chair 4", "Demo 04", "esketamine-56-predose-wait", -8),  # waiting before the dose
 )
 

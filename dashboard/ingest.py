@@ -74,6 +74,10 @@ class Ingest:
         self._queue.put((chair, list(items), ticket))
         return ticket
 
+    def refuse(self, source: str, raw: bytes, reason: str) -> None:
+        log.warning("refused input from %s: %s", source, reason)
+        self.store.keep_refused(source, raw, reason, at=self.clock())
+
     # ---- the loop -------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:

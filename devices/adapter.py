@@ -43,6 +43,10 @@ class Sink(Protocol):
         """Queue items from the device at `chair`; the ticket resolves at commit."""
         ...
 
+    def refuse(self, source: str, raw: bytes, reason: str) -> None:
+        """Keep input that could not be used (a bad HL7 message, a garbled frame), whole, for review."""
+        ...
+
 
 class Adapter(Protocol):
     name: str

@@ -83,3 +83,12 @@ def test_acknowledge_once_per_raise_and_survives_reopen(db: Path):
     acks = Store.open(db).acknowledgements_of(sid)
     assert [(a["who"], a["raised_offset_s"], a["offset_s"]) for a in acks] == [("AB", 2520.0, 2530.0),
                                                                                ("CD", 3000.0, 3010.0)]
+
+
+def test_refused_input_is_kept_whole_with_its_reason(db: Path):
+    store = Store.open(db)
+    raw = b"\x0bMSH|^~\\&|garbage\x1c\x0d\xff"
+    store.keep_refused("hl7 127.0.0.1:50122", raw, "MSH-9 is not ORU^R01", at=1_700_000_000.0)
+    store.close()
+    [kept] = Store.open(db).refused()
+    assert (kept["raw"], kept["reason"], kept["source"]) == (raw, "MSH-9 is not ORU^R01", "hl7 127.0.0.1:50122")

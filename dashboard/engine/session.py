@@ -230,9 +230,11 @@ class SessionEngine:
         severe = bp.sbp >= self.severe_sbp or bp.dbp >= self.severe_dbp
         high = not severe and (bp.sbp >= self.high_sbp or bp.dbp >= self.high_dbp)
         self._set("bp.severe", "", severe, t, value=bp.text,
-                  message=f"BP {bp.text} at or above {_num(self.severe_sbp)}/{_num(self.severe_dbp)}")
+                  message=f"BP {bp.text}: systolic at or above {_num(self.severe_sbp)} or diastolic at or above "
+                          f"{_num(self.severe_dbp)}")
         self._set("bp.high", "", high, t, value=bp.text,
-                  message=f"BP {bp.text} at or above {_num(self.high_sbp)}/{_num(self.high_dbp)}")
+                  message=f"BP {bp.text}: systolic at or above {_num(self.high_sbp)} or diastolic at or above "
+                          f"{_num(self.high_dbp)}")
 
     def _post_dose_bp(self, bp: BP, t: float) -> None:
         assert self.dose_at is not None

@@ -79,3 +79,12 @@ acknowledgements = sa.Table(  # a person's acknowledgement of one raised alarm
     sa.Column("who", sa.String(80), nullable=False),
     sa.UniqueConstraint("session_id", "code", "source", "raised_offset_s", name="uq_ack_once"),
 )
+
+refused_messages = sa.Table(  # device input that could not be used, kept whole for review
+    "refused_messages", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("received_at", sa.Float, nullable=False),  # epoch seconds
+    sa.Column("source", sa.String(80), nullable=False),  # adapter and peer, e.g. "hl7 127.0.0.1:50122"
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("raw", sa.LargeBinary, nullable=False),
+)

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from devices.readings import Reading, SessionEvent
 
-from .schema import acknowledgements, alarms, events, metadata, readings, sessions
+from .schema import acknowledgements, alarms, events, metadata, readings, refused_messages, sessions
 
 
 class StoreError(RuntimeError):
@@ -240,6 +240,22 @@ class Store:
     def acknowledgements_of(self, session_id: int) -> list[dict[str, Any]]:
         query = (acknowledgements.select().where(acknowledgements.c.session_id == session_id)
                  .order_by(acknowledgements.c.offset_s))
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+
+    # ---- refused device input -------------------------------------------------
+
+    def keep_refused(self, source: str, raw: bytes, reason: str, at: float | None = None) -> int:
+        """Keep a message or frame that could not be used, whole, with why; returns its id."""
+        with self.engine.begin() as conn:
+            result = conn.execute(refused_messages.insert().values(
+                received_at=time.time() if at is None else at, source=source, reason=reason, raw=raw))
+            return int(result.inserted_primary_key[0])
+
+    def refused(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The most recent refused messages, newest first."""
+        query = refused_messages.select().order_by(refused_messages.c.id.desc()).limit(limit)
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
 

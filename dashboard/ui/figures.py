@@ -10,6 +10,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..engine import PRIORITY_RANK
 from .format import PHASE_LABELS
 
 TRACE = {"bp_bar": 0, "sbp": 1, "dbp": 2, "hr": 3, "spo2": 4, "alarms": 5, "events": 6}
@@ -82,7 +83,8 @@ def session_figure(readings: Sequence[Mapping[str, Any]], transitions: Sequence[
 
 
 def _alarm_markers(transitions: Sequence[Mapping[str, Any]]) -> go.Scatter:
-    raised = [t for t in transitions if t["state"] == "raised"]
+    raised = sorted((t for t in transitions if t["state"] == "raised"),
+                    key=lambda t: PRIORITY_RANK.get(t["priority"], 0))  # the highest drawn last, on top
     return go.Scatter(
         name="Alarms", mode="markers", x=[t["offset_s"] / 60 for t in raised], y=[222] * len(raised),
         marker={"symbol": "diamond", "size": 11, "color": [PRIORITY_COLOURS.get(t["priority"], "#888") for t in raised],
