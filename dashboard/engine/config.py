@@ -7,7 +7,7 @@ refused with a `ConfigError` naming the key.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -46,12 +46,18 @@ class Config:
     settings: Mapping[str, Setting]
     priorities: Mapping[str, str]
     protocols: Mapping[str, ProtocolSpec]
+    limits: Mapping[str, Mapping[str, Setting]] = field(default_factory=dict)  # per-protocol overrides
 
     def value(self, key: str) -> float:
         return self.settings[key].value
 
     def priority(self, code: str) -> str:
         return self.priorities[code]
+
+    def for_protocol(self, protocol: str) -> Config:
+        """The settings as they apply to one protocol: its overrides in place of the defaults."""
+        overrides = self.limits.get(protocol, {})
+        return replace(self, settings={**self.settings, **overrides}) if overrides else self
 
 
 def load_config(path: Path | str | None = None) -> Config:
@@ -76,6 +82,9 @@ def _merge(base: dict[str, Any], override: dict[str, Any], prefix: str) -> None:
     """Merge `override` into `base`; only keys the defaults know are allowed."""
     for key, value in override.items():
         dotted = f"{prefix}{key}"
+        if prefix.endswith(".limits.") and key not in base:  # a protocol override: checked in _build
+            base[key] = value
+            continue
         if key not in base:
             raise ConfigError(f"unknown config key '{dotted}'")
         if isinstance(base[key], dict) and isinstance(value, dict):
@@ -89,11 +98,10 @@ def _merge(base: dict[str, Any], override: dict[str, Any], prefix: str) -> None:
 def _build(raw: dict[str, Any]) -> Config:
     settings: dict[str, Setting] = {}
     priorities: dict[str, str] = {}
-    protocols: dict[str, ProtocolSpec] = {}
+    protocol_tables: dict[str, dict[str, Any]] = {}
     for key, table in _walk(raw, ""):
         if key.startswith("protocol."):
-            name = key.removeprefix("protocol.")
-            protocols[name] = _protocol(name, table, settings)
+            protocol_tables[key.removeprefix("protocol.")] = table
             continue
         for name, value in table.items():
             dotted = f"{key}.{name}"
@@ -104,7 +112,24 @@ def _build(raw: dict[str, Any]) -> Config:
             elif isinstance(value, dict):
                 settings[dotted] = _setting(dotted, value)
     priorities.setdefault("spo2.low", "medium")  # spo2.low takes its priority from the level reached
-    return Config(settings=settings, priorities=priorities, protocols=protocols)
+    protocols = {name: _protocol(name, table, settings) for name, table in protocol_tables.items()}
+    limits = {name: _limits(name, table.get("limits", {}), settings) for name, table in protocol_tables.items()}
+    return Config(settings=settings, priorities=priorities, protocols=protocols, limits=limits)
+
+
+def _limits(protocol: str, table: dict[str, Any], settings: dict[str, Setting]) -> dict[str, Setting]:
+    """A protocol's overrides: each must name a known setting and carry a number."""
+    out: dict[str, Setting] = {}
+    for key, value in table.items():
+        where = f"protocol.{protocol}.limits.{key}"
+        if key not in settings or key.startswith("protocol."):
+            raise ConfigError(f"config key '{where}' overrides no known setting")
+        if not isinstance(value, dict):
+            value = {"value": value}
+        default = settings[key]
+        merged = {"unit": default.unit, "source": f"{protocol} override", **value}
+        out[key] = _setting(key, merged)
+    return out
 
 
 def _walk(raw: dict[str, Any], prefix: str):

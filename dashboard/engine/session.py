@@ -17,7 +17,7 @@ from operator import itemgetter
 
 from devices.readings import Assessment, Item, Reading, SessionEvent
 
-from .alarms import PHYSIOLOGICAL, ActiveAlarm, Transition
+from .alarms import PHYSIOLOGICAL, ActiveAlarm, AlarmBoard, Transition
 from .config import Config, ProtocolSpec
 
 MINUTE = 60.0
@@ -55,9 +55,9 @@ class SessionEngine:
     def __init__(self, config: Config, protocol: str) -> None:
         if protocol not in config.protocols:
             raise ValueError(f"unknown protocol {protocol!r}; known: {', '.join(config.protocols)}")
-        self.config = config
+        self.config = config.for_protocol(protocol)
         self.spec: ProtocolSpec = config.protocols[protocol]
-        self._limits(config)
+        self._limits(self.config)
         self.now = 0.0
         self.phase = "pre-dose"
         self.phase_since = 0.0
@@ -74,8 +74,11 @@ class SessionEngine:
         self.assessment: tuple[float, Assessment] | None = None
         self.ready_at: float | None = None
         self.ready_now = False
-        self.active: dict[tuple[str, str], ActiveAlarm] = {}
         self._timers: dict[str, float] = {}
+        self.alarms = AlarmBoard(self.config.value("alarm.realarm_after"), self.config.value("alarm.escalate_after"),
+                                 self._timers, self._emit)
+        self.audio_paused_until: float | None = None
+        self.overrides: list[tuple[float, str, str]] = []  # (session time, who, reason)
         self.timers_fired = 0  # lets a caller tell that state moved without a transition (e.g. a phase)
         self._established: set[str] = set()
         self._out: list[Transition] = []
@@ -99,6 +102,7 @@ class SessionEngine:
         self.hr_range = (v("reading.implausible.hr_min"), v("reading.implausible.hr_max"))
         self.spo2_range = (v("reading.implausible.spo2_min"), v("reading.implausible.spo2_max"))
         self.moaas_min = v("readiness.moaas_min")
+        self.audio_pause_max = v("alarm.audio_pause_max")
 
     # ---- public API -------------------------------------------------------
 
@@ -122,6 +126,15 @@ class SessionEngine:
         return self._flush()
 
     @property
+    def active(self) -> dict[tuple[str, str], ActiveAlarm]:
+        """Alarms shown now: conditions that hold, and high alarms latched until acknowledged."""
+        return self.alarms.active
+
+    @property
+    def audio_paused(self) -> bool:
+        return self.audio_paused_until is not None and self.now < self.audio_paused_until
+
+    @property
     def is_monitoring(self) -> bool:
         """True from the dose until discharge: when NIBP must keep coming."""
         return self.dose_at is not None and self.phase != "discharged"
@@ -139,7 +152,7 @@ class SessionEngine:
             "minimum observation passed": (self.observation_end_at is not None
                                            and self.now >= self.observation_end_at),
             "BP below the elevated limit and not rising": bp_ok,
-            "no physiological alarm active": not any(a.code in PHYSIOLOGICAL for a in self.active.values()),
+            "no physiological alarm active": not self.alarms.condition_active(PHYSIOLOGICAL),
             "sedation and dissociation resolved, breathing normal": assessment_ok,
         }
 
@@ -177,7 +190,11 @@ class SessionEngine:
             self._update_readiness(due)
 
     def _on_timer(self, name: str, t: float) -> None:
-        if name.startswith("hold:"):
+        if self.alarms.on_timer(name, t):
+            return
+        if name == "audio_pause_end":
+            self.audio_paused_until = None
+        elif name.startswith("hold:"):
             self._established.add(name.removeprefix("hold:"))
             self._sync_hr(t)
             self._sync_spo2(t)
@@ -346,6 +363,24 @@ class SessionEngine:
                       why=f"{e.source or 'device'} reconnected")
         elif kind == "discharge":
             self._on_discharge(t, e.detail)
+        elif kind == "acknowledge":
+            code, _, source = e.detail.partition("|")
+            self.alarms.acknowledge(code, source, t, e.who or "unknown")
+        elif kind == "audio_pause":
+            self._pause_audio(t, e.detail, e.who)
+        elif kind == "override":
+            self.overrides.append((t, e.who, e.detail))
+
+    def _pause_audio(self, t: float, detail: str, who: str) -> None:
+        """Silence this chair for a while; never longer than the clinic allows."""
+        try:
+            asked = float(detail) if detail else self.audio_pause_max
+        except ValueError:
+            asked = self.audio_pause_max
+        seconds = min(max(asked, 0.0), self.audio_pause_max)
+        self.audio_paused_until = t + seconds
+        self._timers["audio_pause_end"] = self.audio_paused_until
+        self._emit(t, "audio.paused", "info", "event", f"{_num(seconds)} s", f"audio paused by {who or 'unknown'}")
 
     def _on_dose(self, t: float) -> None:
         if self.dose_at is not None:
@@ -365,9 +400,9 @@ class SessionEngine:
         self._timers["observation_min"] = self.observation_end_at
 
     def _on_discharge(self, t: float, detail: str) -> None:
-        for code, source in list(self.active):
-            self._set(code, source, False, t, why="session ended")
+        self.alarms.clear_all(t, "session ended")
         self._timers.clear()
+        self.audio_paused_until = None
         self.discharged_at = t
         self._set_phase("discharged", t)
         self._emit(t, "observation.complete", "info", "event", detail, "patient discharged")
@@ -390,18 +425,11 @@ class SessionEngine:
 
     def _set(self, code: str, source: str, on: bool, t: float, *, value: str = "",
              message: str = "", why: str = "", priority: str | None = None) -> None:
-        """Raise or re-prioritise (with `message`) or clear (with `why`) the alarm (code, source)."""
-        key = (code, source)
-        current = self.active.get(key)
+        """Raise or re-prioritise (with `message`) or clear (with `why`) the condition of (code, source)."""
         if on:
-            level = priority or self.config.priority(code)
-            if current is None or current.priority != level:
-                self.active[key] = ActiveAlarm(code, source, level, t, value, message)
-                self._emit(t, code, level, "raised", value, message, source)
-        elif current is not None:
-            del self.active[key]
-            why = why or (f"now {value}" if value else "condition ended")
-            self._emit(t, code, current.priority, "cleared", value, why, source)
+            self.alarms.raise_(code, source, priority or self.config.priority(code), t, value, message)
+        else:
+            self.alarms.clear(code, source, t, value, why or (f"now {value}" if value else "condition ended"))
 
     def _emit(self, t: float, code: str, priority: str, state: str, value: str, message: str,
               source: str = "") -> None:

@@ -28,7 +28,11 @@ def session_status(engine: SessionEngine) -> dict[str, Any]:
         "hr": _value(engine.last_hr),
         "spo2": _value(engine.last_spo2),
         "alarms": [{"code": a.code, "source": a.source, "priority": a.priority, "since_s": a.since_s,
-                    "value": a.value, "message": a.message, "technical": a.is_technical} for a in alarms],
+                    "value": a.value, "message": a.message, "technical": a.is_technical,
+                    "condition": a.condition, "latched": a.latched, "acked_by": a.acked_by, "acked_at": a.acked_at,
+                    "escalated": a.escalated, "audible": not a.acknowledged and not engine.audio_paused}
+                   for a in alarms],
+        "audio_paused_until": engine.audio_paused_until if engine.audio_paused else None,
         "due": {"label": due.label, "at_s": due.at_s},
         "readiness": engine.readiness(),
     }
