@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("feed", type=Path, help="feed CSV (see DESIGN.md)")
     check.add_argument("--config", type=Path, help="clinic settings TOML overriding the defaults")
     check.add_argument("--json", action="store_true", help="one JSON object a line")
+    check.add_argument("--actions", type=Path, help="CSV of people's actions (offset_s,action,who,detail): "
+                       "acknowledge, audio_pause, override")
     check.set_defaults(func=_run_check)
     return parser
 
@@ -63,7 +65,7 @@ def _run_check(args: argparse.Namespace) -> int:
     from devices.feed import FeedError
 
     try:
-        result = run_check(args.feed, load_config(args.config))
+        result = run_check(args.feed, load_config(args.config), args.actions)
     except (FeedError, ConfigError) as exc:
         print(f"{args.feed}: {exc}", file=sys.stderr)
         return 2

@@ -6,6 +6,10 @@ engine, fires the engine's timers at their due session time, and writes
 readings, events, alarm transitions and the session's status snapshot in one
 transaction per step. Tickets resolve only after that commit (HL7 `AA`).
 
+People's actions (acknowledge, dose start, an assessment, a manual BP...) reach
+the engine the same way: the web queues them in the store and each step folds
+the pending ones, marking them applied in the same transaction.
+
 Engines live here, not in the web layer: the web reads what ingest wrote. On
 start (and when a session appears, e.g. opened by a nurse) a session's engine
 is rebuilt by folding its stored items, so a restart resumes with the same
@@ -22,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from devices.adapter import Ticket
-from devices.readings import Item, Reading
+from devices.readings import Item, Reading, SessionEvent
 
 from .engine import Config, SessionEngine, Transition, session_status
 from .store import Batch, SessionRow, Store
@@ -66,6 +70,7 @@ class Ingest:
         self._pending = _Pending()
         self._last_refresh = float("-inf")
         self.unplaced = 0  # items that arrived for a chair with no open session
+        self.on_measure_now: Callable[[str], None] | None = None  # set where an NIBP adapter can measure on demand
 
     # ---- the sink -------------------------------------------------------------
 
@@ -95,6 +100,7 @@ class Ingest:
         if now - self._last_refresh >= REFRESH_S:
             self.refresh(now)
         self._drain(now)
+        self._take_actions(now)
         self._advance(now)
         self._commit()
 
@@ -154,6 +160,24 @@ class Ingest:
             for item in items:
                 self._apply(session, item, now)
             self._pending.tickets.append(ticket)
+
+    def _take_actions(self, now: float) -> None:
+        """Fold the actions people queued through the web, each exactly once."""
+        applied = self._pending.batch.applied
+        for action in self.store.pending_actions():
+            if action["id"] in applied:
+                continue  # already folded; its commit is being retried
+            session = self._live.get(action["session_id"])
+            if session is None and now - self._last_refresh > TICK_S:
+                self.refresh(now)  # a session opened on the web a moment ago
+                session = self._live.get(action["session_id"])
+            if session is None:
+                applied[action["id"]] = "the session is not open"
+                continue
+            self._apply(session, action_item(action), now)
+            applied[action["id"]] = None
+            if action["kind"] == "measure_now" and self.on_measure_now is not None:
+                self.on_measure_now(session.row.chair)
 
     def _apply(self, session: LiveSession, item: Item, now: float) -> None:
         engine = session.engine
@@ -215,3 +239,11 @@ class Ingest:
         for ticket in pending.tickets:
             ticket.resolve()
 
+
+
+def action_item(action: dict) -> Item:
+    """A queued web action as the reading or event the engine folds."""
+    if action["kind"] == "manual_bp":
+        return Reading("manual", sbp=action["sbp"], dbp=action["dbp"], hr=action["hr"], provenance="manual",
+                       received_time=action["at"])
+    return SessionEvent(action["kind"], detail=action["detail"], who=action["who"], received_time=action["at"])

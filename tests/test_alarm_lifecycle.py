@@ -103,3 +103,20 @@ def test_lifecycle_is_the_same_whatever_the_advance_cadence():
     stepped = [x for item in items for x in (item.offset_s - 0.5, item)] + list(range(1801, 3001, 7)) + [3000]
     _, often = session(*stepped)
     assert once == often
+
+
+RECOVERED = "moaas=5;dissociation=no;resp=ok"
+
+
+def test_a_latched_alarm_holds_discharge_readiness_until_acknowledged():
+    items = [bp(900, 185, 100), bp(1500, 130, 80), ev(6000, "assessment", RECOVERED), bp(7000, 125, 80)]
+    engine, out = session(*items, 300 + 125 * 60)
+    assert engine.ready_at is None and not engine.readiness()["no physiological alarm active"]
+    out = engine.apply(ack(300 + 126 * 60, "bp.severe"))
+    assert [(t.offset_s, t.code) for t in out if t.state == "event"] == [(300 + 126 * 60, "observation.ready")]
+
+
+def test_discharge_logs_a_latched_alarm_left_unacknowledged():
+    _, out = session(bp(900, 185, 100), bp(1500, 130, 80), ev(1600, "discharge"))
+    [last] = [t for t in out if t.code == "bp.severe" and t.offset_s == 1600]
+    assert last.state == "cleared" and "latched alarm unacknowledged" in last.message

@@ -117,9 +117,25 @@ def test_hold_fires_at_due_time_without_a_reading():
 def test_spo2_priority_follows_the_level_held():
     values = [91] * 11 + [87] * 11 + [90] * 2 + [95]
     out = run(dosed(*[ox(400 + i, spo2=v) for i, v in enumerate(values)]))
+    got = [(t.offset_s, t.state, t.priority) for t in out if t.code == "spo2.low" and t.state != "escalated"]
+    # Once high, the alarm stays high until acknowledged even as SpO2 eases to the medium band; then it latches.
+    assert got == [(410, "raised", "medium"), (421, "raised", "high"), (424, "cleared", "high"),
+                   (424, "latched", "high")]
+
+
+def test_spo2_priority_eases_once_the_high_alarm_was_acknowledged():
+    values = [87] * 11 + [90] * 3 + [95]
+    items = [ox(400 + i, spo2=v) for i, v in enumerate(values)]
+    items.insert(11, ev(410.5, "acknowledge", "spo2.low"))
+    out = run(dosed(*items))
     got = [(t.offset_s, t.state, t.priority) for t in out if t.code == "spo2.low"]
-    assert got == [(410, "raised", "medium"), (421, "raised", "high"), (422, "raised", "medium"),
-                   (424, "cleared", "medium")]
+    assert got == [(410, "raised", "high"), (410.5, "acknowledged", "high"), (411, "raised", "medium"),
+                   (414, "cleared", "medium")]
+
+
+def test_a_sudden_deep_dip_raises_once_at_the_level_reached():
+    out = run(dosed(*[ox(400 + i, spo2=86) for i in range(12)]))
+    assert [(t.offset_s, t.state, t.priority) for t in out if t.code == "spo2.low"] == [(410, "raised", "high")]
 
 
 def test_spo2_short_dip_does_not_alarm():

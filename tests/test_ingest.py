@@ -7,7 +7,7 @@ import pytest
 
 from dashboard.engine import load_config
 from dashboard.ingest import Ingest
-from dashboard.store import Store
+from dashboard.store import Batch, Store
 from devices.readings import Reading, SessionEvent
 
 START = 1_800_000_000.0
@@ -115,3 +115,38 @@ def test_discharge_ends_the_session(store: Store):
     row = store.session(sid)
     assert row.ended_at == START + 10 and row.phase == "discharged"
     assert store.open_sessions() == [] and ingest.live(sid) is None
+
+
+def test_web_actions_are_folded_once_and_marked_applied_in_the_same_commit(store: Store):
+    clock = Clock()
+    sid = _open(store)
+    ingest = Ingest(store, load_config(), clock)
+    ingest.refresh()
+    ingest.submit("Chair 1", [SessionEvent("session_start", "esketamine-84", offset_s=0),
+                              Reading("nibp", sbp=120, dbp=80, offset_s=60), SessionEvent("dose_start", offset_s=300),
+                              Reading("nibp", sbp=186, dbp=100, offset_s=900)])
+    ingest.step()
+    clock.t = START + 930
+    ack = store.submit_action(sid, "acknowledge", "AB", detail="bp.severe", at=START + 920)
+    manual = store.submit_action(sid, "manual_bp", "AB", sbp=150, dbp=90, hr=82, at=START + 925)
+    ingest.step()
+    ingest.step()  # a second step must not fold them again
+    assert store.pending_actions() == []
+    history = [(a["offset_s"], a["code"], a["state"], a["value"]) for a in store.alarms_of(sid)]
+    assert (920.0, "bp.severe", "acknowledged", "AB") in history
+    assert (925.0, "bp.severe", "cleared", "150/90") in history
+    items = store.session_items(sid)
+    assert [i.kind for i in items if isinstance(i, SessionEvent)].count("acknowledge") == 1
+    [bp] = [i for i in items if isinstance(i, Reading) and i.provenance == "manual"]
+    assert (bp.sbp, bp.dbp, bp.hr, bp.offset_s) == (150, 90, 82, 925.0)
+    assert store.action(ack)["error"] is None and store.action(manual)["applied_at"] is not None
+
+
+def test_an_action_for_an_ended_session_is_refused_with_a_reason(store: Store):
+    clock = Clock()
+    sid = _open(store)
+    store.write_batch(Batch(ended={sid: START}))
+    ingest = Ingest(store, load_config(), clock)
+    action = store.submit_action(sid, "dose_start", "AB", at=START + 10)
+    ingest.step()
+    assert store.action(action)["error"] == "the session is not open" and store.session_items(sid) == []

@@ -1,4 +1,4 @@
-"""The store on a real SQLite file: round trips, WAL, reopening, acknowledgements."""
+"""The store on a real SQLite file: round trips, WAL, reopening, the actions inbox."""
 from __future__ import annotations
 
 import sqlite3
@@ -73,16 +73,17 @@ def test_ended_sessions_leave_the_open_list_but_stay_listed(db: Path):
     assert store.session(first).session_now(1_800_000_000.0) == 9_000.0  # the clock stops at the end
 
 
-def test_acknowledge_once_per_raise_and_survives_reopen(db: Path):
+def test_actions_wait_in_the_store_until_applied(db: Path):
     store = Store.open(db)
     sid = _session(store)
-    assert store.acknowledge(sid, "bp.severe", "", 2520.0, "AB", at=1_700_002_530.0)
-    assert not store.acknowledge(sid, "bp.severe", "", 2520.0, "CD", at=1_700_002_540.0)
-    assert store.acknowledge(sid, "bp.severe", "", 3000.0, "CD", at=1_700_003_010.0)  # a later raise
+    ack = store.submit_action(sid, "acknowledge", "AB", detail="bp.severe", at=1_700_002_530.0)
+    bp = store.submit_action(sid, "manual_bp", "AB", sbp=150, dbp=95, hr=80)
+    assert [a["id"] for a in store.pending_actions()] == [ack, bp]
+    store.write_batch(Batch(applied={ack: None, bp: "the session is not open"}))
     store.close()
-    acks = Store.open(db).acknowledgements_of(sid)
-    assert [(a["who"], a["raised_offset_s"], a["offset_s"]) for a in acks] == [("AB", 2520.0, 2530.0),
-                                                                               ("CD", 3000.0, 3010.0)]
+    again = Store.open(db)
+    assert again.pending_actions() == []
+    assert again.action(ack)["applied_at"] is not None and again.action(bp)["error"] == "the session is not open"
 
 
 def test_refused_input_is_kept_whole_with_its_reason(db: Path):

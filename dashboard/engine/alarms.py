@@ -98,8 +98,10 @@ class AlarmBoard:
 
     def raise_(self, code: str, source: str, priority: str, t: float, value: str, message: str) -> None:
         current = self.active.get((code, source))
-        if current is not None and current.condition and current.priority == priority:
-            return
+        if current is not None and current.condition and (
+                current.priority == priority or (current.latches and not current.acknowledged
+                                                 and PRIORITY_RANK[priority] < PRIORITY_RANK[current.priority])):
+            return  # unchanged, or an unacknowledged high alarm easing to a lower level: it stays high until seen
         self.active[(code, source)] = ActiveAlarm(code, source, priority, t, value, message,
                                                   escalated=bool(current and current.escalated and current.latched))
         self._emit(t, code, priority, "raised", value, message, source)
@@ -155,14 +157,15 @@ class AlarmBoard:
         return True
 
     def clear_all(self, t: float, why: str) -> None:
-        """Everything ends (discharge): conditions clear and nothing stays latched."""
+        """Everything ends (discharge): conditions clear, and a latched alarm is logged as left unacknowledged."""
         for alarm in list(self.active.values()):
-            if alarm.condition:
-                self._emit(t, alarm.code, alarm.priority, "cleared", alarm.value, why, alarm.source)
+            reason = why if alarm.condition else f"{why} with the latched alarm unacknowledged"
+            self._emit(t, alarm.code, alarm.priority, "cleared", alarm.value, reason, alarm.source)
             self._drop(alarm)
 
-    def condition_active(self, codes: frozenset[str]) -> bool:
-        return any(a.condition and a.code in codes for a in self.active.values())
+    def any_shown(self, codes: frozenset[str]) -> bool:
+        """An alarm of these codes is shown: its condition holds, or it is latched awaiting acknowledgement."""
+        return any(a.code in codes for a in self.active.values())
 
     def _drop(self, alarm: ActiveAlarm) -> None:
         del self.active[alarm.key]

@@ -73,6 +73,7 @@ class SessionEngine:
         self.last_spo2: Value | None = None
         self.assessment: tuple[float, Assessment] | None = None
         self.ready_at: float | None = None
+        self.check_done_at: float | None = None  # the BP that satisfied the 40-min check
         self.ready_now = False
         self._timers: dict[str, float] = {}
         self.alarms = AlarmBoard(self.config.value("alarm.realarm_after"), self.config.value("alarm.escalate_after"),
@@ -152,7 +153,7 @@ class SessionEngine:
             "minimum observation passed": (self.observation_end_at is not None
                                            and self.now >= self.observation_end_at),
             "BP below the elevated limit and not rising": bp_ok,
-            "no physiological alarm active": not self.alarms.condition_active(PHYSIOLOGICAL),
+            "no physiological alarm active": not self.alarms.any_shown(PHYSIOLOGICAL),
             "sedation and dissociation resolved, breathing normal": assessment_ok,
         }
 
@@ -196,8 +197,9 @@ class SessionEngine:
             self.audio_paused_until = None
         elif name.startswith("hold:"):
             self._established.add(name.removeprefix("hold:"))
-            self._sync_hr(t)
-            self._sync_spo2(t)
+            if not any(other.startswith("hold:") and due == t for other, due in self._timers.items()):
+                self._sync_hr(t)  # holds due at one instant settle together: one raise at the level reached
+                self._sync_spo2(t)
         elif name == "check_due":
             self._set("bp.check_due", "", True, t, message="no BP between "
                       f"{_num(self.check_start / MINUTE)} and {_num(self.check_end / MINUTE)} min after the dose")
@@ -268,6 +270,7 @@ class SessionEngine:
             self._timers["stale:nibp"] = t + self.stale_nibp
         if self.dose_at + self.check_start <= t <= self.dose_at + self.check_end:
             self._timers.pop("check_due", None)
+            self.check_done_at = self.check_done_at or t
         self._set("bp.check_due", "", False, t, value=bp.text, why="BP measured")
 
     def _bp_problem(self, sbp: float | None, dbp: float | None) -> str:

@@ -21,6 +21,7 @@ def session_status(engine: SessionEngine) -> dict[str, Any]:
         "protocol_label": engine.spec.label,
         "observation_end_at": engine.observation_end_at,
         "ready_at": engine.ready_at,
+        "check_done_at": engine.check_done_at,
         "discharged_at": engine.discharged_at,
         "bp": _bp(engine.last_bp),
         "baseline": _bp(engine.baseline),

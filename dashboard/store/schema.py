@@ -67,17 +67,18 @@ alarms = sa.Table(  # every alarm transition the engine emitted, in order
     sa.Index("ix_alarms_session_offset", "session_id", "offset_s"),
 )
 
-acknowledgements = sa.Table(  # a person's acknowledgement of one raised alarm
-    "acknowledgements", metadata,
+actions = sa.Table(  # people's actions from the web, waiting for ingest to fold them into the session
+    "actions", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("session_id", sa.ForeignKey("sessions.id"), nullable=False),
-    sa.Column("code", sa.String(40), nullable=False),
-    sa.Column("source", sa.String(40), nullable=False, server_default=""),
-    sa.Column("raised_offset_s", sa.Float, nullable=False),  # which raise it acknowledges
-    sa.Column("offset_s", sa.Float, nullable=False),  # session time of the acknowledgement
-    sa.Column("at", sa.Float, nullable=False),  # epoch seconds
+    sa.Column("kind", sa.String(30), nullable=False),  # an event kind, an action (acknowledge...), or manual_bp
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
     sa.Column("who", sa.String(80), nullable=False),
-    sa.UniqueConstraint("session_id", "code", "source", "raised_offset_s", name="uq_ack_once"),
+    sa.Column("at", sa.Float, nullable=False),  # epoch seconds when the person acted
+    sa.Column("sbp", sa.Float), sa.Column("dbp", sa.Float), sa.Column("hr", sa.Float),  # manual BP only
+    sa.Column("applied_at", sa.Float),  # NULL until ingest has folded it (same transaction as its event)
+    sa.Column("error", sa.Text),  # why it could not be applied (session already ended)
+    sa.Index("ix_actions_pending", "applied_at"),
 )
 
 refused_messages = sa.Table(  # device input that could not be used, kept whole for review

@@ -2,7 +2,8 @@
 
 Ingest writes readings, events, engine transitions and each session's status
 snapshot in one transaction per batch (`write_batch`); the web reads them and
-writes people's actions (`acknowledge`). Both may run in one process or apart.
+writes people's actions (`submit_action`), which ingest folds into the session
+like any other event. Both may run in one process or apart.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from devices.readings import Reading, SessionEvent
 
-from .schema import acknowledgements, alarms, events, metadata, readings, refused_messages, sessions
+from .schema import actions, alarms, events, metadata, readings, refused_messages, sessions
 
 
 class StoreError(RuntimeError):
@@ -55,9 +56,10 @@ class Batch:
     transitions: list[dict[str, Any]] = field(default_factory=list)  # with session_id
     statuses: dict[int, dict[str, Any]] = field(default_factory=dict)  # session_id -> status
     ended: dict[int, float] = field(default_factory=dict)  # session_id -> ended_at
+    applied: dict[int, str | None] = field(default_factory=dict)  # action id -> error (None = applied)
 
     def __bool__(self) -> bool:
-        return bool(self.readings or self.events or self.transitions or self.statuses or self.ended)
+        return bool(self.readings or self.events or self.transitions or self.statuses or self.ended or self.applied)
 
 
 def sqlite_url(path: Path | str) -> str:
@@ -127,20 +129,6 @@ class Store:
         with self.engine.connect() as conn:
             return [SessionRow(**row) for row in conn.execute(query.limit(limit).offset(offset)).mappings()]
 
-    def board_revisions(self) -> dict[int, int]:
-        """{session_id: rev} of open sessions: the cheap question the board asks every poll."""
-        query = sa.select(sessions.c.id, sessions.c.rev).where(sessions.c.ended_at.is_(None))
-        with self.engine.connect() as conn:
-            return {row.id: row.rev for row in conn.execute(query)}
-
-    def statuses(self, ids: Sequence[int]) -> dict[int, SessionRow]:
-        """The rows of the given sessions, by id: what the board redraws after a rev change."""
-        if not ids:
-            return {}
-        with self.engine.connect() as conn:
-            rows = conn.execute(sessions.select().where(sessions.c.id.in_(list(ids)))).mappings()
-            return {row["id"]: SessionRow(**row) for row in rows}
-
     def simulated_count(self, session_id: int) -> int:
         """Device readings plus simulator events stored: where a simulated stream resumes."""
         with self.engine.connect() as conn:
@@ -180,6 +168,9 @@ class Store:
                 if sid in batch.ended:
                     values["ended_at"] = batch.ended[sid]
                 conn.execute(sessions.update().where(sessions.c.id == sid).values(**values))
+            now = time.time()
+            for action_id, error in batch.applied.items():
+                conn.execute(actions.update().where(actions.c.id == action_id).values(applied_at=now, error=error))
 
     # ---- reads for engines and pages -----------------------------------------
 
@@ -202,6 +193,15 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query.order_by(readings.c.offset_s, readings.c.id)).mappings()]
 
+    def reading_summary(self, session_id: int) -> dict[str, Any]:
+        """Count and ranges of the continuous (non-BP) readings: the log's one-line summary of them."""
+        query = sa.select(sa.func.count().label("count"), sa.func.min(readings.c.hr).label("hr_min"),
+                          sa.func.max(readings.c.hr).label("hr_max"), sa.func.min(readings.c.spo2).label("spo2_min"),
+                          sa.func.max(readings.c.spo2).label("spo2_max")).where(
+            readings.c.session_id == session_id, readings.c.sbp.is_(None))
+        with self.engine.connect() as conn:
+            return dict(conn.execute(query).mappings().one())
+
     def events_of(self, session_id: int) -> list[dict[str, Any]]:
         query = events.select().where(events.c.session_id == session_id).order_by(events.c.offset_s, events.c.id)
         with self.engine.connect() as conn:
@@ -212,37 +212,27 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
 
-    def last_alarm_offset(self, session_id: int) -> float | None:
-        with self.engine.connect() as conn:
-            return conn.scalar(sa.select(sa.func.max(alarms.c.offset_s)).where(alarms.c.session_id == session_id))
-
     # ---- people's actions ----------------------------------------------------
 
-    def acknowledge(self, session_id: int, code: str, source: str, raised_offset_s: float, who: str,
-                    at: float | None = None) -> bool:
-        """Record who acknowledged the alarm raised at `raised_offset_s`; False if it already was."""
-        row = self.session(session_id)
-        if row is None:
-            raise StoreError(f"no session {session_id}")
-        at = time.time() if at is None else at
+    def submit_action(self, session_id: int, kind: str, who: str, detail: str = "", at: float | None = None,
+                      sbp: float | None = None, dbp: float | None = None, hr: float | None = None) -> int:
+        """Queue a person's action for ingest to fold into the session; returns its id."""
         with self.engine.begin() as conn:
-            exists = conn.scalar(sa.select(acknowledgements.c.id).where(
-                acknowledgements.c.session_id == session_id, acknowledgements.c.code == code,
-                acknowledgements.c.source == source, acknowledgements.c.raised_offset_s == raised_offset_s))
-            if exists:
-                return False
-            conn.execute(acknowledgements.insert().values(
-                session_id=session_id, code=code, source=source, raised_offset_s=raised_offset_s,
-                offset_s=row.session_now(at), at=at, who=who))
-            conn.execute(sessions.update().where(sessions.c.id == session_id).values(rev=sessions.c.rev + 1))
-        return True
+            result = conn.execute(actions.insert().values(
+                session_id=session_id, kind=kind, detail=detail, who=who, at=time.time() if at is None else at,
+                sbp=sbp, dbp=dbp, hr=hr))
+            return int(result.inserted_primary_key[0])
 
-    def acknowledgements_of(self, session_id: int) -> list[dict[str, Any]]:
-        query = (acknowledgements.select().where(acknowledgements.c.session_id == session_id)
-                 .order_by(acknowledgements.c.offset_s))
+    def pending_actions(self) -> list[dict[str, Any]]:
+        """Actions not yet folded, oldest first."""
+        query = actions.select().where(actions.c.applied_at.is_(None)).order_by(actions.c.id)
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
 
+    def action(self, action_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(actions.select().where(actions.c.id == action_id)).mappings().first()
+        return dict(row) if row else None
 
     # ---- refused device input -------------------------------------------------
 

@@ -14,7 +14,7 @@ from dash import Dash, Input, Output, dcc, html
 
 from ..engine import Config
 from ..store import Store
-from . import board, review, session_page
+from . import board, review, session_page, settings, shell, start
 
 ASSETS = Path(__file__).with_name("assets")
 
@@ -26,31 +26,39 @@ def create_app(store: Store, config: Config, poll_ms: int = 1000) -> Dash:
         dcc.Location(id="url"),
         html.Header([
             html.Span("Session monitor", className="brand"),
-            html.Nav([dcc.Link("Chairs", href="/"), dcc.Link("Review", href="/review")]),
+            html.Nav([dcc.Link("Chairs", href="/"), dcc.Link("Start a session", href="/start"),
+                      dcc.Link("Review", href="/review"), dcc.Link("Settings", href="/settings")]),
             html.Label(["Nurse ", dcc.Input(id="who", placeholder="initials", maxLength=40, debounce=True,
                                              persistence=True, persistence_type="local", className="who")],
                        className="who-label"),
         ], className="top-bar"),
+        *shell.layout(poll_ms),
         html.Main(id="page"),
     ])
     board.register(app, store)
-    session_page.register(app, store)
+    session_page.register(app, store, config)
+    start.register(app, store)
+    shell.register(app, store)
 
     @app.callback(Output("page", "children"), Input("url", "pathname"), Input("url", "search"))
     def _route(pathname: str | None, search: str | None) -> Any:
-        return route(store, pathname or "/", search or "", poll_ms)
+        return route(store, config, pathname or "/", search or "", poll_ms)
 
     return app
 
 
-def route(store: Store, pathname: str, search: str, poll_ms: int) -> Any:
+def route(store: Store, config: Config, pathname: str, search: str, poll_ms: int) -> Any:
     parts = [p for p in pathname.split("/") if p]
     if not parts:
         return board.layout(poll_ms)
     if parts[0] in ("session", "review") and len(parts) == 2:
         if not parts[1].isdigit():
             return _not_found(f"'{parts[1]}' is not a session number.")
-        return session_page.layout(store, int(parts[1]), poll_ms, live=parts[0] == "session")
+        return session_page.layout(store, config, int(parts[1]), poll_ms, live=parts[0] == "session")
+    if parts == ["settings"]:
+        return settings.layout(config)
+    if parts == ["start"]:
+        return start.layout(config)
     if parts == ["review"]:
         page = parse_qs(search.lstrip("?")).get("page", ["0"])[0]
         return review.layout(store, int(page) if page.isdigit() else 0)

@@ -111,7 +111,7 @@ def poll_board(store: Store, seen: dict[str, Any] | None, wall: float | None = N
     order = [str(row.id) for row in rows]
     if not seen or seen.get("order") != order:
         tiles = [make_tile(row.id, values[str(row.id)]) for row in rows] or [
-            html.Div("No chair is in session.", className="board-empty")]
+            html.Div(["No chair is in session. ", dcc.Link("Start a session", href="/start")], className="board-empty")]
         return tiles, {"order": order, "tiles": {sid: _seen(v) for sid, v in values.items()}}
     board, memo = Patch(), Patch()
     changed = False

@@ -7,8 +7,13 @@ import time
 from dashboard.store import Store
 
 
-def _tile(dash_br, chair: str):
-    return next(t for t in dash_br.find_elements(".tile") if t.find_element("css selector", ".tile-chair").text == chair)
+TILES_JS = """return Array.from(document.querySelectorAll('.tile')).map(t => Object.fromEntries(
+    ['chair', 'phase', 'bp', 'hr', 'spo2'].map(k => [k, t.querySelector('.tile-' + k).textContent])));"""
+
+
+def tiles(dash_br) -> dict[str, dict[str, str]]:
+    """Every tile's slots, read in one script: the board patches itself while we look."""
+    return {t["chair"]: t for t in dash_br.driver.execute_script(TILES_JS)}
 
 
 def test_board_shows_the_clinic_and_a_tile_updates_on_its_own(dash_br, start_server, tmp_path):
@@ -20,8 +25,7 @@ def test_board_shows_the_clinic_and_a_tile_updates_on_its_own(dash_br, start_ser
     dash_br.wait_for_contains_text(".board", "Chair 4", timeout=20)
 
     def phases() -> dict[str, str]:
-        return {t.find_element("css selector", ".tile-chair").text: t.find_element("css selector", ".tile-phase").text
-                .split(" · ")[0] for t in dash_br.find_elements(".tile")}
+        return {chair: t["phase"].split(" · ")[0] for chair, t in tiles(dash_br).items()}
 
     # Each chair's history up to now is backfilled through ingest at start; the board settles within seconds.
     expected = {"Chair 1": "Infusion", "Chair 2": "Observation", "Chair 3": "Observation", "Chair 4": "Pre-dose"}
@@ -29,12 +33,11 @@ def test_board_shows_the_clinic_and_a_tile_updates_on_its_own(dash_br, start_ser
     while phases() != expected and time.monotonic() < deadline:
         time.sleep(0.3)
     assert phases() == expected
-    assert re.fullmatch(r"\d+/\d+", _tile(dash_br, "Chair 3").find_element("css selector", ".tile-bp").text)
+    assert re.fullmatch(r"\d+/\d+", tiles(dash_br)["Chair 3"]["bp"])
 
     # The oximeter streams at 1 Hz: HR or SpO2 on some tile changes within a few polls, with no reload.
     def vitals() -> list[str]:
-        return [t.find_element("css selector", ".tile-hr").text + t.find_element("css selector", ".tile-spo2").text
-                for t in dash_br.find_elements(".tile")]
+        return [t["hr"] + t["spo2"] for t in tiles(dash_br).values()]
 
     before = vitals()
     deadline = time.monotonic() + 15
@@ -43,7 +46,8 @@ def test_board_shows_the_clinic_and_a_tile_updates_on_its_own(dash_br, start_ser
     assert vitals() != before
 
     # Opening a chair shows its session chart.
-    _tile(dash_br, "Chair 3").click()
+    dash_br.driver.execute_script(
+        "Array.from(document.querySelectorAll('.tile')).find(t => t.textContent.includes('Chair 3')).click()")
     dash_br.wait_for_element("#session-chart .js-plotly-plot")
     sid = int(dash_br.driver.current_url.rstrip("/").rsplit("/", 1)[1])
     assert Store.open(db).session(sid).chair == "Chair 3"

@@ -44,7 +44,7 @@ def test_session_page_shows_the_chart_and_an_acknowledgement_survives_reload(das
     # Without initials nothing is recorded and the nurse is told why.
     dash_br.find_element("#session-alarms .alarm-item.prio-high .ack-button").click()
     dash_br.wait_for_contains_text("#ack-message", "Enter your name or initials")
-    assert Store.open(db).acknowledgements_of(sid) == []
+    assert Store.open(db).pending_actions() == []
 
     who = dash_br.find_element("#who")
     who.send_keys("AB", Keys.TAB)
@@ -53,8 +53,8 @@ def test_session_page_shows_the_chart_and_an_acknowledgement_survives_reload(das
 
     dash_br.driver.refresh()
     dash_br.wait_for_contains_text("#session-alarms .alarm-item.prio-high", "Acknowledged by AB", timeout=15)
-    [ack] = Store.open(db).acknowledgements_of(sid)
-    assert (ack["code"], ack["who"]) == ("bp.severe", "AB")
+    acks = [a for a in Store.open(db).alarms_of(sid) if a["state"] == "acknowledged"]
+    assert [(a["code"], a["value"]) for a in acks] == [("bp.severe", "AB")]
 
 
 def test_review_lists_sessions_and_opens_one(dash_br, start_server, tmp_path):

@@ -1,0 +1,1 @@
+"""What the record says about a session: summaries and exports built from the store."""

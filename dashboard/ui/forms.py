@@ -1,0 +1,100 @@
+"""Validation of what nurses type. Pure: each returns the clean value or a message saying what is wrong.
+
+A wrong entry stores nothing and tells the nurse why in plain words.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from devices.readings import PROTOCOLS, Assessment
+
+from ..engine import Config
+
+MAX_NOTE = 500
+MAX_WHO = 40
+MAX_LABEL = 80
+
+
+class FormError(ValueError):
+    """A form entry that cannot be stored; the message is for the nurse."""
+
+
+@dataclass(frozen=True, slots=True)
+class ManualBP:
+    sbp: float
+    dbp: float
+    hr: float | None
+
+
+def who(value: str | None) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise FormError("Enter your name or initials (top right) first.")
+    if len(text) > MAX_WHO:
+        raise FormError(f"Name or initials: at most {MAX_WHO} characters.")
+    return text
+
+
+def manual_bp(sbp: str | None, dbp: str | None, hr: str | None, config: Config) -> ManualBP:
+    """A hand-measured BP: whole numbers inside the plausible ranges, diastolic below systolic."""
+    s = _whole(sbp, "Systolic", config, "sbp")
+    d = _whole(dbp, "Diastolic", config, "dbp")
+    if d >= s:
+        raise FormError(f"Diastolic {d:.0f} must be below systolic {s:.0f}: nothing was stored.")
+    h = _whole(hr, "Heart rate", config, "hr") if (hr or "").strip() else None
+    return ManualBP(s, d, h)
+
+
+def _whole(text: str | None, label: str, config: Config, key: str) -> float:
+    raw = (text or "").strip()
+    if not raw:
+        raise FormError(f"{label} is empty: nothing was stored.")
+    if not raw.isdigit():
+        raise FormError(f"{label} '{raw}' is not a whole number: nothing was stored.")
+    value = float(raw)
+    low, high = config.value(f"reading.implausible.{key}_min"), config.value(f"reading.implausible.{key}_max")
+    if not low <= value <= high:
+        raise FormError(f"{label} {raw} is outside {low:.0f}–{high:.0f}: nothing was stored.")
+    return value
+
+
+def assessment(moaas: int | str | None, dissociation: str | None, breathing: str | None) -> Assessment:
+    if moaas is None or str(moaas) not in {"0", "1", "2", "3", "4", "5"}:
+        raise FormError("Choose a MOAA/S score from 0 to 5.")
+    if dissociation not in ("yes", "no"):
+        raise FormError("Say whether the patient is dissociated (yes or no).")
+    if breathing not in ("ok", "depressed"):
+        raise FormError("Say whether breathing is normal or depressed.")
+    return Assessment(int(moaas), dissociation == "yes", breathing == "ok")
+
+
+def note(text: str | None, required: bool = False, what: str = "note") -> str:
+    clean = " ".join((text or "").split())
+    if required and not clean:
+        raise FormError(f"Give a reason for the {what}: it is kept in the session log.")
+    if len(clean) > MAX_NOTE:
+        raise FormError(f"The {what} is too long: at most {MAX_NOTE} characters.")
+    return clean
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    chair: str
+    patient_label: str
+    protocol: str
+    dose: str
+
+
+def new_session(chair: str | None, label: str | None, protocol: str | None, dose: str | None,
+                busy_chairs: set[str]) -> NewSession:
+    chair_text = (chair or "").strip()
+    if not chair_text or len(chair_text) > 40:
+        raise FormError("Name the chair (at most 40 characters).")
+    if chair_text in busy_chairs:
+        raise FormError(f"{chair_text} already has a session open: discharge it first.")
+    label_text = (label or "").strip()
+    if not label_text or len(label_text) > MAX_LABEL:
+        raise FormError(f"Enter the patient label (at most {MAX_LABEL} characters).")
+    if protocol not in PROTOCOLS:
+        raise FormError("Choose the protocol.")
+    return NewSession(chair_text, label_text, protocol, note(dose, what="dose")[:40])

@@ -1,0 +1,187 @@
+"""The parts of a session page, drawn from the status snapshot and the stored record. Pure rendering."""
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping, Sequence
+
+from dash import html
+
+from ..engine import Config
+from ..reports.rems import rems_summary
+from ..store import SessionRow
+from .figures import EVENT_LABELS
+from .format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, bp_text, minutes, session_clock, wall_clock
+
+# The Spravato label's escalation advice (§5.6, boxed warning), shown with the high-priority BP alarm.
+ESCALATION_CHECKLIST = (
+    "Chest pain", "Shortness of breath", "Sudden severe headache", "Visual disturbance", "Seizure",
+    "Reduced consciousness",
+)
+ESCALATION_ADVICE = ("Any of these: emergency care now. BP that stays high: call a clinician experienced in "
+                     "BP management.")
+BP_ALARMS_WITH_CHECKLIST = frozenset({"bp.severe"})
+ACTION_KINDS_IN_TRANSITIONS = frozenset({"acknowledge"})  # logged through their transition, with who
+
+
+def header(row: SessionRow) -> Any:
+    status = row.status or {}
+    now_s = row.session_now()
+    phase = status.get("phase", row.phase)
+    bits = [f"{row.chair} · {row.patient_label}", status.get("protocol_label") or row.protocol,
+            f"{PHASE_LABELS.get(phase, phase)} for {minutes(now_s - (status.get('phase_since') or 0))}",
+            f"session time {session_clock(now_s)}", f"started {wall_clock(row.started_at)}"]
+    if row.dose:
+        bits.insert(2, f"dose {row.dose}")
+    if status.get("baseline"):
+        bits.append(f"baseline {bp_text(status['baseline'])}")
+    return html.Div([html.H2(bits[0]), html.P(" · ".join(bits[1:]), className="session-meta")])
+
+
+def countdowns(row: SessionRow, config: Config) -> list[Any]:
+    """The clocks a nurse works to: infusion end, the 40-min BP check, the end of the minimum observation."""
+    status = row.status or {}
+    now_s = row.session_now()
+    dose = status.get("dose_at")
+    if dose is None:
+        return [html.Li("Waiting for the dose: the clocks start at dose start.")]
+    items = []
+    if status.get("phase") == "infusion":
+        items.append(_countdown("Planned infusion end", dose + config.protocols[row.protocol].dosing_s, now_s))
+    start = dose + config.value("bp.check_due.window_start") * 60
+    end = dose + config.value("bp.check_due.window_end") * 60
+    done = status.get("check_done_at")
+    if done is not None:
+        items.append(html.Li(f"40-min BP check: done at {session_clock(done)}", className="countdown done"))
+    else:
+        items.append(html.Li(f"40-min BP check: take a BP between {session_clock(start)} and {session_clock(end)}"
+                             f" ({_until(start, now_s) if now_s < start else 'due now' if now_s <= end else 'missed'})",
+                             className="countdown"))
+    observation_end = status.get("observation_end_at")
+    if observation_end is not None:
+        items.append(_countdown("End of the minimum observation", observation_end, now_s))
+    elif status.get("phase") == "infusion":
+        items.append(html.Li("The minimum observation starts at infusion end.", className="countdown"))
+    return items
+
+
+def _countdown(label: str, at: float, now_s: float) -> Any:
+    return html.Li(f"{label}: {session_clock(at)} ({_until(at, now_s)})", className="countdown")
+
+
+def _until(at: float, now_s: float) -> str:
+    left = at - now_s
+    return f"in {minutes(left)}" if left > 60 else ("now" if left > -60 else f"{minutes(-left)} ago")
+
+
+def readiness_checklist(row: SessionRow) -> Any:
+    status = row.status or {}
+    checks = status.get("readiness") or {}
+    title = ("Ready for discharge" if status.get("phase") == "ready" else "Discharge criteria")
+    return html.Div([
+        html.H4(title),
+        html.Ul([html.Li(("✔ " if ok else "✘ ") + name, className="met" if ok else "unmet")
+                 for name, ok in checks.items()], className="readiness"),
+    ], className="readiness-box")
+
+
+def rems_table(row: SessionRow, readings: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],
+               config: Config) -> Any:
+    if not row.protocol.startswith("esketamine"):
+        return html.Div()
+    summary = rems_summary(row.status or {}, readings, events, config, dose=row.dose)
+    return html.Div([
+        html.H4("REMS monitoring summary"),
+        html.Table(html.Tbody([html.Tr([html.Th(q), html.Td(a)]) for q, a in summary.rows()]), className="rems"),
+    ], className="rems-box")
+
+
+def alarm_panel(row: SessionRow, live: bool) -> Any:
+    alarms = (row.status or {}).get("alarms") or []
+    paused = (row.status or {}).get("audio_paused_until")
+    top = [html.P(f"Audio paused until {session_clock(paused)}", className="audio-paused")] if paused else []
+    if not alarms:
+        return html.Div(top + [html.P("No active alarm.", className="no-alarm")])
+    return html.Div(top + [html.Ul([_alarm_item(alarm, live) for alarm in alarms], className="alarm-list")])
+
+
+def _alarm_item(alarm: Mapping[str, Any], live: bool) -> Any:
+    state = []
+    if alarm.get("latched"):
+        state.append(html.Span("condition ended · latched until acknowledged", className="latched"))
+    if alarm.get("escalated"):
+        state.append(html.Span("ESCALATED", className="escalated"))
+    if alarm.get("acked_by"):
+        state.append(html.Span(f"Acknowledged by {alarm['acked_by']} at {session_clock(alarm['acked_at'])}",
+                               className="acked"))
+    elif live:
+        key = json.dumps([alarm["code"], alarm["source"]])
+        state.append(html.Button("Acknowledge", id={"type": "ack", "index": key}, className="ack-button"))
+    else:
+        state.append(html.Span("not acknowledged", className="not-acked"))
+    children = [
+        html.Span(PRIORITY_LABELS[alarm["priority"]], className=f"badge prio-{alarm['priority']}"),
+        html.Span(f" {alarm_label(alarm['code'])}{' (' + alarm['source'] + ')' if alarm['source'] else ''}: ",
+                  className="alarm-name", title=alarm["code"]),
+        html.Span(alarm["message"], className="alarm-message"),
+        html.Span(f" · since {session_clock(alarm['since_s'])} ", className="alarm-since"),
+        *state,
+    ]
+    if alarm["code"] in BP_ALARMS_WITH_CHECKLIST:
+        children.append(html.Div([html.Strong("Ask and look for: "), html.Ul([html.Li(x) for x in ESCALATION_CHECKLIST]),
+                                  html.P(ESCALATION_ADVICE)], className="escalation-checklist"))
+    css = f"alarm-item prio-{alarm['priority']}" + (" acknowledged" if alarm.get("acked_by") else "")
+    return html.Li(children, className=css)
+
+
+def alarm_key(row: SessionRow) -> str:
+    """What the alarm panel depends on: it is redrawn only when this changes."""
+    status = row.status or {}
+    return json.dumps([status.get("alarms") or [], status.get("audio_paused_until")], sort_keys=True)
+
+
+def log_table(bp_readings: Sequence[Mapping[str, Any]], transitions: Sequence[Mapping[str, Any]],
+              events: Sequence[Mapping[str, Any]], continuous: Mapping[str, Any]) -> Any:
+    entries = log_entries(bp_readings, transitions, events)
+    rows = [html.Tr([html.Td(session_clock(t)), html.Td(kind), html.Td(text), html.Td(who)])
+            for t, kind, text, who in reversed(entries)]
+    return html.Div([
+        html.P(_continuous_summary(continuous), className="log-summary"),
+        html.Table([html.Thead(html.Tr([html.Th("Session time"), html.Th("What"), html.Th("Detail"),
+                                        html.Th("Who")])), html.Tbody(rows)], className="log-table"),
+    ])
+
+
+def log_entries(readings: Sequence[Mapping[str, Any]], transitions: Sequence[Mapping[str, Any]],
+                events: Sequence[Mapping[str, Any]]) -> list[tuple[float, str, str, str]]:
+    """The session's log in session-time order: every BP, event, action and alarm transition, with who."""
+    out: list[tuple[float, str, str, str]] = []
+    for r in readings:
+        if r.get("sbp") is not None:
+            hr = f", HR {r['hr']:.0f}" if r.get("hr") is not None else ""
+            out.append((r["offset_s"], "BP", f"{r['sbp']:.0f}/{r['dbp']:.0f} mmHg{hr} ({r['source']}, {r['provenance']})",
+                        ""))
+    for e in events:
+        if e["kind"] in ACTION_KINDS_IN_TRANSITIONS:
+            continue
+        label = EVENT_LABELS.get(e["kind"], e["kind"].replace("_", " ").capitalize())
+        out.append((e["offset_s"], label, e["detail"], e["who"] if e["who"] != "simulator" else "simulated"))
+    for t in transitions:
+        if t["state"] == "event":
+            out.append((t["offset_s"], "Status", f"{alarm_label(t['code'])}: {t['value']} {t['message']}".strip(), ""))
+            continue
+        who = t["value"] if t["state"] == "acknowledged" else ""
+        detail = t["message"] if t["state"] == "acknowledged" else f"{t['value']} {t['message']}".strip()
+        out.append((t["offset_s"], f"Alarm {t['state']} ({t['priority']})", f"{alarm_label(t['code'])}: {detail}", who))
+    out.sort(key=lambda entry: entry[0])
+    return out
+
+
+def _continuous_summary(summary: Mapping[str, Any]) -> str:
+    if not summary.get("count"):
+        return "No continuous HR/SpO2 readings."
+    parts = [f"Continuous readings: {summary['count']:,}"]
+    if summary.get("hr_min") is not None:
+        parts.append(f"HR {summary['hr_min']:.0f}–{summary['hr_max']:.0f}/min")
+    if summary.get("spo2_min") is not None:
+        parts.append(f"SpO2 {summary['spo2_min']:.0f}–{summary['spo2_max']:.0f} %")
+    return " · ".join(parts)

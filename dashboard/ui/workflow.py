@@ -1,0 +1,163 @@
+"""What a nurse does during a session: dose, infusion end, assessments, manual BP, measure now, audio pause,
+acknowledge and discharge.
+
+Every action is validated here (forms.py), gated where the label asks for it (a pre-dose BP above the guide
+needs an override reason; discharge before `observation.ready` needs one too), then queued in the store for
+ingest to fold into the session. The panel itself is static so typing is never wiped by a poll.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+
+from ..engine import Config
+from ..store import SessionRow, Store
+from . import forms
+from .forms import FormError
+from .format import session_clock
+
+MOAAS_OPTIONS = [{"label": f"{n} – {text}", "value": n} for n, text in (
+    (5, "responds readily to name"), (4, "lethargic response to name"), (3, "responds after loud or repeated name"),
+    (2, "responds after mild prodding"), (1, "responds after painful stimulus"), (0, "no response"))]
+
+
+def panel(row: SessionRow) -> Any:
+    infusion = row.protocol == "iv-ketamine"
+    return html.Div([
+        html.H3("Actions"),
+        html.Div([
+            html.Button("Dose start", id="act-dose", className="act"),
+            html.Button("Infusion end", id="act-infusion-end", className="act") if infusion else None,
+            html.Button("Measure BP now", id="act-measure", className="act"),
+            html.Button("Pause audio", id="act-pause", className="act"),
+            dcc.Input(id="act-override", placeholder="override reason (pre-dose BP above guide, early discharge)",
+                      className="wide", maxLength=forms.MAX_NOTE),
+        ], className="act-row"),
+        html.Div([
+            html.Strong("Manual BP "),
+            dcc.Input(id="bp-sbp", placeholder="systolic", size="6", inputMode="numeric"),
+            html.Span(" / "), dcc.Input(id="bp-dbp", placeholder="diastolic", size="6", inputMode="numeric"),
+            dcc.Input(id="bp-hr", placeholder="HR (optional)", size="8", inputMode="numeric"),
+            html.Button("Record BP", id="act-bp", className="act"),
+        ], className="act-row"),
+        html.Div([
+            html.Strong("Assessment "),
+            dcc.Dropdown(id="as-moaas", options=MOAAS_OPTIONS, placeholder="MOAA/S", className="moaas"),
+            dcc.RadioItems(id="as-dissociation", options=[{"label": "dissociated", "value": "yes"},
+                                                          {"label": "not dissociated", "value": "no"}], inline=True),
+            dcc.RadioItems(id="as-breathing", options=[{"label": "breathing ok", "value": "ok"},
+                                                       {"label": "breathing depressed", "value": "depressed"}],
+                           inline=True),
+            dcc.Input(id="as-note", placeholder="note (optional)", className="wide", maxLength=forms.MAX_NOTE),
+            html.Button("Record assessment", id="act-assess", className="act"),
+        ], className="act-row"),
+        html.Div(html.Button("Discharge", id="act-discharge", className="act discharge"), className="act-row"),
+        html.Div(id="act-message", className="form-message", role="status"),
+    ], className="actions-panel")
+
+
+def dose_start(store: Store, row: SessionRow, who: str, reason: str) -> str:
+    status = row.status or {}
+    if status.get("dose_at") is not None:
+        return f"The dose was already started at {session_clock(status['dose_at'])}."
+    predose = next((a for a in status.get("alarms", []) if a["code"] == "bp.predose_high" and a["condition"]), None)
+    if predose is not None:
+        reason = forms.note(reason, required=True, what="override")
+        store.submit_action(row.id, "override", who, detail=f"dose despite pre-dose BP {predose['value']}: {reason}")
+    store.submit_action(row.id, "dose_start", who, detail=row.dose)
+    return "Dose start recorded" + (" with the override reason." if predose else ".")
+
+
+def infusion_end(store: Store, row: SessionRow, who: str) -> str:
+    if (row.status or {}).get("phase") != "infusion":
+        return "Infusion end applies only while the infusion runs."
+    store.submit_action(row.id, "infusion_end", who)
+    return "Infusion end recorded: the observation clock starts now."
+
+
+def discharge(store: Store, row: SessionRow, who: str, reason: str) -> str:
+    status = row.status or {}
+    ready = status.get("phase") == "ready"
+    if not ready:
+        unmet = [name for name, ok in (status.get("readiness") or {}).items() if not ok]
+        try:
+            reason = forms.note(reason, required=True, what="override")
+        except FormError:
+            raise FormError("Not ready for discharge (" + "; ".join(unmet) + "). Give an override reason to "
+                            "discharge anyway.") from None
+        store.submit_action(row.id, "override", who, detail=f"discharge before ready ({'; '.join(unmet)}): {reason}")
+    store.submit_action(row.id, "discharge", who, detail="" if ready else "override")
+    return "Discharge recorded. The chair is free once the log is written."
+
+
+def manual_bp(store: Store, row: SessionRow, who: str, config: Config, sbp: str, dbp: str, hr: str) -> str:
+    bp = forms.manual_bp(sbp, dbp, hr, config)
+    store.submit_action(row.id, "manual_bp", who, sbp=bp.sbp, dbp=bp.dbp, hr=bp.hr)
+    return f"Manual BP {bp.sbp:.0f}/{bp.dbp:.0f} recorded."
+
+
+def assessment(store: Store, row: SessionRow, who: str, moaas: Any, dissociation: str, breathing: str,
+               note: str) -> str:
+    answer = forms.assessment(moaas, dissociation, breathing)
+    text = forms.note(note)
+    store.submit_action(row.id, "assessment", who, detail=answer.to_detail())
+    if text:
+        store.submit_action(row.id, "note", who, detail=text)
+    return f"Assessment recorded: MOAA/S {answer.moaas}."
+
+
+def acknowledge(store: Store, row: SessionRow, who: str, key_json: str) -> str:
+    code, source = json.loads(key_json)
+    store.submit_action(row.id, "acknowledge", who, detail=f"{code}|{source}" if source else code)
+    return f"Acknowledged {code}."
+
+
+def register(app: Dash, store: Store, config: Config) -> None:
+    def run(sid: int, who_value: str | None, action: Callable[[SessionRow, str], str]) -> str:
+        row = store.session(sid)
+        if row is None or row.ended_at is not None:
+            return "This session has ended: nothing was recorded."
+        try:
+            return action(row, forms.who(who_value))
+        except FormError as exc:
+            return str(exc)
+
+    @app.callback(Output("act-message", "children"),
+                  Input("act-dose", "n_clicks"), Input("act-infusion-end", "n_clicks"), Input("act-measure", "n_clicks"),
+                  Input("act-pause", "n_clicks"), Input("act-bp", "n_clicks"), Input("act-assess", "n_clicks"),
+                  Input("act-discharge", "n_clicks"),
+                  State("session-state", "data"), State("who", "value"), State("act-override", "value"),
+                  State("bp-sbp", "value"), State("bp-dbp", "value"), State("bp-hr", "value"),
+                  State("as-moaas", "value"), State("as-dissociation", "value"), State("as-breathing", "value"),
+                  State("as-note", "value"), prevent_initial_call=True)
+    def _act(*args: Any) -> str:
+        state, who_value, reason, sbp, dbp, hr, moaas, dissociation, breathing, note = args[7:]
+        chosen = {
+            "act-dose": lambda row, who: dose_start(store, row, who, reason),
+            "act-infusion-end": lambda row, who: infusion_end(store, row, who),
+            "act-measure": lambda row, who: _submit(store, row, who, "measure_now",
+                                                    "BP measurement requested from the chair's NIBP."),
+            "act-pause": lambda row, who: _submit(store, row, who, "audio_pause",
+                                                  "Audio paused for this chair (time-limited).",
+                                                  detail=str(int(config.value("alarm.audio_pause_max")))),
+            "act-bp": lambda row, who: manual_bp(store, row, who, config, sbp, dbp, hr),
+            "act-assess": lambda row, who: assessment(store, row, who, moaas, dissociation, breathing, note),
+            "act-discharge": lambda row, who: discharge(store, row, who, reason),
+        }.get(ctx.triggered_id)
+        if chosen is None or not ctx.triggered[0]["value"]:
+            return no_update
+        return run(state["sid"], who_value, chosen)
+
+    @app.callback(Output("ack-message", "children"), Input({"type": "ack", "index": ALL}, "n_clicks"),
+                  State("who", "value"), State("session-state", "data"), prevent_initial_call=True)
+    def _acknowledge(clicks: list[int | None], who_value: str | None, state: dict[str, Any]) -> Any:
+        if not ctx.triggered_id or not any(clicks):
+            return no_update
+        return run(state["sid"], who_value, lambda row, who: acknowledge(store, row, who, ctx.triggered_id["index"]))
+
+
+def _submit(store: Store, row: SessionRow, who: str, kind: str, message: str, detail: str = "") -> str:
+    store.submit_action(row.id, kind, who, detail=detail)
+    return message

@@ -1,0 +1,136 @@
+"""Write the sample feeds in sample_data/feeds/ and the alarms each is expected to raise.
+
+    .venv/bin/python sample_data/make_samples.py
+
+Deterministic: the simulated feeds use fixed seeds, the others are built by hand
+below. Each `<name>.expected.jsonl` holds exactly the lines
+`python app.py check feeds/<name>.csv --json` prints; review a changed one
+against CLINICAL.md before committing it.
+"""
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dashboard.check import run_check  # noqa: E402
+from dashboard.engine import load_config  # noqa: E402
+from devices.feed import write_feed  # noqa: E402
+from devices.readings import Item, Reading, SessionEvent  # noqa: E402
+from devices.simulator import session_items  # noqa: E402
+
+FEEDS = ROOT / "sample_data" / "feeds"
+
+# name -> (scenario, seed) for the feeds the simulator makes
+SIMULATED = {
+    "iv-quiet": ("iv-quiet", 1),
+    "esketamine-severe-peak": ("esketamine-84-severe", 3),
+    "predose-high": ("predose-high", 2),
+}
+
+# The malformed row put into implausible-readings.csv in its place by offset.
+MALFORMED_ROW = "425,nibp,abc,82,,75,,,"
+
+
+def event(t: float, kind: str, detail: str = "", source: str = "") -> SessionEvent:
+    return SessionEvent(kind, detail=detail, source=source, offset_s=t)
+
+
+def bp(t: float, sbp: float, dbp: float, hr: float | None = None) -> Reading:
+    plausible = 50 <= sbp <= 300 and 20 <= dbp < sbp
+    return Reading("nibp", sbp=sbp, dbp=dbp, map=round(dbp + (sbp - dbp) / 3) if plausible else None, hr=hr,
+                   offset_s=t)
+
+
+def ox(t: float, hr: float = 76, spo2: float = 97) -> Reading:
+    return Reading("oximeter", hr=hr, spo2=spo2, offset_s=t)
+
+
+def steady(start: float, stop: float, step: float = 5) -> list[Reading]:
+    """Unremarkable oximetry every `step` s in [start, stop): often enough that no data goes stale."""
+    out, t = [], start
+    while t < stop:
+        out.append(ox(t))
+        t += step
+    return out
+
+
+def run(start: float, seconds: int, **vitals: float) -> list[Reading]:
+    """1 Hz oximetry holding `vitals` from `start` for `seconds` samples."""
+    return [ox(start + i, **vitals) for i in range(seconds)]
+
+
+def implausible_readings() -> list[Item]:
+    """Esketamine 56 mg; after the dose every kind of reading no device can measure, each
+    followed by a sound one. Nothing here should raise a physiological alarm."""
+    return sorted([
+        event(0, "session_start", "esketamine-56"),
+        *steady(10, 800, step=10),
+        bp(60, 124, 78, hr=72), bp(240, 126, 80, hr=74),
+        event(300, "dose_start", "56 mg"),
+        bp(420, 320, 90, hr=74),  # systolic above 300: cuff overpressure
+        bp(480, 131, 82, hr=75),
+        bp(540, 118, 124, hr=76),  # diastolic above systolic
+        bp(600, 132, 83, hr=75),
+        ox(605, hr=15, spo2=97),  # HR 15: below 20
+        ox(615, hr=350, spo2=101),  # HR 350 and SpO2 101 in one sample
+        ox(625, hr=76, spo2=40),  # SpO2 40: below 50
+        bp(700, 45, 30, hr=74),  # systolic 45: below 50
+        bp(760, 130, 82, hr=74),
+    ], key=lambda item: item.offset_s or 0.0)
+
+
+def oximeter_hold() -> list[Item]:
+    """Esketamine 84 mg; SpO2 and HR episodes either side of the 10 s hold.
+
+    "Held n s" = from the first to the last abnormal 1 Hz sample, as the engine counts it."""
+    return [
+        event(0, "session_start", "esketamine-84"),
+        bp(60, 122, 76, hr=74), *steady(65, 240), bp(240, 124, 78, hr=75), *steady(245, 300),
+        event(300, "dose_start", "84 mg"), *steady(300, 400),
+        *run(400, 10, spo2=91), *steady(410, 500),  # SpO2 91 held 9 s: no alarm
+        *run(500, 15, spo2=90),  # SpO2 90 held 14 s: spo2.low medium at 510
+        *run(515, 15, spo2=86),  # then 86 held 14 s: high at 525
+        *run(530, 3, spo2=90),  # back to 90: medium again at 530
+        *steady(533, 600), bp(600, 128, 80, hr=78), *steady(600, 700),
+        *run(700, 10, hr=115), *steady(710, 800),  # HR 115 held 9 s: no alarm
+        *run(800, 11, hr=115), *steady(811, 900),  # HR 115 held 10 s: hr.high at 810, cleared at 811
+        bp(900, 126, 79, hr=76), ox(900), *steady(905, 930),
+    ]
+
+
+def expected_lines(feed: Path) -> list[str]:
+    """What `app.py check FEED --json` prints, one JSON object a line."""
+    return [json.dumps(t.to_dict()) for t in run_check(feed, load_config()).transitions]
+
+
+def write_with_malformed_row(items: list[Item], path: Path) -> None:
+    """A valid feed with MALFORMED_ROW among its rows, in offset order (check must skip and report it)."""
+    buffer = io.StringIO()
+    write_feed(items, buffer)
+    lines = buffer.getvalue().splitlines()
+    offset = float(MALFORMED_ROW.split(",")[0])
+    before = next(i for i, line in enumerate(lines[1:], start=1) if float(line.split(",")[0]) > offset)
+    lines.insert(before, MALFORMED_ROW)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    FEEDS.mkdir(parents=True, exist_ok=True)
+    config = load_config()
+    for name, (scenario_name, seed) in SIMULATED.items():
+        write_feed(session_items(scenario_name, seed, config), FEEDS / f"{name}.csv")
+    write_with_malformed_row(implausible_readings(), FEEDS / "implausible-readings.csv")
+    write_feed(oximeter_hold(), FEEDS / "oximeter-hold.csv")
+    for feed in sorted(FEEDS.glob("*.csv")):
+        lines = expected_lines(feed)
+        feed.with_suffix(".expected.jsonl").write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        print(f"{feed.relative_to(ROOT)}: {feed.stat().st_size // 1024} KB, {len(lines)} transitions")
+
+
+if __name__ == "__main__":
+    main()

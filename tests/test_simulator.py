@@ -1,0 +1,372 @@
+"""The simulator: deterministic sessions whose physiology the engine recognises, and its pacing."""
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import threading
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from dashboard.engine import PHYSIOLOGICAL, SessionEngine, Transition, load_config
+from devices.adapter import Ticket
+from devices.readings import Assessment, Item, Reading, SessionEvent
+from devices.simulator import (
+    BACKFILL_CHUNK, PHYSIOLOGY, SCENARIOS, Scenario, SimulatedChair, draw_patient, scenario, session_items,
+)
+
+CONFIG = load_config()
+SEEDS = (0, 1, 2, 3, 4)
+QUIET = ("iv-quiet", "esketamine-84-quiet", "esketamine-56-quiet", "esketamine-56-predose-wait")
+MIN = 60.0
+
+
+def items_of(name: str, seed: int = 0) -> list[Item]:
+    return list(session_items(name, seed, CONFIG))
+
+
+def replay(items: Sequence[Item], protocol: str) -> tuple[list[Transition], list[str]]:
+    """The engine's transitions and the phases it went through, in order."""
+    engine = SessionEngine(CONFIG, protocol)
+    out: list[Transition] = []
+    phases = [engine.phase]
+    for item in items:
+        out.extend(engine.apply(item))
+        if engine.phase != phases[-1]:
+            phases.append(engine.phase)
+    return out, phases
+
+
+def events(items: Sequence[Item], kind: str) -> list[SessionEvent]:
+    return [i for i in items if isinstance(i, SessionEvent) and i.kind == kind]
+
+
+def bp_readings(items: Sequence[Item]) -> list[Reading]:
+    return [i for i in items if isinstance(i, Reading) and i.source == "nibp"]
+
+
+def dose_at(items: Sequence[Item]) -> float:
+    return events(items, "dose_start")[0].offset_s or 0.0
+
+
+def raised(out: Sequence[Transition], code: str) -> list[Transition]:
+    return [t for t in out if t.code == code and t.state == "raised"]
+
+
+# ---- determinism and the shape of the stream -------------------------------------
+
+
+def test_same_seed_gives_the_same_session_and_another_seed_a_different_one():
+    assert items_of("esketamine-84-typical", 7) == items_of("esketamine-84-typical", 7)
+    assert items_of("esketamine-84-typical", 7) != items_of("esketamine-84-typical", 8)
+    assert items_of("esketamine-84-quiet", 7) != items_of("esketamine-56-quiet", 7)
+
+
+def test_unknown_scenario_names_the_known_ones():
+    with pytest.raises(ValueError, match="esketamine-84-severe"):
+        scenario("propofol-quiet")
+    assert scenario("iv-quiet") is SCENARIOS["iv-quiet"]
+
+
+def test_scenario_refuses_a_dose_without_room_for_a_baseline():
+    with pytest.raises(ValueError, match="two pre-dose BP"):
+        Scenario("rushed", "esketamine-84", "dosed at once", dose_at_s=120)
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_stream_is_ordered_and_shaped_like_a_session(name):
+    items = items_of(name)
+    offsets = [i.offset_s for i in items]
+    assert all(isinstance(o, float) for o in offsets)
+    assert offsets == sorted(offsets)
+    first = items[0]
+    assert isinstance(first, SessionEvent) and first.kind == "session_start"
+    assert first.offset_s == 0 and first.detail == SCENARIOS[name].protocol
+    assert len(events(items, "dose_start")) == 1 and dose_at(items) == SCENARIOS[name].dose_at_s
+    predose = [r for r in bp_readings(items) if (r.offset_s or 0) < dose_at(items)]
+    assert len(predose) >= 2
+    assert all(e.who == "simulator" for e in items if isinstance(e, SessionEvent))
+    assert all(r.provenance == "device" for r in items if isinstance(r, Reading))
+    for r in (i for i in items if isinstance(i, Reading)):  # whole numbers, like the devices
+        assert all(v is None or float(v).is_integer() for v in (r.sbp, r.dbp, r.map, r.hr, r.spo2))
+
+
+@pytest.mark.parametrize("name", ["esketamine-84-quiet", "iv-quiet"])
+def test_oximeter_reports_every_second(name):
+    seconds = [r.offset_s for r in items_of(name) if isinstance(r, Reading) and r.source == "oximeter"]
+    assert seconds[0] == 1.0
+    assert {b - a for a, b in zip(seconds, seconds[1:])} == {1.0}
+
+
+def test_dropouts_leave_gaps_on_the_one_second_grid():
+    seconds = [r.offset_s or 0 for r in items_of("esketamine-84-artifacts") if r.source == "oximeter"]
+    gaps = [b - a for a, b in zip(seconds, seconds[1:])]
+    assert all(g.is_integer() for g in gaps) and max(gaps) >= 2
+    missing = sum(g - 1 for g in gaps) / (seconds[-1] - seconds[0])
+    assert 0.01 < missing < 0.06  # the scenario asks for 3 %
+
+
+def test_dose_details_and_the_iv_infusion_length_come_from_the_protocol():
+    assert events(items_of("esketamine-84-quiet"), "dose_start")[0].detail == "84 mg"
+    assert events(items_of("esketamine-56-quiet"), "dose_start")[0].detail == "56 mg"
+    iv = items_of("iv-quiet")
+    assert events(iv, "dose_start")[0].detail == "0.5 mg/kg"
+    infusion = CONFIG.protocols["iv-ketamine"].dosing_s
+    assert [e.offset_s for e in events(iv, "infusion_end")] == [dose_at(iv) + infusion]
+    assert not events(items_of("esketamine-84-quiet"), "infusion_end")
+
+
+def test_a_clinic_config_moves_the_infusion_end_and_the_discharge(tmp_path):
+    path = tmp_path / "clinic.toml"
+    path.write_text("[protocol.iv-ketamine]\ninfusion = { value = 30 }\n")
+    iv = list(session_items("iv-quiet", 0, load_config(path)))
+    assert events(iv, "infusion_end")[0].offset_s == dose_at(iv) + 30 * MIN
+    assert events(iv, "discharge")[0].offset_s < events(items_of("iv-quiet"), "discharge")[0].offset_s
+
+
+@pytest.mark.parametrize("name", ["esketamine-84-quiet", "iv-quiet"])
+def test_discharge_follows_the_minimum_observation(name):
+    items = items_of(name)
+    spec = CONFIG.protocols[SCENARIOS[name].protocol]
+    anchor = events(items, "infusion_end")[0].offset_s if spec.is_infusion else dose_at(items)
+    discharge = events(items, "discharge")
+    assert len(discharge) == 1 and discharge[0] is items[-1]
+    assert anchor + spec.observation_s < discharge[0].offset_s <= anchor + spec.observation_s + 15 * MIN
+
+
+def test_without_discharge_the_stream_just_ends():
+    scn = dataclasses.replace(SCENARIOS["esketamine-84-quiet"], discharge=False)
+    assert not events(list(session_items(scn, 0, CONFIG)), "discharge")
+
+
+def test_assessments_follow_the_sedation_course():
+    items = items_of("esketamine-84-quiet")
+    dose = dose_at(items)
+    course = {round(((e.offset_s or 0) - dose) / MIN): Assessment.parse(e.detail)
+              for e in events(items, "assessment")}
+    assert list(course)[:8] == [15, 30, 45, 60, 75, 90, 105, 120]
+    assert course[30].moaas < 5 and course[30].dissociation  # peak sedation 30-45 min
+    assert course[90] == Assessment(5, False, True)  # resolved by 60-90 min
+    assert all(a.breathing_ok for a in course.values())
+
+
+# ---- the physiology the engine sees -----------------------------------------------
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_every_scenario_runs_through_the_engine_to_discharge(name):
+    out, phases = replay(items_of(name), SCENARIOS[name].protocol)
+    during = "infusion" if SCENARIOS[name].protocol == "iv-ketamine" else "dosing"
+    # a high alarm nobody acknowledges stays latched and holds readiness: the simulated nurse discharges anyway
+    latched = any(t.state == "latched" for t in out)
+    expected = ["pre-dose", during, "observation"] + ([] if latched else ["ready"]) + ["discharged"]
+    assert phases == expected
+    events_seen = [t.code for t in out if t.state == "event"]
+    assert events_seen == (["observation.complete"] if latched else ["observation.ready", "observation.complete"])
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", QUIET)
+def test_quiet_sessions_raise_no_physiological_alarm(name, seed):
+    out, _ = replay(items_of(name, seed), SCENARIOS[name].protocol)
+    assert [t for t in out if t.state == "raised"] == []
+    assert not [t for t in out if t.code in PHYSIOLOGICAL]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_severe_scenario_peaks_near_40_minutes_and_clears_as_it_decays(seed):
+    items = items_of("esketamine-84-severe", seed)
+    dose = dose_at(items)
+    out, _ = replay(items, "esketamine-84")
+    peak = max((r for r in bp_readings(items) if (r.offset_s or 0) > dose), key=lambda r: r.sbp or 0)
+    assert 30 * MIN <= (peak.offset_s or 0) - dose <= 50 * MIN
+    assert (peak.sbp or 0) >= 185 and max(r.dbp or 0 for r in bp_readings(items)) >= 112
+    severe = [t for t in out if t.code == "bp.severe" and t.state in ("raised", "cleared")
+              and "session ended" not in t.message]  # the condition's own transitions, not the discharge
+    first_high, first_severe = raised(out, "bp.high")[0], raised(out, "bp.severe")[0]
+    assert first_high.offset_s < first_severe.offset_s <= (peak.offset_s or 0)  # high on the way up
+    assert severe[-1].state == "cleared" and severe[-1].offset_s - dose <= 70 * MIN  # cleared on the way down
+    assert raised(out, "bp.rise") and raised(out, "bp.high")[-1].offset_s > first_severe.offset_s
+    # nobody acknowledges in a simulated stream: the high alarm escalates and stays latched once clear
+    lifecycle = {t.state for t in out if t.code == "bp.severe"}
+    assert {"escalated", "latched"} <= lifecycle
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_outlier_rises_40_25_over_baseline_but_stays_below_severe(seed):
+    items = items_of("esketamine-84-outlier", seed)
+    dose = dose_at(items)
+    baseline = [r for r in bp_readings(items) if (r.offset_s or 0) < dose][-1]
+    after = [r for r in bp_readings(items) if (r.offset_s or 0) > dose]
+    assert max((r.sbp or 0) - (baseline.sbp or 0) for r in after) >= 40
+    assert max((r.dbp or 0) - (baseline.dbp or 0) for r in after) >= 25
+    out, _ = replay(items, "esketamine-84")
+    assert raised(out, "bp.rise") and raised(out, "bp.high") and not raised(out, "bp.severe")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_predose_high_alarms_before_the_dose_and_clears_at_it(seed):
+    items = items_of("predose-high", seed)
+    dose = dose_at(items)
+    assert all((r.sbp or 0) > 140 or (r.dbp or 0) > 90 for r in bp_readings(items) if (r.offset_s or 0) < dose)
+    out, _ = replay(items, "esketamine-56")
+    predose = [(t.state, t.offset_s) for t in out if t.code == "bp.predose_high"]
+    assert predose[0][0] == "raised" and predose[0][1] < dose and predose[-1] == ("cleared", dose)
+
+
+def test_predose_wait_is_still_before_its_dose_ten_minutes_in():
+    items = items_of("esketamine-56-predose-wait")
+    assert 11 * MIN <= dose_at(items) <= 13 * MIN
+    engine = SessionEngine(CONFIG, "esketamine-56")
+    for item in (i for i in items if (i.offset_s or 0) <= 10 * MIN):
+        engine.apply(item)
+    assert engine.phase == "pre-dose" and engine.baseline is None and engine.last_bp is not None
+
+
+def test_desaturation_scenario_alarms_at_each_dip_after_the_hold():
+    items = items_of("esketamine-84-desaturation")
+    dose = dose_at(items)
+    out, _ = replay(items, "esketamine-84")
+    got = [(round(t.offset_s - dose), t.state, t.priority) for t in out
+           if t.code == "spo2.low" and t.state in ("raised", "cleared") and "session ended" not in t.message]
+    # 89 % from 30 min for 40 s; 86 % from 45 min for 25 s: each raised 10 s in, cleared on recovery
+    assert got == [(30 * 60 + 10, "raised", "medium"), (30 * 60 + 40, "cleared", "medium"),
+                   (45 * 60 + 10, "raised", "high"), (45 * 60 + 25, "cleared", "high")]
+
+
+def test_artifact_scenario_raises_only_technical_alarms():
+    out, _ = replay(items_of("esketamine-84-artifacts"), "esketamine-84")
+    codes = {t.code for t in out if t.state == "raised"}
+    assert codes & {"nibp.failed", "reading.implausible"} and not codes & PHYSIOLOGICAL
+
+
+def test_drawn_rises_follow_the_published_esketamine_distribution():
+    typical = SCENARIOS["esketamine-84-typical"]
+    patients = [draw_patient(typical, seed) for seed in range(2000)]
+    outliers = [p for p in patients if p.rise_sbp >= 40 and p.rise_dbp >= 25]
+    assert 0.09 <= len(outliers) / len(patients) <= 0.15  # 10-15 % of sessions
+    rest = [p for p in patients if p not in outliers]
+    assert statistics.mean(p.rise_sbp for p in rest) == pytest.approx(13, abs=1.5)
+    assert statistics.mean(p.rise_dbp for p in rest) == pytest.approx(9, abs=1.5)
+    low, high = PHYSIOLOGY.baseline_sbp
+    assert all(low <= p.sbp <= high and p.dbp < p.sbp - 20 for p in patients)
+
+
+# ---- SimulatedChair pacing ----------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FakeStop:
+    """Stands in for threading.Event: waiting moves the fake clock on; set after `after` waits."""
+
+    def __init__(self, clock: FakeClock, after: int | None = None) -> None:
+        self.clock, self.after, self.waits = clock, after, []
+        self._set = False
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def wait(self, timeout: float) -> bool:
+        self.waits.append(timeout)
+        if self.after is not None and len(self.waits) >= self.after:
+            self._set = True
+            return True
+        self.clock.now += timeout
+        return False
+
+
+class RecordingSink:
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.submits: list[tuple[float, str, list[Item]]] = []
+
+    def submit(self, chair: str, items: Sequence[Item]) -> Ticket:
+        self.submits.append((self.clock.now, chair, list(items)))
+        ticket = Ticket()
+        ticket.resolve()
+        return ticket
+
+    @property
+    def items(self) -> list[Item]:
+        return [item for _, _, batch in self.submits for item in batch]
+
+
+START = 1_000_000.0
+
+
+def play(scn: str = "esketamine-84-quiet", *, ago: float = 0.0, speed: float = 1.0, skip: int = 0,
+         after: int | None = None) -> tuple[RecordingSink, FakeStop]:
+    clock = FakeClock(START + ago)
+    sink, stop = RecordingSink(clock), FakeStop(clock, after)
+    chair = SimulatedChair("chair 3", scn, seed=0, started_at=START, speed=speed, skip=skip, clock=clock,
+                           config=CONFIG)
+    chair.run(sink, stop)  # type: ignore[arg-type]
+    return sink, stop
+
+
+def plain(item: Item) -> Item:
+    return dataclasses.replace(item, device_time=None, received_time=None)
+
+
+def test_backfill_is_submitted_at_once_in_chunks_then_items_when_due():
+    sink, _ = play(ago=20 * MIN)
+    expected = items_of("esketamine-84-quiet")
+    assert [plain(i) for i in sink.items] == expected  # everything, in order, offsets kept
+    backfill = [s for s in sink.submits if s[0] == START + 20 * MIN]
+    assert sum(len(b) for _, _, b in backfill) == sum(1 for i in expected if (i.offset_s or 0) <= 20 * MIN)
+    assert len(backfill) > 1 and all(len(b) <= BACKFILL_CHUNK for _, _, b in backfill)
+    for at, chair, batch in sink.submits:
+        assert chair == "chair 3"
+        assert all(i.received_time == at for i in batch)
+        assert all(START + (i.offset_s or 0) <= at for i in batch)  # never early
+        if at > START + 20 * MIN:
+            assert {START + (i.offset_s or 0) for i in batch} == {at}  # live: exactly when due
+
+
+def test_items_due_at_the_same_instant_share_one_submit():
+    sink, _ = play(ago=0)
+    dose = next(i for i in sink.items if isinstance(i, SessionEvent) and i.kind == "dose_start")
+    batch = next(b for _, _, b in sink.submits if dose in b)
+    assert {i.offset_s for i in batch} == {dose.offset_s} and len(batch) >= 2  # dose and that second's oximetry
+
+
+def test_speed_compresses_wall_time_and_stamps_device_time():
+    sink, stop = play(speed=60)
+    readings = [i for i in sink.items if isinstance(i, Reading)]
+    assert all(r.device_time == START + (r.offset_s or 0) / 60 for r in readings)
+    assert sum(stop.waits) == pytest.approx((sink.items[-1].offset_s or 0) / 60)
+    assert all(isinstance(i, SessionEvent) and i.device_time is None for i in sink.items if not isinstance(i, Reading))
+
+
+def test_skip_resumes_after_the_items_already_stored():
+    sink, _ = play(ago=5 * MIN, skip=100)
+    assert [plain(i) for i in sink.items] == items_of("esketamine-84-quiet")[100:]
+
+
+def test_stop_ends_the_run_at_the_next_wait():
+    sink, stop = play(ago=0, after=3)
+    assert len(stop.waits) == 3
+    last_due = START + (sink.items[-1].offset_s or 0)
+    assert last_due <= START + sum(stop.waits[:2])  # nothing after the stop
+    assert len(sink.items) < 10
+
+
+def test_stop_interrupts_a_real_wait_promptly():
+    stop = threading.Event()
+    sink = RecordingSink(FakeClock(0))
+    chair = SimulatedChair("chair 1", "iv-quiet", seed=1, started_at=time.time(), config=CONFIG)
+    worker = threading.Thread(target=chair.run, args=(sink, stop))
+    worker.start()
+    time.sleep(0.05)
+    stop.set()
+    worker.join(timeout=2)
+    assert not worker.is_alive()
+    assert [plain(i) for i in sink.items] == items_of("iv-quiet", 1)[:1]  # only session_start was due
