@@ -54,6 +54,8 @@ def countdowns(row: SessionRow, config: Config) -> list[Any]:
         items.append(html.Li(f"40-min BP check: done at {session_clock(done)}", className="countdown done"))
     else:
         items.append(html.Li(f"40-min BP check: take a BP between {session_clock(start)} and {session_clock(end)}"
+                             f" ({config.value('bp.check_due.window_start'):.0f}–{config.value('bp.check_due.window_end'):.0f}"
+                             " min after the dose)"
                              f" ({_until(start, now_s) if now_s < start else 'due now' if now_s <= end else 'missed'})",
                              className="countdown"))
     observation_end = status.get("observation_end_at")

@@ -29,7 +29,8 @@ def panel(row: SessionRow) -> Any:
         html.H3("Actions"),
         html.Div([
             html.Button("Dose start", id="act-dose", className="act"),
-            html.Button("Infusion end", id="act-infusion-end", className="act") if infusion else None,
+            # always in the page (the callback needs every input), shown only for an infusion
+            html.Button("Infusion end", id="act-infusion-end", className="act", hidden=not infusion),
             html.Button("Measure BP now", id="act-measure", className="act"),
             html.Button("Pause audio", id="act-pause", className="act"),
             dcc.Input(id="act-override", placeholder="override reason (pre-dose BP above guide, early discharge)",
