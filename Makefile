@@ -16,6 +16,7 @@ run: $(STAMP)
 	$(PY) app.py
 
 test: $(STAMP) browser
+	$(PY) app.py regress
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 $(STAMP): requirements.txt requirements-dev.txt

@@ -3,6 +3,9 @@
     python app.py                 the dashboard with a simulated clinic (SQLite)
     python app.py serve ...       the dashboard on an existing database
     python app.py check FEED.csv  run the engine over a feed; --json for one object a line
+    python app.py emulate suntech|nonin|hl7 ...   an emulated device (pty path or MLLP sender)
+    python app.py record ...      a configured device's readings to a feed CSV (--raw: byte capture)
+    python app.py export SESSION --format feed    a stored session as a feed CSV
 
 Each subcommand has --help. Nothing starts on import: threads and servers
 start from main().
@@ -45,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--actions", type=Path, help="CSV of people's actions (offset_s,action,who,detail): "
                        "acknowledge, audio_pause, override")
     check.set_defaults(func=_run_check)
+
+    from dashboard import regress, replay_cli
+
+    replay_cli.add_parser(sub)
+    regress.add_parser(sub)
+    _add_device_commands(sub)
     return parser
 
 
@@ -57,6 +66,93 @@ def _add_clinic_options(parser: argparse.ArgumentParser) -> None:
                         help="simulated clinic time per wall second (default 1 = real time)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the simulated clinic (default 7)")
     parser.add_argument("--poll-ms", type=int, default=1000, help="board refresh interval (default 1000)")
+    _add_device_options(parser)
+
+
+def _add_device_options(parser: argparse.ArgumentParser) -> None:
+    devices = parser.add_argument_group("devices")
+    devices.add_argument("--devices", type=Path, metavar="FILE",
+                         help="device configuration TOML: serial devices per chair, HL7 listener (docs/devices.md)")
+    devices.add_argument("--hl7-port", type=int, metavar="PORT", help="listen for HL7 ORU^R01 over MLLP on PORT")
+    devices.add_argument("--hl7-host", metavar="ADDRESS",
+                         help="address the HL7 listener binds (default 127.0.0.1; 0.0.0.0 for monitors on the network)")
+    devices.add_argument("--via-devices", action="store_true",
+                         help="run the simulated clinic through device emulators and the real adapters "
+                              "(serial ptys and HL7/MLLP)")
+
+
+def _add_device_commands(sub: argparse._SubParsersAction) -> None:
+    emulate = sub.add_parser("emulate", help="an emulated device: SunTech or Nonin on a pty, or an HL7 sender")
+    emulate.add_argument("kind", choices=("suntech", "nonin", "hl7"))
+    source = emulate.add_argument_group("source (default: the simulator)")
+    source.add_argument("--scenario", default="esketamine-84-quiet", help="simulator scenario")
+    source.add_argument("--seed", type=int, default=7, help="simulator seed (default 7)")
+    source.add_argument("--feed", type=Path, help="a feed CSV instead of the simulator")
+    source.add_argument("--replay", type=Path, help="a raw capture (app.py record --raw) replayed at its pace")
+    source.add_argument("--speed", type=float, default=1.0, help="session seconds per wall second (default 1)")
+    emulate.add_argument("--duration", type=float, help="stop after this many seconds (default: Ctrl-C)")
+    serial = emulate.add_argument_group("suntech and nonin")
+    serial.add_argument("--link", type=Path, help="also make this symlink to the pty (a stable path)")
+    serial.add_argument("--tcp", type=int, metavar="PORT", help="serve on 127.0.0.1:PORT (socket://) instead of a pty")
+    serial.add_argument("--measure-s", type=float, default=5.0, help="suntech: how long a measurement takes (default 5)")
+    hl7 = emulate.add_argument_group("hl7")
+    hl7.add_argument("--to", default="127.0.0.1:2575", help="listener HOST:PORT (default 127.0.0.1:2575)")
+    hl7.add_argument("--location", default="CHAIR3", help="PV1-3 point of care (default CHAIR3)")
+    hl7.add_argument("--mrn", default="MRN12345", help="PID-3 (default MRN12345)")
+    hl7.add_argument("--style", choices=("mdc", "philips", "loinc", "tags", "kpa"), default="mdc",
+                     help="observation ids: IEEE 11073 MDC, Philips MDIL, LOINC, local tags in OBX-4, MDC in kPa")
+    hl7.add_argument("--segment-end", choices=("cr", "lf", "crlf"), default="cr")
+    hl7.add_argument("--no-zone", action="store_true", help="timestamps in local time without a zone")
+    emulate.set_defaults(func=_run_emulate)
+
+    record = sub.add_parser("record", help="read a configured device and write a feed CSV")
+    record.add_argument("--devices", type=Path, required=True, help="device configuration TOML (docs/devices.md)")
+    record.add_argument("--device", required=True, help="device label in the file (nibp, oximeter...) or hl7")
+    record.add_argument("--chair", help="the chair whose device to read (hl7: only this chair's messages)")
+    record.add_argument("--out", type=Path, required=True, help="feed CSV to write")
+    record.add_argument("--raw", type=Path, help="also write a raw byte capture with timestamps (for emulate --replay)")
+    record.add_argument("--duration", type=float, help="stop after this many seconds (default: Ctrl-C)")
+    record.set_defaults(func=_run_record)
+
+    export = sub.add_parser("export", help="write a stored session out")
+    export.add_argument("session", type=int, help="session id")
+    export.add_argument("--format", choices=("feed",), default="feed", help="feed: the feed CSV of DESIGN.md")
+    export.add_argument("--database", type=Path, default=DEFAULT_DB, help=f"SQLite file (default {DEFAULT_DB})")
+    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    export.set_defaults(func=_run_export)
+
+
+def _run_emulate(args: argparse.Namespace) -> int:
+    from devices.commands import run_emulate
+
+    return run_emulate(args)
+
+
+def _run_record(args: argparse.Namespace) -> int:
+    from devices.commands import run_record
+
+    return run_record(args)
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from dashboard.export import ExportError, export_feed
+    from dashboard.store import Store
+
+    if not args.database.exists():
+        print(f"export: no database {args.database}", file=sys.stderr)
+        return 2
+    store = Store.open(args.database)
+    try:
+        result = export_feed(store, args.session, args.out or sys.stdout)
+    except ExportError as exc:
+        print(f"export: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    if args.out:
+        print(f"Wrote {result.rows} row(s) to {args.out}" + (f"; {result.left_out} alarm action(s) left out"
+                                                            if result.left_out else ""), file=sys.stderr)
+    return 0
 
 
 def _run_check(args: argparse.Namespace) -> int:

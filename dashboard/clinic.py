@@ -11,11 +11,16 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from devices.adapter import Adapter
 from devices.simulator import SimulatedChair, scenario
 
 from .ingest import Ingest
 from .store import SessionRow, Store
+
+if TYPE_CHECKING:
+    from devices.rig import DeviceRig
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +49,9 @@ class Clinic:
     """The simulated chairs: started, resumed after a restart, and refilled after discharge."""
 
     def __init__(self, store: Store, ingest: Ingest, speed: float, seed: int,
-                 plans: tuple[ChairPlan, ...] = DEMO_CLINIC) -> None:
+                 plans: tuple[ChairPlan, ...] = DEMO_CLINIC, devices: DeviceRig | None = None) -> None:
         self.store, self.ingest, self.speed, self.seed, self.plans = store, ingest, speed, seed, plans
+        self.devices = devices  # --via-devices: device readings go through emulators and the real adapters
         self._threads: dict[str, threading.Thread] = {}
 
     def open(self) -> list[SessionRow]:
@@ -65,17 +71,39 @@ class Clinic:
             chair=chair, patient_label=label, protocol=scn.protocol, started_at=now - elapsed_s / self.speed,
             speed=self.speed, scenario=scn.name, seed=seed, dose=scn.dose_detail)
 
+    def catch_up(self) -> int:
+        """Fold every simulated item already due (a session begun before start-up, or the time the process
+        was down) before anything runs live; returns how many. Live pacing then starts from there."""
+        now = time.time()
+        count = 0
+        for row in self.store.open_sessions():
+            if row.scenario:
+                chair = SimulatedChair(row.chair, row.scenario, row.seed or 0, started_at=row.started_at,
+                                       speed=row.speed, skip=self.store.simulated_count(row.id))
+                items = chair.due_now(now)
+                self.ingest.submit(row.chair, items)
+                count += len(items)
+        self.ingest.flush()
+        return count
+
     def start(self, stop: threading.Event) -> None:
         for row in self.store.open_sessions():
             if row.scenario:
                 self._start_chair(row, stop)
 
     def _start_chair(self, row: SessionRow, stop: threading.Event) -> None:
-        chair = SimulatedChair(row.chair, row.scenario or "", row.seed or 0, started_at=row.started_at,
-                               speed=row.speed, skip=self.store.simulated_count(row.id))
+        chair = self._player(row)
         thread = threading.Thread(target=chair.run, args=(self.ingest, stop), name=f"sim {row.chair}", daemon=True)
         self._threads[row.chair] = thread
         thread.start()
+
+    def _player(self, row: SessionRow) -> Adapter:
+        if self.devices is None:
+            return SimulatedChair(row.chair, row.scenario or "", row.seed or 0, started_at=row.started_at,
+                                  speed=row.speed, skip=self.store.simulated_count(row.id))
+        offsets = [item.offset_s for item in self.store.session_items(row.id) if item.offset_s is not None]
+        return self.devices.chair_for(row.chair, row.scenario or "", row.seed or 0, row.started_at, row.speed,
+                                      stored_until=max(offsets) if offsets else None)
 
     def refill(self, stop: threading.Event) -> None:
         """Give each chair whose patient left a new simulated patient: the demo never runs dry."""

@@ -104,6 +104,13 @@ class Ingest:
         self._advance(now)
         self._commit()
 
+    def flush(self) -> None:
+        """Fold and commit everything queued so far (start-up catch-up), in as many steps as it takes."""
+        while True:
+            self.step()
+            if self._queue.empty():
+                return
+
     def refresh(self, now: float | None = None) -> None:
         """Pick up sessions opened (or ended) in the store by someone else."""
         now = self.clock() if now is None else now
@@ -174,7 +181,12 @@ class Ingest:
             if session is None:
                 applied[action["id"]] = "the session is not open"
                 continue
-            self._apply(session, action_item(action), now)
+            if action["kind"] == "tick":  # a replay's clock: timers run up to its position
+                fired = session.engine.timers_fired
+                transitions = session.engine.advance(action["offset_s"], inclusive=action["detail"] == "end")
+                self._record(session, transitions, touched=session.engine.timers_fired != fired)
+            else:
+                self._apply(session, action_item(action), now)
             applied[action["id"]] = None
             if action["kind"] == "measure_now" and self.on_measure_now is not None:
                 self.on_measure_now(session.row.chair)
@@ -197,6 +209,8 @@ class Ingest:
 
     def _advance(self, now: float) -> None:
         for session in list(self._live.values()):
+            if session.row.clock == "feed":
+                continue  # a replay moves this session's clock with its ticks
             due = session.session_time(now - TIMER_LAG_WALL_S)
             if due > session.engine.now:
                 fired = session.engine.timers_fired
@@ -242,8 +256,13 @@ class Ingest:
 
 
 def action_item(action: dict) -> Item:
-    """A queued web action as the reading or event the engine folds."""
+    """A queued action (from the web or a replay) as the reading or event the engine folds."""
+    at, offset = action["at"], action["offset_s"]
     if action["kind"] == "manual_bp":
         return Reading("manual", sbp=action["sbp"], dbp=action["dbp"], hr=action["hr"], provenance="manual",
-                       received_time=action["at"])
-    return SessionEvent(action["kind"], detail=action["detail"], who=action["who"], received_time=action["at"])
+                       received_time=at, offset_s=offset)
+    if action["kind"] == "reading":
+        return Reading(action["source"], sbp=action["sbp"], dbp=action["dbp"], map=action["map"], hr=action["hr"],
+                       spo2=action["spo2"], received_time=at, offset_s=offset)
+    return SessionEvent(action["kind"], detail=action["detail"], source=action["source"], who=action["who"],
+                        received_time=at, offset_s=offset)

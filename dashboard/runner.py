@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .engine import Config, load_config
 from .ingest import Ingest
+from .replay import ReplayDriver
 from .store import Store
+
+if TYPE_CHECKING:
+    from devices.service import Devices
 
 
 def run_clinic(args: argparse.Namespace) -> int:
@@ -25,16 +31,22 @@ def run_clinic(args: argparse.Namespace) -> int:
     ingest = Ingest(store, config)
     stop = threading.Event()
     threads: list[threading.Thread] = []
+    devices = _start_devices(args, ingest, stop)
+    if devices is None:
+        store.close()
+        return 2
     if not getattr(args, "no_simulator", False):
         from .clinic import Clinic
 
-        clinic = Clinic(store, ingest, speed=args.speed, seed=args.seed)
+        clinic = Clinic(store, ingest, speed=args.speed, seed=args.seed, devices=devices.rig)
         rows = clinic.open()
         print(f"Simulated clinic: {len(rows)} chairs at {args.speed:g}x", flush=True)
         ingest.refresh()
+        print(f"Caught up {clinic.catch_up()} simulated readings and events", flush=True)
         clinic.start(stop)
         threads.append(threading.Thread(target=clinic.supervise, args=(stop,), name="clinic", daemon=True))
     threads.append(threading.Thread(target=ingest.run, args=(stop,), name="ingest", daemon=True))
+    threads.append(threading.Thread(target=ReplayDriver(store).run, args=(stop,), name="replays", daemon=True))
     for thread in threads:
         thread.start()
     app = create_app(store, config, poll_ms=args.poll_ms)
@@ -50,3 +62,26 @@ def run_clinic(args: argparse.Namespace) -> int:
             thread.join(timeout=5)
         store.close()
     return 0
+
+
+def _start_devices(args: argparse.Namespace, ingest: Ingest, stop: threading.Event) -> Devices | None:
+    """Configured devices (--devices), the HL7 listener (--hl7-port) and the demo rig (--via-devices);
+    None, after saying why, for a bad device configuration."""
+    from devices.errors import DeviceConfigError
+    from devices.service import DeviceOptions, start_devices
+
+    from .clinic import DEMO_CLINIC
+
+    options = DeviceOptions.from_args(args)
+    simulated = not getattr(args, "no_simulator", False)
+    chairs = [plan.chair for plan in DEMO_CLINIC] if options.via_devices and simulated else []
+    try:  # the second half of the demo chairs stand at HL7 monitors, the first half at serial devices
+        devices = start_devices(options, ingest, stop, demo_chairs=chairs, demo_hl7_chairs=chairs[len(chairs) // 2:],
+                                speed=args.speed)
+    except (DeviceConfigError, OSError) as exc:
+        print(f"Devices: {exc}", file=sys.stderr, flush=True)
+        return None
+    ingest.on_measure_now = devices.registry.measure_now
+    for line in devices.describe():
+        print(f"Device: {line}", flush=True)
+    return devices

@@ -17,6 +17,7 @@ injected `clock`.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import random
 import threading
@@ -476,6 +477,16 @@ class SimulatedChair:
 
     def due_at(self, item: Item) -> float:
         return self.started_at + (item.offset_s or 0.0) / self.speed
+
+    def due_now(self, now: float) -> list[Item]:
+        """Every item (after `skip`) already due at `now`, stamped: the catch-up to fold before pacing live,
+        so ingest never runs the session's timers ahead of readings still to come."""
+        out: list[Item] = []
+        for item in itertools.islice(session_items(self.scenario, self.seed, self.config), self.skip, None):
+            if self.due_at(item) > now:
+                break
+            out.append(self._stamp(item, now))
+        return out
 
     def run(self, sink: Sink, stop: threading.Event) -> None:
         stream = session_items(self.scenario, self.seed, self.config)

@@ -120,9 +120,11 @@ class SessionEngine:
             self._update_readiness(t)
         return self._flush()
 
-    def advance(self, t: float) -> list[Transition]:
-        """Fire every timer due at or before session time `t`."""
-        self._fire_timers(t, inclusive=True)
+    def advance(self, t: float, inclusive: bool = True) -> list[Transition]:
+        """Fire every timer due at or before session time `t` (strictly before it with inclusive=False,
+        as `apply` does for an item at `t`: a replay that advances up to its next item then matches one
+        that applies the item straight away)."""
+        self._fire_timers(t, inclusive=inclusive)
         self.now = max(self.now, t)
         return self._flush()
 

@@ -20,6 +20,7 @@ sessions = sa.Table(
     sa.Column("rev", sa.Integer, nullable=False, server_default="0"),  # bumped on every change
     sa.Column("scenario", sa.String(60)),  # simulated sessions: scenario and seed, to resume after restart
     sa.Column("seed", sa.Integer),
+    sa.Column("clock", sa.String(10), nullable=False, server_default="wall"),  # "feed": a replay drives the time
     sa.Index("ix_sessions_open", "ended_at", "chair"),
 )
 
@@ -71,11 +72,14 @@ actions = sa.Table(  # people's actions from the web, waiting for ingest to fold
     "actions", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("session_id", sa.ForeignKey("sessions.id"), nullable=False),
-    sa.Column("kind", sa.String(30), nullable=False),  # an event kind, an action (acknowledge...), or manual_bp
+    sa.Column("kind", sa.String(30), nullable=False),  # an event kind, an action, manual_bp, reading or tick
     sa.Column("detail", sa.Text, nullable=False, server_default=""),
     sa.Column("who", sa.String(80), nullable=False),
     sa.Column("at", sa.Float, nullable=False),  # epoch seconds when the person acted
-    sa.Column("sbp", sa.Float), sa.Column("dbp", sa.Float), sa.Column("hr", sa.Float),  # manual BP only
+    sa.Column("offset_s", sa.Float),  # set by a replay: the feed's own session time; else taken from `at`
+    sa.Column("source", sa.String(40), nullable=False, server_default=""),
+    sa.Column("sbp", sa.Float), sa.Column("dbp", sa.Float), sa.Column("map", sa.Float),  # manual BP, replayed readings
+    sa.Column("hr", sa.Float), sa.Column("spo2", sa.Float),
     sa.Column("applied_at", sa.Float),  # NULL until ingest has folded it (same transaction as its event)
     sa.Column("error", sa.Text),  # why it could not be applied (session already ended)
     sa.Index("ix_actions_pending", "applied_at"),
@@ -88,4 +92,16 @@ refused_messages = sa.Table(  # device input that could not be used, kept whole 
     sa.Column("source", sa.String(80), nullable=False),  # adapter and peer, e.g. "hl7 127.0.0.1:50122"
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("raw", sa.LargeBinary, nullable=False),
+)
+
+replays = sa.Table(  # a tester's replay of a feed onto a chair, driven by the main process
+    "replays", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.ForeignKey("sessions.id"), nullable=False),
+    sa.Column("feed", sa.Text, nullable=False),  # path of the feed file
+    sa.Column("speed", sa.Float),  # session seconds per wall second; NULL = as fast as possible
+    sa.Column("state", sa.String(10), nullable=False),  # running | paused | stopped | done
+    sa.Column("position_s", sa.Float, nullable=False, server_default="0"),  # session time reached
+    sa.Column("sent", sa.Integer, nullable=False, server_default="0"),  # readings and events sent
+    sa.Column("who", sa.String(80), nullable=False, server_default=""),
 )

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from devices.readings import Reading, SessionEvent
 
-from .schema import actions, alarms, events, metadata, readings, refused_messages, sessions
+from .schema import actions, alarms, events, metadata, readings, refused_messages, replays, sessions
 
 
 class StoreError(RuntimeError):
@@ -39,9 +39,13 @@ class SessionRow:
     rev: int
     scenario: str | None
     seed: int | None
+    clock: str = "wall"
 
     def session_now(self, wall: float | None = None) -> float:
-        """Session time now (or at `wall`): seconds since the start, at the session's speed."""
+        """Session time now (or at `wall`): seconds since the start, at the session's speed.
+        A replayed session's time is where its replay has got to."""
+        if self.clock == "feed":
+            return float((self.status or {}).get("now", 0.0))
         if self.ended_at is not None:
             wall = min(wall or self.ended_at, self.ended_at)
         return ((wall if wall is not None else time.time()) - self.started_at) * self.speed
@@ -99,11 +103,11 @@ class Store:
 
     def create_session(self, *, chair: str, patient_label: str, protocol: str, started_at: float,
                        dose: str = "", speed: float = 1.0, scenario: str | None = None,
-                       seed: int | None = None) -> int:
+                       seed: int | None = None, clock: str = "wall") -> int:
         with self.engine.begin() as conn:
             result = conn.execute(sessions.insert().values(
                 chair=chair, patient_label=patient_label, protocol=protocol, dose=dose, started_at=started_at,
-                speed=speed, scenario=scenario, seed=seed, status={}, phase="pre-dose", rev=0))
+                speed=speed, scenario=scenario, seed=seed, status={}, phase="pre-dose", rev=0, clock=clock))
             return int(result.inserted_primary_key[0])
 
     def session(self, session_id: int) -> SessionRow | None:
@@ -223,6 +227,19 @@ class Store:
                 sbp=sbp, dbp=dbp, hr=hr))
             return int(result.inserted_primary_key[0])
 
+    def submit_items(self, session_id: int, items: Sequence[Reading | SessionEvent], who: str,
+                     tick: float | None = None, final: bool = False) -> None:
+        """Queue a replay's readings and events with their own session times, and optionally a clock tick
+        (timers run up to `tick`, and at it too when `final`), in one transaction."""
+        now = time.time()
+        rows = [_inbox_row(session_id, item, who, now) for item in items]
+        if tick is not None:
+            rows.append({**_INBOX_BLANK, "session_id": session_id, "kind": "tick", "who": who, "at": now,
+                         "offset_s": tick, "detail": "end" if final else ""})
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(actions.insert(), rows)
+
     def pending_actions(self) -> list[dict[str, Any]]:
         """Actions not yet folded, oldest first."""
         query = actions.select().where(actions.c.applied_at.is_(None)).order_by(actions.c.id)
@@ -233,6 +250,25 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(actions.select().where(actions.c.id == action_id)).mappings().first()
         return dict(row) if row else None
+
+    # ---- testers' replays ----------------------------------------------------
+
+    def create_replay(self, session_id: int, feed: str, speed: float | None, who: str) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(replays.insert().values(session_id=session_id, feed=feed, speed=speed,
+                                                          state="running", who=who))
+            return int(result.inserted_primary_key[0])
+
+    def replays(self, states: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        query = replays.select().order_by(replays.c.id.desc())
+        if states:
+            query = query.where(replays.c.state.in_(list(states)))
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    def update_replay(self, replay_id: int, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(replays.update().where(replays.c.id == replay_id).values(**values))
 
     # ---- refused device input -------------------------------------------------
 
@@ -248,6 +284,20 @@ class Store:
         query = refused_messages.select().order_by(refused_messages.c.id.desc()).limit(limit)
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
+
+
+_INBOX_BLANK: dict[str, Any] = {"detail": "", "source": "", "offset_s": None, "sbp": None, "dbp": None,
+                                "map": None, "hr": None, "spo2": None}
+
+
+def _inbox_row(session_id: int, item: Reading | SessionEvent, who: str, at: float) -> dict[str, Any]:
+    row = {**_INBOX_BLANK, "session_id": session_id, "who": item.who if isinstance(item, SessionEvent) and item.who
+           else who, "at": at, "offset_s": item.offset_s, "source": item.source}
+    if isinstance(item, Reading):
+        row.update(kind="reading", sbp=item.sbp, dbp=item.dbp, map=item.map, hr=item.hr, spo2=item.spo2)
+    else:
+        row.update(kind=item.kind, detail=item.detail)
+    return row
 
 
 def _reading_row(session_id: int, seq: int, r: Reading) -> dict[str, Any]:

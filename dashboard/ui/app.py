@@ -14,7 +14,7 @@ from dash import Dash, Input, Output, dcc, html
 
 from ..engine import Config
 from ..store import Store
-from . import board, review, session_page, settings, shell, start
+from . import board, replay_page, review, session_page, settings, shell, start
 
 ASSETS = Path(__file__).with_name("assets")
 
@@ -27,7 +27,8 @@ def create_app(store: Store, config: Config, poll_ms: int = 1000) -> Dash:
         html.Header([
             html.Span("Session monitor", className="brand"),
             html.Nav([dcc.Link("Chairs", href="/"), dcc.Link("Start a session", href="/start"),
-                      dcc.Link("Review", href="/review"), dcc.Link("Settings", href="/settings")]),
+                      dcc.Link("Review", href="/review"), dcc.Link("Replay", href="/replay"),
+                      dcc.Link("Settings", href="/settings")]),
             html.Label(["Nurse ", dcc.Input(id="who", placeholder="initials", maxLength=40, debounce=True,
                                              persistence=True, persistence_type="local", className="who")],
                        className="who-label"),
@@ -39,6 +40,7 @@ def create_app(store: Store, config: Config, poll_ms: int = 1000) -> Dash:
     session_page.register(app, store, config)
     start.register(app, store)
     shell.register(app, store)
+    replay_page.register(app, store)
 
     @app.callback(Output("page", "children"), Input("url", "pathname"), Input("url", "search"))
     def _route(pathname: str | None, search: str | None) -> Any:
@@ -59,6 +61,8 @@ def route(store: Store, config: Config, pathname: str, search: str, poll_ms: int
         return settings.layout(config)
     if parts == ["start"]:
         return start.layout(config)
+    if parts == ["replay"]:
+        return replay_page.layout(poll_ms)
     if parts == ["review"]:
         page = parse_qs(search.lstrip("?")).get("page", ["0"])[0]
         return review.layout(store, int(page) if page.isdigit() else 0)

@@ -128,3 +128,37 @@ def test_unacknowledged_high_alarm_sounds_and_escalates_until_acknowledged(dash_
     assert "escalation-checklist" in dash_br.find_element("#session-alarms").get_attribute("innerHTML")
     dash_br.wait_for_contains_text("#session-log", "acknowledged by CD")
     assert [a["value"] for a in Store.open(db).alarms_of(sid) if a["state"] == "acknowledged"] == ["CD"]
+
+
+def test_a_tester_replays_a_scenario_onto_a_chair_and_controls_it(dash_br, start_server, tmp_path):
+    from dashboard.check import run_check
+    from dashboard.ui.replay_page import scenario_files
+
+    db = tmp_path / "clinic.db"
+    server = start_server("serve", "--no-simulator", "--database", str(db), "--poll-ms", "500")
+    dash_br.server_url = f"{server.url}/replay"
+    dash_br.find_element("#who").send_keys("QA", Keys.TAB)
+    dash_br.select_dcc_dropdown("#rp-scenario", value="feeds/oximeter-hold")
+    dash_br.find_element("#rp-start").click()
+    dash_br.wait_for_contains_text("#rp-message", "Replaying on session 1")
+    dash_br.wait_for_contains_text("#rp-table", "running", timeout=10)
+
+    dash_br.find_element("nav a[href='/']").click()  # the chair shows on the board like a live one
+    dash_br.wait_for_contains_text(".board", "Replay 1", timeout=10)
+    dash_br.wait_for_contains_text(".tile", "HR", timeout=10)
+
+    dash_br.find_element("nav a[href='/replay']").click()
+    dash_br.wait_for_element("#rp-table button").click()  # Pause
+    dash_br.wait_for_contains_text("#rp-table", "paused", timeout=10)
+    paused_at = Store.open(db).replays()[0]["position_s"]
+    time.sleep(1.5)
+    assert Store.open(db).replays()[0]["position_s"] == paused_at
+    dash_br.find_elements("#rp-table button")[1].click()  # Stop
+    dash_br.wait_for_contains_text("#rp-table", "stopped", timeout=10)
+    _wait(lambda: not Store.open(db).pending_actions())
+    store = Store.open(db)
+    position = store.session(1).session_now()
+    expected = [(t.offset_s, t.code, t.state) for t in run_check(scenario_files()["feeds/oximeter-hold"]).transitions
+                if t.offset_s <= position]
+    assert [(a["offset_s"], a["code"], a["state"]) for a in store.alarms_of(1)] == expected
+    assert store.session(1).ended_at is None and store.replays()[0]["who"] == "QA"
