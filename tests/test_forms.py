@@ -37,7 +37,7 @@ def test_assessment_needs_every_answer():
 
 
 def test_who_and_reasons():
-    with pytest.raises(FormError, match="initials"):
+    with pytest.raises(FormError, match="Sign in first"):
         forms.who("  ")
     assert forms.who(" AB ") == "AB"
     with pytest.raises(FormError, match="reason for the override"):

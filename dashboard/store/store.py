@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from devices.readings import Reading, SessionEvent
 
+from .security import APPEND_ONLY_SQL
 from .schema import actions, alarms, events, metadata, readings, refused_messages, replays, sessions
 
 
@@ -40,6 +41,11 @@ class SessionRow:
     scenario: str | None
     seed: int | None
     clock: str = "wall"
+
+    @property
+    def is_simulated(self) -> bool:
+        """A simulated clinic session or a tester's replay: no real patient."""
+        return self.scenario is not None or self.clock == "feed"
 
     def session_now(self, wall: float | None = None) -> float:
         """Session time now (or at `wall`): seconds since the start, at the session's speed.
@@ -87,6 +93,9 @@ class Store:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
             metadata.create_all(self.engine)
+            with self.engine.begin() as conn:  # the audit log refuses updates and deletes in the database itself
+                for statement in APPEND_ONLY_SQL.get(self.engine.dialect.name, []):
+                    conn.exec_driver_sql(statement)
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"cannot open the database: {exc.__class__.__name__}: {exc.orig or exc}") from exc
 

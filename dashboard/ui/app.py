@@ -1,4 +1,4 @@
-"""The Dash application: a shell with navigation and a router over the pages.
+"""The Dash application: a shell with navigation and a router over the pages, behind the login guard.
 
 `create_app(store, config)` builds a fresh app each call (tests give each its
 own app and store). The store is the only thing the callbacks share, and it
@@ -10,37 +10,37 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+import flask
 from dash import Dash, Input, Output, dcc, html
 
+from ..auth import AuthSettings
+from ..auth.roles import ADMIN, CARE, EVERYONE, REVIEW, TESTING, WATCH
+from ..auth.web import current_user, install
 from ..engine import Config
 from ..store import Store
-from . import board, replay_page, review, session_page, settings, shell, start
+from . import admin, board, replay_page, review, session_page, settings, shell, start
+from .identity import may_see
 
 ASSETS = Path(__file__).with_name("assets")
+NAV = (("Chairs", "/", WATCH), ("Start a session", "/start", CARE), ("Review", "/review", REVIEW),
+       ("Replay", "/replay", TESTING), ("Users", "/admin/users", ADMIN), ("Audit", "/admin/audit", ADMIN),
+       ("Settings", "/settings", EVERYONE))
+PAGE_ROLES = {"": WATCH, "session": WATCH, "start": CARE, "review": REVIEW, "replay": TESTING, "admin": ADMIN,
+              "settings": EVERYONE}
 
 
-def create_app(store: Store, config: Config, poll_ms: int = 1000) -> Dash:
+def create_app(store: Store, config: Config, poll_ms: int = 1000, auth: AuthSettings | None = None,
+               secret_path: Path = Path("var/secret_key")) -> Dash:
     app = Dash(__name__, assets_folder=str(ASSETS), title="Session monitor", update_title=None,
                suppress_callback_exceptions=True)
-    app.layout = html.Div([
-        dcc.Location(id="url"),
-        html.Header([
-            html.Span("Session monitor", className="brand"),
-            html.Nav([dcc.Link("Chairs", href="/"), dcc.Link("Start a session", href="/start"),
-                      dcc.Link("Review", href="/review"), dcc.Link("Replay", href="/replay"),
-                      dcc.Link("Settings", href="/settings")]),
-            html.Label(["Nurse ", dcc.Input(id="who", placeholder="initials", maxLength=40, debounce=True,
-                                             persistence=True, persistence_type="local", className="who")],
-                       className="who-label"),
-        ], className="top-bar"),
-        *shell.layout(poll_ms),
-        html.Main(id="page"),
-    ])
+    install(app, store, auth or AuthSettings.from_env(), secret_path)
+    app.layout = lambda: shell_layout(poll_ms)  # per request: shows who is signed in
     board.register(app, store)
     session_page.register(app, store, config)
     start.register(app, store)
     shell.register(app, store)
     replay_page.register(app, store)
+    admin.register(app, store)
 
     @app.callback(Output("page", "children"), Input("url", "pathname"), Input("url", "search"))
     def _route(pathname: str | None, search: str | None) -> Any:
@@ -49,13 +49,36 @@ def create_app(store: Store, config: Config, poll_ms: int = 1000) -> Dash:
     return app
 
 
+def shell_layout(poll_ms: int) -> Any:
+    user = current_user()
+    role = user.role if user else None
+    links = [dcc.Link(label, href=href) for label, href, roles in NAV if role in roles]
+    who = [html.Span(f"{user.username} ({user.role})", id="signed-in"),
+           html.Form([dcc.Input(type="hidden", name="csrf", value=flask.session.get("csrf", "")),
+                      html.Button("Sign out", type="submit", id="sign-out")], method="POST", action="/logout",
+                     className="sign-out")] if user else []
+    return html.Div([
+        dcc.Location(id="url"),
+        html.Header([html.Span("Session monitor", className="brand"), html.Nav(links),
+                     html.Div(who, className="who-label")], className="top-bar"),
+        *shell.layout(poll_ms),
+        html.Main(id="page"),
+    ])
+
+
 def route(store: Store, config: Config, pathname: str, search: str, poll_ms: int) -> Any:
     parts = [p for p in pathname.split("/") if p]
+    user = current_user()
+    if user is None or user.role not in PAGE_ROLES.get(parts[0] if parts else "", frozenset()):
+        return _not_found(f"No page at {pathname} for you." if user else "Sign in first.")
     if not parts:
         return board.layout(poll_ms)
     if parts[0] in ("session", "review") and len(parts) == 2:
         if not parts[1].isdigit():
             return _not_found(f"'{parts[1]}' is not a session number.")
+        row = store.session(int(parts[1]))
+        if row is not None and not may_see(row):
+            return _not_found("Testers see only simulated and replayed sessions.")
         return session_page.layout(store, config, int(parts[1]), poll_ms, live=parts[0] == "session")
     if parts == ["settings"]:
         return settings.layout(config)
@@ -66,9 +89,13 @@ def route(store: Store, config: Config, pathname: str, search: str, poll_ms: int
     if parts == ["review"]:
         page = parse_qs(search.lstrip("?")).get("page", ["0"])[0]
         return review.layout(store, int(page) if page.isdigit() else 0)
+    if parts == ["admin", "users"]:
+        return admin.users_layout(store)
+    if parts == ["admin", "audit"]:
+        return admin.audit_layout(store)
     return _not_found(f"No page at {pathname}.")
 
 
 def _not_found(message: str) -> Any:
-    return html.Div([html.H2("Not found"), html.P(message), dcc.Link("Back to the chairs", href="/")],
+    return html.Div([html.H2("Not found"), html.P(message), dcc.Link("Back to the start", href="/")],
                     className="not-found")

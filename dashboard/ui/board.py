@@ -17,6 +17,7 @@ from dash import Dash, Input, Output, Patch, State, dcc, html, no_update
 
 from ..store import SessionRow, Store
 from .format import PHASE_LABELS, PRIORITY_LABELS, age, alarm_label, bp_text, minutes, number, session_clock
+from .identity import may_see
 from .sparkline import sparkline_src
 
 
@@ -103,10 +104,11 @@ def layout(poll_ms: int) -> Any:
     ])
 
 
-def poll_board(store: Store, seen: dict[str, Any] | None, wall: float | None = None) -> tuple[Any, Any]:
+def poll_board(store: Store, seen: dict[str, Any] | None, wall: float | None = None,
+               visible: Callable[[SessionRow], bool] = lambda row: True) -> tuple[Any, Any]:
     """(board children or a Patch, board-seen or a Patch): everything on first sight, else only changes."""
     wall = time.time() if wall is None else wall
-    rows = store.open_sessions()
+    rows = [row for row in store.open_sessions() if visible(row)]
     values = {str(row.id): tile_values(row, wall) for row in rows}
     order = [str(row.id) for row in rows]
     if not seen or seen.get("order") != order:
@@ -135,4 +137,4 @@ def register(app: Dash, store: Store) -> None:
     @app.callback(Output("board", "children"), Output("board-seen", "data"),
                   Input("board-poll", "n_intervals"), State("board-seen", "data"))
     def _poll(_n: int | None, seen: dict[str, Any] | None):
-        return poll_board(store, seen)
+        return poll_board(store, seen, visible=may_see)

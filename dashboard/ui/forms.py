@@ -29,7 +29,7 @@ class ManualBP:
 def who(value: str | None) -> str:
     text = (value or "").strip()
     if not text:
-        raise FormError("Enter your name or initials (top right) first.")
+        raise FormError("Sign in first: nothing was recorded.")
     if len(text) > MAX_WHO:
         raise FormError(f"Name or initials: at most {MAX_WHO} characters.")
     return text

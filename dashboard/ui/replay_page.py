@@ -14,6 +14,7 @@ from ..replay import load_items, open_replay_session
 from ..store import Store
 from . import forms
 from .forms import FormError
+from .identity import signed_in
 from .format import session_clock
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
@@ -83,14 +84,14 @@ def replay_table(store: Store) -> Any:
 
 
 def register(app: Dash, store: Store) -> None:
-    @app.callback(Output("rp-message", "children"), Input("rp-start", "n_clicks"), State("who", "value"),
+    @app.callback(Output("rp-message", "children"), Input("rp-start", "n_clicks"),
                   State("rp-scenario", "value"), State("rp-chair", "value"), State("rp-speed", "value"),
                   prevent_initial_call=True)
-    def _start(clicks: int | None, who: str | None, scenario: str | None, chair: str | None, speed: str | None):
+    def _start(clicks: int | None, scenario: str | None, chair: str | None, speed: str | None):
         if not clicks:
             return no_update
         try:
-            sid = start_replay(store, who, scenario, chair, speed)
+            sid = start_replay(store, signed_in(), scenario, chair, speed)
         except FormError as exc:
             return str(exc)
         return f"Replaying on session {sid}."

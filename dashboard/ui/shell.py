@@ -13,6 +13,7 @@ from dash import ClientsideFunction, Dash, Input, Output, dcc, html
 from ..engine import PRIORITY_RANK
 from ..store import SessionRow, Store
 from .format import alarm_label, session_clock
+from .identity import may_see
 
 
 def layout(poll_ms: int) -> list[Any]:
@@ -43,7 +44,7 @@ def register(app: Dash, store: Store) -> None:
     @app.callback(Output("escalation-banner", "children"), Output("alarm-sound", "data"),
                   Input("shell-poll", "n_intervals"))
     def _poll(_n: int | None):
-        return shell_state(store.open_sessions())
+        return shell_state([row for row in store.open_sessions() if may_see(row)])
 
     app.clientside_callback(ClientsideFunction(namespace="alarms", function_name="sound"),
                             Output("alarm-sound-playing", "children"), Input("alarm-sound", "data"),

@@ -12,6 +12,7 @@ from ..engine import Config
 from ..store import Store
 from . import forms
 from .forms import FormError
+from .identity import signed_in
 
 DEFAULT_DOSES = {"iv-ketamine": "0.5 mg/kg", "esketamine-56": "56 mg", "esketamine-84": "84 mg"}
 
@@ -45,15 +46,14 @@ def start_session(store: Store, who: str | None, chair: str | None, label: str |
 
 def register(app: Dash, store: Store) -> None:
     @app.callback(Output("new-message", "children"), Output("url", "pathname", allow_duplicate=True),
-                  Input("new-start", "n_clicks"), State("who", "value"), State("new-chair", "value"),
+                  Input("new-start", "n_clicks"), State("new-chair", "value"),
                   State("new-label", "value"), State("new-protocol", "value"), State("new-dose", "value"),
                   prevent_initial_call=True)
-    def _start(clicks: int | None, who: str | None, chair: str | None, label: str | None, protocol: str | None,
-               dose: str | None):
+    def _start(clicks: int | None, chair: str | None, label: str | None, protocol: str | None, dose: str | None):
         if not clicks:
             return no_update, no_update
         try:
-            sid = start_session(store, who, chair, label, protocol, dose)
+            sid = start_session(store, signed_in(), chair, label, protocol, dose)
         except FormError as exc:
             return str(exc), no_update
         return "", f"/session/{sid}"

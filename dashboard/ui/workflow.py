@@ -17,6 +17,7 @@ from ..store import SessionRow, Store
 from . import forms
 from .forms import FormError
 from .format import session_clock
+from .identity import audit, may_see, signed_in
 
 MOAAS_OPTIONS = [{"label": f"{n} – {text}", "value": n} for n, text in (
     (5, "responds readily to name"), (4, "lethargic response to name"), (3, "responds after loud or repeated name"),
@@ -68,6 +69,8 @@ def dose_start(store: Store, row: SessionRow, who: str, reason: str) -> str:
         reason = forms.note(reason, required=True, what="override")
         store.submit_action(row.id, "override", who, detail=f"dose despite pre-dose BP {predose['value']}: {reason}")
     store.submit_action(row.id, "dose_start", who, detail=row.dose)
+    if predose is not None:
+        audit(store, who, "override", f"dose despite pre-dose BP {predose['value']}: {reason}", row.id)
     return "Dose start recorded" + (" with the override reason." if predose else ".")
 
 
@@ -89,7 +92,9 @@ def discharge(store: Store, row: SessionRow, who: str, reason: str) -> str:
             raise FormError("Not ready for discharge (" + "; ".join(unmet) + "). Give an override reason to "
                             "discharge anyway.") from None
         store.submit_action(row.id, "override", who, detail=f"discharge before ready ({'; '.join(unmet)}): {reason}")
+        audit(store, who, "override", f"discharge before ready: {reason}", row.id)
     store.submit_action(row.id, "discharge", who, detail="" if ready else "override")
+    audit(store, who, "discharge", "ready" if ready else "override", row.id)
     return "Discharge recorded. The chair is free once the log is written."
 
 
@@ -112,16 +117,19 @@ def assessment(store: Store, row: SessionRow, who: str, moaas: Any, dissociation
 def acknowledge(store: Store, row: SessionRow, who: str, key_json: str) -> str:
     code, source = json.loads(key_json)
     store.submit_action(row.id, "acknowledge", who, detail=f"{code}|{source}" if source else code)
+    audit(store, who, "acknowledge", f"{code} {source}".strip(), row.id)
     return f"Acknowledged {code}."
 
 
 def register(app: Dash, store: Store, config: Config) -> None:
-    def run(sid: int, who_value: str | None, action: Callable[[SessionRow, str], str]) -> str:
+    def run(sid: int, action: Callable[[SessionRow, str], str]) -> str:
         row = store.session(sid)
         if row is None or row.ended_at is not None:
             return "This session has ended: nothing was recorded."
+        if not may_see(row):
+            return "Testers act only on simulated or replayed sessions: nothing was recorded."
         try:
-            return action(row, forms.who(who_value))
+            return action(row, forms.who(signed_in()))
         except FormError as exc:
             return str(exc)
 
@@ -129,12 +137,12 @@ def register(app: Dash, store: Store, config: Config) -> None:
                   Input("act-dose", "n_clicks"), Input("act-infusion-end", "n_clicks"), Input("act-measure", "n_clicks"),
                   Input("act-pause", "n_clicks"), Input("act-bp", "n_clicks"), Input("act-assess", "n_clicks"),
                   Input("act-discharge", "n_clicks"),
-                  State("session-state", "data"), State("who", "value"), State("act-override", "value"),
+                  State("session-state", "data"), State("act-override", "value"),
                   State("bp-sbp", "value"), State("bp-dbp", "value"), State("bp-hr", "value"),
                   State("as-moaas", "value"), State("as-dissociation", "value"), State("as-breathing", "value"),
                   State("as-note", "value"), prevent_initial_call=True)
     def _act(*args: Any) -> str:
-        state, who_value, reason, sbp, dbp, hr, moaas, dissociation, breathing, note = args[7:]
+        state, reason, sbp, dbp, hr, moaas, dissociation, breathing, note = args[7:]
         chosen = {
             "act-dose": lambda row, who: dose_start(store, row, who, reason),
             "act-infusion-end": lambda row, who: infusion_end(store, row, who),
@@ -149,14 +157,14 @@ def register(app: Dash, store: Store, config: Config) -> None:
         }.get(ctx.triggered_id)
         if chosen is None or not ctx.triggered[0]["value"]:
             return no_update
-        return run(state["sid"], who_value, chosen)
+        return run(state["sid"], chosen)
 
     @app.callback(Output("ack-message", "children"), Input({"type": "ack", "index": ALL}, "n_clicks"),
-                  State("who", "value"), State("session-state", "data"), prevent_initial_call=True)
-    def _acknowledge(clicks: list[int | None], who_value: str | None, state: dict[str, Any]) -> Any:
+                  State("session-state", "data"), prevent_initial_call=True)
+    def _acknowledge(clicks: list[int | None], state: dict[str, Any]) -> Any:
         if not ctx.triggered_id or not any(clicks):
             return no_update
-        return run(state["sid"], who_value, lambda row, who: acknowledge(store, row, who, ctx.triggered_id["index"]))
+        return run(state["sid"], lambda row, who: acknowledge(store, row, who, ctx.triggered_id["index"]))
 
 
 def _submit(store: Store, row: SessionRow, who: str, kind: str, message: str, detail: str = "") -> str:

@@ -57,12 +57,40 @@ class Server:
                 self.proc.wait()
 
 
+PASSWORD = "correct-horse-battery"
+USERS = {role: f"{role}1" for role in ("nurse", "clinician", "tester", "admin")}
+
+
+def seed_users(db: Path) -> None:
+    """One account per role in the test's database, before its server starts."""
+    from dashboard.auth import add_user
+    from dashboard.store import Store
+
+    store = Store.open(db)
+    for role, name in USERS.items():
+        add_user(store, name, role, PASSWORD)
+    store.close()
+
+
+def login(dash_br, url: str, role: str = "nurse", then: str = "/") -> None:
+    """Sign in through the real login form, then open `then`."""
+    dash_br.driver.get(f"{url}/login?next={then}")
+    dash_br.find_element("#login-user").send_keys(USERS[role])
+    dash_br.find_element("#login-password").send_keys(PASSWORD)
+    dash_br.find_element("#login-submit").click()
+    dash_br.wait_for_element("#react-entry-point", timeout=15)
+    dash_br._url = url
+
+
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    """start_server(*args) runs `python app.py *args --port P` and waits until it answers."""
+    """start_server(*args) seeds the users into --database, runs `python app.py *args --port P` and waits
+    until it answers."""
     servers: list[Server] = []
 
     def start(*args: str) -> Server:
+        if "--database" in args:
+            seed_users(Path(args[args.index("--database") + 1]))
         port = free_port()
         log = tmp_path / f"server-{port}.log"
         proc = subprocess.Popen([sys.executable, "app.py", *args, "--port", str(port)], cwd=ROOT,
@@ -74,7 +102,7 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
             if proc.poll() is not None:
                 pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text()}")
             try:
-                with urllib.request.urlopen(server.url + "/", timeout=2):
+                with urllib.request.urlopen(server.url + "/login", timeout=2):
                     return server
             except OSError:
                 time.sleep(0.2)

@@ -6,6 +6,8 @@ import time
 
 from dashboard.store import Store
 
+from .conftest import login
+
 
 TILES_JS = """return Array.from(document.querySelectorAll('.tile')).map(t => Object.fromEntries(
     ['chair', 'phase', 'bp', 'hr', 'spo2'].map(k => [k, t.querySelector('.tile-' + k).textContent])));"""
@@ -20,7 +22,7 @@ def test_board_shows_the_clinic_and_a_tile_updates_on_its_own(dash_br, start_ser
     db = tmp_path / "clinic.db"
     server = start_server("--database", str(db), "--poll-ms", "500")
     assert f"Database: {db}" in server.log.read_text()
-    dash_br.server_url = server.url
+    login(dash_br, server.url, "nurse")
 
     dash_br.wait_for_contains_text(".board", "Chair 4", timeout=20)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from selenium.webdriver.common.keys import Keys
 
 from dashboard.engine import load_config
 from dashboard.ingest import Ingest
 from dashboard.store import Store
 from devices.readings import Reading, SessionEvent
+
+from .conftest import login
 
 SEVERE = "185/112"
 
@@ -33,7 +34,7 @@ def test_session_page_shows_the_chart_and_an_acknowledgement_survives_reload(das
     db = tmp_path / "clinic.db"
     sid = _session_with_a_severe_bp(db)
     server = start_server("serve", "--no-simulator", "--database", str(db), "--poll-ms", "500")
-    dash_br.server_url = f"{server.url}/session/{sid}"
+    login(dash_br, server.url, "nurse", then=f"/session/{sid}")
 
     dash_br.wait_for_element("#session-chart .js-plotly-plot")
     systolic = dash_br.driver.execute_script(
@@ -41,27 +42,23 @@ def test_session_page_shows_the_chart_and_an_acknowledgement_survives_reload(das
     assert systolic == [128, 185]
     dash_br.wait_for_contains_text("#session-alarms", "BP severe")
 
-    # Without initials nothing is recorded and the nurse is told why.
     dash_br.find_element("#session-alarms .alarm-item.prio-high .ack-button").click()
-    dash_br.wait_for_contains_text("#ack-message", "Enter your name or initials")
-    assert Store.open(db).pending_actions() == []
-
-    who = dash_br.find_element("#who")
-    who.send_keys("AB", Keys.TAB)
-    dash_br.find_element("#session-alarms .alarm-item.prio-high .ack-button").click()
-    dash_br.wait_for_contains_text("#session-alarms .alarm-item.prio-high", "Acknowledged by AB")
+    dash_br.wait_for_contains_text("#session-alarms .alarm-item.prio-high", "Acknowledged by nurse1")
 
     dash_br.driver.refresh()
-    dash_br.wait_for_contains_text("#session-alarms .alarm-item.prio-high", "Acknowledged by AB", timeout=15)
+    dash_br.wait_for_contains_text("#session-alarms .alarm-item.prio-high", "Acknowledged by nurse1", timeout=15)
     acks = [a for a in Store.open(db).alarms_of(sid) if a["state"] == "acknowledged"]
-    assert [(a["code"], a["value"]) for a in acks] == [("bp.severe", "AB")]
+    assert [(a["code"], a["value"]) for a in acks] == [("bp.severe", "nurse1")]
+    from dashboard.auth import audit_log
+    assert [(r["who"], r["action"], r["session_id"]) for r in audit_log(Store.open(db)) if r["action"] == "acknowledge"] \
+        == [("nurse1", "acknowledge", sid)]
 
 
 def test_review_lists_sessions_and_opens_one(dash_br, start_server, tmp_path):
     db = tmp_path / "clinic.db"
     sid = _session_with_a_severe_bp(db)
     server = start_server("serve", "--no-simulator", "--database", str(db))
-    dash_br.server_url = f"{server.url}/review"
+    login(dash_br, server.url, "clinician", then="/review")
     dash_br.wait_for_contains_text(".sessions-table", "Demo 03")
     dash_br.find_element(f"a[href='/review/{sid}']").click()
     dash_br.wait_for_element("#session-chart .js-plotly-plot")

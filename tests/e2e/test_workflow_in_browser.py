@@ -12,6 +12,8 @@ from dashboard.ingest import Ingest
 from dashboard.store import Store
 from devices.readings import Reading, SessionEvent
 
+from .conftest import login
+
 
 def _type(dash_br, selector: str, text: str) -> None:
     field = dash_br.find_element(selector)
@@ -40,8 +42,7 @@ def _wait(predicate, timeout: float = 10.0) -> None:
 def test_a_session_from_start_to_discharge_with_its_gates(dash_br, start_server, tmp_path):
     db = tmp_path / "clinic.db"
     server = start_server("serve", "--no-simulator", "--database", str(db), "--poll-ms", "500")
-    dash_br.server_url = f"{server.url}/start"
-    dash_br.find_element("#who").send_keys("AB", Keys.TAB)
+    login(dash_br, server.url, "nurse", then="/start")
     _type(dash_br, "#new-chair", "Chair 7")
     _type(dash_br, "#new-label", "P-77")
     dash_br.select_dcc_dropdown("#new-protocol", value="Esketamine 56 mg intranasal (2 devices)")
@@ -49,7 +50,7 @@ def test_a_session_from_start_to_discharge_with_its_gates(dash_br, start_server,
     dash_br.wait_for_element("#session-chart .js-plotly-plot")
     sid = int(dash_br.driver.current_url.rsplit("/", 1)[1])
     assert Store.open(db).session(sid).chair == "Chair 7"
-    _wait(lambda: ("session_start", "esketamine-56", "AB") in _events(db, sid))
+    _wait(lambda: ("session_start", "esketamine-56", "nurse1") in _events(db, sid))
 
     # A BP no cuff can measure is refused with the reason, and nothing is stored.
     _type(dash_br, "#bp-sbp", "999")
@@ -70,7 +71,7 @@ def test_a_session_from_start_to_discharge_with_its_gates(dash_br, start_server,
     _type(dash_br, "#act-override", "rechecked after rest, prescriber agrees")
     _click_and_read(dash_br, "#act-dose", "Dose start recorded with the override reason")
     _wait(lambda: "dose_start" in [kind for kind, _, _ in _events(db, sid)])
-    assert ("override", "dose despite pre-dose BP 150/95: rechecked after rest, prescriber agrees", "AB") \
+    assert ("override", "dose despite pre-dose BP 150/95: rechecked after rest, prescriber agrees", "nurse1") \
         in _events(db, sid)
     dash_br.wait_for_contains_text("#session-log", "rechecked after rest", timeout=10)
 
@@ -79,7 +80,7 @@ def test_a_session_from_start_to_discharge_with_its_gates(dash_br, start_server,
     dash_br.find_element("#as-dissociation input[value='yes']").click()
     dash_br.find_element("#as-breathing input[value='ok']").click()
     _click_and_read(dash_br, "#act-assess", "Assessment recorded: MOAA/S 3")
-    _wait(lambda: ("assessment", "moaas=3;dissociation=yes;resp=ok", "AB") in _events(db, sid))
+    _wait(lambda: ("assessment", "moaas=3;dissociation=yes;resp=ok", "nurse1") in _events(db, sid))
     _type(dash_br, "#act-override", "")
     _click_and_read(dash_br, "#act-discharge", "Not ready for discharge (minimum observation passed")
     _type(dash_br, "#act-override", "transferred to the emergency department")
@@ -112,22 +113,21 @@ def test_unacknowledged_high_alarm_sounds_and_escalates_until_acknowledged(dash_
     db = tmp_path / "clinic.db"
     sid = _severe_session(db)  # raised at 1100 s; the session is at 1200 s: past the 60 s escalation
     server = start_server("serve", "--no-simulator", "--database", str(db), "--poll-ms", "500")
-    dash_br.server_url = server.url
+    login(dash_br, server.url, "nurse")
     dash_br.wait_for_contains_text("#escalation-banner", "Chair 3: BP severe 185/112", timeout=15)
     _wait(lambda: _sounding(dash_br) == "high")
     played = dash_br.driver.execute_script("return window.__alarmSoundLog.map(s => s.priority)")
     assert played and set(played) == {"high"}
 
-    dash_br.find_element("#who").send_keys("CD", Keys.TAB)
     dash_br.find_element(".escalation-link").click()
     dash_br.wait_for_element("#session-alarms .alarm-item.prio-high .ack-button").click()
-    dash_br.wait_for_contains_text("#session-alarms .alarm-item.prio-high", "Acknowledged by CD", timeout=10)
+    dash_br.wait_for_contains_text("#session-alarms .alarm-item.prio-high", "Acknowledged by nurse1", timeout=10)
     # Silenced but still shown while the BP stays high; the banner goes; the medium rise alarm is what sounds now.
     _wait(lambda: _sounding(dash_br) == "medium")
     _wait(lambda: not dash_br.find_elements("#escalation-banner .escalation-link"))
     assert "escalation-checklist" in dash_br.find_element("#session-alarms").get_attribute("innerHTML")
-    dash_br.wait_for_contains_text("#session-log", "acknowledged by CD")
-    assert [a["value"] for a in Store.open(db).alarms_of(sid) if a["state"] == "acknowledged"] == ["CD"]
+    dash_br.wait_for_contains_text("#session-log", "acknowledged by nurse1")
+    assert [a["value"] for a in Store.open(db).alarms_of(sid) if a["state"] == "acknowledged"] == ["nurse1"]
 
 
 def test_a_tester_replays_a_scenario_onto_a_chair_and_controls_it(dash_br, start_server, tmp_path):
@@ -136,8 +136,7 @@ def test_a_tester_replays_a_scenario_onto_a_chair_and_controls_it(dash_br, start
 
     db = tmp_path / "clinic.db"
     server = start_server("serve", "--no-simulator", "--database", str(db), "--poll-ms", "500")
-    dash_br.server_url = f"{server.url}/replay"
-    dash_br.find_element("#who").send_keys("QA", Keys.TAB)
+    login(dash_br, server.url, "tester", then="/replay")
     dash_br.select_dcc_dropdown("#rp-scenario", value="feeds/oximeter-hold")
     dash_br.find_element("#rp-start").click()
     dash_br.wait_for_contains_text("#rp-message", "Replaying on session 1")
@@ -161,4 +160,4 @@ def test_a_tester_replays_a_scenario_onto_a_chair_and_controls_it(dash_br, start
     expected = [(t.offset_s, t.code, t.state) for t in run_check(scenario_files()["feeds/oximeter-hold"]).transitions
                 if t.offset_s <= position]
     assert [(a["offset_s"], a["code"], a["state"]) for a in store.alarms_of(1)] == expected
-    assert store.session(1).ended_at is None and store.replays()[0]["who"] == "QA"
+    assert store.session(1).ended_at is None and store.replays()[0]["who"] == "tester1"

@@ -1,0 +1,55 @@
+"""Roles and what each may do. The web checks every callback against POLICY by the id of its first output.
+
+- nurse: the live board, sessions, acknowledgements, assessments and dosing actions
+- clinician: everything a nurse does, plus review, sign-off and exports
+- tester: replays and simulated sessions only (never a real patient's)
+- admin: users, the audit log and configuration; no patient data
+"""
+from __future__ import annotations
+
+import json
+
+ROLES = ("nurse", "clinician", "tester", "admin")
+EVERYONE = frozenset(ROLES)
+CARE = frozenset({"nurse", "clinician"})
+WATCH = frozenset({"nurse", "clinician", "tester"})  # testers see only simulated and replayed sessions
+REVIEW = frozenset({"clinician"})
+TESTING = frozenset({"tester"})
+ADMIN = frozenset({"admin"})
+
+# First output's component id (or pattern id "type") -> roles allowed to run that callback.
+POLICY: dict[str, frozenset[str]] = {
+    "page": EVERYONE,  # the router: each page then checks the role itself
+    "board": WATCH,
+    "escalation-banner": WATCH,
+    "session-chart": WATCH,
+    "act-message": WATCH,  # a tester acts only on simulated/replayed sessions (checked per session)
+    "ack-message": WATCH,
+    "new-message": CARE,
+    "rp-message": TESTING,
+    "rp-table": TESTING,
+    "users-message": ADMIN,
+    "audit-download": ADMIN,
+}
+
+
+def first_output_id(callback_key: str) -> str:
+    """The component id of a callback's first output, from Dash's callback key ('..a.prop...b.prop..' or 'a.prop')."""
+    first = callback_key.strip(".").split("...")[0]
+    component = first.rsplit(".", 1)[0]
+    if component.startswith("{"):
+        return str(json.loads(component).get("type", component))
+    return component
+
+
+def required_roles(callback_key: str) -> frozenset[str]:
+    """Who may run the callback; nobody when it is not in the policy (fail closed)."""
+    return POLICY.get(first_output_id(callback_key), frozenset())
+
+
+def allowed(role: str | None, callback_key: str) -> bool:
+    return role is not None and role in required_roles(callback_key)
+
+
+def sees_real_patients(role: str | None) -> bool:
+    return role in CARE

@@ -1,0 +1,48 @@
+"""Tables of who may use the monitor and what they did: users and the append-only audit log."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from .schema import metadata
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(80), nullable=False, unique=True),
+    sa.Column("role", sa.String(20), nullable=False),  # nurse | clinician | tester | admin
+    sa.Column("password_hash", sa.Text, nullable=False),  # argon2id, never the password
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", sa.Float),  # epoch seconds; NULL when not locked
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+audit = sa.Table(  # append-only: the store has no update or delete for it, and the database refuses both
+    "audit", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.Float, nullable=False),  # epoch seconds
+    sa.Column("who", sa.String(80), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False, server_default=""),
+    sa.Column("action", sa.String(40), nullable=False),  # login, login_failed, acknowledge, override, ...
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+    sa.Column("remote", sa.String(64), nullable=False, server_default=""),  # where from (address)
+    sa.Column("session_id", sa.Integer),  # the treatment session concerned, if any
+    sa.Index("ix_audit_at", "at"),
+)
+
+# The database itself refuses to change history (SQLite and PostgreSQL alike).
+APPEND_ONLY_SQL = {
+    "sqlite": [
+        "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger AS $$ BEGIN "
+        "RAISE EXCEPTION 'the audit log is append-only'; END; $$ LANGUAGE plpgsql",
+        "DROP TRIGGER IF EXISTS audit_append_only ON audit",
+        "CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit "
+        "FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
+    ],
+}

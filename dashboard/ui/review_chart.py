@@ -1,0 +1,82 @@
+"""The review chart's data: exact NIBP, HR and SpO2 reduced for the visible range, and zooming in.
+
+The first draw shows the whole session with min/max-reduced continuous series
+(decimate.py). When the clinician zooms or moves the range slider, the chart's
+`relayoutData` names the visible range; `zoom_patch` reads the session again and
+replaces only the HR and SpO2 traces, now at full detail inside that range.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from dash import Patch
+
+from ..reports.alarm_table import AlarmEpisode
+from ..store import SessionRow, Store
+from ..store.review_queries import Continuous, continuous_between
+from .decimate import Reduced, reduce_series
+from .figures import TRACE, review_figure
+
+_RANGE_KEY = re.compile(r"^xaxis\d*\.range(\[[01]\])?$")
+_AUTORANGE_KEY = re.compile(r"^xaxis\d*\.autorange$")
+
+
+def continuous_from(readings: Sequence[Mapping[str, Any]]) -> Continuous:
+    """HR and SpO2 arrays from reading dicts already in memory (the exports hold them all)."""
+    rows = [(r["offset_s"], r["hr"], r["spo2"]) for r in readings if r["hr"] is not None or r["spo2"] is not None]
+    table = np.array(rows, dtype=float).reshape(-1, 3) if rows else np.empty((0, 3))
+    return Continuous(table[:, 0], table[:, 1], table[:, 2])
+
+
+def reduced(continuous: Continuous, window: tuple[float, float] | None = None) -> tuple[Reduced, Reduced]:
+    start, end = window if window else (None, None)
+    return (reduce_series(continuous.offset_s, continuous.hr, start, end),
+            reduce_series(continuous.offset_s, continuous.spo2, start, end))
+
+
+def figure(row: SessionRow, bp_readings: Sequence[Mapping[str, Any]], continuous: Continuous,
+           transitions: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],
+           episodes: Sequence[AlarmEpisode], end_s: float, for_print: bool = False) -> go.Figure:
+    hr, spo2 = reduced(continuous)
+    return review_figure(bp_readings, hr, spo2, transitions, events, row.status or {}, end_s, episodes,
+                         for_print=for_print)
+
+
+def visible_window(relayout: Mapping[str, Any] | None) -> tuple[float, float] | None | str:
+    """The x range (session seconds) a relayout event shows; "all" when it went back to the whole session;
+    None when the event did not touch the x range (a y zoom, a legend click, the first draw)."""
+    if not relayout:
+        return None
+    if any(_AUTORANGE_KEY.match(k) and v for k, v in relayout.items()):
+        return "all"
+    bounds: list[Any] = []
+    for key, value in relayout.items():
+        if not _RANGE_KEY.match(key):
+            continue
+        if key.endswith("range"):
+            bounds = list(value)
+            break
+        bounds.append(value)
+    if len(bounds) != 2:
+        return None
+    try:
+        start, end = sorted(float(b) * 60 for b in bounds)  # the axis is in session minutes
+    except (TypeError, ValueError):
+        return None
+    return (start, end)
+
+
+def zoom_patch(store: Store, session_id: int, relayout: Mapping[str, Any] | None) -> Patch | None:
+    """A Patch replacing the HR and SpO2 traces for the range the chart now shows, or None."""
+    window = visible_window(relayout)
+    if window is None:
+        return None
+    hr, spo2 = reduced(continuous_between(store, session_id), None if window == "all" else window)  # type: ignore[arg-type]
+    patch = Patch()
+    for name, data in (("hr", hr), ("spo2", spo2)):
+        patch["data"][TRACE[name]]["x"] = data.x
+        patch["data"][TRACE[name]]["y"] = data.y
+    return patch

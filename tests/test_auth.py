@@ -1,0 +1,167 @@
+"""Logins, roles and audit: every page and every callback refuses an anonymous request and a wrong role."""
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+
+from dashboard.auth import AuthError, AuthSettings, add_user, audit_log, verify
+from dashboard.auth.roles import POLICY, ROLES, first_output_id, required_roles
+from dashboard.engine import load_config
+from dashboard.store import Store
+from dashboard.store.security import audit, users
+from dashboard.ui import create_app
+
+PASSWORD = "correct-horse-battery"
+PAGES = ["/", "/session/1", "/start", "/review", "/replay", "/settings", "/admin/users", "/admin/audit"]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    store = Store.open(tmp_path / "clinic.db")
+    for role in ROLES:
+        add_user(store, f"{role}1", role, PASSWORD)
+    return store
+
+
+@pytest.fixture
+def app(store: Store, tmp_path: Path):
+    return create_app(store, load_config(), secret_path=tmp_path / "secret", auth=AuthSettings(idle_minutes=30))
+
+
+def signed_in(app, role: str):
+    client = app.server.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    response = client.post("/login?next=/", data={"csrf": token, "username": f"{role}1", "password": PASSWORD},
+                           headers={"Origin": "http://localhost"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def call(client, key: str):
+    """POST a Dash callback request for the callback `key`, from our own origin."""
+    return client.post("/_dash-update-component", json={"output": key, "outputs": [], "inputs": [],
+                                                        "changedPropIds": []}, headers={"Origin": "http://localhost"})
+
+
+def server_callbacks(app) -> list[str]:
+    return [key for key, spec in app.callback_map.items() if "callback" in spec]  # clientside ones run in the browser
+
+
+def test_every_callback_has_a_policy(app):
+    missing = [key for key in server_callbacks(app) if first_output_id(key) not in POLICY]
+    assert not missing, f"callbacks with no role policy (refused for everyone until given one): {missing}"
+
+
+def test_anonymous_requests_are_refused_everywhere(app):
+    client = app.server.test_client()
+    for page in PAGES + ["/_dash-layout", "/_dash-dependencies"]:
+        response = client.get(page)
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login"), page
+    for key in server_callbacks(app):
+        assert call(client, key).status_code == 401, key
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_runs_only_its_callbacks(app, role):
+    client = signed_in(app, role)
+    for key in server_callbacks(app):
+        status = call(client, key).status_code
+        if role in required_roles(key):
+            assert status != 403, (role, key)  # allowed through the guard (the empty payload may then fail)
+        else:
+            assert status == 403, (role, key)
+
+
+def test_a_callback_missing_from_the_policy_is_refused_for_everyone(app):
+    assert required_roles("..made-up-output.children..") == frozenset()
+    assert call(signed_in(app, "admin"), "made-up-output.children").status_code == 403
+
+
+def test_requests_from_another_origin_are_refused(app):
+    client = signed_in(app, "nurse")
+    key = next(k for k in server_callbacks(app) if first_output_id(k) == "board")
+    response = client.post("/_dash-update-component", json={"output": key}, headers={"Origin": "http://evil.example"})
+    assert response.status_code == 403
+
+
+def test_security_headers_and_cookie_flags(app):
+    response = app.server.test_client().get("/login")
+    assert response.headers["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in response.headers[
+        "Content-Security-Policy"] and response.headers["X-Content-Type-Options"] == "nosniff"
+    client = app.server.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    login = client.post("/login", data={"csrf": token, "username": "nurse1", "password": PASSWORD},
+                        headers={"Origin": "http://localhost"})
+    cookie = login.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+def test_login_form_needs_its_token(app):
+    client = app.server.test_client()
+    client.get("/login")
+    response = client.post("/login", data={"csrf": "forged", "username": "nurse1", "password": PASSWORD},
+                           headers={"Origin": "http://localhost"})
+    assert response.status_code == 400
+
+
+def test_session_expires_after_inactivity_but_not_while_a_person_acts(store, tmp_path):
+    app = create_app(store, load_config(), secret_path=tmp_path / "secret", auth=AuthSettings(idle_minutes=1))
+    client = signed_in(app, "nurse")
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as session:
+        session["active_at"] = time.time() - 61
+    assert client.get("/").status_code == 302  # idle for longer than the setting: signed out
+
+
+def test_passwords_are_argon2id_hashes_and_never_stored(store):
+    with store.engine.connect() as conn:
+        stored = conn.scalar(sa.select(users.c.password_hash).where(users.c.username == "nurse1"))
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    assert PasswordHasher().verify(stored, PASSWORD)
+    with pytest.raises(AuthError, match="at least 10"):
+        add_user(store, "short", "nurse", "123")
+
+
+def test_lockout_after_repeated_failures(store):
+    settings = AuthSettings(lockout_after=3, lockout_minutes=15)
+    for _ in range(3):
+        with pytest.raises(AuthError):
+            verify(store, "nurse1", "wrong password!", settings=settings)
+    with pytest.raises(AuthError):  # locked: even the right password is refused
+        verify(store, "nurse1", PASSWORD, settings=settings)
+    assert verify(store, "nurse1", PASSWORD, settings=settings, now=time.time() + 16 * 60).role == "nurse"
+    actions = [r["action"] for r in audit_log(store)]
+    assert actions.count("login_failed") == 4 and actions[0] == "login"
+
+
+def test_the_audit_log_is_append_only_in_the_database(store):
+    verify(store, "nurse1", PASSWORD)
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+        with store.engine.begin() as conn:
+            conn.execute(audit.update().values(who="someone else"))
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+        with store.engine.begin() as conn:
+            conn.execute(audit.delete())
+
+
+def test_acknowledge_override_and_discharge_are_audited(store, app):
+    from dashboard.ui import workflow
+
+    sid = store.create_session(chair="Chair 1", patient_label="P-1", protocol="esketamine-56", started_at=time.time())
+    row = store.session(sid)
+    with app.server.test_request_context("/", environ_base={"REMOTE_ADDR": "10.0.0.7"}):
+        import flask
+        flask.session.update(user="nurse1", role="nurse")
+        workflow.acknowledge(store, row, "nurse1", '["bp.severe", ""]')
+        workflow.discharge(store, row, "nurse1", "transferred")
+    rows = [(r["who"], r["role"], r["action"], r["remote"], r["session_id"]) for r in reversed(audit_log(store))]
+    assert ("nurse1", "nurse", "acknowledge", "10.0.0.7", sid) in rows
+    assert ("nurse1", "nurse", "override", "10.0.0.7", sid) in rows
+    assert ("nurse1", "nurse", "discharge", "10.0.0.7", sid) in rows
