@@ -28,6 +28,7 @@ def run_clinic(args: argparse.Namespace) -> int:
     database = Path(args.database)
     store = Store.open(database)
     print(f"Database: {database.resolve()} (SQLite, WAL)", flush=True)
+    _audit_config(store, args.config)
     ingest = Ingest(store, config)
     stop = threading.Event()
     threads: list[threading.Thread] = []
@@ -43,6 +44,10 @@ def run_clinic(args: argparse.Namespace) -> int:
         print(f"Simulated clinic: {len(rows)} chairs at {args.speed:g}x", flush=True)
         ingest.refresh()
         print(f"Caught up {clinic.catch_up()} simulated readings and events", flush=True)
+        from .users_cli import demo_logins
+
+        for name, password in demo_logins(store).items():
+            print(f"Demo login: {name} / {password}", flush=True)
         clinic.start(stop)
         threads.append(threading.Thread(target=clinic.supervise, args=(stop,), name="clinic", daemon=True))
     threads.append(threading.Thread(target=ingest.run, args=(stop,), name="ingest", daemon=True))
@@ -85,3 +90,13 @@ def _start_devices(args: argparse.Namespace, ingest: Ingest, stop: threading.Eve
     for line in devices.describe():
         print(f"Device: {line}", flush=True)
     return devices
+
+
+def _audit_config(store: Store, path: Path | None) -> None:
+    """Which clinical settings this run uses goes into the audit log: a changed file shows as a new digest."""
+    import hashlib
+
+    from .auth import record
+
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] if path else "defaults"
+    record(store, "system", "config_loaded", f"{path or 'built-in defaults'} sha256:{digest}")
