@@ -41,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-simulator", action="store_true", help="serve the database only; simulate no chairs")
     serve.set_defaults(func=_run_clinic)
 
+    ingest = sub.add_parser("ingest", help="devices, simulator and engine without the web (production: the web "
+                                           "runs under gunicorn against the same database; see README)")
+    _add_clinic_options(ingest)
+    ingest.add_argument("--no-simulator", action="store_true", help="simulate no chairs")
+    ingest.set_defaults(func=_run_ingest)
+
     check = sub.add_parser("check", help="run the engine over a feed CSV and print the alarm transitions")
     check.add_argument("feed", type=Path, help="feed CSV (see DESIGN.md)")
     check.add_argument("--config", type=Path, help="clinic settings TOML overriding the defaults")
@@ -49,12 +55,21 @@ def _parser() -> argparse.ArgumentParser:
                        "acknowledge, audio_pause, override")
     check.set_defaults(func=_run_check)
 
-    from dashboard import regress, replay_cli
+    from dashboard import regress, replay_cli, users_cli
 
     replay_cli.add_parser(sub)
     regress.add_parser(sub)
+    users_cli.add_parser(sub)
     _add_device_commands(sub)
+    _add_simulate(sub)
     return parser
+
+
+def _add_simulate(sub: argparse._SubParsersAction) -> None:
+    """`simulate`: feed CSVs from the physiological model (devices/simulate_cli.py)."""
+    from devices import simulate_cli
+
+    simulate_cli.add_parser(sub)
 
 
 def _add_clinic_options(parser: argparse.ArgumentParser) -> None:
@@ -180,6 +195,12 @@ def _run_clinic(args: argparse.Namespace) -> int:
     from dashboard.runner import run_clinic
 
     return run_clinic(args)
+
+
+def _run_ingest(args: argparse.Namespace) -> int:
+    from dashboard.runner import run_ingest
+
+    return run_ingest(args)
 
 
 def _clock(offset_s: float) -> str:

@@ -1,11 +1,13 @@
-"""The main job: ingest, the simulated clinic (unless --no-simulator) and the dashboard in one process.
+"""The main job: ingest, devices, the simulated clinic (unless --no-simulator) and the dashboard in one
+process (`run_clinic`), or the same back end alone (`run_ingest`) with the web served apart.
 
-Threads start here, from run_clinic(), never on import.
+Threads start here, from these functions, never on import.
 """
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -21,21 +23,67 @@ if TYPE_CHECKING:
 
 
 def run_clinic(args: argparse.Namespace) -> int:
-    """`python app.py` / `serve`: ingest, optional simulated clinic and the dashboard, until Ctrl-C."""
+    """`python app.py` / `serve`: ingest, devices, optional simulated clinic and the dashboard, until Ctrl-C."""
     from .ui import create_app
 
     config: Config = load_config(args.config)
+    store = _open_store(args)
+    stop = threading.Event()
+    threads = start_back_end(args, store, config, stop)
+    if threads is None:
+        store.close()
+        return 2
+    app = create_app(store, config, poll_ms=args.poll_ms)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per poll
+    print(f"Dashboard: http://{args.host}:{args.port}/  (Ctrl-C stops)", flush=True)
+    try:
+        app.run(host=args.host, port=args.port, debug=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _stop(stop, threads, store)
+    return 0
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    """`python app.py ingest`: devices, simulator, replays and the engine without the web, which runs apart
+    (e.g. under gunicorn: see dashboard/wsgi.py) against the same store."""
+    config: Config = load_config(args.config)
+    store = _open_store(args)
+    stop = threading.Event()
+    threads = start_back_end(args, store, config, stop)
+    if threads is None:
+        store.close()
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a service manager's stop: finish the last commit
+    print("Ingest running (Ctrl-C stops)", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _stop(stop, threads, store)
+    return 0
+
+
+def _open_store(args: argparse.Namespace) -> Store:
     database = Path(args.database)
     store = Store.open(database)
     print(f"Database: {database.resolve()} (SQLite, WAL)", flush=True)
     _audit_config(store, args.config)
+    return store
+
+
+def start_back_end(args: argparse.Namespace, store: Store, config: Config,
+                   stop: threading.Event) -> list[threading.Thread] | None:
+    """Ingest, devices, the simulated clinic (unless --no-simulator) and replays, started; None for a bad
+    device configuration (after saying why)."""
     ingest = Ingest(store, config)
-    stop = threading.Event()
     threads: list[threading.Thread] = []
     devices = _start_devices(args, ingest, stop)
     if devices is None:
-        store.close()
-        return 2
+        return None
     if not getattr(args, "no_simulator", False):
         from .clinic import Clinic
 
@@ -54,19 +102,14 @@ def run_clinic(args: argparse.Namespace) -> int:
     threads.append(threading.Thread(target=ReplayDriver(store).run, args=(stop,), name="replays", daemon=True))
     for thread in threads:
         thread.start()
-    app = create_app(store, config, poll_ms=args.poll_ms)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per poll
-    print(f"Dashboard: http://{args.host}:{args.port}/  (Ctrl-C stops)", flush=True)
-    try:
-        app.run(host=args.host, port=args.port, debug=False)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=5)
-        store.close()
-    return 0
+    return threads
+
+
+def _stop(stop: threading.Event, threads: list[threading.Thread], store: Store) -> None:
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=5)
+    store.close()
 
 
 def _start_devices(args: argparse.Namespace, ingest: Ingest, stop: threading.Event) -> Devices | None:

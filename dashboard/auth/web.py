@@ -41,11 +41,18 @@ def secret_key(path: Path) -> bytes:
     from_env = os.environ.get("MONITOR_SECRET_KEY")
     if from_env:
         return from_env.encode()
-    if not path.exists():
+    if not path.exists():  # several workers may start at once: write aside, then link into place atomically
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        aside = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass  # another worker won: use its key
+        finally:
+            os.unlink(aside)
     return path.read_text().strip().encode()
 
 

@@ -91,13 +91,16 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     until it answers."""
     servers: list[Server] = []
 
-    def start(*args: str) -> Server:
+    def start(*args: str, command: list[str] | None = None, env: dict[str, str] | None = None) -> Server:
+        """`python app.py *args --port P`, or `command` with {port} filled in (e.g. gunicorn)."""
         if "--database" in args:
             seed_users(Path(args[args.index("--database") + 1]))
         port = free_port()
         log = tmp_path / f"server-{port}.log"
-        proc = subprocess.Popen([sys.executable, "app.py", *args, "--port", str(port)], cwd=ROOT,
-                                stdout=log.open("w"), stderr=subprocess.STDOUT)
+        argv = [part.format(port=port) for part in command] if command else [
+            sys.executable, "app.py", *args, "--port", str(port)]
+        proc = subprocess.Popen(argv, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                                env={**os.environ, **(env or {})})
         server = Server(proc, f"http://127.0.0.1:{port}", log)
         servers.append(server)
         deadline = time.monotonic() + 60
