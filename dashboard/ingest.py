@@ -38,6 +38,9 @@ TICK_S = 0.2  # how often ingest commits and fires timers: well inside the 1 s b
 MAX_ITEMS_PER_STEP = 20_000  # bounds one transaction so the board never waits long
 TIMER_LAG_WALL_S = 1.0  # timers run this far behind the wall clock so a late-queued reading is not overtaken
 REFRESH_S = 2.0  # how often ingest looks for sessions opened elsewhere (by the web)
+HEARTBEAT_S = 2.0  # how often ingest tells the store it can write, even with nothing else to write
+NOT_WRITING_AFTER_S = 10.0  # the web raises "data not stored" when no ingest has committed for this long
+MAX_BUFFERED = 200_000  # readings kept in memory while the store cannot be written (~an hour of 50 chairs at 1 Hz)
 
 
 @dataclass
@@ -61,7 +64,8 @@ class _Pending:
 class Ingest:
     """The sink every adapter submits to; `run` is its loop (one thread)."""
 
-    def __init__(self, store: Store, config: Config, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: Store, config: Config, clock: Callable[[], float] = time.time,
+                 node: str = "ingest") -> None:
         self.store = store
         self.config = config
         self.clock = clock
@@ -71,13 +75,28 @@ class Ingest:
         self._last_refresh = float("-inf")
         self.unplaced = 0  # items that arrived for a chair with no open session
         self.on_measure_now: Callable[[str], None] | None = None  # set where an NIBP adapter can measure on demand
+        self.node = node
+        self.refused_full = 0  # items refused because the buffer was full while the store could not be written
+        self._last_heartbeat = float("-inf")
+        self._failing_since: float | None = None
+        self._queued = 0  # items in the queue (the queue itself counts submits)
 
     # ---- the sink -------------------------------------------------------------
 
     def submit(self, chair: str, items: Sequence[Item]) -> Ticket:
         ticket = Ticket()
+        if self._failing_since is not None and self.buffered >= MAX_BUFFERED:
+            self.refused_full += len(items)  # bounded: the sender hears it was not stored (HL7 gets AE)
+            ticket.resolve("the store cannot be written and the buffer is full")
+            return ticket
+        self._queued += len(items)
         self._queue.put((chair, list(items), ticket))
         return ticket
+
+    @property
+    def buffered(self) -> int:
+        """Readings and events held but not yet committed (folded, or still queued)."""
+        return len(self._pending.batch.readings) + len(self._pending.batch.events) + self._queued
 
     def refuse(self, source: str, raw: bytes, reason: str) -> None:
         log.warning("refused input from %s: %s", source, reason)
@@ -88,11 +107,20 @@ class Ingest:
     def run(self, stop: threading.Event) -> None:
         """Step every TICK_S until `stop`; then drain what is queued and commit it."""
         while not stop.is_set():
-            self.step()
+            self._guarded_step()
             stop.wait(TICK_S)
-        while not self._queue.empty():
+        while not self._queue.empty() and self._failing_since is None:
+            self._guarded_step()
+        self._guarded_step()
+
+    def _guarded_step(self) -> None:
+        """A step whose failure (the database gone, a bug) is logged once per outage, never fatal."""
+        try:
             self.step()
-        self.step()
+        except Exception:
+            if self._failing_since is None:
+                self._failing_since = self.clock()
+                log.exception("ingest step failed; retrying every %.1f s", TICK_S)
 
     def step(self) -> None:
         """Apply what is queued, fire due timers, and commit it all in one transaction."""
@@ -158,6 +186,7 @@ class Ingest:
             except queue.Empty:
                 return
             taken += len(items)
+            self._queued -= len(items)
             session = self._session_on(chair, now)
             if session is None:
                 self.unplaced += len(items)
@@ -238,15 +267,24 @@ class Ingest:
 
     def _commit(self) -> None:
         pending = self._pending
+        now = self.clock()
+        if now - self._last_heartbeat >= HEARTBEAT_S:
+            pending.batch.heartbeat = (self.node, now, len(pending.batch.readings))
         if not pending.touched and not pending.tickets and not pending.batch:
             return
         self._snapshot()
         try:
             self.store.write_batch(pending.batch)
-        except Exception as exc:  # the database is the edge: keep the batch and try again next step
-            log.error("store write failed (%s); keeping %d readings to retry", exc.__class__.__name__,
-                      len(pending.batch.readings))
+        except Exception as exc:  # the database is the edge: keep the batch (bounded) and try again next step
+            if self._failing_since is None:
+                self._failing_since = now
+                log.error("store cannot be written (%s: %s); holding readings to retry", exc.__class__.__name__, exc)
             return
+        if self._failing_since is not None:
+            log.warning("store writable again after %.0f s: wrote %d held readings", now - self._failing_since,
+                        len(pending.batch.readings))
+            self._failing_since = None
+        self._last_heartbeat = now if pending.batch.heartbeat else self._last_heartbeat
         for sid in pending.batch.ended:
             self._live.pop(sid, None)
         self._pending = _Pending()

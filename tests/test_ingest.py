@@ -150,3 +150,53 @@ def test_an_action_for_an_ended_session_is_refused_with_a_reason(store: Store):
     action = store.submit_action(sid, "dose_start", "AB", at=START + 10)
     ingest.step()
     assert store.action(action)["error"] == "the session is not open" and store.session_items(sid) == []
+
+
+def test_a_full_disk_holds_readings_in_memory_and_writes_them_once_it_can(store: Store):
+    """SQLite's own 'database or disk is full' (its page limit reached) stands in for a full disk."""
+    import sqlalchemy as sa
+
+    from dashboard.ui.shell import storage_warning
+
+    clock = Clock()
+    sid = _open(store)
+    ingest = Ingest(store, load_config(), clock)
+    ingest.refresh()
+    ingest.submit("Chair 1", [SessionEvent("session_start", "esketamine-84", offset_s=0)])
+    ingest.step()
+    assert storage_warning(store.heartbeats(), clock.t) == ""
+    with store.engine.connect() as conn:
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+
+    def cap(dbapi_connection, _record) -> None:
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
+
+    store.engine.dispose()
+    sa.event.listen(store.engine, "connect", cap)
+    tickets = [ingest.submit("Chair 1", [Reading("oximeter", hr=70 + i % 5, spo2=97, offset_s=10 + i)
+                                         for i in range(500)]) for _ in range(1)]
+    for second in range(15):
+        clock.t += 1
+        ingest.step()
+    assert not tickets[0].done and ingest.buffered == 500  # held, not lost, not acknowledged
+    assert "DATA NOT STORED" in storage_warning(store.heartbeats(), clock.t)
+
+    sa.event.remove(store.engine, "connect", cap)
+    store.engine.dispose()
+    clock.t += 1
+    ingest.step()
+    assert tickets[0].wait(0) and ingest.buffered == 0
+    offsets = [r.offset_s for r in store.session_items(sid) if isinstance(r, Reading)]
+    assert offsets == [10.0 + i for i in range(500)]  # every held reading, exactly once
+    assert storage_warning(store.heartbeats(), clock.t) == ""
+
+
+def test_the_buffer_is_bounded_and_says_so(store: Store, monkeypatch):
+    import dashboard.ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "MAX_BUFFERED", 10)
+    ingest = Ingest(store, load_config(), Clock())
+    ingest._failing_since = 0.0  # the store has been failing
+    first = ingest.submit("Chair 1", [Reading("oximeter", hr=70, spo2=97)] * 10)
+    refused = ingest.submit("Chair 1", [Reading("oximeter", hr=70, spo2=97)])
+    assert not first.done and refused.done and "buffer is full" in refused.error and ingest.refused_full == 1

@@ -105,3 +105,10 @@ replays = sa.Table(  # a tester's replay of a feed onto a chair, driven by the m
     sa.Column("sent", sa.Integer, nullable=False, server_default="0"),  # readings and events sent
     sa.Column("who", sa.String(80), nullable=False, server_default=""),
 )
+
+ingest_heartbeat = sa.Table(  # each ingest node says here, every few seconds, that it can write
+    "ingest_heartbeat", metadata,
+    sa.Column("node", sa.String(80), primary_key=True),
+    sa.Column("at", sa.Float, nullable=False),  # epoch seconds of its last successful commit
+    sa.Column("buffered", sa.Integer, nullable=False, server_default="0"),  # readings it held while it could not
+)

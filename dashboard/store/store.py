@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from devices.readings import Reading, SessionEvent
 
 from .security import APPEND_ONLY_SQL
-from .schema import actions, alarms, events, metadata, readings, refused_messages, replays, sessions
+from .schema import actions, alarms, events, ingest_heartbeat, metadata, readings, refused_messages, replays, sessions
 
 
 class StoreError(RuntimeError):
@@ -67,9 +67,11 @@ class Batch:
     statuses: dict[int, dict[str, Any]] = field(default_factory=dict)  # session_id -> status
     ended: dict[int, float] = field(default_factory=dict)  # session_id -> ended_at
     applied: dict[int, str | None] = field(default_factory=dict)  # action id -> error (None = applied)
+    heartbeat: tuple[str, float, int] | None = None  # (ingest node, now, readings that were buffered)
 
     def __bool__(self) -> bool:
-        return bool(self.readings or self.events or self.transitions or self.statuses or self.ended or self.applied)
+        return bool(self.readings or self.events or self.transitions or self.statuses or self.ended or self.applied
+                    or self.heartbeat)
 
 
 def sqlite_url(path: Path | str) -> str:
@@ -181,6 +183,12 @@ class Store:
                 if sid in batch.ended:
                     values["ended_at"] = batch.ended[sid]
                 conn.execute(sessions.update().where(sessions.c.id == sid).values(**values))
+            if batch.heartbeat is not None:
+                node, at, buffered = batch.heartbeat
+                updated = conn.execute(ingest_heartbeat.update().where(ingest_heartbeat.c.node == node)
+                                       .values(at=at, buffered=buffered)).rowcount
+                if not updated:
+                    conn.execute(ingest_heartbeat.insert().values(node=node, at=at, buffered=buffered))
             now = time.time()
             for action_id, error in batch.applied.items():
                 conn.execute(actions.update().where(actions.c.id == action_id).values(applied_at=now, error=error))
@@ -224,6 +232,11 @@ class Store:
         query = alarms.select().where(alarms.c.session_id == session_id).order_by(alarms.c.offset_s, alarms.c.id)
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
+
+    def heartbeats(self) -> list[dict[str, Any]]:
+        """When each ingest node last committed: the web warns when none has written lately."""
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(ingest_heartbeat.select()).mappings()]
 
     # ---- people's actions ----------------------------------------------------
 
