@@ -26,7 +26,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return int(args.func(args) or 0)
+    from dashboard.store import StoreError
+
+    try:
+        return int(args.func(args) or 0)
+    except StoreError as exc:  # e.g. a database upgraded by a newer version, or a server that does not answer
+        print(f"app.py: {exc}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,10 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_run_check)
 
     from dashboard import regress, replay_cli, users_cli
+    from dashboard.store import migrate
 
     replay_cli.add_parser(sub)
     regress.add_parser(sub)
     users_cli.add_parser(sub)
+    migrate.add_parser(sub)
     _add_device_commands(sub)
     _add_simulate(sub)
     return parser
@@ -73,7 +81,9 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_clinic_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--database", type=Path, default=DEFAULT_DB, help=f"SQLite file (default {DEFAULT_DB})")
+    from dashboard.store.location import add_database_options
+
+    add_database_options(parser, DEFAULT_DB)  # --database PATH, --database-url URL
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--config", type=Path, help="clinic settings TOML overriding the defaults")
@@ -129,10 +139,15 @@ def _add_device_commands(sub: argparse._SubParsersAction) -> None:
     record.add_argument("--duration", type=float, help="stop after this many seconds (default: Ctrl-C)")
     record.set_defaults(func=_run_record)
 
+    from dashboard.store.location import add_database_options
+
     export = sub.add_parser("export", help="write a stored session out")
     export.add_argument("session", type=int, help="session id")
-    export.add_argument("--format", choices=("feed",), default="feed", help="feed: the feed CSV of DESIGN.md")
-    export.add_argument("--database", type=Path, default=DEFAULT_DB, help=f"SQLite file (default {DEFAULT_DB})")
+    from dashboard.reports.exports import FORMATS, cli as export_cli
+
+    export.add_argument("--format", choices=tuple(FORMATS), default="feed", help=export_cli.format_help())
+    export_cli.add_options(export)
+    add_database_options(export, DEFAULT_DB)
     export.add_argument("--out", type=Path, help="file to write (default: standard output)")
     export.set_defaults(func=_run_export)
 
@@ -151,12 +166,17 @@ def _run_record(args: argparse.Namespace) -> int:
 
 def _run_export(args: argparse.Namespace) -> int:
     from dashboard.export import ExportError, export_feed
-    from dashboard.store import Store
+    from dashboard.store.location import missing_database, open_store
 
-    if not args.database.exists():
-        print(f"export: no database {args.database}", file=sys.stderr)
+    if args.format != "feed":  # the clinical formats: csv, actions, pdf, fhir, hl7
+        from dashboard.reports.exports.cli import run_export
+
+        return run_export(args)
+
+    if problem := missing_database(args):
+        print(f"export: {problem}", file=sys.stderr)
         return 2
-    store = Store.open(args.database)
+    store = open_store(args)
     try:
         result = export_feed(store, args.session, args.out or sys.stdout)
     except ExportError as exc:

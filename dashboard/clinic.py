@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from devices.adapter import Adapter
-from devices.simulator import SimulatedChair, scenario
+from devices.simulator import SimulatedChair, scenario, session_items
 
 from .ingest import Ingest
 from .store import SessionRow, Store
@@ -79,7 +79,7 @@ class Clinic:
         for row in self.store.open_sessions():
             if row.scenario:
                 chair = SimulatedChair(row.chair, row.scenario, row.seed or 0, started_at=row.started_at,
-                                       speed=row.speed, skip=self.store.simulated_count(row.id))
+                                       speed=row.speed, skip=self._stored(row))
                 items = chair.due_now(now)
                 self.ingest.submit(row.chair, items)
                 count += len(items)
@@ -100,10 +100,21 @@ class Clinic:
     def _player(self, row: SessionRow) -> Adapter:
         if self.devices is None:
             return SimulatedChair(row.chair, row.scenario or "", row.seed or 0, started_at=row.started_at,
-                                  speed=row.speed, skip=self.store.simulated_count(row.id))
-        offsets = [item.offset_s for item in self.store.session_items(row.id) if item.offset_s is not None]
+                                  speed=row.speed, skip=self._stored(row))
         return self.devices.chair_for(row.chair, row.scenario or "", row.seed or 0, row.started_at, row.speed,
-                                      stored_until=max(offsets) if offsets else None)
+                                      skip=self._stored(row))
+
+    def _stored(self, row: SessionRow) -> int:
+        """How many of the session's simulated items are already stored: where its stream resumes."""
+        if self.devices is None:
+            return self.store.simulated_count(row.id)
+        # Through devices, readings and the events adapters make do not match the simulator's items one
+        # for one: count the simulated items up to the latest stored session time instead.
+        offsets = [item.offset_s for item in self.store.session_items(row.id) if item.offset_s is not None]
+        if not offsets:
+            return 0
+        last = max(offsets)
+        return sum(1 for item in session_items(row.scenario or "", row.seed or 0) if (item.offset_s or 0.0) <= last)
 
     def refill(self, stop: threading.Event) -> None:
         """Give each chair whose patient left a new simulated patient: the demo never runs dry."""

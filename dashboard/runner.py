@@ -68,9 +68,10 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 
 def _open_store(args: argparse.Namespace) -> Store:
-    database = Path(args.database)
-    store = Store.open(database)
-    print(f"Database: {database.resolve()} (SQLite, WAL)", flush=True)
+    from .store.location import database_url, describe, open_store
+
+    store = open_store(args)  # --database-url, --database or MONITOR_DATABASE_URL
+    print(f"Database: {describe(database_url(args))}", flush=True)  # a password never shows
     _audit_config(store, args.config)
     return store
 

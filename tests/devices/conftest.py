@@ -1,0 +1,93 @@
+"""Shared fixtures for the device tests: a collecting sink, and a real Store + Ingest running in a thread."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import pytest
+
+from dashboard.engine import load_config
+from dashboard.ingest import Ingest
+from dashboard.store import Store
+from devices.adapter import Ticket
+from devices.readings import Item
+
+
+@dataclass
+class ListSink:
+    """A Sink that keeps everything and commits at once."""
+
+    items: list[tuple[str, Item]] = field(default_factory=list)
+    refused: list[tuple[str, bytes, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def submit(self, chair: str, items: Sequence[Item]) -> Ticket:
+        with self.lock:
+            self.items += [(chair, item) for item in items]
+        ticket = Ticket()
+        ticket.resolve()
+        return ticket
+
+    def refuse(self, source: str, raw: bytes, reason: str) -> None:
+        with self.lock:
+            self.refused.append((source, raw, reason))
+
+    def of(self, kind: type) -> list:
+        with self.lock:
+            return [item for _, item in self.items if isinstance(item, kind)]
+
+
+@pytest.fixture
+def sink() -> ListSink:
+    return ListSink()
+
+
+@dataclass
+class Clinic:
+    store: Store
+    ingest: Ingest
+    stop: threading.Event
+
+    def open(self, chair: str, protocol: str = "esketamine-84") -> int:
+        sid = self.store.create_session(chair=chair, patient_label="P-1", protocol=protocol, started_at=time.time())
+        self.ingest.refresh()
+        return sid
+
+
+@pytest.fixture
+def clinic(tmp_path: Path) -> Iterator[Clinic]:
+    """A real SQLite store with ingest stepping in its own thread, as in the main job."""
+    store = Store.open(tmp_path / "clinic.db")
+    ingest = Ingest(store, load_config())
+    stop = threading.Event()
+    thread = threading.Thread(target=ingest.run, args=(stop,), daemon=True)
+    thread.start()
+    yield Clinic(store, ingest, stop)
+    stop.set()
+    thread.join(timeout=5)
+    store.close()
+
+
+def _wait_for(condition: Callable[[], object], timeout: float = 5.0, every: float = 0.02) -> float:
+    """Poll until `condition()` is truthy; return the seconds it took; fail on timeout."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(every)
+    return time.monotonic() - start
+
+
+@pytest.fixture
+def wait_for() -> Callable[..., float]:
+    return _wait_for
+
+
+@pytest.fixture
+def stop() -> Iterator[threading.Event]:
+    event = threading.Event()
+    yield event
+    event.set()

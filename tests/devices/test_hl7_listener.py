@@ -1,0 +1,163 @@
+"""The HL7 listener over real sockets, into a real Store through Ingest: AA only after commit."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+from devices.emulators.hl7_sender import HL7Feed, HL7Sender
+from devices.hl7 import HL7Listener, ListenerSettings, Placement, frame
+from devices.hl7.mllp import MllpReader
+from devices.hl7.oru import STYLES, Sender, compose
+from devices.readings import Reading
+from devices.supervisor import Supervisor
+
+from test_hl7_parse import EXAMPLE  # noqa: E402  (the PROTOCOLS.md message)
+
+
+@pytest.fixture
+def listener(clinic, stop):
+    settings = ListenerSettings(port=0, placement=Placement(locations={"CHAIR3": "Chair 3"}), ack_timeout_s=5,
+                                disconnect_grace_s=0.5)
+    adapter = HL7Listener(settings)
+    Supervisor(adapter, clinic.ingest).start(stop)
+    assert adapter.ready.wait(5)
+    return adapter
+
+
+def send(address, message: bytes | str, timeout: float = 10.0) -> str:
+    with socket.create_connection(address, timeout=timeout) as conn:
+        conn.sendall(frame(message) if isinstance(message, str) else message)
+        return receive_ack(conn)
+
+
+def receive_ack(conn: socket.socket) -> str:
+    reader = MllpReader()
+    while True:
+        data = conn.recv(65536)
+        assert data, "listener closed without an ACK"
+        acks = reader.feed(data)
+        if acks:
+            return acks[0].decode()
+
+
+def msa(ack: str) -> list[str]:
+    return next(s for s in ack.split("\r") if s.startswith("MSA|")).split("|")
+
+
+def test_aa_only_after_the_readings_are_committed(clinic, listener):
+    sid = clinic.open("Chair 3")
+    with socket.create_connection(listener.address, timeout=10) as conn:
+        conn.sendall(frame(EXAMPLE))
+        ack = receive_ack(conn)
+        stored = clinic.store.session_items(sid)  # read the moment AA arrives
+    assert msa(ack)[1:3] == ["AA", "MSG000123"]
+    bp = next(r for r in stored if isinstance(r, Reading) and r.has_bp)
+    spo2 = next(r for r in stored if isinstance(r, Reading) and r.spo2 is not None)
+    assert (bp.sbp, bp.dbp, bp.map, bp.hr, spo2.spo2) == (128, 82, 97, 72, 97)
+    assert listener.stats.accepted == 1
+
+
+def test_a_resent_message_is_acknowledged_but_not_stored_twice(clinic, listener):
+    sid = clinic.open("Chair 3")
+    assert msa(send(listener.address, EXAMPLE))[1] == "AA"
+    assert msa(send(listener.address, EXAMPLE))[1] == "AA"
+    assert len(clinic.store.session_items(sid)) == 2 and listener.stats.duplicates == 1
+
+
+def test_ae_with_err_and_a_refused_row_for_a_message_it_cannot_use(clinic, listener):
+    clinic.open("Chair 3")
+    bad = EXAMPLE.replace("|MSG000123|", "|BAD1|").replace("|128|", "|12a8|")
+    ack = send(listener.address, bad)
+    assert msa(ack)[1:3] == ["AE", "BAD1"]
+    err = next(s for s in ack.split("\r") if s.startswith("ERR|"))
+    assert "OBX^2^5" in err and "not a number" in err
+    [refused] = clinic.store.refused()
+    assert refused["raw"] == bad.encode() and "not a number" in refused["reason"]
+
+
+def test_ae_when_the_chair_has_no_open_session_and_the_message_is_kept(clinic, listener):
+    ack = send(listener.address, EXAMPLE.replace("CHAIR3^^^", "CHAIR9^^^"))
+    assert msa(ack)[1] == "AE" and "CHAIR9" in ack
+    assert "CHAIR9" in clinic.store.refused()[0]["reason"]
+
+
+def test_garbage_never_crashes_the_listener(clinic, listener):
+    sid = clinic.open("Chair 3")
+    junk = [b"\x00\xff" * 50, frame(b"\xff\xfe\x00garbage"), frame("MSH|^~\\&"), b"\x0bMSH|cut short" + frame("x"),
+            frame("MSH|^~\\&|a|b|c|d|e||ORU^R01|1|P|2.6\rOBX|1|NM|150021|\x00")]
+    for data in junk:
+        with socket.create_connection(listener.address, timeout=10) as conn:
+            conn.sendall(data)
+            conn.settimeout(0.5)
+            try:
+                conn.recv(65536)
+            except TimeoutError:
+                pass
+    assert msa(send(listener.address, EXAMPLE))[1] == "AA"  # still serving
+    assert len(clinic.store.session_items(sid)) == 2
+    assert len(clinic.store.refused()) >= 4 and listener.stats.parser_errors == 0
+
+
+def test_many_concurrent_connections(clinic, listener):
+    sids = {chair: clinic.open(chair) for chair in ("CHAIR1", "CHAIR2", "Chair 3", "CHAIR4")}
+    codes: list[str] = []
+    lock = threading.Lock()
+
+    def monitor(location: str, count: int) -> None:
+        sender = HL7Sender(*listener.address, Sender(location=location), ack_timeout_s=10)
+        for i in range(count):
+            code = sender.send([Reading("nibp", sbp=120 + i, dbp=80, map=93, hr=70, device_time=time.time())])
+            with lock:
+                codes.append(code)
+        sender.close()
+
+    threads = [threading.Thread(target=monitor, args=(loc, 5)) for loc in ("CHAIR1", "CHAIR2", "CHAIR3", "CHAIR4")
+               for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert codes == ["AA"] * 60
+    for sid in sids.values():
+        assert len(clinic.store.session_items(sid)) == 15
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_the_hl7_emulator_against_the_listener_in_every_vendor_style(clinic, listener, style):
+    sid = clinic.open("Chair 3")
+    sender = HL7Sender(*listener.address, Sender(location="CHAIR3", style=style, with_zone=style != "tags",
+                                                 segment_end="\r\n" if style == "loinc" else "\r"))
+    assert sender.send([Reading("nibp", sbp=150, dbp=95, map=113, hr=80),
+                        Reading("oximeter", hr=81, spo2=96)]) == "AA"
+    sender.close()
+    stored = clinic.store.session_items(sid)
+    assert [(r.sbp, r.dbp, r.map, r.hr, r.spo2) for r in stored] == [(150, 95, 113, 80, None),
+                                                                    (None, None, None, 81, 96)]
+
+
+def test_dropped_connection_raises_device_disconnected_within_5_s_and_reconnect_clears_it(clinic, listener, stop,
+                                                                                       wait_for):
+    sid = clinic.open("Chair 3")
+    sender = HL7Sender(*listener.address, Sender(location="CHAIR3"))
+    feed = HL7Feed(sender)
+    assert sender.send([Reading("oximeter", hr=70, spo2=97)]) == "AA"
+    sender.close()  # the monitor goes away
+    dropped = time.monotonic()
+
+    def alarm(state: str):
+        return [a for a in clinic.store.alarms_of(sid) if a["code"] == "device.disconnected" and a["state"] == state]
+
+    wait_for(lambda: alarm("raised"), timeout=5)
+    assert time.monotonic() - dropped < 5
+    assert alarm("raised")[0]["source"] == "hl7 CHAIR3"
+    feed.start(stop)
+    feed.push(Reading("oximeter", hr=71, spo2=97))
+    wait_for(lambda: alarm("cleared"), timeout=5)
+
+
+def test_compose_then_parse_round_trip_matches_the_example_readings():
+    text = compose([Reading("nibp", sbp=128, dbp=82, map=97, hr=72), Reading("oximeter", spo2=97)], "X")
+    assert "ORU^R01^ORU_R01|X|P|2.6" in text

@@ -1,0 +1,87 @@
+"""The real Nonin adapter against the Nonin emulator over a real pty (and a socket)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from devices import nonin
+from devices.emulators.line import PtyLine, TcpLine
+from devices.emulators.nonin import NoninEmulator
+from devices.oximeter import NoninOximeter
+from devices.readings import Reading, SessionEvent
+from devices.supervisor import Backoff, Supervisor
+
+QUICK_BACKOFF = Backoff(initial_s=0.1, max_s=0.5)
+
+
+@pytest.fixture(params=["pty", "socket"])
+def line(request, tmp_path):
+    made = PtyLine(tmp_path / "oximeter") if request.param == "pty" else TcpLine()
+    yield made
+    made.close()
+
+
+def start(adapter, sink, stop, emulator: NoninEmulator) -> Supervisor:
+    supervisor = Supervisor(adapter, sink, backoff=QUICK_BACKOFF)
+    supervisor.start(stop)
+    deadline = time.monotonic() + 5
+    while not supervisor.connected.is_set():  # a Nonin is heard only when it sends
+        assert time.monotonic() < deadline, "the adapter never heard the oximeter"
+        emulator.send()
+        time.sleep(0.05)
+    return supervisor
+
+
+def test_streamed_frames_become_readings_and_flags_become_sensor_off(line, sink, stop, wait_for):
+    emulator = NoninEmulator(line)
+    adapter = NoninOximeter("Chair 2", line.url)
+    start(adapter, sink, stop, emulator)
+    for hr, spo2 in ((72, 97), (73, 96), (511, 95)):
+        emulator.present(Reading("oximeter", hr=hr if hr != 511 else None, spo2=spo2))
+    emulator.present(SessionEvent("sensor_off", "sensor alarm", source="oximeter"))
+    emulator.present(SessionEvent("sensor_off", "sensor alarm", source="oximeter"))
+    emulator.send(80, 99)
+    emulator.send()  # the next frame's sync byte confirms the last one after a resync
+    wait_for(lambda: len(sink.of(Reading)) >= 4)
+    assert [(r.hr, r.spo2) for r in sink.of(Reading)] == [(72, 97), (73, 96), (None, 95), (80, 99)]
+    assert [(e.kind, e.detail, e.source) for e in sink.of(SessionEvent)] == [("sensor_off", "sensor alarm", "oximeter")]
+
+
+def test_garbage_is_skipped_and_the_reader_resynchronises(line, sink, stop, wait_for):
+    emulator = NoninEmulator(line)
+    adapter = NoninOximeter("Chair 2", line.url)
+    start(adapter, sink, stop, emulator)
+    line.write(b"\xff\x01\x80\x7f\x7f" + nonin.encode(70, 96)[:3])  # noise and a truncated frame
+    for hr in (81, 82, 83):
+        emulator.send(hr, 95)
+    wait_for(lambda: [r.hr for r in sink.of(Reading)][-2:] == [82, 83])
+    assert adapter.stats.reader.garbage_bytes + adapter.stats.reader.bad_frames > 0
+
+
+def test_unplugged_oximeter_raises_device_disconnected_within_5_s_then_clears(clinic, line, stop, wait_for):
+    sid = clinic.open("Chair 2")
+    emulator = NoninEmulator(line)
+    start(NoninOximeter("Chair 2", line.url, silence_s=2.0), clinic.ingest, stop, emulator)
+    emulator.keep_alive(stop, idle_s=0.5)
+
+    def alarms(state: str) -> list[dict]:
+        return [a for a in clinic.store.alarms_of(sid) if a["code"] == "device.disconnected" and a["state"] == state]
+
+    line.unplug()
+    took = wait_for(lambda: alarms("raised"), timeout=5)
+    assert took < 5 and alarms("raised")[0]["source"] == "oximeter"
+    line.replug()
+    wait_for(lambda: alarms("cleared"), timeout=5)
+    emulator.present(Reading("oximeter", hr=66, spo2=98))
+    emulator.send()
+    wait_for(lambda: any(isinstance(i, Reading) and i.spo2 == 98 for i in clinic.store.session_items(sid)))
+
+
+def test_a_silent_port_is_a_lost_connection_but_only_one_outage(line, sink, stop, wait_for):
+    emulator = NoninEmulator(line)
+    supervisor = start(NoninOximeter("Chair 2", line.url, silence_s=0.5), sink, stop, emulator)
+    wait_for(lambda: sink.of(SessionEvent), timeout=5)
+    time.sleep(1.5)  # several reopen attempts of a port that stays silent
+    assert [(e.kind, e.detail) for e in sink.of(SessionEvent)] == [("device_disconnect", "no data for 0.5 s")]
+    assert supervisor.stats.outages == 1 and supervisor.stats.failures >= 2
