@@ -9,8 +9,10 @@ sedation course, and the discharge once the minimum observation is over.
 `SimulatedChair` is the `Adapter` that paces such a session on the wall clock.
 
 Every physiological number lives in `Physiology` with its source (CLINICAL.md,
-"Simulator physiology" and "What the BP does"); the observation and infusion
-times come from the engine's config so the simulator and the alarms agree.
+"Simulator physiology" and "What the BP does"), beside the `Scenario` knobs in
+`devices/sim_physiology.py`; the named scenarios are in `devices/sim_scenarios.py`
+(both re-exported here); the observation and infusion times come from the
+engine's config so the simulator and the alarms agree.
 Nothing here reads the clock or the global random generator except the chair's
 injected `clock`.
 """
@@ -22,205 +24,26 @@ import math
 import random
 import threading
 import time
-from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from .adapter import Sink
-from .readings import PROTOCOLS, Assessment, Item, Reading, SessionEvent
+from .episodes import trapezoid
+from .readings import Assessment, Item, Reading, SessionEvent
+from .sim_physiology import PHYSIOLOGY, Dip, Draw, Normal, Physiology, Response, Scenario, Span
+from .sim_scenarios import SCENARIOS, scenario
 
 if TYPE_CHECKING:
     from dashboard.engine import Config
 
+__all__ = [
+    "BACKFILL_CHUNK", "PHYSIOLOGY", "SCENARIOS", "Dip", "Draw", "Normal", "Patient", "Physiology", "Response",
+    "Scenario", "SimulatedChair", "Span", "assessment_at", "device_clock_error", "draw_patient", "response_shape",
+    "scenario", "sedation_depth", "session_items",
+]
+
 MINUTE = 60.0
 WHO = "simulator"
-Span = tuple[float, float]  # a uniform draw between low and high
-Normal = tuple[float, float]  # a normal draw: (mean, sd)
-Draw = float | Span | None  # fixed value, uniform range, or None = the physiology's default
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    """How BP responds to one kind of dose (times in minutes from dose_start)."""
-
-    rise_sbp: Normal  # peak systolic rise of a typical (non-outlier) session
-    rise_dbp: Normal  # peak diastolic rise
-    outlier_fraction: float  # share of sessions with a rise of at least +40/+25
-    onset_min: float  # the rise starts
-    peak_min: float  # the rise is largest
-    resolve_min: float  # back to the pre-dose baseline
-    nibp_interval_s: float  # default NIBP cycle of this protocol
-
-
-@dataclass(frozen=True, slots=True)
-class Physiology:
-    """Every number the simulator draws from, each with its source."""
-
-    # Baselines: CLINICAL.md "Simulator physiology".
-    baseline_sbp: Span = (110, 150)
-    baseline_dbp: Span = (65, 95)
-    baseline_hr: Span = (60, 90)
-    baseline_spo2: Span = (95, 99)
-    # SBP and DBP go together: DBP's place in its range is SBP's plus this SD (assumed).
-    baseline_dbp_spread: float = 0.2
-    # Esketamine: mean maximum rise +13/+9 (18-64 y), peak ~40 min, back by ~1.5 h,
-    # outliers >= +40/+25 in 10-15 % of sessions (CLINICAL.md). The SDs are assumed;
-    # BP "before dosing, again about 40 min after": a 5-min cycle (CLINICAL.md: 3-10 min).
-    esketamine: Response = Response(rise_sbp=(13, 7), rise_dbp=(9, 5), outlier_fraction=0.12,
-                                    onset_min=2, peak_min=40, resolve_min=90, nibp_interval_s=300)
-    # IV ketamine: mean rises +3/+3 (Emory) to +16/+11 (Yale) -> midpoint; peak 30-40 min
-    # after the start; severe hypertension in ~1 % of sessions, taken as the outlier share;
-    # BP every 10 min in the infusion (Emory, Yale). Back to baseline within ~1.5 h.
-    iv: Response = Response(rise_sbp=(10, 6), rise_dbp=(7, 4), outlier_fraction=0.01,
-                            onset_min=2, peak_min=35, resolve_min=90, nibp_interval_s=600)
-    # Outlier size: the label's outlier definition (>= +40 systolic, >= +25 diastolic); upper ends assumed.
-    outlier_sbp: Span = (40, 60)
-    outlier_dbp: Span = (25, 35)
-    # "Heart rate can rise or fall" (CLINICAL.md, IV ketamine); size at the BP peak assumed.
-    hr_change: Normal = (0, 6)
-    # Reading-to-reading scatter of NIBP; assumed, well inside ISO 81060-2 (mean error
-    # <= 5 mmHg, SD <= 8), small enough that a scenario stays in its intended alarm band.
-    nibp_sbp_sd: float = 3.0
-    nibp_dbp_sd: float = 2.0
-    nibp_hr_sd: float = 2.0
-    # An oscillometric cycle takes tens of seconds (assumed 30 s); the reading arrives at its end.
-    nibp_measure_s: float = 30
-    # The last pre-dose reading: the nurse checks BP just before dosing (label: BP before dosing).
-    predose_lead_s: float = 60
-    # Oximeter: 1 Hz; slow drift (mean-reverting, time constant in s) plus per-sample jitter; assumed.
-    oximeter_period_s: float = 1.0
-    drift_tau_s: float = 60.0
-    hr_drift_sd: float = 2.0
-    hr_jitter_sd: float = 0.8
-    spo2_drift_sd: float = 0.6
-    spo2_jitter_sd: float = 0.3
-    # Sedation starts ~15 min, peaks 30-45, resolves by 60-90 min (CLINICAL.md, esketamine);
-    # dissociation is assumed to follow the same course. MOAA/S at the deepest point: 3 or 4.
-    sedation_onset_min: float = 15
-    sedation_peak_min: Span = (30, 45)
-    sedation_resolve_min: Span = (60, 90)
-    sedation_deepest_moaas: tuple[int, ...] = (3, 4)
-    # Nurse assessments every 15 min after the dose (clinic routine; assumed).
-    assessment_every_min: float = 15
-    # Discharge this long after the minimum observation: final checks, escort (assumed).
-    discharge_margin_s: float = 300
-    # What a failed cuff cycle reports (CLINICAL.md artifacts: motion, cuff size, failed cycles).
-    nibp_failures: tuple[str, ...] = ("motion artifact", "cuff leak", "cuff too loose", "measurement timeout")
-
-    def response(self, protocol: str) -> Response:
-        return self.iv if protocol == "iv-ketamine" else self.esketamine
-
-
-PHYSIOLOGY = Physiology()
-
-
-@dataclass(frozen=True, slots=True)
-class Dip:
-    """An SpO2 dip `at_min` after the dose: `seconds` long at `nadir` %."""
-
-    at_min: float
-    seconds: float
-    nadir: float
-
-
-@dataclass(frozen=True, slots=True)
-class Scenario:
-    """One kind of session. A value left None is drawn from `Physiology`; a (low, high)
-    pair is drawn uniformly from that range; a number is used as is."""
-
-    name: str
-    protocol: str  # "iv-ketamine" | "esketamine-56" | "esketamine-84"
-    description: str  # one line a tester understands
-    dose_at_s: float  # session time of dose_start (the nurse's action, simulated)
-    rise_sbp: Draw = None  # peak rise over baseline
-    rise_dbp: Draw = None
-    baseline_sbp: Draw = None
-    baseline_dbp: Draw = None
-    baseline_hr: Draw = None
-    baseline_spo2: Draw = None
-    hr_change: Draw = None  # HR change at the BP peak, beats/min
-    nibp_interval_s: float | None = None  # None = the protocol's cycle (Physiology)
-    artifact_rate: float = 0.0  # fraction of NIBP cycles that fail or read implausibly
-    dropout_rate: float = 0.0  # fraction of oximeter seconds missing
-    spo2_dips: tuple[Dip, ...] = ()
-    discharge: bool = True  # end with a discharge event once observation is over
-    physiology: Physiology = field(default=PHYSIOLOGY, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.protocol not in PROTOCOLS:
-            raise ValueError(f"scenario {self.name}: unknown protocol {self.protocol!r}")
-        for rate in (self.artifact_rate, self.dropout_rate):
-            if not 0 <= rate < 1:
-                raise ValueError(f"scenario {self.name}: rates must be in [0, 1), got {rate}")
-        if len(self.predose_bp_times) < 2:
-            raise ValueError(f"scenario {self.name}: dose at {self.dose_at_s:g} s leaves no room "
-                             f"for two pre-dose BP readings on a {self.cycle_s:g} s cycle")
-
-    @property
-    def cycle_s(self) -> float:
-        return self.nibp_interval_s or self.physiology.response(self.protocol).nibp_interval_s
-
-    @property
-    def predose_bp_times(self) -> list[float]:
-        """Pre-dose readings back from just before the dose, one cycle apart, none before 30 s."""
-        times, at = [], self.dose_at_s - self.physiology.predose_lead_s
-        while at >= 30:
-            times.append(float(at))
-            at -= self.cycle_s
-        return sorted(times)
-
-    @property
-    def dose_detail(self) -> str:
-        return "0.5 mg/kg" if self.protocol == "iv-ketamine" else f"{self.protocol.split('-')[1]} mg"
-
-
-# Scenarios about BP keep the heart rate well away from the HR limits, so that each
-# shows only what its name says; "esketamine-84-typical" draws everything.
-_STEADY_HR: dict[str, Span] = {"baseline_hr": (64, 84), "hr_change": (-4, 6)}
-
-_SCENARIOS = (
-    Scenario("iv-quiet", "iv-ketamine", "IV ketamine 0.5 mg/kg over 40 min with a modest BP rise; no alarm",
-             dose_at_s=900, rise_sbp=(6, 12), rise_dbp=(4, 8), baseline_sbp=(115, 130), baseline_dbp=(70, 82), **_STEADY_HR),
-    Scenario("esketamine-84-quiet", "esketamine-84", "Esketamine 84 mg with the typical +13/+9 rise; no alarm",
-             dose_at_s=600, rise_sbp=(10, 16), rise_dbp=(7, 11), baseline_sbp=(112, 128), baseline_dbp=(68, 80), **_STEADY_HR),
-    Scenario("esketamine-56-quiet", "esketamine-56", "Esketamine 56 mg with a typical small rise; no alarm",
-             dose_at_s=600, rise_sbp=(8, 15), rise_dbp=(5, 10), baseline_sbp=(112, 130), baseline_dbp=(68, 82), **_STEADY_HR),
-    Scenario("esketamine-84-severe", "esketamine-84",
-             "Esketamine 84 mg peaking near 190/115 about 40 min after the dose: high, then severe, then clearing",
-             dose_at_s=600, rise_sbp=58, rise_dbp=31, baseline_sbp=(128, 132), baseline_dbp=(82, 85),
-             **_STEADY_HR),
-    Scenario("esketamine-56-predose-wait", "esketamine-56",
-             "Esketamine 56 mg, a normal session waiting about 12 min before its dose",
-             dose_at_s=720, rise_sbp=(8, 15), rise_dbp=(5, 10), baseline_sbp=(112, 130), baseline_dbp=(68, 82), **_STEADY_HR),
-    Scenario("esketamine-84-outlier", "esketamine-84",
-             "Esketamine 84 mg outlier: rise of about +48/+27 (bp.rise, bp.high) but below severe",
-             dose_at_s=600, rise_sbp=48, rise_dbp=27, baseline_sbp=(118, 122), baseline_dbp=(72, 76),
-             **_STEADY_HR),
-    Scenario("predose-high", "esketamine-56",
-             "Pre-dose BP about 147/92, above the label's 140/90 guide; dosed anyway, small rise",
-             dose_at_s=600, rise_sbp=3, rise_dbp=1, baseline_sbp=147, baseline_dbp=92, **_STEADY_HR),
-    Scenario("esketamine-84-typical", "esketamine-84",
-             "Esketamine 84 mg with baseline and rise drawn from the published distributions (outliers possible)",
-             dose_at_s=600),
-    Scenario("esketamine-84-desaturation", "esketamine-84",
-             "Esketamine 84 mg with SpO2 dips near the sedation peak: 89 % for 40 s, then 86 % for 25 s",
-             dose_at_s=600, rise_sbp=(10, 16), rise_dbp=(7, 11), baseline_sbp=(112, 128), baseline_dbp=(68, 80),
-             spo2_dips=(Dip(30, 40, 89), Dip(45, 25, 86)), **_STEADY_HR),
-    Scenario("esketamine-84-artifacts", "esketamine-84",
-             "Esketamine 84 mg with a restless patient: 20 % of cuff cycles fail or misread, oximeter dropouts",
-             dose_at_s=600, rise_sbp=(10, 16), rise_dbp=(7, 11), baseline_sbp=(112, 128), baseline_dbp=(68, 80),
-             artifact_rate=0.2, dropout_rate=0.03, **_STEADY_HR),
-)
-
-SCENARIOS: Mapping[str, Scenario] = MappingProxyType({s.name: s for s in _SCENARIOS})
-
-
-def scenario(name: str) -> Scenario:
-    """The scenario called `name`; ValueError listing the known names."""
-    try:
-        return SCENARIOS[name]
-    except KeyError:
-        raise ValueError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}") from None
 
 
 # ---- one patient's course --------------------------------------------------------
@@ -243,20 +66,39 @@ class Patient:
 
 
 def draw_patient(scn: Scenario, seed: int) -> Patient:
-    """Draw baselines, the BP rise and the sedation course for one session."""
+    """Draw baselines, the BP rise and the sedation course for one session.
+
+    In a patient's course (`scn.patient`) the person (baselines, BP response) is
+    drawn from the patient and the seed, the same in every infusion; the day
+    (baseline variation, the infusion's share of the response, sedation) from
+    the infusion's own scenario."""
     p = scn.physiology
     rng = random.Random(f"{seed}:{scn.name}:patient")
-    rise_sbp, rise_dbp = _rise(scn, rng)
-    sbp, dbp = _baseline_bp(scn, rng)
-    return Patient(
+    person = random.Random(f"{seed}:{scn.patient}:patient") if scn.patient else rng
+    rise_sbp, rise_dbp = _rise(scn, person)
+    sbp, dbp = _baseline_bp(scn, person)
+    patient = Patient(
         sbp=sbp, dbp=dbp,
-        hr=_draw(scn.baseline_hr, p.baseline_hr, rng), spo2=_draw(scn.baseline_spo2, p.baseline_spo2, rng),
+        hr=_draw(scn.baseline_hr, p.baseline_hr, person), spo2=_draw(scn.baseline_spo2, p.baseline_spo2, person),
         rise_sbp=rise_sbp, rise_dbp=rise_dbp,
         hr_change=rng.gauss(*p.hr_change) if scn.hr_change is None else _draw(scn.hr_change, (0, 0), rng),
         deepest_moaas=rng.choice(p.sedation_deepest_moaas),
         sedation_peak_end_min=rng.uniform(*p.sedation_peak_min),
         sedation_resolve_min=rng.uniform(*p.sedation_resolve_min),
     )
+    if scn.deepest_moaas is not None:
+        patient = dataclasses.replace(patient, deepest_moaas=scn.deepest_moaas)
+    return _this_infusion(scn, patient, seed) if scn.patient else patient
+
+
+def _this_infusion(scn: Scenario, patient: Patient, seed: int) -> Patient:
+    """The same person on the day of infusion `scn.infusion`: baselines vary, the response shrinks with the course."""
+    p = scn.physiology
+    day = random.Random(f"{seed}:{scn.name}:day")
+    share = p.infusion_rise_factor[scn.infusion - 1] * day.uniform(*p.session_rise_spread)
+    return dataclasses.replace(
+        patient, sbp=patient.sbp + day.gauss(0, p.day_sbp_sd), dbp=patient.dbp + day.gauss(0, p.day_dbp_sd),
+        hr=patient.hr + day.gauss(0, p.day_hr_sd), rise_sbp=patient.rise_sbp * share, rise_dbp=patient.rise_dbp * share)
 
 
 def _baseline_bp(scn: Scenario, rng: random.Random) -> tuple[float, float]:
@@ -326,18 +168,37 @@ def assessment_at(minutes: float, patient: Patient, p: Physiology) -> Assessment
 # ---- the session stream ------------------------------------------------------------
 
 
-def session_items(scn: Scenario | str, seed: int, config: Config | None = None) -> Iterator[Item]:
-    """The whole session in non-decreasing offset_s. `config` defaults to the engine's defaults."""
+def session_items(scn: Scenario | str, seed: int, config: Config | None = None,
+                  device_epoch: float | None = None) -> Iterator[Item]:
+    """The whole session in non-decreasing offset_s. `config` defaults to the engine's defaults.
+
+    With `device_epoch` (the device clocks' reading at the session start, epoch seconds)
+    every reading also carries its `device_time`, clock jumps included."""
     scn = scenario(scn) if isinstance(scn, str) else scn
     if config is None:
         from dashboard.engine import load_config  # the engine owns the protocol timings
         config = load_config()
     patient = draw_patient(scn, seed)
     timeline = _Timeline.of(scn, patient, config)
-    items: list[Item] = [*_events(scn, patient, timeline), *_nibp(scn, patient, seed, timeline),
-                         *_oximeter(scn, patient, seed, timeline)]
+    items: list[Item] = [*_events(scn, patient, timeline), *_episode_events(scn, timeline),
+                         *_nibp(scn, patient, seed, timeline), *_oximeter(scn, patient, seed, timeline)]
     items.sort(key=lambda item: item.offset_s or 0.0)  # stable: events, then BP, then oximeter at a tie
+    if device_epoch is not None:
+        items = [_with_device_time(item, scn, device_epoch) for item in items]
     yield from items
+
+
+def device_clock_error(scn: Scenario, item: Item) -> float:
+    """How far the reporting device's clock is off when it reports `item` (the scenario's clock jump)."""
+    if scn.clock_jump is None or not isinstance(item, Reading):
+        return 0.0
+    return scn.clock_jump.error(item.source, item.offset_s or 0.0, scn.dose_at_s)
+
+
+def _with_device_time(item: Item, scn: Scenario, epoch: float) -> Item:
+    if not isinstance(item, Reading):
+        return item
+    return dataclasses.replace(item, device_time=epoch + (item.offset_s or 0.0) + device_clock_error(scn, item))
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,26 +215,57 @@ class _Timeline:
         observation_end = (infusion_end if infusion_end is not None else dose) + spec.observation_s
         step = scn.physiology.assessment_every_min * MINUTE
         resolved = dose + math.ceil(patient.sedation_resolve_min * MINUTE / step) * step  # first calm assessment
-        return cls(dose, infusion_end, max(observation_end, resolved) + scn.physiology.discharge_margin_s)
+        if scn.resp_depressed is not None:  # and the first one breathing normally again
+            breathing = dose + math.ceil((scn.resp_depressed.end(dose) - dose) / step) * step
+            resolved = max(resolved, breathing)
+        end = max(observation_end, resolved) + scn.physiology.discharge_margin_s
+        return cls(dose, infusion_end, max(end, scn.min_session_s))
 
 
 def _events(scn: Scenario, patient: Patient, tl: _Timeline) -> Iterator[SessionEvent]:
     yield _event(0.0, "session_start", scn.protocol)
+    if scn.patient:
+        yield _event(0.0, "note", f"patient {scn.patient}, infusion {scn.infusion} of the course")
     yield _event(tl.dose_at, "dose_start", scn.dose_detail)
     if tl.infusion_end_at is not None:
         yield _event(tl.infusion_end_at, "infusion_end")
     step = scn.physiology.assessment_every_min * MINUTE
     at = tl.dose_at + step
     while at < tl.end_at:
-        detail = assessment_at((at - tl.dose_at) / MINUTE, patient, scn.physiology).to_detail()
-        yield _event(at, "assessment", detail)
+        assessment = assessment_at((at - tl.dose_at) / MINUTE, patient, scn.physiology)
+        if scn.resp_depressed is not None and scn.resp_depressed.holds(at, tl.dose_at):
+            assessment = dataclasses.replace(assessment, breathing_ok=False)
+        yield _event(at, "assessment", assessment.to_detail())
         at += step
     if scn.discharge:
         yield _event(tl.end_at, "discharge", "alert, vitals stable, escort present")
 
 
+def _episode_events(scn: Scenario, tl: _Timeline) -> list[SessionEvent]:
+    """What the devices and the supervisor say about probe-offs, disconnects and clock jumps, in time order."""
+    out = [_event(w.start(tl.dose_at), "sensor_off", scn.physiology.probe_off_detail, source="oximeter")
+           for w in scn.probe_off]
+    for outage in scn.disconnects:
+        out.append(_event(outage.window.start(tl.dose_at), "device_disconnect", outage.detail, source=outage.source))
+        out.append(_event(outage.window.end(tl.dose_at), "device_reconnect", source=outage.source))
+    jump = scn.clock_jump
+    if jump is not None:
+        out.append(_event(tl.dose_at + jump.at_min * MINUTE, "note",
+                          f"{jump.source} clock jumped {jump.seconds:+g} s (device time); "
+                          "session time follows received time", source=jump.source))
+    return sorted((e for e in out if e.offset_s is not None and 0 < e.offset_s < tl.end_at),
+                  key=lambda e: e.offset_s or 0.0)
+
+
 def _event(offset: float, kind: str, detail: str = "", source: str = "") -> SessionEvent:
     return SessionEvent(kind, detail=detail, source=source, offset_s=float(offset), who=WHO)
+
+
+def _silences(scn: Scenario, source: str, dose_at: float) -> list[Span]:
+    """The session-time spans in which device `source` reports nothing (probe off, disconnected, skipped)."""
+    windows = [o.window for o in scn.disconnects if o.source == source]
+    windows += scn.probe_off if source == "oximeter" else scn.nibp_skipped if source == "nibp" else ()
+    return [(w.start(dose_at), w.end(dose_at)) for w in windows]
 
 
 def _nibp(scn: Scenario, patient: Patient, seed: int, tl: _Timeline) -> Iterator[Item]:
@@ -381,6 +273,7 @@ def _nibp(scn: Scenario, patient: Patient, seed: int, tl: _Timeline) -> Iterator
     p = scn.physiology
     rng = random.Random(f"{seed}:{scn.name}:nibp")
     artifacts = random.Random(f"{seed}:{scn.name}:artifacts")
+    silent = _silences(scn, "nibp", tl.dose_at)
     predose = scn.predose_bp_times
     times = predose + [t + p.nibp_measure_s for t in _steps(tl.dose_at + scn.cycle_s, tl.end_at, scn.cycle_s)]
     for at in map(float, times):
@@ -390,6 +283,8 @@ def _nibp(scn: Scenario, patient: Patient, seed: int, tl: _Timeline) -> Iterator
         sbp = round(true_sbp + rng.gauss(0, p.nibp_sbp_sd))
         dbp = round(true_dbp + rng.gauss(0, p.nibp_dbp_sd))
         hr = round(true_hr + rng.gauss(0, p.nibp_hr_sd))
+        if silent and any(start <= at < end for start, end in silent):
+            continue  # no cycle: the rest of the session draws as it would have
         baseline_reading = at == predose[-1]  # the nurse repeats a failed one before dosing
         if not baseline_reading and artifacts.random() < scn.artifact_rate:
             yield _artifact(at, sbp, dbp, hr, artifacts, p)
@@ -419,14 +314,19 @@ def _true_vitals(at: float, scn: Scenario, patient: Patient, tl: _Timeline) -> t
     shape = 0.0
     if at > tl.dose_at:
         shape = response_shape((at - tl.dose_at) / MINUTE, scn.physiology.response(scn.protocol))
-    return (patient.sbp + patient.rise_sbp * shape, patient.dbp + patient.rise_dbp * shape,
-            patient.hr + patient.hr_change * shape)
+    hr = patient.hr + patient.hr_change * shape
+    if scn.hr_trend_per_h and at > tl.dose_at:
+        hr += scn.hr_trend_per_h * (at - tl.dose_at) / (60 * MINUTE)
+    for episode in scn.hr_episodes:
+        hr = episode.apply(at, hr, tl.dose_at)
+    return patient.sbp + patient.rise_sbp * shape, patient.dbp + patient.rise_dbp * shape, hr
 
 
 def _oximeter(scn: Scenario, patient: Patient, seed: int, tl: _Timeline) -> Iterator[Reading]:
     """1 Hz HR/SpO2 with a slow mean-reverting drift and per-sample jitter."""
     p = scn.physiology
     rng = random.Random(f"{seed}:{scn.name}:oximeter")
+    silent = _silences(scn, "oximeter", tl.dose_at)
     keep = math.exp(-p.oximeter_period_s / p.drift_tau_s)
     spread = math.sqrt(1 - keep * keep)  # keeps the drift's SD at its stated value
     hr_drift = spo2_drift = 0.0
@@ -437,7 +337,7 @@ def _oximeter(scn: Scenario, patient: Patient, seed: int, tl: _Timeline) -> Iter
         hr = _true_vitals(at, scn, patient, tl)[2] + hr_drift + rng.gauss(0, p.hr_jitter_sd)
         spo2 = patient.spo2 + spo2_drift + rng.gauss(0, p.spo2_jitter_sd)
         spo2 = _dipped(at, spo2, scn.spo2_dips, tl.dose_at)
-        if rng.random() >= scn.dropout_rate:
+        if rng.random() >= scn.dropout_rate and not (silent and any(s <= at < e for s, e in silent)):
             yield Reading("oximeter", hr=round(hr), spo2=min(round(spo2), 100), offset_s=at)
         at += p.oximeter_period_s
 
@@ -446,7 +346,9 @@ def _dipped(at: float, spo2: float, dips: tuple[Dip, ...], dose_at: float) -> fl
     for dip in dips:
         start = dose_at + dip.at_min * MINUTE
         if start <= at < start + dip.seconds:
-            return min(spo2, dip.nadir)
+            if not dip.ramp_s:
+                return min(spo2, dip.nadir)
+            return min(spo2, spo2 + (dip.nadir - spo2) * trapezoid(at, start, dip.seconds, dip.ramp_s))
     return spo2
 
 
@@ -510,5 +412,6 @@ class SimulatedChair:
 
     def _stamp(self, item: Item, received: float) -> Item:
         if isinstance(item, Reading):
-            return dataclasses.replace(item, device_time=self.due_at(item), received_time=received)
+            return dataclasses.replace(item, device_time=self.due_at(item) + device_clock_error(self.scenario, item),
+                                       received_time=received)
         return dataclasses.replace(item, received_time=received)

@@ -1,29 +1,33 @@
-"""Write the sample feeds in sample_data/feeds/ and the alarms each is expected to raise.
+"""Write the sample feeds in sample_data/feeds/, the testers' scenario library in
+sample_data/scenarios/, and the alarms each is expected to raise.
 
     .venv/bin/python sample_data/make_samples.py
 
 Deterministic: the simulated feeds use fixed seeds, the others are built by hand
 below. Each `<name>.expected.jsonl` holds exactly the lines
-`python app.py check feeds/<name>.csv --json` prints; review a changed one
-against CLINICAL.md before committing it.
+`python app.py check <name>.csv --json [--actions <name>.actions.csv]` prints;
+review a changed one against CLINICAL.md before committing it.
 """
 from __future__ import annotations
 
+import csv
 import io
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dashboard.check import run_check  # noqa: E402
-from dashboard.engine import load_config  # noqa: E402
+from dashboard.engine import Config, load_config  # noqa: E402
 from devices.feed import write_feed  # noqa: E402
 from devices.readings import Item, Reading, SessionEvent  # noqa: E402
-from devices.simulator import session_items  # noqa: E402
+from devices.simulator import scenario, session_items  # noqa: E402
 
 FEEDS = ROOT / "sample_data" / "feeds"
+SCENARIOS = ROOT / "sample_data" / "scenarios"
 
 # name -> (scenario, seed) for the feeds the simulator makes
 SIMULATED = {
@@ -103,9 +107,104 @@ def oximeter_hold() -> list[Item]:
     ]
 
 
-def expected_lines(feed: Path) -> list[str]:
-    """What `app.py check FEED --json` prints, one JSON object a line."""
-    return [json.dumps(t.to_dict()) for t in run_check(feed, load_config()).transitions]
+def expected_lines(feed: Path, actions: Path | None = None) -> list[str]:
+    """What `app.py check FEED --json [--actions ACTIONS]` prints, one JSON object a line."""
+    return [json.dumps(t.to_dict()) for t in run_check(feed, load_config(), actions).transitions]
+
+
+# ---- the testers' scenario library (sample_data/scenarios/, described in its index.toml) ----------
+
+Action = tuple[float, str, str, str]  # offset_s, action, who, detail
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One library feed: the simulator scenario and seed it comes from, and what people do in it."""
+
+    scenario: str
+    seed: int
+    actions: tuple[Action, ...] = ()
+    description: str = ""  # default: the scenario's own
+
+
+LIBRARY: dict[str, Entry] = {
+    "iv-infusion-quiet": Entry("iv-quiet", 11),
+    "esketamine-56-quiet": Entry("esketamine-56-quiet", 0),
+    "esketamine-84-outlier": Entry("esketamine-84-outlier", 0),
+    "esketamine-84-severe": Entry("esketamine-84-severe", 0, actions=(
+        (2480, "acknowledge", "RN-AB", "bp.severe"),  # at the bedside within a minute: silenced, still shown
+        (3960, "acknowledge", "RN-AB", "bp.severe"),  # the latched alarm, once the BP is below 180/110
+    ), description="Esketamine 84 mg peaking near 190/115 about 40 min after the dose: high, then severe, then "
+                   "clearing; the nurse acknowledges the severe alarm within a minute (it sounds again and escalates "
+                   "while it lasts) and the latched alarm once the BP is down"),
+    "predose-override": Entry("predose-high", 0, actions=(
+        (570, "override", "MD-KL", "pre-dose BP 144/94 rechecked; usual for this patient; dose approved"),
+    ), description="Pre-dose BP about 147/92, above the label's 140/90 guide; the prescriber records an override "
+                   "reason before the dose; small rise"),
+    "bradycardia": Entry("bradycardia", 0),
+    "tachycardia": Entry("tachycardia", 0),
+    "respiratory-depression": Entry("respiratory-depression", 0, actions=(
+        (2690, "acknowledge", "RN-AB", "spo2.low"),  # stimulating the patient, oxygen on
+    ), description="Esketamine 84 mg; deep sedation (MOAA/S 2) with breathing depressed at the 30 and 45 min "
+                   "assessments and SpO2 falling to 85 % for 2 min from 33 min after the dose; the nurse "
+                   "acknowledges the high SpO2 alarm at the bedside"),
+    "cuff-artifacts": Entry("esketamine-84-artifacts", 1),
+    "probe-off": Entry("probe-off", 0),
+    "device-disconnect": Entry("device-disconnect", 0),
+    "missed-40min-check": Entry("missed-40min-check", 0),
+    "clock-jump": Entry("clock-jump", 0),
+    **{f"iv-induction-{n}": Entry(f"iv-induction-{n}", 1) for n in range(1, 7)},
+}
+
+
+def write_actions(actions: tuple[Action, ...], path: Path) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(("offset_s", "action", "who", "detail"))
+        writer.writerows((f"{offset:g}", action, who, detail) for offset, action, who, detail in actions)
+
+
+def _toml_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def index_toml() -> str:
+    """sample_data/scenarios/index.toml: one table per library feed."""
+    lines = ["# The testers' scenario library: `<name>.csv` with `<name>.expected.jsonl` (what",
+             "# `python app.py check <name>.csv --json [--actions <name>.actions.csv]` prints).",
+             "# Written by sample_data/make_samples.py from the simulator's scenarios (devices/simulator.py);",
+             "# `python app.py simulate --scenario <scenario> --seed <seed>` writes the same feed.", ""]
+    for name, entry in LIBRARY.items():
+        scn = scenario(entry.scenario)
+        lines.append(f"[{name}]")
+        lines.append(f"description = {_toml_string(entry.description or scn.description)}")
+        lines.append(f"scenario = {_toml_string(entry.scenario)}")
+        lines.append(f"seed = {entry.seed}")
+        if entry.actions:
+            lines.append(f"actions = {_toml_string(name + '.actions.csv')}")
+        if scn.patient:
+            lines.append(f"patient = {_toml_string(scn.patient)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_library(config: Config) -> None:
+    SCENARIOS.mkdir(parents=True, exist_ok=True)
+    written = {SCENARIOS / "index.toml"}
+    for name, entry in LIBRARY.items():
+        feed, actions = SCENARIOS / f"{name}.csv", SCENARIOS / f"{name}.actions.csv"
+        write_feed(session_items(entry.scenario, entry.seed, config), feed)
+        written.add(feed)
+        if entry.actions:
+            write_actions(entry.actions, actions)
+            written.add(actions)
+        lines = expected_lines(feed, actions if entry.actions else None)
+        feed.with_suffix(".expected.jsonl").write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        written.add(feed.with_suffix(".expected.jsonl"))
+        print(f"{feed.relative_to(ROOT)}: {feed.stat().st_size // 1024} KB, {len(lines)} transitions")
+    (SCENARIOS / "index.toml").write_text(index_toml(), encoding="utf-8")
+    for stale in (set(SCENARIOS.glob("*.csv")) | set(SCENARIOS.glob("*.jsonl"))) - written:
+        stale.unlink()  # a scenario renamed or dropped from LIBRARY
 
 
 def write_with_malformed_row(items: list[Item], path: Path) -> None:
@@ -130,6 +229,7 @@ def main() -> None:
         lines = expected_lines(feed)
         feed.with_suffix(".expected.jsonl").write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
         print(f"{feed.relative_to(ROOT)}: {feed.stat().st_size // 1024} KB, {len(lines)} transitions")
+    write_library(config)
 
 
 if __name__ == "__main__":

@@ -2,19 +2,27 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+import io
 import statistics
+import sys
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
 from dashboard.engine import PHYSIOLOGICAL, SessionEngine, Transition, load_config
 from devices.adapter import Ticket
+from devices.episodes import ClockJump, HrEpisode, Outage, Window, trapezoid
+from devices.feed import write_feed
 from devices.readings import Assessment, Item, Reading, SessionEvent
 from devices.simulator import (
     BACKFILL_CHUNK, PHYSIOLOGY, SCENARIOS, Scenario, SimulatedChair, draw_patient, scenario, session_items,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CONFIG = load_config()
 SEEDS = (0, 1, 2, 3, 4)
@@ -370,3 +378,171 @@ def test_stop_interrupts_a_real_wait_promptly():
     worker.join(timeout=2)
     assert not worker.is_alive()
     assert [plain(i) for i in sink.items] == items_of("iv-quiet", 1)[:1]  # only session_start was due
+
+
+# ---- the scenario knobs of the testers' library ---------------------------------------------
+
+
+def _make_samples():
+    spec = importlib.util.spec_from_file_location("make_samples", ROOT / "sample_data" / "make_samples.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("make_samples", module)  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_simulated_sample_feeds_come_out_byte_for_byte_as_committed():
+    for name, (scenario_name, seed) in _make_samples().SIMULATED.items():
+        buffer = io.StringIO()
+        write_feed(session_items(scenario_name, seed, CONFIG), buffer)
+        assert buffer.getvalue() == (ROOT / "sample_data" / "feeds" / f"{name}.csv").read_text(), name
+
+
+def test_windows_and_ramps_hold_where_they_say():
+    window = Window(at_min=2, seconds=30)
+    assert window.start(600) == 720 and window.end(600) == 750
+    assert window.holds(720, 600) and window.holds(749, 600) and not window.holds(750, 600)
+    assert [trapezoid(t, 100, 40, 10) for t in (99, 100, 105, 110, 125, 135, 140)] == [0, 0, 0.5, 1, 1, 0.5, 0]
+    assert trapezoid(120, 100, 40, 0) == 1.0
+    episode = HrEpisode(at_min=0, seconds=60, level=40, ramp_s=20)
+    assert episode.apply(610, 80, 600) == 60 and episode.apply(630, 80, 600) == 40 and episode.apply(660, 80, 600) == 80
+    jump = ClockJump("oximeter", at_min=5, seconds=-3600)
+    assert jump.error("oximeter", 899, 600) == 0 and jump.error("oximeter", 900, 600) == -3600
+    assert jump.error("nibp", 900, 600) == 0
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda: Window(1, 0), "positive length"),
+    (lambda: HrEpisode(1, 30, 40, ramp_s=20), "cannot ramp"),
+    (lambda: Outage("", 1, 30), "source label"),
+    (lambda: ClockJump("oximeter", 1, 0), "non-zero"),
+    (lambda: dataclasses.replace(SCENARIOS["iv-induction-1"], infusion=7), "infusion must be 1-6"),
+    (lambda: dataclasses.replace(SCENARIOS["bradycardia"], deepest_moaas=6), "MOAA/S is 0-5"),
+])
+def test_knobs_refuse_values_that_make_no_session(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def _without(name: str, **knobs) -> list[Item]:
+    return list(session_items(dataclasses.replace(SCENARIOS[name], **knobs), 0, CONFIG))
+
+
+def test_a_probe_off_drops_only_its_samples_and_says_sensor_off():
+    scn, items, plain_items = SCENARIOS["probe-off"], items_of("probe-off"), _without("probe-off", probe_off=())
+    windows = [(w.start(scn.dose_at_s), w.end(scn.dose_at_s)) for w in scn.probe_off]
+    offs = events(items, "sensor_off")
+    assert [(e.offset_s, e.source, e.detail) for e in offs] == [(s, "oximeter", "sensor alarm") for s, _ in windows]
+    dropped = [i for i in plain_items if i not in items]
+    assert dropped and all(isinstance(i, Reading) and i.source == "oximeter"
+                           and any(s <= (i.offset_s or 0) < e for s, e in windows) for i in dropped)
+    assert [i for i in items if i not in offs] == [i for i in plain_items if i not in dropped]  # nothing else moved
+
+
+def test_a_disconnect_silences_its_device_between_the_events():
+    scn, items = SCENARIOS["device-disconnect"], items_of("device-disconnect")
+    for outage in scn.disconnects:
+        start, end = outage.window.start(scn.dose_at_s), outage.window.end(scn.dose_at_s)
+        assert [(e.offset_s, e.detail) for e in events(items, "device_disconnect") if e.source == outage.source] == [
+            (start, outage.detail)]
+        assert [e.offset_s for e in events(items, "device_reconnect") if e.source == outage.source] == [end]
+        assert not [r for r in items if isinstance(r, Reading) and r.source == outage.source
+                    and start <= (r.offset_s or 0) < end]
+        assert [r for r in items if isinstance(r, Reading) and r.source == outage.source and (r.offset_s or 0) >= end]
+
+
+def test_skipped_cuff_cycles_leave_the_other_readings_as_they_were():
+    scn = SCENARIOS["missed-40min-check"]
+    kept, all_bp = bp_readings(items_of("missed-40min-check")), bp_readings(_without("missed-40min-check", nibp_skipped=()))
+    skipped = [r for r in all_bp if r not in kept]
+    assert [round(((r.offset_s or 0) - scn.dose_at_s) / MIN, 1) for r in skipped] == [36.5, 39.5, 42.5]
+    assert kept == [r for r in all_bp if r not in skipped]
+
+
+def test_heart_rate_episodes_reach_their_level_and_come_back():
+    for name in ("bradycardia", "tachycardia"):
+        scn, items = SCENARIOS[name], items_of(name)
+        episode = scn.hr_episodes[0]
+        start = scn.dose_at_s + episode.at_min * MIN
+        plateau = [r.hr or 0 for r in items if isinstance(r, Reading) and r.source == "oximeter"
+                   and start + episode.ramp_s <= (r.offset_s or 0) < start + episode.seconds - episode.ramp_s]
+        assert abs(statistics.mean(plateau) - episode.level) < 4
+        after = [r.hr or 0 for r in items if isinstance(r, Reading) and r.source == "oximeter"
+                 and start + episode.seconds + 60 <= (r.offset_s or 0) < start + episode.seconds + 120]
+        assert 55 <= statistics.mean(after) <= 100
+
+
+def test_a_ramped_desaturation_falls_gradually_to_its_nadir():
+    scn, items = SCENARIOS["respiratory-depression"], items_of("respiratory-depression")
+    dip = scn.spo2_dips[0]
+    start = scn.dose_at_s + dip.at_min * MIN
+    falling = [r.spo2 or 0 for r in items if isinstance(r, Reading) and r.source == "oximeter"
+               and start <= (r.offset_s or 0) < start + dip.ramp_s]
+    assert len(set(falling)) >= 8 and falling[0] >= 94 and falling[-1] <= 87  # not a step
+    assert min(r.spo2 or 100 for r in items if isinstance(r, Reading)) == dip.nadir
+
+
+def test_depressed_breathing_and_deep_sedation_show_in_the_assessments():
+    scn, items = SCENARIOS["respiratory-depression"], items_of("respiratory-depression")
+    course = {round(((e.offset_s or 0) - scn.dose_at_s) / MIN): Assessment.parse(e.detail)
+              for e in events(items, "assessment")}
+    assert [m for m, a in course.items() if not a.breathing_ok] == [30, 45]
+    assert course[30].moaas == 2
+    last = list(course.values())[-1]
+    assert last == Assessment(5, False, True)  # discharged only once all of it has resolved
+
+
+def test_a_clock_jump_moves_device_time_only():
+    epoch = 1_700_000_000.0
+    quiet = list(session_items("esketamine-84-quiet", 0, CONFIG, device_epoch=epoch))
+    assert all(r.device_time == epoch + (r.offset_s or 0) for r in quiet if isinstance(r, Reading))
+    assert all(e.device_time is None for e in quiet if isinstance(e, SessionEvent))
+    assert all(i.device_time is None for i in items_of("esketamine-84-quiet"))  # without an epoch: none
+    scn = SCENARIOS["clock-jump"]
+    jumped = list(session_items(scn, 0, CONFIG, device_epoch=epoch))
+    jump_at = scn.dose_at_s + scn.clock_jump.at_min * MIN
+    for r in (i for i in jumped if isinstance(i, Reading)):
+        late = r.source == "oximeter" and (r.offset_s or 0) >= jump_at
+        assert r.device_time == epoch + (r.offset_s or 0) - (3600 if late else 0)
+    assert [e.offset_s for e in events(jumped, "note")] == [jump_at]
+
+
+def test_the_live_chair_stamps_the_clock_jump_into_device_time():
+    sink, _ = play("clock-jump", speed=60)
+    scn = SCENARIOS["clock-jump"]
+    jump_at = scn.dose_at_s + scn.clock_jump.at_min * MIN
+    for r in (i for i in sink.items if isinstance(i, Reading)):
+        late = r.source == "oximeter" and (r.offset_s or 0) >= jump_at
+        assert r.device_time == START + (r.offset_s or 0) / 60 - (3600 if late else 0)
+
+
+def test_an_induction_course_is_one_person_with_a_response_that_shrinks():
+    course = [SCENARIOS[f"iv-induction-{n}"] for n in range(1, 7)]
+    assert {s.patient for s in course} == {"PT-0601"} and [s.infusion for s in course] == list(range(1, 7))
+    for seed in SEEDS:
+        patients = [draw_patient(s, seed) for s in course]
+        sbp = [p.sbp for p in patients]
+        assert max(sbp) - min(sbp) < 6 * PHYSIOLOGY.day_sbp_sd  # day-to-day variation of one person
+        rises = [p.rise_sbp for p in patients]
+        assert min(rises[:3]) > max(rises[3:])  # more in the first three infusions
+    other = [draw_patient(s, 99) for s in course]
+    assert abs(statistics.mean(p.sbp for p in other) - statistics.mean(p.sbp for p in patients)) > 0  # seed family
+
+
+def test_a_minimum_session_length_moves_the_discharge():
+    items = _without("esketamine-84-quiet", min_session_s=150 * MIN)
+    assert events(items, "discharge")[0].offset_s == 150 * MIN and items[-1].kind == "discharge"
+
+
+def test_an_hr_trend_moves_the_heart_rate_from_the_dose_on():
+    base = SCENARIOS["esketamine-84-quiet"]
+    trended, plain_items = _without("esketamine-84-quiet", hr_trend_per_h=-12), items_of("esketamine-84-quiet")
+
+    def mean_hr(items: list[Item], start: float, stop: float) -> float:
+        return statistics.mean(r.hr or 0 for r in items
+                               if isinstance(r, Reading) and r.source == "oximeter" and start <= (r.offset_s or 0) < stop)
+
+    dose = base.dose_at_s
+    assert mean_hr(trended, 0, dose) == mean_hr(plain_items, 0, dose)
+    hour = dose + 60 * MIN
+    assert mean_hr(plain_items, hour - 60, hour + 60) - mean_hr(trended, hour - 60, hour + 60) == pytest.approx(12, abs=0.5)

@@ -20,7 +20,7 @@ PHYSIOLOGICAL = frozenset({
 TECHNICAL = frozenset({"data.stale", "reading.implausible", "device.disconnected", "nibp.failed"})
 REMINDERS = frozenset({"bp.check_due"})
 ALARM_CODES = PHYSIOLOGICAL | TECHNICAL | REMINDERS
-EVENT_CODES = frozenset({"observation.ready", "observation.complete", "audio.paused"})
+EVENT_CODES = frozenset({"observation.ready", "observation.complete", "audio.paused", "override"})
 
 PRIORITY_RANK = {"high": 3, "medium": 2, "low": 1, "info": 0}
 

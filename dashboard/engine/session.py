@@ -375,6 +375,7 @@ class SessionEngine:
             self._pause_audio(t, e.detail, e.who)
         elif kind == "override":
             self.overrides.append((t, e.who, e.detail))
+            self._emit(t, "override", "info", "event", e.who, e.detail)  # kept in the alarm history, with who
 
     def _pause_audio(self, t: float, detail: str, who: str) -> None:
         """Silence this chair for a while; never longer than the clinic allows."""
