@@ -139,7 +139,7 @@ def test_the_cli_prints_the_expected_lines(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_session_ends_ready_and_discharged_with_nothing_left_showing(name):
-    kinds = [t.code for t in out(name) if t.state == "event"]
+    kinds = [t.code for t in out(name) if t.state == "event" and t.code.startswith("observation.")]
     assert kinds == ["observation.ready", "observation.complete"]
     assert not [t for t in out(name) if "session ended" in t.message]  # nothing active at the discharge
     spec = CONFIG.protocols[feed(name).protocol or ""]
@@ -203,6 +203,8 @@ def test_predose_hypertension_alarms_before_the_dose_and_the_override_is_recorde
     for item in heapq.merge(feed(name).items, actions, key=lambda i: i.offset_s or 0.0):
         engine.apply(item)
     assert engine.overrides == [(actions[0].offset_s, "MD-KL", actions[0].detail)]
+    logged = [(t.offset_s, t.value, t.message) for t in out(name) if t.code == "override"]
+    assert logged == [(actions[0].offset_s, "MD-KL", actions[0].detail)]  # in check's history, with who
 
 
 @pytest.mark.parametrize("name,code,abnormal,minutes", [
