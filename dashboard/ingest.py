@@ -30,6 +30,7 @@ from devices.readings import Item, Reading, SessionEvent
 
 from .engine import Config, SessionEngine, Transition, session_status
 from .store import Batch, SessionRow, Store
+from .store.signoff import is_signed
 from .trend import Trend
 
 log = logging.getLogger(__name__)
@@ -209,6 +210,9 @@ class Ingest:
                 session = self._live.get(action["session_id"])
             if session is None:
                 applied[action["id"]] = "the session is not open"
+                continue
+            if is_signed(self.store, session.row.id):
+                applied[action["id"]] = "the session is signed off: its record is read-only"
                 continue
             if action["kind"] == "tick":  # a replay's clock: timers run up to its position
                 fired = session.engine.timers_fired

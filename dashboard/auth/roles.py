@@ -30,6 +30,11 @@ POLICY: dict[str, frozenset[str]] = {
     "rp-table": TESTING,
     "users-message": ADMIN,
     "audit-download": ADMIN,
+    # the clinician's review (issue 5): sessions list, zoom, sign-off, exports
+    "rv-table": REVIEW,
+    "review-chart": REVIEW,
+    "review-signoff": REVIEW,
+    "review-download": REVIEW,
 }
 
 

@@ -1,8 +1,7 @@
 """A clinician's sign-off of a finished session: after it the record is read-only.
 
-The table is registered on the store's `metadata`, so `Store()` creates it once this
-module has been imported; `ensure_table` covers a store opened before that (the
-review pages call it before writing). One sign-off per session, never changed.
+The table is registered on the store's `metadata`; the migrations (migrations/versions)
+create it like every other table. One sign-off per session, never changed.
 
 Read-only means: the web refuses any further action on a signed session, and ingest
 refuses to fold one (see `is_signed`).
@@ -42,11 +41,6 @@ class SignOff:
     comment: str
 
 
-def ensure_table(store: Store) -> None:
-    """Create the sign-off table in a database opened before this module was imported."""
-    signoffs.create(store.engine, checkfirst=True)
-
-
 def sign_off(store: Store, session_id: int, clinician: str, comment: str = "", at: float | None = None) -> SignOff:
     """Record the sign-off of a finished session; refuse an open, unknown or already signed one."""
     clinician, comment = clinician.strip(), comment.strip()
@@ -54,7 +48,6 @@ def sign_off(store: Store, session_id: int, clinician: str, comment: str = "", a
         raise SignOffError("Enter the signing clinician's name.")
     if len(clinician) > MAX_NAME or len(comment) > MAX_COMMENT:
         raise SignOffError(f"The name is limited to {MAX_NAME} and the comment to {MAX_COMMENT} characters.")
-    ensure_table(store)
     with store.engine.begin() as conn:
         ended = conn.execute(sa.select(sessions.c.ended_at).where(sessions.c.id == session_id)).first()
         if ended is None:

@@ -19,6 +19,7 @@ from ..auth.web import current_user, install
 from ..engine import Config
 from ..store import Store
 from . import admin, board, replay_page, review, session_page, settings, shell, start
+from . import course, review_session
 from .identity import may_see
 
 ASSETS = Path(__file__).with_name("assets")
@@ -27,6 +28,7 @@ NAV = (("Chairs", "/", WATCH), ("Start a session", "/start", CARE), ("Review", "
        ("Settings", "/settings", EVERYONE))
 PAGE_ROLES = {"": WATCH, "session": WATCH, "start": CARE, "review": REVIEW, "replay": TESTING, "admin": ADMIN,
               "settings": EVERYONE}
+PAGE_ROLES["course"] = REVIEW  # a patient's course: the clinician's review
 
 
 def create_app(store: Store, config: Config, poll_ms: int = 1000, auth: AuthSettings | None = None,
@@ -39,6 +41,8 @@ def create_app(store: Store, config: Config, poll_ms: int = 1000, auth: AuthSett
     session_page.register(app, store, config)
     start.register(app, store)
     shell.register(app, store)
+    review.register(app, store)
+    review_session.register(app, store, config)
     replay_page.register(app, store)
     admin.register(app, store)
 
@@ -73,13 +77,16 @@ def route(store: Store, config: Config, pathname: str, search: str, poll_ms: int
         return _not_found(f"No page at {pathname} for you." if user else "Sign in first.")
     if not parts:
         return board.layout(poll_ms)
-    if parts[0] in ("session", "review") and len(parts) == 2:
-        if not parts[1].isdigit():
+    if parts[0] in ("session", "review", "course") and len(parts) == 2:  # by session id only, never a patient
+        sid = _session_number(parts[1])
+        if sid is None:
             return _not_found(f"'{parts[1]}' is not a session number.")
-        row = store.session(int(parts[1]))
+        if parts[0] != "session":
+            return (review_session if parts[0] == "review" else course).layout(store, config, sid)
+        row = store.session(sid)
         if row is not None and not may_see(row):
             return _not_found("Testers see only simulated and replayed sessions.")
-        return session_page.layout(store, config, int(parts[1]), poll_ms, live=parts[0] == "session")
+        return session_page.layout(store, config, sid, poll_ms, live=True)
     if parts == ["settings"]:
         return settings.layout(config)
     if parts == ["start"]:
@@ -94,6 +101,11 @@ def route(store: Store, config: Config, pathname: str, search: str, poll_ms: int
     if parts == ["admin", "audit"]:
         return admin.audit_layout(store)
     return _not_found(f"No page at {pathname}.")
+
+
+def _session_number(text: str) -> int | None:
+    """A session id from a URL: digits that fit the database's integer, else None."""
+    return int(text) if text.isdigit() and int(text) < 2**63 else None
 
 
 def _not_found(message: str) -> Any:

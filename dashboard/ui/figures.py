@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..engine import PRIORITY_RANK
-from .format import PHASE_LABELS
+from .format import PHASE_LABELS, alarm_label, session_clock
 
 TRACE = {"bp_bar": 0, "sbp": 1, "dbp": 2, "hr": 3, "spo2": 4, "alarms": 5, "events": 6}
 PRIORITY_COLOURS = {"high": "#d62728", "medium": "#f2b705", "low": "#17becf", "info": "#2ca02c"}
@@ -135,17 +135,17 @@ REVIEW_EVENTS = {**EVENT_LABELS, "override": "Override"}
 EVENT_SYMBOLS = {"dose_start": "triangle-right", "infusion_end": "triangle-left", "discharge": "square",
                  "assessment": "circle-open", "override": "x", "note": "line-ns-open"}
 LABELLED_EVENTS = frozenset({"dose_start", "infusion_end", "discharge"})
-SPAN_FILL = {"high": "rgba(214,39,40,0.18)", "medium": "rgba(242,183,5,0.22)", "low": "rgba(23,190,207,0.15)"}
-ALARM_ROW = {"bp": 1, "hr": 2, "spo2": 3}  # each physiological alarm spans its own vital's panel
+LANE_MMHG = 9  # height of one alarm lane above the BP readings
 
 
 def review_figure(bp_readings: Sequence[Mapping[str, Any]], hr: Any, spo2: Any,
                   transitions: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],
                   status: Mapping[str, Any], end_s: float, episodes: Sequence[Any], for_print: bool = False) -> go.Figure:
     """The whole session for review: exact NIBP bars, reduced HR/SpO2 (`hr`, `spo2` have .x/.y in minutes),
-    phases, event markers and alarm spans. Trace order is TRACE, so a zoom can replace HR and SpO2 in place."""
+    phases, event markers and, above the BP, one lane per alarm with its spans coloured by priority.
+    Trace order is TRACE, so a zoom can replace HR and SpO2 in place."""
     bp = series(bp_readings)
-    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.035, row_heights=[0.5, 0.25, 0.25])
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.035, row_heights=[0.54, 0.23, 0.23])
     fig.add_trace(go.Scatter(name="BP", mode="lines", line={"color": "#c0392b", "width": 6}, opacity=0.45,
                              hoverinfo="skip", showlegend=False, **bp["bp_bar"]), row=1, col=1)
     fig.add_trace(go.Scatter(name="Systolic", mode="markers", marker={"symbol": "triangle-down", "size": 9,
@@ -158,19 +158,22 @@ def review_figure(bp_readings: Sequence[Mapping[str, Any]], hr: Any, spo2: Any,
                              hovertemplate="HR %{y:.0f}/min<extra></extra>"), row=2, col=1)
     fig.add_trace(go.Scatter(name="SpO2", mode="lines", x=spo2.x, y=spo2.y, line={"color": "#6f42c1", "width": 1.2},
                              hovertemplate="SpO2 %{y:.0f} %<extra></extra>"), row=3, col=1)
-    fig.add_trace(_alarm_markers(transitions), row=1, col=1)
+    data_top = max([200.0] + [r["sbp"] + 8 for r in bp_readings if r.get("sbp") is not None])
+    shapes: list[dict[str, Any]] = []
+    fig.add_trace(_alarm_lanes(shapes, episodes, end_s, data_top), row=1, col=1)
     fig.add_trace(_review_event_markers(events), row=1, col=1)
-    _shade_phases(fig, status, end_s)
-    _alarm_spans(fig, episodes, end_s)
-    top = max([230.0] + [r["sbp"] + 10 for r in bp_readings if r.get("sbp") is not None])
-    fig.update_yaxes(title_text="BP mmHg", range=[40, top], row=1, col=1)
+    annotations = _phase_shapes(shapes, status, end_s)
+    # one layout update with plain dicts: plotly's add_vrect/add_shape per subplot cost ~10 ms each
+    fig.update_layout(shapes=shapes, annotations=annotations)
+    lanes = len({(ep.code, ep.source) for ep in episodes})
+    fig.update_yaxes(title_text="BP mmHg", range=[40, data_top + LANE_MMHG * lanes + 12], row=1, col=1)
     fig.update_yaxes(title_text="HR /min", range=[30, 160], row=2, col=1)
     fig.update_yaxes(title_text="SpO2 %", range=[80, 101], row=3, col=1)
     fig.update_xaxes(showspikes=True, spikemode="across", spikethickness=1, spikecolor="#888")
     fig.update_xaxes(title_text="minutes from session start", range=[0, max(end_s, 60) / 60], row=3, col=1)
     if not for_print:
         fig.update_xaxes(rangeslider={"visible": True, "thickness": 0.07}, row=3, col=1)
-    fig.update_layout(height=640 if not for_print else 620, hovermode="x unified", template="plotly_white",
+    fig.update_layout(height=680 if not for_print else 620, hovermode="x unified", template="plotly_white",
                       margin={"l": 60, "r": 20, "t": 40, "b": 40}, uirevision="review",
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"})
     return fig
@@ -189,12 +192,78 @@ def _review_event_markers(events: Sequence[Mapping[str, Any]]) -> go.Scatter:
         hovertemplate="%{customdata}<extra></extra>")
 
 
-def _alarm_spans(fig: go.Figure, episodes: Sequence[Any], end_s: float) -> None:
-    """Each alarm from its raise to its clear (or acknowledgement, if latched) as a band in its vital's panel."""
+def _phase_shapes(shapes: list[dict[str, Any]], status: Mapping[str, Any], end_s: float) -> list[dict[str, Any]]:
+    """Shade each phase in all three panels; return the phase names as annotations on the BP panel."""
+    annotations = []
+    for phase, start, end in phase_spans(status, end_s):
+        for axis in ("y", "y2", "y3"):
+            shapes.append({"type": "rect", "xref": "x", "yref": f"{axis} domain", "x0": start / 60, "x1": end / 60,
+                           "y0": 0, "y1": 1, "fillcolor": PHASE_COLOURS[phase], "line": {"width": 0},
+                           "layer": "below"})
+        annotations.append({"x": start / 60, "y": 0.99, "xref": "x", "yref": "y domain", "xanchor": "left",
+                            "yanchor": "top", "showarrow": False, "text": PHASE_LABELS[phase],
+                            "font": {"size": 10, "color": "#555"}})
+    return annotations
+
+
+def _alarm_lanes(shapes: list[dict[str, Any]], episodes: Sequence[Any], end_s: float, data_top: float) -> go.Scatter:
+    """A lane per alarm (code and source) above the BP readings: a bar per episode from its raise to its clear
+    (to its acknowledgement if it latched), coloured by priority; a diamond at the raise carries the details."""
+    lanes: dict[tuple[str, str], int] = {}
+    xs, ys, colours, texts, hovers = [], [], [], [], []
     for ep in episodes:
+        new = (ep.code, ep.source) not in lanes
+        lane = lanes.setdefault((ep.code, ep.source), len(lanes))
+        y = data_top + LANE_MMHG * (lane + 0.5)
         stop = ep.cleared_at if ep.cleared_at is not None else end_s
-        if ep.latched and ep.acknowledged_at is not None:
+        if ep.latched and ep.acks:
             stop = max(stop, ep.acks[-1][1])  # a latched alarm stays shown until seen
-        row = ALARM_ROW.get(ep.code.split(".")[0], 1)
-        fig.add_vrect(x0=ep.raised_at / 60, x1=max(stop, ep.raised_at + 5) / 60, row=row, col=1, line_width=0,
-                      fillcolor=SPAN_FILL.get(ep.priority, "rgba(120,120,120,0.15)"), layer="below")
+        shapes.append({"type": "rect", "xref": "x", "yref": "y", "x0": ep.raised_at / 60,
+                       "x1": max(stop, ep.raised_at + 5) / 60, "y0": y - LANE_MMHG * 0.35, "y1": y + LANE_MMHG * 0.35,
+                       "fillcolor": PRIORITY_COLOURS.get(ep.priority, "#888"), "opacity": 0.55, "line": {"width": 0},
+                       "layer": "above"})
+        xs.append(ep.raised_at / 60)
+        ys.append(y)
+        colours.append(PRIORITY_COLOURS.get(ep.priority, "#888"))
+        texts.append(alarm_label(ep.code) if new else "")  # the lane's name once, left of its first raise
+        acked = "; ".join(f"{who} at {session_clock(at)}" for who, at in ep.acks) or "not acknowledged"
+        hovers.append(f"{alarm_label(ep.code)} {ep.value} ({ep.priority}), acknowledged: {acked}")
+    return go.Scatter(name="Alarms", mode="markers+text", x=xs, y=ys, text=texts, textposition="middle left",
+                      textfont={"size": 10, "color": "#333"}, customdata=hovers, hovertemplate="%{customdata}<extra></extra>",
+                      marker={"symbol": "diamond", "size": 10, "color": colours, "line": {"width": 1, "color": "#333"}})
+
+
+# ---- a patient's course ------------------------------------------------------------------------------
+
+
+def course_figure(sessions: Sequence[Any], rise_limits: tuple[float, float], dates: Sequence[str]) -> go.Figure:
+    """Trends across a patient's sessions (reports.course.CourseSession): BP before the dose and at its peak,
+    the largest rise against the label's outlier limits, minutes to ready, and alarms by code."""
+    x = [f"#{s.number} {day}" for s, day in zip(sessions, dates)]
+    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                        subplot_titles=("BP before the dose and at its peak (mmHg)", "Largest rise over baseline (mmHg)",
+                                        "Minutes from dose to ready for discharge", "Alarms by code"))
+
+    def pick(attr: str, index: int) -> list[float | None]:
+        return [getattr(s, attr)[index] if getattr(s, attr) is not None else None for s in sessions]
+
+    for attr, name, colour, symbol in (("baseline", "Baseline", "#2b8a3e", "circle"),
+                                       ("peak", "Peak", "#c0392b", "diamond")):
+        for index, part, dash in ((0, "systolic", "solid"), (1, "diastolic", "dot")):
+            fig.add_trace(go.Scatter(x=x, y=pick(attr, index), name=f"{name} {part}", mode="lines+markers",
+                                     line={"color": colour, "dash": dash}, marker={"symbol": symbol, "size": 9},
+                                     connectgaps=False), row=1, col=1)
+    fig.add_trace(go.Bar(x=x, y=pick("rise", 0), name="Rise systolic", marker_color="#c0392b"), row=2, col=1)
+    fig.add_trace(go.Bar(x=x, y=pick("rise", 1), name="Rise diastolic", marker_color="#7f1d1d"), row=2, col=1)
+    for limit, label in zip(rise_limits, ("systolic", "diastolic")):
+        fig.add_hline(y=limit, line_dash="dash", line_color="#888", row=2, col=1,
+                      annotation_text=f"+{limit:.0f} {label}", annotation_position="top left")
+    fig.add_trace(go.Bar(x=x, y=[s.ready_minutes for s in sessions], name="Minutes to ready",
+                         marker_color="#1f6feb"), row=3, col=1)
+    codes = sorted({code for s in sessions for code, _ in s.alarms})
+    for code in codes:
+        fig.add_trace(go.Bar(x=x, y=[dict(s.alarms).get(code, 0) for s in sessions], name=alarm_label(code)),
+                      row=4, col=1)
+    fig.update_layout(barmode="group", height=900, template="plotly_white", hovermode="x unified",
+                      margin={"l": 60, "r": 20, "t": 60, "b": 40})
+    return fig

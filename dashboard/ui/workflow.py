@@ -14,6 +14,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ..engine import Config
 from ..store import SessionRow, Store
+from ..store.signoff import is_signed
 from . import forms
 from .forms import FormError
 from .format import session_clock
@@ -126,6 +127,8 @@ def register(app: Dash, store: Store, config: Config) -> None:
         row = store.session(sid)
         if row is None or row.ended_at is not None:
             return "This session has ended: nothing was recorded."
+        if is_signed(store, row.id):
+            return "This session is signed off: its record is read-only."
         if not may_see(row):
             return "Testers act only on simulated or replayed sessions: nothing was recorded."
         try:

@@ -1,0 +1,88 @@
+"""Exports of one session: csv, feed, actions, pdf, fhir, hl7. The review page and `app.py export` share this.
+
+    export_session(store, config, session_id, "pdf") -> Export(filename, media_type, content)
+
+The feed is dashboard/export.py's (the devices' side wrote it first); the rest is here.
+File names carry the session id only, never the patient label.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from ...engine import Config
+from ...store import Store
+from ..record import SessionNotFound, SessionRecord, load_record
+from .selection import DEFAULT_EVERY_S
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    filename: str
+    media_type: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    name: str
+    suffix: str  # file name ending
+    media_type: str
+    what: str  # for --help and the page
+
+
+FORMATS: dict[str, Format] = {f.name: f for f in (
+    Format("csv", "readings.csv", "text/csv", "every reading, event and alarm transition"),
+    Format("feed", "feed.csv", "text/csv", "the feed CSV of DESIGN.md (readings and session events)"),
+    Format("actions", "actions.csv", "text/csv", "people's actions for `check --actions` (acknowledge, ...)"),
+    Format("pdf", "report.pdf", "application/pdf", "the session report: chart, alarms, log, REMS, sign-off"),
+    Format("fhir", "fhir.json", "application/fhir+json", "FHIR R4 Bundle of vital-signs Observations"),
+    Format("hl7", "oru.hl7", "x-application/hl7-v2+er7", "HL7 v2.6 ORU^R01 message"),
+)}
+
+
+def _feed(store: Store, session_id: int) -> bytes:
+    from ...export import ExportError, export_feed
+
+    buffer = io.StringIO()
+    try:
+        export_feed(store, session_id, buffer)
+    except ExportError as exc:
+        raise SessionNotFound(str(exc)) from None
+    return buffer.getvalue().encode("utf-8")
+
+
+def _content(fmt: str, record: SessionRecord, config: Config, every_s: float) -> bytes:
+    # Imported here: the PDF pulls in the chart code (plotly, the ui package); the others need none of it.
+    if fmt == "csv":
+        from .csv_file import session_csv
+        return session_csv(record)
+    if fmt == "actions":
+        from .actions_file import session_actions
+        return session_actions(record)
+    if fmt == "pdf":
+        from .pdf_report import session_pdf
+        return session_pdf(record, config)
+    if fmt == "fhir":
+        from .fhir_bundle import session_fhir
+        return session_fhir(record, every_s)
+    if fmt == "hl7":
+        from .hl7_message import session_hl7
+        return session_hl7(record, every_s)
+    raise ValueError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
+
+
+def export_session(store: Store, config: Config, session_id: int, fmt: str,
+                   every_s: float = DEFAULT_EVERY_S) -> Export:
+    """The session in format `fmt`. Raises SessionNotFound, or ValueError for an unknown format."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
+    spec = FORMATS[fmt]
+    if fmt == "feed":
+        content = _feed(store, session_id)
+    else:
+        content = _content(fmt, load_record(store, session_id), config, every_s)
+    return Export(f"session-{session_id}-{spec.suffix}", spec.media_type, content)
+
+
+__all__ = ["Export", "FORMATS", "Format", "SessionNotFound", "export_session"]

@@ -1,0 +1,28 @@
+"""The session's people's actions as a `check --actions` CSV (offset_s,action,who,detail).
+
+The feed export (dashboard/export.py) leaves acknowledgements, audio pauses and
+overrides out, since the feed contract has no row for them; with this file beside
+it, `python app.py check FEED --actions ACTIONS` replays the alarm lifecycle too.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+from dashboard.check import ACTION_COLUMNS, ACTIONS
+
+from ..record import SessionRecord
+
+
+def session_actions(record: SessionRecord) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(ACTION_COLUMNS)
+    for e in record.events:
+        if e["kind"] in ACTIONS:
+            writer.writerow([_number(e["offset_s"]), e["kind"], e["who"] or "unknown", e["detail"]])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))

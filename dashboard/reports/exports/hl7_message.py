@@ -1,0 +1,71 @@
+"""The session as one HL7 v2.6 ORU^R01 message: an OBR group per exported reading.
+
+MSH, then PID (PID-3 = the pseudonymous patient label, no name), PV1 (PV1-3 = the
+chair), and per reading an OBR (OBR-7 = its time) with NM OBX rows coded in LOINC
+with UCUM units: 8480-6 / 8462-4 / 8478-0 mm[Hg], 8867-4 /min, 59408-5 %; OBX-14
+is the observation time and OBX-18 the device (reading source). Segments end in
+CR, as the standard wants. The readings are those of `selection.py` (every BP,
+continuous samples thinned unless every_s=0).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ..record import SessionRecord
+from .selection import DEFAULT_EVERY_S, exported_readings
+
+APPLICATION = "SESSION-MONITOR"
+OBSERVATIONS = (  # (reading key, OBX-3, OBX-6)
+    ("sbp", "8480-6^Systolic blood pressure^LN", "mm[Hg]^mm[Hg]^UCUM"),
+    ("dbp", "8462-4^Diastolic blood pressure^LN", "mm[Hg]^mm[Hg]^UCUM"),
+    ("map", "8478-0^Mean blood pressure^LN", "mm[Hg]^mm[Hg]^UCUM"),
+    ("hr", "8867-4^Heart rate^LN", "/min^beats per minute^UCUM"),
+    ("spo2", "59408-5^Oxygen saturation by pulse oximetry^LN", "%^percent^UCUM"),
+)
+BP_SERVICE = "85354-9^Blood pressure panel^LN"
+VITALS_SERVICE = "8716-3^Vital signs^LN"
+_ESCAPES = (("\\", "\\E\\"), ("|", "\\F\\"), ("^", "\\S\\"), ("~", "\\R\\"), ("&", "\\T\\"))
+
+
+def session_hl7(record: SessionRecord, every_s: float = DEFAULT_EVERY_S, now: float | None = None) -> bytes:
+    return oru_message(record, every_s, now).encode("utf-8")
+
+
+def oru_message(record: SessionRecord, every_s: float = DEFAULT_EVERY_S, now: float | None = None) -> str:
+    sent = _ts(dt.datetime.now(dt.timezone.utc) if now is None else dt.datetime.fromtimestamp(now, dt.timezone.utc))
+    control = f"S{record.id}"
+    segments = [
+        f"MSH|^~\\&|{APPLICATION}|CLINIC|RECEIVER|CLINIC|{sent}||ORU^R01^ORU_R01|{control}|P|2.6|||NE|NE||UNICODE UTF-8",
+        f"PID|1||{_escape(record.row.patient_label)}^^^{APPLICATION}^PI",
+        f"PV1|1|O|{_escape(record.row.chair)}",
+    ]
+    for number, r in enumerate(exported_readings(record, every_s), start=1):
+        segments.extend(_group(record, number, r))
+    return "\r".join(segments) + "\r"
+
+
+def _group(record: SessionRecord, number: int, r: dict[str, Any]) -> list[str]:
+    at = _ts(record.utc(r["offset_s"]))
+    service = BP_SERVICE if r["sbp"] is not None else VITALS_SERVICE
+    out = [f"OBR|{number}||{record.id}-{r['id']}|{service}|||{at}"]
+    device = _escape(r["source"])
+    for key, code, unit in OBSERVATIONS:
+        if r[key] is not None:
+            out.append(f"OBX|{len(out)}|NM|{code}||{_number(r[key])}|{unit}|||||F|||{at}||||{device}")
+    return out
+
+
+def _ts(moment: dt.datetime) -> str:
+    """HL7 DTM to the 1/10,000 s, in UTC: YYYYMMDDHHMMSS.SSSS+0000."""
+    return moment.strftime("%Y%m%d%H%M%S") + f".{moment.microsecond // 100:04d}+0000"
+
+
+def _escape(text: str) -> str:
+    for char, escape in _ESCAPES:
+        text = text.replace(char, escape)
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"

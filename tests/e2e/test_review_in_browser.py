@@ -1,0 +1,91 @@
+"""A clinician's review in the browser: filter the sessions, open one, zoom in, export, sign off."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from pypdf import PdfReader
+from selenium.webdriver.common.keys import Keys
+
+from dashboard.store import Store
+
+from ..review_sessions import SAMPLES, recorded_session
+from .conftest import login
+
+
+def _sessions(db: Path) -> dict[str, int]:
+    store = Store.open(db)
+    now = time.time()
+    ids = {"quiet": recorded_session(store, feed=SAMPLES / "feeds" / "iv-quiet.csv", actions=None, patient="P-11",
+                                     chair="Chair 1", started=now - 5 * 86400),
+           "other": recorded_session(store, patient="P-22", chair="Chair 2", started=now - 4 * 86400),
+           "severe": recorded_session(store, patient="P-11", chair="Chair 3", started=now - 2 * 86400)}
+    store.close()
+    return ids
+
+
+def _wait_for(predicate, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "not in time"
+        time.sleep(0.2)
+
+
+def _table_links(dash_br) -> list[str]:
+    return [a.get_attribute("href").rsplit("/", 1)[1] for a in
+            dash_br.find_elements(".sessions-table a[href^='/review/']")]
+
+
+def test_filter_open_zoom_export_and_sign_off(dash_br, start_server, tmp_path):
+    db = tmp_path / "clinic.db"
+    ids = _sessions(db)
+    server = start_server("serve", "--no-simulator", "--database", str(db))
+    login(dash_br, server.url, "clinician", then="/review")
+    dash_br.wait_for_contains_text("#rv-count", "3 sessions")
+
+    # Filter: the patient's sessions that had alarms. The URL keeps no filter (no part of a label in it).
+    dash_br.find_element("#rv-patient").send_keys("p-11", Keys.ENTER)
+    dash_br.wait_for_contains_text("#rv-count", "2 sessions")
+    dash_br.find_element("#rv-alarms input[value='yes']").click()
+    dash_br.wait_for_contains_text("#rv-count", "1 sessions")
+    assert _table_links(dash_br) == [str(ids["severe"])]
+    assert "p-11" not in dash_br.driver.current_url.lower()
+
+    # Open it: the chart with every NIBP reading, its alarms and the log.
+    dash_br.find_element(f".sessions-table a[href='/review/{ids['severe']}']").click()
+    dash_br.wait_for_element("#review-chart .js-plotly-plot")
+    dash_br.wait_for_contains_text("#review-alarms", "RN-AB at 42:30")
+    graph = "document.querySelector('#review-chart .js-plotly-plot')"
+    coarse = dash_br.driver.execute_script(f"return {graph}.data[3].x.filter(x => x >= 30 && x <= 31).length")
+
+    # Zoom to one minute: the server sends that minute's every sample. Wait until Dash has no callback in flight
+    # first: a relayout made while the graph's first draw settles can be swallowed by that draw.
+    _wait_for(lambda: dash_br.driver.execute_script(
+        "return !document.querySelector('[data-dash-is-loading=\"true\"]')"))
+    zoom = f"Plotly.relayout({graph}, {{'xaxis.range[0]': 30, 'xaxis.range[1]': 31}})"
+    in_minute = f"const n = {graph}.data[3].x.filter(x => x >= 30 && x <= 31).length; return n >= 60 ? n : 0"
+    dash_br.driver.execute_script(zoom)
+    fine = _wait_for(lambda: dash_br.driver.execute_script(in_minute), timeout=15)
+    assert fine > coarse
+
+    # Export: the CSV and the PDF report arrive as downloads.
+    folder = Path(dash_br.download_path)
+    dash_br.find_element("#export-csv").click()
+    csv_file = _wait_for(lambda: next(folder.glob(f"session-{ids['severe']}-readings.csv"), None))
+    _wait_for(lambda: csv_file.stat().st_size > 100_000)
+    dash_br.find_element("#export-pdf").click()
+    pdf_file = _wait_for(lambda: next(folder.glob(f"session-{ids['severe']}-report.pdf"), None), timeout=60)
+    _wait_for(lambda: not list(folder.glob("*.crdownload")) and pdf_file.stat().st_size > 10_000)
+    text = "".join(page.extract_text() for page in PdfReader(pdf_file).pages)
+    assert "P-11" in text and "190/111" in text and "bp.severe" in text
+
+    # Sign-off by the signed-in clinician; then the record reads as read-only, also after a reload.
+    dash_br.find_element("#signoff-comment").send_keys("reviewed")
+    dash_br.find_element("#signoff-button").click()
+    dash_br.wait_for_contains_text("#review-signoff", "Signed off by clinician1")
+    dash_br.driver.refresh()
+    dash_br.wait_for_contains_text("#review-signoff", "read-only", timeout=15)
+    assert not dash_br.find_elements("#signoff-button")

@@ -1,0 +1,193 @@
+"""Every export parsed back and checked against what the store holds."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import hl7
+import pandas as pd
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+from pypdf import PdfReader
+
+from dashboard.check import run_check
+from dashboard.engine import load_config
+from dashboard.reports.exports import FORMATS, SessionNotFound, export_session
+from dashboard.reports.exports.chart_image import ChartImage
+from dashboard.reports.exports.pdf_report import session_pdf
+from dashboard.reports.record import load_record
+from dashboard.store import Store
+from dashboard.store.review_queries import readings_of
+from dashboard.store.signoff import sign_off
+from devices.feed import read_feed
+from devices.hl7 import parse_oru
+
+from .review_sessions import recorded_session
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = load_config()
+LOINC_KEYS = {"8480-6": "sbp", "8462-4": "dbp", "8478-0": "map"}
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    db = tmp_path_factory.mktemp("exports") / "clinic.db"
+    store = Store.open(db)
+    sid = recorded_session(store, patient="Demo 03")
+    sign_off(store, sid, "dr-lee", "BP peak managed; discharged well")
+    yield store, sid, db
+    store.close()
+
+
+def _export(recorded, fmt, **options):
+    store, sid, _ = recorded
+    return export_session(store, CONFIG, sid, fmt, **options).content
+
+
+def test_csv_has_every_reading_event_and_transition(recorded):
+    store, sid, _ = recorded
+    frame = pd.read_csv(io.BytesIO(_export(recorded, "csv")), keep_default_na=False, na_values={"sbp": [""]})
+    stored = readings_of(store, sid)
+    readings = frame[frame.record == "reading"]
+    assert len(readings) == len(stored)
+    assert readings.offset_s.tolist() == [r["offset_s"] for r in stored]
+    assert readings.sbp.dropna().tolist() == [r["sbp"] for r in stored if r["sbp"] is not None]
+    assert pd.to_numeric(readings.spo2.replace("", None)).dropna().tolist() == \
+        [r["spo2"] for r in stored if r["spo2"] is not None]
+    events = frame[frame.record == "event"]
+    assert list(zip(events.event, events.who)) == [(e["kind"], e["who"]) for e in store.events_of(sid)]
+    alarms = frame[frame.record == "alarm"]
+    assert list(zip(alarms.code, alarms.state)) == [(t["code"], t["state"]) for t in store.alarms_of(sid)]
+    assert "Demo 03" not in frame.to_csv()  # the CSV is about the session, named by its id
+
+
+def test_feed_and_actions_replay_to_the_stored_alarms(recorded, tmp_path):
+    store, sid, _ = recorded
+    feed, actions = tmp_path / "feed.csv", tmp_path / "actions.csv"
+    feed.write_bytes(_export(recorded, "feed"))
+    actions.write_bytes(_export(recorded, "actions"))
+    parsed = read_feed(feed)
+    assert parsed.problems == [] and parsed.protocol == "esketamine-84"
+    assert sum(1 for _ in parsed.items if hasattr(_, "sbp")) == len(readings_of(store, sid))
+    replayed = [(t.offset_s, t.code, t.state, t.source) for t in run_check(feed, CONFIG, actions).transitions]
+    stored = [(t["offset_s"], t["code"], t["state"], t["source"]) for t in store.alarms_of(sid)]
+    assert replayed == stored
+
+
+def test_fhir_bundle_validates_and_matches_the_readings(recorded):
+    store, sid, _ = recorded
+    record = load_record(store, sid)
+    bundle = json.loads(_export(recorded, "fhir", every_s=0))
+    Bundle.model_validate(bundle)  # fhir.resources' R4B models (R4's Bundle/Observation are unchanged in R4B)
+    resources = {e["fullUrl"]: e["resource"] for e in bundle["entry"]}
+    patient = next(r for r in resources.values() if r["resourceType"] == "Patient")
+    assert patient["identifier"][0]["value"] == "Demo 03"
+    observations = [r for r in resources.values() if r["resourceType"] == "Observation"]
+    bp = [o for o in observations if o["code"]["coding"][0]["code"] == "85354-9"]
+    assert len(bp) == len(record.bp_readings)
+    for obs, reading in zip(bp, record.bp_readings):
+        values = {LOINC_KEYS[c["code"]["coding"][0]["code"]]: c["valueQuantity"] for c in obs["component"]}
+        assert (values["sbp"]["value"], values["dbp"]["value"]) == (reading["sbp"], reading["dbp"])
+        assert values["sbp"]["system"] == "http://unitsofmeasure.org" and values["sbp"]["code"] == "mm[Hg]"
+        assert obs["meta"]["profile"] == ["http://hl7.org/fhir/StructureDefinition/bp"]
+        assert obs["category"][0]["coding"][0]["code"] == "vital-signs" and obs["status"] == "final"
+        assert _epoch(obs["effectiveDateTime"]) == pytest.approx(record.wall_time(reading["offset_s"]), abs=1e-3)
+        assert resources[obs["subject"]["reference"]] is patient
+        assert resources[obs["device"]["reference"]]["deviceName"][0]["name"] == reading["source"]
+    hr = [o for o in observations if o["code"]["coding"][0]["code"] == "8867-4"]
+    assert [o["valueQuantity"]["value"] for o in hr] == [r["hr"] for r in record.readings if r["hr"] is not None]
+    assert {o["valueQuantity"]["code"] for o in hr} == {"/min"}
+    spo2 = [o for o in observations if o["code"]["coding"][0]["code"] == "59408-5"]
+    assert [o["valueQuantity"]["value"] for o in spo2] == [r["spo2"] for r in record.readings if r["spo2"] is not None]
+    assert {o["valueQuantity"]["code"] for o in spo2} == {"%"}
+
+
+def test_fhir_by_default_keeps_every_bp_and_thins_continuous_samples(recorded):
+    store, sid, _ = recorded
+    record = load_record(store, sid)
+    bundle = json.loads(_export(recorded, "fhir"))
+    Bundle.model_validate(bundle)
+    codes = [e["resource"]["code"]["coding"][0]["code"] for e in bundle["entry"]
+             if e["resource"]["resourceType"] == "Observation"]
+    minutes = int(record.readings[-1]["offset_s"] // 60) + 1
+    assert codes.count("85354-9") == len(record.bp_readings)
+    assert minutes <= codes.count("59408-5") <= minutes + 2
+    assert json.loads(_export(recorded, "fhir")) == bundle  # stable ids: the same record exports the same bundle
+
+
+def test_hl7_oru_parses_with_python_hl7_and_our_listener(recorded):
+    store, sid, _ = recorded
+    record = load_record(store, sid)
+    raw = _export(recorded, "hl7", every_s=0)
+    message = hl7.parse(raw.decode())
+    assert str(message.segment("MSH")[9]) == "ORU^R01^ORU_R01" and str(message.segment("PID")[3][0][0]) == "Demo 03"
+    assert len(message.segments("OBR")) == len(record.readings)
+    oru = parse_oru(raw, dt.timezone.utc)
+    readings = oru.readings(received=0.0)
+    assert len(readings) == len(record.readings)
+    for got, stored in zip(readings, record.readings):
+        assert (got.sbp, got.dbp, got.map, got.hr, got.spo2) == tuple(stored[k] for k in ("sbp", "dbp", "map", "hr", "spo2"))
+        assert got.device_time == pytest.approx(record.wall_time(stored["offset_s"]), abs=1e-3)
+        assert got.device_id == stored["source"]
+    assert oru.unknown == ()
+
+
+def test_pdf_report_text_has_the_patient_the_peak_each_alarm_and_the_sign_off(recorded):
+    store, sid, _ = recorded
+    pdf = PdfReader(io.BytesIO(_export(recorded, "pdf")))
+    text = "\n".join(page.extract_text() for page in pdf.pages)
+    record = load_record(store, sid)
+    peak = record.status["peak"]
+    assert "Demo 03" in text and f"{peak['sbp']:.0f}/{peak['dbp']:.0f}" in text
+    for episode in record.episodes:
+        assert episode.code in text and episode.value in text
+    assert "RN-AB at 42:30" in text and "Signed off by dr-lee" in text and "BP peak managed" in text
+    assert "BP about 40 min after administration" in text  # the REMS summary
+    assert len(pdf.pages[0].images) == 1  # the chart, rendered by kaleido
+
+
+def test_pdf_without_a_browser_says_the_chart_is_missing(recorded):
+    store, sid, _ = recorded
+    pdf = session_pdf(load_record(store, sid), CONFIG, chart=ChartImage(None, "no Chromium found"))
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "No chart: no Chromium found" in text
+
+
+def test_unknown_session_or_format(recorded):
+    store, _, _ = recorded
+    with pytest.raises(SessionNotFound):
+        export_session(store, CONFIG, 999, "csv")
+    with pytest.raises(ValueError, match="unknown export format"):
+        export_session(store, CONFIG, 1, "xml")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "fhir", "hl7", "actions"])
+def test_the_command_line_writes_each_format(recorded, tmp_path, fmt):
+    store, sid, db = recorded
+    out = tmp_path / f"out.{fmt}"
+    result = subprocess.run([sys.executable, "app.py", "export", str(sid), "--format", fmt, "--database", str(db),
+                             "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes() == export_session(store, CONFIG, sid, fmt).content or fmt == "hl7"
+    assert "Demo 03" not in result.stderr and f"session {sid}" in result.stderr
+    assert set(FORMATS) >= {"csv", "feed", "pdf", "fhir", "hl7"}
+
+
+def test_the_command_line_pdf_and_a_missing_session(recorded, tmp_path):
+    _, sid, db = recorded
+    out = tmp_path / "report.pdf"
+    done = subprocess.run([sys.executable, "app.py", "export", str(sid), "--format", "pdf", "--database", str(db),
+                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes().startswith(b"%PDF")
+    missing = subprocess.run([sys.executable, "app.py", "export", "999", "--format", "fhir", "--database", str(db)],
+                             cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "no session 999" in missing.stderr
+
+
+def _epoch(text: str) -> float:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
