@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from .engine import Config, load_config
 from .ingest import Ingest
@@ -26,28 +26,29 @@ def run_clinic(args: argparse.Namespace) -> int:
     """`python app.py` / `serve`: ingest, devices, optional simulated clinic and the dashboard, until Ctrl-C."""
     from .ui import create_app
 
-    config: Config = load_config(args.config)
-    store = _open_store(args)
-    stop = threading.Event()
-    threads = start_back_end(args, store, config, stop)
-    if threads is None:
-        store.close()
-        return 2
-    app = create_app(store, config, poll_ms=args.poll_ms)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per poll
-    print(f"Dashboard: http://{args.host}:{args.port}/  (Ctrl-C stops)", flush=True)
-    try:
+    def web(store: Store, config: Config, stop: threading.Event) -> None:
+        app = create_app(store, config, poll_ms=args.poll_ms)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per poll
+        print(f"Dashboard: http://{args.host}:{args.port}/  (Ctrl-C stops)", flush=True)
         app.run(host=args.host, port=args.port, debug=False)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        _stop(stop, threads, store)
-    return 0
+
+    return _with_back_end(args, web)
 
 
 def run_ingest(args: argparse.Namespace) -> int:
     """`python app.py ingest`: devices, simulator, replays and the engine without the web, which runs apart
     (e.g. under gunicorn: see dashboard/wsgi.py) against the same store."""
+    def wait(_store: Store, _config: Config, stop: threading.Event) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a service manager's stop: finish the last commit
+        print("Ingest running (Ctrl-C stops)", flush=True)
+        while not stop.wait(0.5):
+            pass
+
+    return _with_back_end(args, wait)
+
+
+def _with_back_end(args: argparse.Namespace, front: Callable[[Store, Config, threading.Event], None]) -> int:
+    """Open the store, start the back end, run `front` until it returns or Ctrl-C, then stop it all cleanly."""
     config: Config = load_config(args.config)
     store = _open_store(args)
     stop = threading.Event()
@@ -55,15 +56,15 @@ def run_ingest(args: argparse.Namespace) -> int:
     if threads is None:
         store.close()
         return 2
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a service manager's stop: finish the last commit
-    print("Ingest running (Ctrl-C stops)", flush=True)
     try:
-        while not stop.wait(0.5):
-            pass
+        front(store, config, stop)
     except KeyboardInterrupt:
         pass
     finally:
-        _stop(stop, threads, store)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=5)
+        store.close()
     return 0
 
 
@@ -104,13 +105,6 @@ def start_back_end(args: argparse.Namespace, store: Store, config: Config,
     for thread in threads:
         thread.start()
     return threads
-
-
-def _stop(stop: threading.Event, threads: list[threading.Thread], store: Store) -> None:
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=5)
-    store.close()
 
 
 def _start_devices(args: argparse.Namespace, ingest: Ingest, stop: threading.Event) -> Devices | None:
