@@ -2,7 +2,7 @@
 #   make run    the dashboard with its simulated clinic on an embedded SQLite file
 #   make test   the whole suite, browser tests included
 # Both set themselves up: a virtual environment with the pinned requirements,
-# and (for tests) Debian's chromium and chromium-driver when missing.
+# and (for tests) Debian's chromium, chromium-driver and postgresql when missing.
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,14 +10,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test browser clean
+.PHONY: run test browser postgres postgres-stop clean
 
 run: $(STAMP)
 	$(PY) app.py
 
-test: $(STAMP) browser
+test: $(STAMP) browser postgres
 	$(PY) app.py regress
-	$(PY) -m pytest $(PYTEST_ARGS)
+	MONITOR_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,5 +32,14 @@ browser:
 		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
 	fi
 
-clean:
+# The store and ingest tests run on SQLite and on a real PostgreSQL: a throwaway cluster on 127.0.0.1
+# (installed from Debian's postgresql when missing; started as the postgres user when run as root),
+# whose URL goes to var/test-postgres.url. Reused while it runs; `make postgres-stop` stops it.
+postgres:
+	@bash tests/postgres.sh start
+
+postgres-stop:
+	@bash tests/postgres.sh stop
+
+clean: postgres-stop
 	rm -rf $(VENV) var .pytest_cache

@@ -16,7 +16,7 @@ from tqdm import tqdm
 from devices.feed import FeedError
 
 from .replay import Progress, Replayer, drive, load_items, open_replay_session
-from .store import Store
+from .store.location import add_database_options, open_store
 from .ui.format import session_clock
 
 SPEEDS = {"1": 1.0, "10": 10.0, "60": 60.0, "max": None}
@@ -27,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     replay.add_argument("feeds", type=Path, nargs="+", help="feed CSV(s); several replay at once on different chairs")
     replay.add_argument("--speed", choices=list(SPEEDS), default="60", help="session time per wall second (default 60)")
     replay.add_argument("--chair", action="append", help="chair for each feed in order (default 'Replay 1', ...)")
-    replay.add_argument("--database", type=Path, default=Path("var/clinic.db"), help="the dashboard's SQLite file")
+    add_database_options(replay)  # the dashboard's database: --database PATH or --database-url URL
     replay.set_defaults(func=run)
 
 
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         print("more --chair than feeds", file=sys.stderr)
         return 2
     chairs += [f"Replay {n}" for n in range(len(chairs) + 1, len(args.feeds) + 1)]
-    store = Store.open(args.database)
+    store = open_store(args)
     try:
         plans = [(load_items(feed), chair, feed) for feed, chair in zip(args.feeds, chairs)]
         sids = [open_replay_session(store, items, chair, f"Replay {feed.stem}", speed) for items, chair, feed in plans]

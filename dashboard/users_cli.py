@@ -9,12 +9,12 @@ import argparse
 import getpass
 import secrets
 import sys
-from pathlib import Path
 
 import sqlalchemy as sa
 
 from .auth import ROLES, AuthError, add_user, record, set_password
 from .store import Store
+from .store.location import add_database_options, open_store
 from .store.security import users
 
 DEMO_ROLES = ROLES
@@ -25,12 +25,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("action", choices=("add", "passwd", "list"))
     parser.add_argument("username", nargs="?")
     parser.add_argument("--role", choices=ROLES, help="role of a new user (or a changed role with passwd)")
-    parser.add_argument("--database", type=Path, default=Path("var/clinic.db"), help="SQLite file")
+    add_database_options(parser)  # --database PATH or --database-url URL
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    store = Store.open(args.database)
+    store = open_store(args)
     if args.action == "list":
         with store.engine.connect() as conn:
             for row in conn.execute(sa.select(users.c.username, users.c.role).order_by(users.c.username)):

@@ -1,5 +1,86 @@
+from __future__ import annotations
+
+import os
 import sys
+import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+if TYPE_CHECKING:
+    from dashboard.store import Store
+
+POSTGRES_URL_FILE = ROOT / "var" / "test-postgres.url"  # written by tests/postgres.sh (make postgres)
+os.environ.pop("MONITOR_DATABASE_URL", None)  # subprocesses the tests start use the database they are given
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    """The test PostgreSQL server's URL (MONITOR_TEST_POSTGRES_URL, or the file `make postgres` writes); skips the
+    test, saying why, when there is none or it does not answer. With MONITOR_TEST_REQUIRE_POSTGRES=1 (set by
+    `make test`) that fails instead."""
+    import sqlalchemy as sa
+
+    url = os.environ.get("MONITOR_TEST_POSTGRES_URL") or (
+        POSTGRES_URL_FILE.read_text().strip() if POSTGRES_URL_FILE.exists() else "")
+    problem = "" if url else "no PostgreSQL server for the tests: run `make postgres` (or set MONITOR_TEST_POSTGRES_URL)"
+    if url:
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 5})
+        try:
+            with engine.connect():
+                pass
+        except sa.exc.OperationalError as exc:
+            problem = f"the test PostgreSQL server at {url} does not answer ({exc.orig}): run `make postgres`"
+        finally:
+            engine.dispose()
+    if problem:
+        if os.environ.get("MONITOR_TEST_REQUIRE_POSTGRES") == "1":
+            pytest.fail(problem, pytrace=False)
+        pytest.skip(problem)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a schema of its own on the test PostgreSQL server (dropped after).
+    Skipped on PostgreSQL only when no server is available (never under `make test`)."""
+    from dashboard.store import sqlite_url
+
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path / "clinic.db")
+        return
+    server = request.getfixturevalue("postgres_server_url")
+    import sqlalchemy as sa
+
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(server, poolclass=sa.pool.NullPool)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = sa.engine.make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '10s'")  # a store left open fails the test, never hangs it
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+@pytest.fixture
+def open_store(store_url: str) -> Iterator[Callable[[], Store]]:
+    """Opens the test's database (again, for a 'restart'); every store opened is closed after the test."""
+    from dashboard.store import Store
+
+    opened: list[Store] = []
+
+    def open_() -> Store:
+        opened.append(Store(store_url))
+        return opened[-1]
+
+    yield open_
+    for store in opened:
+        store.close()

@@ -1,7 +1,8 @@
-"""Ingest on a real SQLite store, with a clock the test moves."""
+"""Ingest on a real store, SQLite and PostgreSQL (the `store_url` fixture runs each test on both), with a clock
+the test moves."""
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -22,8 +23,8 @@ class Clock:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store.open(tmp_path / "clinic.db")
+def store(open_store: Callable[[], Store]) -> Store:
+    return open_store()
 
 
 def _open(store: Store, chair: str = "Chair 1", protocol: str = "esketamine-84") -> int:
@@ -75,7 +76,7 @@ def test_timers_fire_at_their_due_session_time_with_no_reading(store: Store):
     assert store.session(sid).status["phase"] == "observation"  # the dosing timer moved the phase too
 
 
-def test_restart_resumes_the_engine_without_writing_a_transition_twice(store: Store, tmp_path: Path):
+def test_restart_resumes_the_engine_without_writing_a_transition_twice(store: Store, open_store):
     clock = Clock()
     sid = _open(store)
     first = Ingest(store, load_config(), clock)
@@ -89,7 +90,7 @@ def test_restart_resumes_the_engine_without_writing_a_transition_twice(store: St
     before = _history(store, sid)
     assert (900.0, "bp.severe", "raised") in before and (300 + 45 * 60, "bp.check_due", "raised") in before
 
-    second = Ingest(Store.open(tmp_path / "clinic.db"), load_config(), clock)  # a new process on the same file
+    second = Ingest(open_store(), load_config(), clock)  # a new process on the same database
     second.refresh()
     second.step()
     assert _history(store, sid) == before
@@ -153,7 +154,8 @@ def test_an_action_for_an_ended_session_is_refused_with_a_reason(store: Store):
 
 
 def test_a_full_disk_holds_readings_in_memory_and_writes_them_once_it_can(store: Store):
-    """SQLite's own 'database or disk is full' (its page limit reached) stands in for a full disk."""
+    """SQLite's own 'database or disk is full' (its page limit reached) stands in for a full disk; on PostgreSQL,
+    sessions that may only read (default_transaction_read_only, as on a server out of disk or a standby)."""
     import sqlalchemy as sa
 
     from dashboard.ui.shell import storage_warning
@@ -165,11 +167,16 @@ def test_a_full_disk_holds_readings_in_memory_and_writes_them_once_it_can(store:
     ingest.submit("Chair 1", [SessionEvent("session_start", "esketamine-84", offset_s=0)])
     ingest.step()
     assert storage_warning(store.heartbeats(), clock.t) == ""
-    with store.engine.connect() as conn:
-        pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+    if store.engine.dialect.name == "sqlite":
+        with store.engine.connect() as conn:
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
 
-    def cap(dbapi_connection, _record) -> None:
-        dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
+        def cap(dbapi_connection, _record) -> None:
+            dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
+    else:
+        def cap(dbapi_connection, _record) -> None:
+            dbapi_connection.execute("SET default_transaction_read_only = on")
+            dbapi_connection.commit()
 
     store.engine.dispose()
     sa.event.listen(store.engine, "connect", cap)
@@ -200,3 +207,24 @@ def test_the_buffer_is_bounded_and_says_so(store: Store, monkeypatch):
     first = ingest.submit("Chair 1", [Reading("oximeter", hr=70, spo2=97)] * 10)
     refused = ingest.submit("Chair 1", [Reading("oximeter", hr=70, spo2=97)])
     assert not first.done and refused.done and "buffer is full" in refused.error and ingest.refused_full == 1
+
+
+def test_a_signed_off_session_takes_no_more_actions(store: Store):
+    from dashboard.store.signoff import sign_off
+
+    clock = Clock()
+    sid = _open(store)
+    ingest = Ingest(store, load_config(), clock)
+    ingest.refresh()
+    ingest.submit("Chair 1", [SessionEvent("session_start", "esketamine-84", offset_s=0)])
+    ingest.step()
+    store.write_batch(Batch(ended={sid: START + 5}))
+    sign_off(store, sid, "clinician1", "reviewed")
+    from dashboard.store.schema import sessions
+    with store.engine.begin() as conn:  # reopened by mistake: the sign-off still holds
+        conn.execute(sessions.update().where(sessions.c.id == sid).values(ended_at=None))
+    ingest.refresh()
+    note = store.submit_action(sid, "note", "nurse1", detail="late note")
+    ingest.step()
+    assert store.action(note)["error"] == "the session is signed off: its record is read-only"
+    assert [i.kind for i in store.session_items(sid) if isinstance(i, SessionEvent)] == ["session_start"]

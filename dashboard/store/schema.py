@@ -62,7 +62,7 @@ alarms = sa.Table(  # every alarm transition the engine emitted, in order
     sa.Column("code", sa.String(40), nullable=False),
     sa.Column("source", sa.String(40), nullable=False, server_default=""),
     sa.Column("priority", sa.String(10), nullable=False),
-    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),  # up to "acknowledged": PostgreSQL enforces the length
     sa.Column("value", sa.String(40), nullable=False, server_default=""),
     sa.Column("message", sa.Text, nullable=False, server_default=""),
     sa.Index("ix_alarms_session_offset", "session_id", "offset_s"),

@@ -30,7 +30,8 @@ audit = sa.Table(  # append-only: the store has no update or delete for it, and 
     sa.Index("ix_audit_at", "at"),
 )
 
-# The database itself refuses to change history (SQLite and PostgreSQL alike).
+# The database itself refuses to change history (SQLite and PostgreSQL alike). Migration 0001 makes these triggers
+# from its own copy of this SQL (dashboard/store/migrations/versions): a change here needs a new migration.
 APPEND_ONLY_SQL = {
     "sqlite": [
         "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit "

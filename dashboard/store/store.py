@@ -7,6 +7,8 @@ like any other event. Both may run in one process or apart.
 """
 from __future__ import annotations
 
+import json
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +19,8 @@ from sqlalchemy.engine import Engine
 
 from devices.readings import Reading, SessionEvent
 
-from .security import APPEND_ONLY_SQL
-from .schema import actions, alarms, events, ingest_heartbeat, metadata, readings, refused_messages, replays, sessions
+from . import migrate
+from .schema import actions, alarms, events, ingest_heartbeat, readings, refused_messages, replays, sessions
 
 
 class StoreError(RuntimeError):
@@ -78,6 +80,25 @@ def sqlite_url(path: Path | str) -> str:
     return f"sqlite:///{Path(path).resolve()}"
 
 
+def _json_dumps(value: Any) -> str:
+    """JSON for the status column, a non-finite number (a NaN reading) written as null: PostgreSQL's json type
+    refuses NaN and Infinity, and SQLite's JSON would keep a token no standard reader accepts."""
+    try:
+        return json.dumps(value, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(value), allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the ingest writer
@@ -90,15 +111,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine: Engine = sa.create_engine(url)
+        self.engine: Engine = sa.create_engine(url, json_serializer=_json_dumps)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        try:
-            metadata.create_all(self.engine)
-            with self.engine.begin() as conn:  # the audit log refuses updates and deletes in the database itself
-                for statement in APPEND_ONLY_SQL.get(self.engine.dialect.name, []):
-                    conn.exec_driver_sql(statement)
+        try:  # the schema comes from the migrations (migrations/versions), never from create_all
+            with self.engine.connect() as conn:
+                migrate.upgrade(conn)
+        except migrate.SchemaTooNew as exc:
+            self.engine.dispose()
+            raise StoreError(f"cannot open the database: {exc}") from exc
         except sa.exc.SQLAlchemyError as exc:
+            self.engine.dispose()
             raise StoreError(f"cannot open the database: {exc.__class__.__name__}: {exc.orig or exc}") from exc
 
     @classmethod
@@ -168,11 +191,12 @@ class Store:
             return
         with self.engine.begin() as conn:
             if batch.readings:
-                conn.execute(readings.insert(), [_reading_row(sid, seq, r) for sid, seq, r in batch.readings])
+                conn.execute(readings.insert(), [_fit(readings, _reading_row(sid, seq, r))
+                                                 for sid, seq, r in batch.readings])
             if batch.events:
-                conn.execute(events.insert(), [_event_row(sid, seq, e) for sid, seq, e in batch.events])
+                conn.execute(events.insert(), [_fit(events, _event_row(sid, seq, e)) for sid, seq, e in batch.events])
             if batch.transitions:
-                conn.execute(alarms.insert(), batch.transitions)
+                conn.execute(alarms.insert(), [_fit(alarms, dict(t)) for t in batch.transitions])
             touched = set(batch.statuses) | set(batch.ended) | {sid for sid, _, _ in batch.readings} \
                 | {sid for sid, _, _ in batch.events}
             for sid in touched:
@@ -244,9 +268,9 @@ class Store:
                       sbp: float | None = None, dbp: float | None = None, hr: float | None = None) -> int:
         """Queue a person's action for ingest to fold into the session; returns its id."""
         with self.engine.begin() as conn:
-            result = conn.execute(actions.insert().values(
+            result = conn.execute(actions.insert().values(_fit(actions, dict(
                 session_id=session_id, kind=kind, detail=detail, who=who, at=time.time() if at is None else at,
-                sbp=sbp, dbp=dbp, hr=hr))
+                sbp=sbp, dbp=dbp, hr=hr))))
             return int(result.inserted_primary_key[0])
 
     def submit_items(self, session_id: int, items: Sequence[Reading | SessionEvent], who: str,
@@ -254,7 +278,7 @@ class Store:
         """Queue a replay's readings and events with their own session times, and optionally a clock tick
         (timers run up to `tick`, and at it too when `final`), in one transaction."""
         now = time.time()
-        rows = [_inbox_row(session_id, item, who, now) for item in items]
+        rows = [_fit(actions, _inbox_row(session_id, item, who, now)) for item in items]
         if tick is not None:
             rows.append({**_INBOX_BLANK, "session_id": session_id, "kind": "tick", "who": who, "at": now,
                          "offset_s": tick, "detail": "end" if final else ""})
@@ -306,6 +330,21 @@ class Store:
         query = refused_messages.select().order_by(refused_messages.c.id.desc()).limit(limit)
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
+
+
+_LIMITS = {table.name: {column.name: column.type.length for column in table.columns
+                         if isinstance(column.type, sa.String) and column.type.length}
+           for table in (readings, events, alarms, actions)}
+
+
+def _fit(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:
+    """Clip text longer than its column, in place. PostgreSQL refuses it (SQLite keeps it whole), and one
+    over-long device label or feed source would otherwise fail every retry of ingest's batch."""
+    for name, limit in _LIMITS[table.name].items():
+        value = row.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            row[name] = value[:limit]
+    return row
 
 
 _INBOX_BLANK: dict[str, Any] = {"detail": "", "source": "", "offset_s": None, "sbp": None, "dbp": None,

@@ -1,0 +1,34 @@
+"""Alembic environment of the store; run by `dashboard.store.migrate` (no alembic.ini).
+
+`Store()` passes its open connection in `config.attributes["connection"]`; the command line
+(`python app.py db ...`) passes a URL in `config.attributes["url"]`. The whole upgrade runs in one
+transaction behind a lock, so several ingest nodes and web workers starting at once against one
+database migrate it exactly once: PostgreSQL takes an advisory lock, SQLite its write lock.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import context
+
+from dashboard.store.migrate import engine_for, full_metadata, lock_for_migration
+
+config = context.config
+
+
+def run(connection: sa.Connection) -> None:
+    with connection.begin():  # DDL and the version row commit together, or not at all
+        lock_for_migration(connection)
+        context.configure(connection=connection, target_metadata=full_metadata(), compare_type=True,
+                          render_as_batch=connection.dialect.name == "sqlite")  # SQLite alters by copying
+        context.run_migrations()
+
+
+if config.attributes.get("connection") is not None:
+    run(config.attributes["connection"])
+else:
+    engine = engine_for(config.attributes["url"])
+    try:
+        with engine.connect() as conn:
+            run(conn)
+    finally:
+        engine.dispose()
