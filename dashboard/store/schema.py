@@ -22,6 +22,8 @@ sessions = sa.Table(
     sa.Column("seed", sa.Integer),
     sa.Column("clock", sa.String(10), nullable=False, server_default="wall"),  # "feed": a replay drives the time
     sa.Index("ix_sessions_open", "ended_at", "chair"),
+    sa.Index("ix_sessions_started", "started_at"),  # the sessions list, newest first (migration 0002)
+    sa.Index("ix_sessions_patient", "patient_label", "started_at"),  # a patient's course
 )
 
 readings = sa.Table(

@@ -17,7 +17,7 @@ users = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
 )
 
-audit = sa.Table(  # append-only: the store has no update or delete for it, and the database refuses both
+audit = sa.Table(  # append-only: no code updates or deletes it, and triggers (migration 0001) refuse both
     "audit", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("at", sa.Float, nullable=False),  # epoch seconds
@@ -29,21 +29,3 @@ audit = sa.Table(  # append-only: the store has no update or delete for it, and 
     sa.Column("session_id", sa.Integer),  # the treatment session concerned, if any
     sa.Index("ix_audit_at", "at"),
 )
-
-# The database itself refuses to change history (SQLite and PostgreSQL alike). Migration 0001 makes these triggers
-# from its own copy of this SQL (dashboard/store/migrations/versions): a change here needs a new migration.
-APPEND_ONLY_SQL = {
-    "sqlite": [
-        "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit "
-        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-        "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit "
-        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-    ],
-    "postgresql": [
-        "CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger AS $$ BEGIN "
-        "RAISE EXCEPTION 'the audit log is append-only'; END; $$ LANGUAGE plpgsql",
-        "DROP TRIGGER IF EXISTS audit_append_only ON audit",
-        "CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit "
-        "FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
-    ],
-}

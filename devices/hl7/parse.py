@@ -7,6 +7,7 @@ HL7 error code (table 0357) and where, so the listener can answer AE/AR saying w
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -270,8 +271,10 @@ def _observation(obx: Any, zone: dt.tzinfo) -> Observation | RawObservation | No
     try:
         value = float(value_text)
     except ValueError:
+        value = math.nan
+    if not math.isfinite(value):  # "NaN" and "inf" parse as floats but are no measurement
         raise HL7Error(f"{quantity.label}: value {value_text!r} is not a number", code=DATA_TYPE,
-                       where=f"{where}^5") from None
+                       where=f"{where}^5")
     unit_id, unit_text = _field(obx, 6, 1), _field(obx, 6, 2)
     unit = unit_of(unit_id, unit_text) if unit_id or unit_text else DEFAULT_UNIT[quantity.dimension]
     if unit is None or unit.dimension != quantity.dimension:

@@ -115,6 +115,8 @@ def test_timestamps_with_or_without_zone():
     (EXAMPLE.replace("|MSG000123|P|", "||P|"), "AR", 101),
     ("hello, world", "AR", 101),
     (EXAMPLE.replace("|128|", "|12a8|"), "AE", 102),
+    (EXAMPLE.replace("|128|", "|NaN|"), "AE", 102),  # float() would take it: no measurement is NaN
+    (EXAMPLE.replace("|128|", "|inf|"), "AE", 102),
     (EXAMPLE.replace("|128|266016^MDC_DIM_MMHG^MDC|", "|128|cmH2O|"), "AE", 103),
     (EXAMPLE.replace("|20250610091500+0000\rOBX|1|", "|tomorrow\rOBX|1|"), "AE", 102),
     (HEAD + "OBX|1|NM|150364^MDC_TEMP_BODY^MDC|1.3.1.1|36.8|268192^MDC_DIM_DEGC^MDC|||||R", "AE", 101),
