@@ -10,14 +10,14 @@ import subprocess
 import threading
 import time
 
-from dashboard.engine import load_config
-from dashboard.ingest import Ingest
 from dashboard.store import Store
 from devices.hl7.mllp import frame
 from devices.hl7.oru import compose
-from devices.readings import Reading, SessionEvent
+from devices.readings import Reading
 
 from test_devices_cli import app, free_port  # noqa: E402
+
+from tests.sessions import severe_bp_session
 from test_hl7_listener import msa, receive_ack  # noqa: E402
 
 
@@ -48,22 +48,9 @@ class Monitor:
                 time.sleep(0.2)  # the listener is gone: try again, the next message number unchanged
 
 
-def _session(db) -> int:
-    store = Store.open(db)
-    sid = store.create_session(chair="CHAIR3", patient_label="P-3", protocol="esketamine-84", started_at=time.time() - 900)
-    ingest = Ingest(store, load_config())
-    ingest.refresh()
-    ingest.submit("CHAIR3", [SessionEvent("session_start", "esketamine-84", offset_s=0),
-                             Reading("nibp", sbp=120, dbp=80, offset_s=60), SessionEvent("dose_start", offset_s=300),
-                             Reading("nibp", sbp=186, dbp=112, offset_s=880)])
-    ingest.step()
-    store.close()
-    return sid
-
-
 def test_kill_9_loses_no_acknowledged_reading_and_everything_resumes(tmp_path):
     db = tmp_path / "clinic.db"
-    sid = _session(db)
+    sid = severe_bp_session(db, chair="CHAIR3", elapsed_s=900, severe_at=880, severe=(186, 112))
     hl7_port = free_port()
 
     def serve() -> subprocess.Popen:

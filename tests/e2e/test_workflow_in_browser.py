@@ -7,11 +7,9 @@ from pathlib import Path
 
 from selenium.webdriver.common.keys import Keys
 
-from dashboard.engine import load_config
-from dashboard.ingest import Ingest
 from dashboard.store import Store
-from devices.readings import Reading, SessionEvent
 
+from tests.sessions import severe_bp_session
 from .conftest import login
 
 
@@ -95,23 +93,9 @@ def _sounding(dash_br) -> str:
     return dash_br.driver.execute_script("return document.querySelector('#alarm-sound-playing').textContent")
 
 
-def _severe_session(db: Path) -> int:
-    store = Store.open(db)
-    sid = store.create_session(chair="Chair 3", patient_label="Demo 03", protocol="esketamine-84",
-                               started_at=time.time() - 1200)
-    ingest = Ingest(store, load_config())
-    ingest.refresh()
-    ingest.submit("Chair 3", [SessionEvent("session_start", "esketamine-84", offset_s=0),
-                              Reading("nibp", sbp=128, dbp=82, offset_s=60), SessionEvent("dose_start", offset_s=300),
-                              Reading("nibp", sbp=185, dbp=112, offset_s=1100)])
-    ingest.step()
-    store.close()
-    return sid
-
-
 def test_unacknowledged_high_alarm_sounds_and_escalates_until_acknowledged(dash_br, start_server, tmp_path):
     db = tmp_path / "clinic.db"
-    sid = _severe_session(db)  # raised at 1100 s; the session is at 1200 s: past the 60 s escalation
+    sid = severe_bp_session(db)  # raised at 1100 s; the session is at 1200 s: past the 60 s escalation
     server = start_server("serve", "--no-simulator", "--database", str(db), "--poll-ms", "500")
     login(dash_br, server.url, "nurse")
     dash_br.wait_for_contains_text("#escalation-banner", "Chair 3: BP severe 185/112", timeout=15)
