@@ -201,6 +201,7 @@ class Ingest:
     def _take_actions(self, now: float) -> None:
         """Fold the actions people queued through the web, each exactly once."""
         applied = self._pending.batch.applied
+        signed: dict[int, bool] = {}
         for action in self.store.pending_actions():
             if action["id"] in applied:
                 continue  # already folded; its commit is being retried
@@ -211,7 +212,9 @@ class Ingest:
             if session is None:
                 applied[action["id"]] = "the session is not open"
                 continue
-            if is_signed(self.store, session.row.id):
+            if session.row.id not in signed:  # asked once per session a step, not once per action
+                signed[session.row.id] = is_signed(self.store, session.row.id)
+            if signed[session.row.id]:
                 applied[action["id"]] = "the session is signed off: its record is read-only"
                 continue
             if action["kind"] == "tick":  # a replay's clock: timers run up to its position
