@@ -123,22 +123,23 @@ class Ingest:
                 self._failing_since = self.clock()
                 log.exception("ingest step failed; retrying every %.1f s", TICK_S)
 
-    def step(self) -> None:
+    def step(self, advance: bool = True) -> None:
         """Apply what is queued, fire due timers, and commit it all in one transaction."""
         now = self.clock()
         if now - self._last_refresh >= REFRESH_S:
             self.refresh(now)
         self._drain(now)
         self._take_actions(now)
-        self._advance(now)
+        if advance:
+            self._advance(now)
         self._commit()
 
     def flush(self) -> None:
-        """Fold and commit everything queued so far (start-up catch-up), in as many steps as it takes."""
-        while True:
-            self.step()
-            if self._queue.empty():
-                return
+        """Fold and commit everything queued so far (start-up catch-up), in as many steps as it takes. The wall
+        clock's timers wait until the backlog is in: run earlier, they would overtake its readings."""
+        while not self._queue.empty():
+            self.step(advance=False)
+        self.step()
 
     def refresh(self, now: float | None = None) -> None:
         """Pick up sessions opened (or ended) in the store by someone else."""

@@ -26,3 +26,18 @@ def test_the_demo_clinic_opens_four_chairs_in_their_planned_states(tmp_path: Pat
         assert stored == planned
     assert [r.id for r in clinic.open()] == [r.id for r in rows]  # opening again resumes: no new sessions
     assert len(store.list_sessions()) == 4
+
+
+def test_a_large_catch_up_keeps_every_reading_at_its_own_session_time(tmp_path: Path, monkeypatch):
+    import dashboard.ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "MAX_ITEMS_PER_STEP", 500)  # a backlog larger than one step
+    store = Store.open(tmp_path / "clinic.db")
+    ingest = Ingest(store, load_config())
+    clinic = Clinic(store, ingest, speed=1.0, seed=7)
+    rows = clinic.open()
+    ingest.refresh()
+    clinic.catch_up()
+    for row in rows:
+        stored = [i.offset_s for i in store.session_items(row.id)]
+        assert stored == [i.offset_s for i in session_items(row.scenario, row.seed)][: len(stored)]

@@ -226,7 +226,8 @@ class SessionEngine:
         if r.spo2 is not None:
             fresh |= self._on_spo2(r.spo2, t)
         if continuous and fresh:
-            self._set("data.stale", "continuous", False, t, why="HR/SpO2 back")
+            if not self._settled("data.stale", "continuous", False):
+                self._set("data.stale", "continuous", False, t, why="HR/SpO2 back")
             self._timers["stale:continuous"] = t + self.stale_continuous
 
     def _on_bp(self, r: Reading, t: float) -> None:
@@ -292,7 +293,8 @@ class SessionEngine:
             self._set("reading.implausible", "hr", True, t, value=_num(hr),
                       message=f"HR {_num(hr)} outside {_num(low)}-{_num(high)}")
             return False
-        self._set("reading.implausible", "hr", False, t, value=_num(hr), why="plausible HR")
+        if not self._settled("reading.implausible", "hr", False):
+            self._set("reading.implausible", "hr", False, t, value=_num(hr), why="plausible HR")
         self.last_hr = Value(t, hr)
         self._hold("hr.high", hr > self.hr_above, t, self.hr_high_hold)
         self._hold("hr.low", hr < self.hr_below, t, self.hr_low_hold)
@@ -305,7 +307,8 @@ class SessionEngine:
             self._set("reading.implausible", "spo2", True, t, value=_num(spo2),
                       message=f"SpO2 {_num(spo2)} outside {_num(low)}-{_num(high)}")
             return False
-        self._set("reading.implausible", "spo2", False, t, value=_num(spo2), why="plausible SpO2")
+        if not self._settled("reading.implausible", "spo2", False):
+            self._set("reading.implausible", "spo2", False, t, value=_num(spo2), why="plausible SpO2")
         self.last_spo2 = Value(t, spo2)
         self._hold("spo2.medium", spo2 < self.spo2_medium, t, self.spo2_hold)
         self._hold("spo2.high", spo2 < self.spo2_high, t, self.spo2_hold)
@@ -322,20 +325,25 @@ class SessionEngine:
             self._timers[timer] = t + hold_s
 
     def _sync_hr(self, t: float) -> None:
+        high, low = "hr.high" in self._established, "hr.low" in self._established
+        if self._settled("hr.high", "", high) and self._settled("hr.low", "", low):
+            return  # the 1 Hz common case: nothing changes, so no message is built
         hr = _num(self.last_hr.value) if self.last_hr else ""
-        self._set("hr.high", "", "hr.high" in self._established, t, value=hr,
+        self._set("hr.high", "", high, t, value=hr,
                   message=f"HR {hr} above {_num(self.hr_above)} for {_num(self.hr_high_hold)} s")
-        self._set("hr.low", "", "hr.low" in self._established, t, value=hr,
+        self._set("hr.low", "", low, t, value=hr,
                   message=f"HR {hr} below {_num(self.hr_below)} for {_num(self.hr_low_hold)} s")
 
     def _sync_spo2(self, t: float) -> None:
-        value = _num(self.last_spo2.value) if self.last_spo2 else ""
         if "spo2.high" in self._established:
             level, limit = "high", self.spo2_high
         elif "spo2.medium" in self._established:
             level, limit = "medium", self.spo2_medium
         else:
             level, limit = "", self.spo2_medium
+        if self._settled("spo2.low", "", bool(level), level or None):
+            return
+        value = _num(self.last_spo2.value) if self.last_spo2 else ""
         self._set("spo2.low", "", bool(level), t, value=value, priority=level or None,
                   message=f"SpO2 {value} % below {_num(limit)} % for {_num(self.spo2_hold)} s")
 
@@ -428,6 +436,14 @@ class SessionEngine:
     def _set_phase(self, phase: str, t: float) -> None:
         if phase != self.phase:
             self.phase, self.phase_since = phase, t
+
+    def _settled(self, code: str, source: str, on: bool, priority: str | None = None) -> bool:
+        """True when (code, source) already stands as asked, so a caller can skip building messages."""
+        current = self.alarms.active.get((code, source))
+        if not on:
+            return current is None or not current.condition
+        return (current is not None and current.condition
+                and current.priority == (priority or self.config.priority(code)))
 
     def _set(self, code: str, source: str, on: bool, t: float, *, value: str = "",
              message: str = "", why: str = "", priority: str | None = None) -> None:
