@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test browser postgres postgres-stop clean
+.PHONY: run test bench browser postgres postgres-stop clean
 
 run: $(STAMP)
 	$(PY) app.py
@@ -18,6 +18,10 @@ run: $(STAMP)
 test: $(STAMP) browser postgres
 	$(PY) app.py regress
 	MONITOR_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+# The performance targets of DESIGN.md, each against the obvious implementation (bench/RESULTS.md).
+bench: $(STAMP) browser
+	$(PY) bench/run_all.py
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)

@@ -123,23 +123,24 @@ class Ingest:
                 self._failing_since = self.clock()
                 log.exception("ingest step failed; retrying every %.1f s", TICK_S)
 
-    def step(self, advance: bool = True) -> None:
-        """Apply what is queued, fire due timers, and commit it all in one transaction."""
+    def step(self) -> None:
+        """Apply what is queued, fire due timers, and commit it all in one transaction. The wall clock's timers
+        run only once the queue is empty: run past a backlog, they would overtake its readings."""
         now = self.clock()
         if now - self._last_refresh >= REFRESH_S:
             self.refresh(now)
-        self._drain(now)
+        emptied = self._drain(now)
         self._take_actions(now)
-        if advance:
+        if emptied:
             self._advance(now)
         self._commit()
 
     def flush(self) -> None:
-        """Fold and commit everything queued so far (start-up catch-up), in as many steps as it takes. The wall
-        clock's timers wait until the backlog is in: run earlier, they would overtake its readings."""
-        while not self._queue.empty():
-            self.step(advance=False)
-        self.step()
+        """Fold and commit everything queued so far (start-up catch-up), in as many steps as it takes."""
+        while True:
+            self.step()
+            if self._queue.empty():
+                return
 
     def refresh(self, now: float | None = None) -> None:
         """Pick up sessions opened (or ended) in the store by someone else."""
@@ -180,13 +181,14 @@ class Ingest:
             found = next((s for s in self._live.values() if s.row.chair == chair), None)
         return found
 
-    def _drain(self, now: float) -> None:
+    def _drain(self, now: float) -> bool:
+        """Fold queued items, up to a step's worth; True when the queue was emptied."""
         taken = 0
         while taken < MAX_ITEMS_PER_STEP:
             try:
                 chair, items, ticket = self._queue.get_nowait()
             except queue.Empty:
-                return
+                return True
             taken += len(items)
             self._queued -= len(items)
             session = self._session_on(chair, now)
@@ -198,6 +200,7 @@ class Ingest:
             for item in items:
                 self._apply(session, item, now)
             self._pending.tickets.append(ticket)
+        return self._queue.empty()
 
     def _take_actions(self, now: float) -> None:
         """Fold the actions people queued through the web, each exactly once."""
