@@ -54,10 +54,8 @@ def extend_payload(readings: Sequence[Mapping[str, Any]]) -> tuple[dict[str, lis
             [TRACE[n] for n in names], MAX_LIVE_POINTS)
 
 
-def session_figure(readings: Sequence[Mapping[str, Any]], transitions: Sequence[Mapping[str, Any]],
-                   events: Sequence[Mapping[str, Any]], status: Mapping[str, Any], now_s: float) -> go.Figure:
-    data = series(readings)
-    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.04, row_heights=[0.5, 0.25, 0.25])
+def add_bp_traces(fig: go.Figure, data: Mapping[str, Mapping[str, list]]) -> None:
+    """BP as bars from diastolic to systolic with each NIBP point exact: traces 0-2 of both the live and review charts."""
     fig.add_trace(go.Scatter(name="BP", mode="lines", line={"color": "#c0392b", "width": 6}, opacity=0.45,
                              hoverinfo="skip", showlegend=False, **data["bp_bar"]), row=1, col=1)
     fig.add_trace(go.Scatter(name="Systolic", mode="markers", marker={"symbol": "triangle-down", "size": 9,
@@ -66,6 +64,13 @@ def session_figure(readings: Sequence[Mapping[str, Any]], transitions: Sequence[
     fig.add_trace(go.Scatter(name="Diastolic", mode="markers", marker={"symbol": "triangle-up", "size": 9,
                              "color": "#7f1d1d"}, hovertemplate="%{y:.0f} mmHg diastolic<extra></extra>",
                              **data["dbp"]), row=1, col=1)
+
+
+def session_figure(readings: Sequence[Mapping[str, Any]], transitions: Sequence[Mapping[str, Any]],
+                   events: Sequence[Mapping[str, Any]], status: Mapping[str, Any], now_s: float) -> go.Figure:
+    data = series(readings)
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.04, row_heights=[0.5, 0.25, 0.25])
+    add_bp_traces(fig, data)
     fig.add_trace(go.Scatter(name="HR", mode="lines", line={"color": "#1f6feb", "width": 1.5},
                              hovertemplate="HR %{y:.0f}/min<extra></extra>", **data["hr"]), row=2, col=1)
     fig.add_trace(go.Scatter(name="SpO2", mode="lines", line={"color": "#6f42c1", "width": 1.5},
@@ -146,14 +151,7 @@ def review_figure(bp_readings: Sequence[Mapping[str, Any]], hr: Any, spo2: Any,
     Trace order is TRACE, so a zoom can replace HR and SpO2 in place."""
     bp = series(bp_readings)
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.035, row_heights=[0.54, 0.23, 0.23])
-    fig.add_trace(go.Scatter(name="BP", mode="lines", line={"color": "#c0392b", "width": 6}, opacity=0.45,
-                             hoverinfo="skip", showlegend=False, **bp["bp_bar"]), row=1, col=1)
-    fig.add_trace(go.Scatter(name="Systolic", mode="markers", marker={"symbol": "triangle-down", "size": 9,
-                             "color": "#c0392b"}, hovertemplate="%{y:.0f} mmHg systolic<extra></extra>",
-                             **bp["sbp"]), row=1, col=1)
-    fig.add_trace(go.Scatter(name="Diastolic", mode="markers", marker={"symbol": "triangle-up", "size": 9,
-                             "color": "#7f1d1d"}, hovertemplate="%{y:.0f} mmHg diastolic<extra></extra>",
-                             **bp["dbp"]), row=1, col=1)
+    add_bp_traces(fig, bp)
     fig.add_trace(go.Scatter(name="HR", mode="lines", x=hr.x, y=hr.y, line={"color": "#1f6feb", "width": 1.2},
                              hovertemplate="HR %{y:.0f}/min<extra></extra>"), row=2, col=1)
     fig.add_trace(go.Scatter(name="SpO2", mode="lines", x=spo2.x, y=spo2.y, line={"color": "#6f42c1", "width": 1.2},
