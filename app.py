@@ -81,9 +81,10 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_clinic_options(parser: argparse.ArgumentParser) -> None:
-    from dashboard.store.location import add_database_options
+    from dashboard.store.location import add_database_options, add_site_option
 
     add_database_options(parser, DEFAULT_DB)  # --database PATH, --database-url URL
+    add_site_option(parser)  # --site NAME: clinics sharing one database
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--config", type=Path, help="clinic settings TOML overriding the defaults")

@@ -10,6 +10,9 @@ People's actions (acknowledge, dose start, an assessment, a manual BP...) reach
 the engine the same way: the web queues them in the store and each step folds
 the pending ones, marking them applied in the same transaction.
 
+Each ingest folds only its site's sessions (`Store.site`): clinics sharing one
+database each run their own ingest node, and none writes another's timers.
+
 Engines live here, not in the web layer: the web reads what ingest wrote. On
 start (and when a session appears, e.g. opened by a nurse) a session's engine
 is rebuilt by folding its stored items, so a restart resumes with the same
@@ -65,8 +68,7 @@ class _Pending:
 class Ingest:
     """The sink every adapter submits to; `run` is its loop (one thread)."""
 
-    def __init__(self, store: Store, config: Config, clock: Callable[[], float] = time.time,
-                 node: str = "ingest") -> None:
+    def __init__(self, store: Store, config: Config, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.config = config
         self.clock = clock
@@ -76,7 +78,7 @@ class Ingest:
         self._last_refresh = float("-inf")
         self.unplaced = 0  # items that arrived for a chair with no open session
         self.on_measure_now: Callable[[str], None] | None = None  # set where an NIBP adapter can measure on demand
-        self.node = node
+        self.node = store.site  # one ingest per site: its heartbeat is the one that site's screens watch
         self.refused_full = 0  # items refused because the buffer was full while the store could not be written
         self._last_heartbeat = float("-inf")
         self._failing_since: float | None = None

@@ -16,7 +16,7 @@ from tqdm import tqdm
 from devices.feed import FeedError
 
 from .replay import Progress, Replayer, drive, load_items, open_replay_session
-from .store.location import add_database_options, open_store
+from .store.location import add_database_options, add_site_option, open_store
 from .ui.format import session_clock
 
 SPEEDS = {"1": 1.0, "10": 10.0, "60": 60.0, "max": None}
@@ -28,6 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     replay.add_argument("--speed", choices=list(SPEEDS), default="60", help="session time per wall second (default 60)")
     replay.add_argument("--chair", action="append", help="chair for each feed in order (default 'Replay 1', ...)")
     add_database_options(replay)  # the dashboard's database: --database PATH or --database-url URL
+    add_site_option(replay)  # the site whose chairs (and ingest) take the replay
     replay.set_defaults(func=run)
 
 

@@ -74,6 +74,7 @@ def _open_store(args: argparse.Namespace) -> Store:
 
     store = open_store(args)  # --database-url, --database or MONITOR_DATABASE_URL
     print(f"Database: {describe(database_url(args))}", flush=True)  # a password never shows
+    print(f"Site: {store.site}", flush=True)
     _audit_config(store, args.config)
     return store
 

@@ -3,7 +3,8 @@
     MONITOR_DATABASE=var/clinic.db gunicorn --workers 4 --bind 127.0.0.1:8050 dashboard.wsgi:server
 
 Settings come from the environment (MONITOR_DATABASE_URL, e.g. postgresql://..., or MONITOR_DATABASE, a SQLite
-file; MONITOR_CONFIG, MONITOR_POLL_MS, MONITOR_SECRET_KEY or MONITOR_SECRET_FILE, MONITOR_SESSION_IDLE_MIN, ...).
+file; MONITOR_SITE, the clinic whose chairs this web shows; MONITOR_CONFIG, MONITOR_POLL_MS, MONITOR_SECRET_KEY or
+MONITOR_SECRET_FILE, MONITOR_SESSION_IDLE_MIN, ...).
 Workers share nothing but the database, so any number can run; no thread is started here. Give every worker the
 same secret (env or file) so a sign-in holds whichever worker answers.
 """
@@ -14,10 +15,12 @@ from pathlib import Path
 
 from .engine import load_config
 from .store import Store
+from .store.location import site_from_env
 from .ui import create_app
 
-_store = (Store(os.environ["MONITOR_DATABASE_URL"]) if os.environ.get("MONITOR_DATABASE_URL")
-          else Store.open(Path(os.environ.get("MONITOR_DATABASE", "var/clinic.db"))))
+_site = site_from_env()
+_store = (Store(os.environ["MONITOR_DATABASE_URL"], _site) if os.environ.get("MONITOR_DATABASE_URL")
+          else Store.open(Path(os.environ.get("MONITOR_DATABASE", "var/clinic.db")), _site))
 app = create_app(_store, load_config(os.environ.get("MONITOR_CONFIG") or None),
                  poll_ms=int(os.environ.get("MONITOR_POLL_MS", "1000")),
                  secret_path=Path(os.environ.get("MONITOR_SECRET_FILE", "var/secret_key")))

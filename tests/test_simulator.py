@@ -373,7 +373,9 @@ def test_stop_interrupts_a_real_wait_promptly():
     chair = SimulatedChair("chair 1", "iv-quiet", seed=1, started_at=time.time(), config=CONFIG)
     worker = threading.Thread(target=chair.run, args=(sink, stop))
     worker.start()
-    time.sleep(0.05)
+    deadline = time.monotonic() + 5
+    while not sink.items and time.monotonic() < deadline:  # session_start is due at once; then a real wait
+        time.sleep(0.01)
     stop.set()
     worker.join(timeout=2)
     assert not worker.is_alive()

@@ -56,11 +56,14 @@ def add_user(store: Store, username: str, role: str, password: str) -> None:
     if not name or len(name) > 80:
         raise AuthError("a username of 1 to 80 characters is needed")
     _check_password(password)
-    with store.engine.begin() as conn:
-        if conn.scalar(sa.select(users.c.id).where(users.c.username == name)):
-            raise AuthError(f"user {name} already exists")
-        conn.execute(users.insert().values(username=name, role=role, password_hash=HASHER.hash(password),
-                                           created_at=time.time(), active=True, failed_logins=0))
+    try:
+        with store.engine.begin() as conn:
+            if conn.scalar(sa.select(users.c.id).where(users.c.username == name)):
+                raise AuthError(f"user {name} already exists")
+            conn.execute(users.insert().values(username=name, role=role, password_hash=HASHER.hash(password),
+                                               created_at=time.time(), active=True, failed_logins=0))
+    except sa.exc.IntegrityError:  # added a moment ago by another node starting at the same time
+        raise AuthError(f"user {name} already exists") from None
 
 
 def set_password(store: Store, username: str, password: str, role: str | None = None) -> None:

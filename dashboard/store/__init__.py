@@ -1,4 +1,4 @@
 """The store: schema and queries. SQLite in WAL mode by default."""
-from .store import Batch, SessionRow, Store, StoreError, sqlite_url
+from .store import DEFAULT_SITE, Batch, SessionRow, Store, StoreError, sqlite_url
 
-__all__ = ["Batch", "SessionRow", "Store", "StoreError", "sqlite_url"]
+__all__ = ["DEFAULT_SITE", "Batch", "SessionRow", "Store", "StoreError", "sqlite_url"]

@@ -44,6 +44,7 @@ class SessionFilter:
 @dataclass(frozen=True, slots=True)
 class SessionListRow:
     id: int
+    site: str
     chair: str
     patient_label: str
     protocol: str
@@ -113,7 +114,7 @@ def list_sessions(store: Store, f: SessionFilter) -> SessionPage:
     key = SORTS.get(f.sort, SORTS["started"])()
     order = [key.desc().nulls_last() if f.descending else key.asc().nulls_last(),
              sessions.c.id.desc() if f.descending else sessions.c.id.asc()]  # a stable order across pages
-    query = (sa.select(sessions.c.id, sessions.c.chair, sessions.c.patient_label, sessions.c.protocol,
+    query = (sa.select(sessions.c.id, sessions.c.site, sessions.c.chair, sessions.c.patient_label, sessions.c.protocol,
                        sessions.c.dose, sessions.c.started_at, sessions.c.ended_at, sessions.c.phase,
                        _peak("sbp").label("peak_sbp"), _peak("dbp").label("peak_dbp"),
                        (signoffs.c.id.is_not(None)).label("signed"))

@@ -21,7 +21,9 @@ sessions = sa.Table(
     sa.Column("scenario", sa.String(60)),  # simulated sessions: scenario and seed, to resume after restart
     sa.Column("seed", sa.Integer),
     sa.Column("clock", sa.String(10), nullable=False, server_default="wall"),  # "feed": a replay drives the time
+    sa.Column("site", sa.String(40), nullable=False, server_default="main"),  # the clinic whose ingest folds it (0003)
     sa.Index("ix_sessions_open", "ended_at", "chair"),
+    sa.Index("ix_sessions_site_open", "site", "ended_at", "chair"),
     sa.Index("ix_sessions_started", "started_at"),  # the sessions list, newest first (migration 0002)
     sa.Index("ix_sessions_patient", "patient_label", "started_at"),  # a patient's course
 )

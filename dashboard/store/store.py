@@ -27,6 +27,9 @@ class StoreError(RuntimeError):
     """The database could not be opened or written."""
 
 
+DEFAULT_SITE = "main"  # the site of every session stored before sites existed (migration 0003)
+
+
 @dataclass(frozen=True, slots=True)
 class SessionRow:
     id: int
@@ -43,6 +46,7 @@ class SessionRow:
     scenario: str | None
     seed: int | None
     clock: str = "wall"
+    site: str = DEFAULT_SITE
 
     @property
     def is_simulated(self) -> bool:
@@ -109,8 +113,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Store:
-    def __init__(self, url: str) -> None:
+    """The database, seen from one site (clinic). Several sites may share a database: what is live (open
+    sessions, the actions inbox, replays, ingest heartbeats) and what this process creates belong to `site`;
+    a session read by its id, and the review queries, see every site."""
+
+    def __init__(self, url: str, site: str = DEFAULT_SITE) -> None:
         self.url = url
+        self.site = site
         self.engine: Engine = sa.create_engine(url, json_serializer=_json_dumps)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -125,10 +134,10 @@ class Store:
             raise StoreError(f"cannot open the database: {exc.__class__.__name__}: {exc.orig or exc}") from exc
 
     @classmethod
-    def open(cls, path: Path | str) -> Store:
+    def open(cls, path: Path | str, site: str = DEFAULT_SITE) -> Store:
         """Open (creating if needed) a SQLite store at `path`."""
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return cls(sqlite_url(path))
+        return cls(sqlite_url(path), site)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -141,7 +150,8 @@ class Store:
         with self.engine.begin() as conn:
             result = conn.execute(sessions.insert().values(
                 chair=chair, patient_label=patient_label, protocol=protocol, dose=dose, started_at=started_at,
-                speed=speed, scenario=scenario, seed=seed, status={}, phase="pre-dose", rev=0, clock=clock))
+                speed=speed, scenario=scenario, seed=seed, status={}, phase="pre-dose", rev=0, clock=clock,
+                site=self.site))
             return int(result.inserted_primary_key[0])
 
     def session(self, session_id: int) -> SessionRow | None:
@@ -150,13 +160,16 @@ class Store:
         return SessionRow(**row) if row else None
 
     def open_sessions(self) -> list[SessionRow]:
-        """Sessions not yet ended, by chair."""
-        query = sessions.select().where(sessions.c.ended_at.is_(None)).order_by(sessions.c.chair, sessions.c.id)
+        """This site's sessions not yet ended, by chair."""
+        query = (sessions.select().where(sessions.c.site == self.site, sessions.c.ended_at.is_(None))
+                 .order_by(sessions.c.chair, sessions.c.id))
         with self.engine.connect() as conn:
             return [SessionRow(**row) for row in conn.execute(query).mappings()]
 
     def last_session_on(self, chair: str) -> SessionRow | None:
-        query = sessions.select().where(sessions.c.chair == chair).order_by(sessions.c.id.desc()).limit(1)
+        """The newest session on one of this site's chairs."""
+        query = (sessions.select().where(sessions.c.site == self.site, sessions.c.chair == chair)
+                 .order_by(sessions.c.id.desc()).limit(1))
         with self.engine.connect() as conn:
             row = conn.execute(query).mappings().first()
         return SessionRow(**row) if row else None
@@ -258,9 +271,10 @@ class Store:
             return [dict(row) for row in conn.execute(query).mappings()]
 
     def heartbeats(self) -> list[dict[str, Any]]:
-        """When each ingest node last committed: the web warns when none has written lately."""
+        """When this site's ingest last committed: the web warns when it has not written lately."""
         with self.engine.connect() as conn:
-            return [dict(row) for row in conn.execute(ingest_heartbeat.select()).mappings()]
+            return [dict(row) for row in conn.execute(
+                ingest_heartbeat.select().where(ingest_heartbeat.c.node == self.site)).mappings()]
 
     # ---- people's actions ----------------------------------------------------
 
@@ -287,8 +301,9 @@ class Store:
                 conn.execute(actions.insert(), rows)
 
     def pending_actions(self) -> list[dict[str, Any]]:
-        """Actions not yet folded, oldest first."""
-        query = actions.select().where(actions.c.applied_at.is_(None)).order_by(actions.c.id)
+        """Actions on this site's sessions not yet folded, oldest first: each site's ingest folds its own."""
+        query = (actions.select().where(actions.c.applied_at.is_(None), actions.c.session_id.in_(self._site_ids()))
+                 .order_by(actions.c.id))
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
 
@@ -306,7 +321,8 @@ class Store:
             return int(result.inserted_primary_key[0])
 
     def replays(self, states: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        query = replays.select().order_by(replays.c.id.desc())
+        """Replays onto this site's chairs, newest first: each site's ingest drives its own."""
+        query = replays.select().where(replays.c.session_id.in_(self._site_ids())).order_by(replays.c.id.desc())
         if states:
             query = query.where(replays.c.state.in_(list(states)))
         with self.engine.connect() as conn:
@@ -315,6 +331,9 @@ class Store:
     def update_replay(self, replay_id: int, **values: Any) -> None:
         with self.engine.begin() as conn:
             conn.execute(replays.update().where(replays.c.id == replay_id).values(**values))
+
+    def _site_ids(self) -> sa.Select:
+        return sa.select(sessions.c.id).where(sessions.c.site == self.site)
 
     # ---- refused device input -------------------------------------------------
 

@@ -17,7 +17,7 @@ from ..auth import AuthSettings
 from ..auth.roles import ADMIN, CARE, EVERYONE, REVIEW, TESTING, WATCH
 from ..auth.web import current_user, install
 from ..engine import Config
-from ..store import Store
+from ..store import DEFAULT_SITE, Store
 from . import admin, board, replay_page, review, session_page, settings, shell, start
 from . import course, review_session
 from .identity import may_see
@@ -36,7 +36,7 @@ def create_app(store: Store, config: Config, poll_ms: int = 1000, auth: AuthSett
     app = Dash(__name__, assets_folder=str(ASSETS), title="Session monitor", update_title=None,
                suppress_callback_exceptions=True)
     install(app, store, auth or AuthSettings.from_env(), secret_path)
-    app.layout = lambda: shell_layout(poll_ms)  # per request: shows who is signed in
+    app.layout = lambda: shell_layout(poll_ms, store.site)  # per request: shows who is signed in
     board.register(app, store)
     session_page.register(app, store, config)
     start.register(app, store)
@@ -53,7 +53,7 @@ def create_app(store: Store, config: Config, poll_ms: int = 1000, auth: AuthSett
     return app
 
 
-def shell_layout(poll_ms: int) -> Any:
+def shell_layout(poll_ms: int, site: str = DEFAULT_SITE) -> Any:
     user = current_user()
     role = user.role if user else None
     links = [dcc.Link(label, href=href) for label, href, roles in NAV if role in roles]
@@ -63,7 +63,8 @@ def shell_layout(poll_ms: int) -> Any:
                      className="sign-out")] if user else []
     return html.Div([
         dcc.Location(id="url"),
-        html.Header([html.Span("Session monitor", className="brand"), html.Nav(links),
+        html.Header([html.Span("Session monitor", className="brand"),
+                     *([html.Span(site, className="site", id="site")] if site != DEFAULT_SITE else []), html.Nav(links),
                      html.Div(who, className="who-label")], className="top-bar"),
         *shell.layout(poll_ms),
         html.Main(id="page"),

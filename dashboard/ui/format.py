@@ -4,6 +4,8 @@ from __future__ import annotations
 import time
 from typing import Any, Mapping
 
+from ..store import DEFAULT_SITE
+
 PHASE_LABELS = {
     "pre-dose": "Pre-dose", "dosing": "Dosing", "infusion": "Infusion", "observation": "Observation",
     "ready": "Ready for discharge", "discharged": "Discharged",
@@ -16,6 +18,11 @@ ALARM_LABELS = {
     "observation.ready": "Ready for discharge", "observation.complete": "Session complete",
 }
 PRIORITY_LABELS = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW", "info": "info"}
+
+
+def chair_at(chair: str, site: str) -> str:
+    """A chair as a network-wide list shows it: with its site, unless it is the single clinic's default."""
+    return chair if site == DEFAULT_SITE else f"{chair} ({site})"
 
 
 def session_clock(offset_s: float | None) -> str:

@@ -15,7 +15,7 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ..store import Store
 from ..store.review_queries import PAGE_SIZES, SessionFilter, SessionPage, filter_choices, list_sessions
-from .format import PHASE_LABELS, wall_clock
+from .format import PHASE_LABELS, chair_at, wall_clock
 
 PAGE_SIZE = 50
 MAX_PAGE = 1_000_000  # a page number from the URL is clamped: SQLite's integers overflow long before
@@ -72,7 +72,8 @@ def table(page: SessionPage) -> Any:
         return html.P("No session matches.", className="no-sessions")
     body = [html.Tr([
         html.Td(dcc.Link(f"Session {r.id}", href=f"/review/{r.id}")), html.Td(wall_clock(r.started_at)),
-        html.Td(wall_clock(r.ended_at) if r.ended_at else "open"), html.Td(r.chair), html.Td(r.patient_label),
+        html.Td(wall_clock(r.ended_at) if r.ended_at else "open"), html.Td(chair_at(r.chair, r.site)),
+        html.Td(r.patient_label),
         html.Td(r.protocol), html.Td(PHASE_LABELS.get(r.phase, r.phase)),
         html.Td("–/–" if r.peak_sbp is None else f"{r.peak_sbp:.0f}/{r.peak_dbp:.0f}"),
         html.Td(str(r.alarms) if r.alarms else "–", className="alarm-count" if r.alarms else ""),
