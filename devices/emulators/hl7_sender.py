@@ -13,6 +13,7 @@ import logging
 import socket
 import threading
 import time
+import uuid
 from collections import deque
 from typing import Sequence
 
@@ -32,6 +33,7 @@ class HL7Sender:
         self._sock: socket.socket | None = None
         self._reader = mllp.MllpReader()
         self._ids = itertools.count(1)
+        self._instance = uuid.uuid4().hex[:8]
         self.acks: list[str] = []  # MSA-1 of every ACK (tests look)
         self.last_ack = ""
 
@@ -51,7 +53,9 @@ class HL7Sender:
                 self._sock = None
 
     def next_control_id(self) -> str:
-        return f"{self.sender.location}-{int(time.time())}-{next(self._ids)}"
+        """Unique per message, across senders at one location and across restarts: the listener takes a repeated
+        (MSH-3, MSH-10) for a resend."""
+        return f"{self.sender.location}-{self._instance}-{next(self._ids)}"
 
     def send(self, readings: Sequence[Reading]) -> str:
         return self.send_text(compose(readings, self.next_control_id(), self.sender))

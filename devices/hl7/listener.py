@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Callable, Mapping
 
-from ..adapter import Sink
+from ..adapter import Sink, Ticket
 from ..errors import ConnectionLost, HL7Error
 from ..readings import Item, SessionEvent
 from . import mllp
@@ -34,6 +34,8 @@ from .ack import build_ack
 from .parse import APPLICATION, REQUIRED_MISSING, OruMessage, control_id_of, parse_oru
 
 log = logging.getLogger(__name__)
+
+REMEMBERED_MESSAGES = 1000  # (MSH-3, MSH-10) kept to recognise a resend: minutes of a busy clinic
 
 Key = tuple[str, str]  # (chair, device label)
 
@@ -101,10 +103,10 @@ class ListenerSettings:
 class ListenerStats:
     connections: int = 0
     messages: int = 0
-    accepted: int = 0  # AA
+    accepted: int = 0  # AA (a resend answered AA counts as a duplicate)
     errors: int = 0  # AE
     rejected: int = 0  # AR
-    duplicates: int = 0  # resent messages answered AA again without storing twice
+    duplicates: int = 0  # resent messages: answered as their first copy's commit says, never stored twice
     refused_connections: int = 0
     parser_errors: int = 0  # exceptions in parsing that were not an HL7Error (contained)
     unknown_observations: int = 0  # OBX with a code we do not know (kept as raw, not stored)
@@ -127,7 +129,9 @@ class HL7Listener:
         self._live: Counter[Key] = Counter()  # open connections that delivered for the chair
         self._down: set[Key] = set()
         self._absent: dict[Key, float] = {}  # chair -> when to declare it disconnected
-        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()  # (MSH-3, MSH-10) answered AA
+        # (MSH-3, MSH-10) -> the ticket of the items it submitted: a resend is never submitted again unless the
+        # first copy failed, even when the first was answered AE for a slow commit that then went through
+        self._submitted: OrderedDict[tuple[str, str], Ticket] = OrderedDict()
         self._connections: set[threading.Thread] = set()
 
     # ---- accept loop ----------------------------------------------------------------
@@ -240,20 +244,23 @@ class HL7Listener:
     def _accept_message(self, message: OruMessage, key: Key, raw: bytes, peer: str, sink: Sink, received: float,
                         served: set[Key] | None) -> str:
         dedup = (message.sending_application, message.control_id)
-        if dedup in self._seen:
+        ticket = self._earlier(dedup)
+        resent = ticket is not None
+        if resent:
             self._count("duplicates")
-            return self._ack("AA", message)
-        self._count("unknown_observations", len(message.unknown))
-        try:
-            items: list[Item] = list(message.readings(received, self.settings.max_backdate_s))
-        except HL7Error as exc:
-            return self._refused(raw, peer, sink, exc, message.control_id)
-        items = self._present(key, served, received) + items
-        ticket = sink.submit(key[0], items)
+        else:
+            self._count("unknown_observations", len(message.unknown))
+            try:
+                items: list[Item] = list(message.readings(received, self.settings.max_backdate_s))
+            except HL7Error as exc:
+                return self._refused(raw, peer, sink, exc, message.control_id)
+            items = self._present(key, served, received) + items
+            ticket = sink.submit(key[0], items)
+            self._remember(dedup, ticket)
         if ticket.wait(self.settings.ack_timeout_s):
-            self._remember(dedup)
-            self._count("accepted")
-            log.debug("HL7: %s %s -> %s: %d item(s) stored", peer, message.control_id, key[0], len(items))
+            if not resent:
+                self._count("accepted")
+            log.debug("HL7: %s %s -> %s: stored", peer, message.control_id, key[0])
             return self._ack("AA", message)
         if ticket.done:
             return self._refused(raw, peer, sink, HL7Error(ticket.error or "not stored", code=APPLICATION),
@@ -286,11 +293,18 @@ class HL7Listener:
         with self._lock:  # connection threads count at the same time
             setattr(self.stats, name, getattr(self.stats, name) + amount)
 
-    def _remember(self, dedup: tuple[str, str]) -> None:
+    def _earlier(self, dedup: tuple[str, str]) -> Ticket | None:
+        """The ticket of an earlier copy of this message that is stored or may still be: a resend waits on it."""
         with self._lock:
-            self._seen[dedup] = None
-            while len(self._seen) > 1000:
-                self._seen.popitem(last=False)
+            ticket = self._submitted.get(dedup)
+        return None if ticket is None or (ticket.done and ticket.error is not None) else ticket
+
+    def _remember(self, dedup: tuple[str, str], ticket: Ticket) -> None:
+        with self._lock:
+            self._submitted[dedup] = ticket
+            self._submitted.move_to_end(dedup)
+            while len(self._submitted) > REMEMBERED_MESSAGES:
+                self._submitted.popitem(last=False)
 
     # ---- chairs' connection state ---------------------------------------------------------
 

@@ -7,6 +7,9 @@ import time
 
 import pytest
 
+from dashboard.engine import load_config
+from dashboard.ingest import Ingest
+from dashboard.store import Store
 from devices.emulators.hl7_sender import HL7Feed, HL7Sender
 from devices.hl7 import HL7Listener, ListenerSettings, Placement, frame
 from devices.hl7.mllp import MllpReader
@@ -161,3 +164,26 @@ def test_dropped_connection_raises_device_disconnected_within_5_s_and_reconnect_
 def test_compose_then_parse_round_trip_matches_the_example_readings():
     text = compose([Reading("nibp", sbp=128, dbp=82, map=97, hr=72), Reading("oximeter", spo2=97)], "X")
     assert "ORU^R01^ORU_R01|X|P|2.6" in text
+
+
+def test_a_message_resent_after_a_slow_commit_is_stored_once(tmp_path, stop):
+    """The store stalls past ack_timeout_s: the monitor hears AE and resends. The copy first submitted is the one
+    stored; no resend is submitted again while it may still commit, and once it has, a resend hears AA."""
+    store = Store.open(tmp_path / "clinic.db")
+    ingest = Ingest(store, load_config())  # stepped by hand: nothing commits until the test says so
+    sid = store.create_session(chair="Chair 3", patient_label="P-1", protocol="esketamine-84", started_at=time.time())
+    ingest.refresh()
+    adapter = HL7Listener(ListenerSettings(port=0, placement=Placement(locations={"CHAIR3": "Chair 3"}),
+                                           ack_timeout_s=0.3))
+    Supervisor(adapter, ingest).start(stop)
+    assert adapter.ready.wait(5)
+    assert msa(send(adapter.address, EXAMPLE))[1] == "AE"  # not committed in time
+    queued = ingest.buffered
+    assert msa(send(adapter.address, EXAMPLE))[1] == "AE"  # still not committed: waits on the first copy
+    assert ingest.buffered == queued  # and queued nothing more
+    ingest.step()
+    assert msa(send(adapter.address, EXAMPLE))[1] == "AA"
+    readings = [item for item in store.session_items(sid) if isinstance(item, Reading)]
+    assert [(r.sbp, r.spo2) for r in readings] == [(128, None), (None, 97)]
+    assert adapter.stats.duplicates == 2 and adapter.stats.accepted == 0
+    store.close()
