@@ -25,6 +25,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -59,6 +60,16 @@ class LiveSession:
 
 
 @dataclass
+class _Parked:
+    """Items for a chair with no open session yet: kept until a refresh has looked for one since they came."""
+
+    since: float
+    chair: str
+    items: list[Item]
+    ticket: Ticket
+
+
+@dataclass
 class _Pending:
     batch: Batch = field(default_factory=Batch)
     tickets: list[Ticket] = field(default_factory=list)
@@ -76,7 +87,8 @@ class Ingest:
         self._live: dict[int, LiveSession] = {}
         self._pending = _Pending()
         self._last_refresh = float("-inf")
-        self.unplaced = 0  # items that arrived for a chair with no open session
+        self.unplaced = 0  # items refused: no open session on their chair, even after a refresh
+        self._parked: deque[_Parked] = deque()
         self.on_measure_now: Callable[[str], None] | None = None  # set where an NIBP adapter can measure on demand
         self.node = store.site  # one ingest per site: its heartbeat is the one that site's screens watch
         self.refused_full = 0  # items refused because the buffer was full while the store could not be written
@@ -99,7 +111,8 @@ class Ingest:
     @property
     def buffered(self) -> int:
         """Readings and events held but not yet committed (folded, or still queued)."""
-        return len(self._pending.batch.readings) + len(self._pending.batch.events) + self._queued
+        parked = sum(len(p.items) for p in self._parked)
+        return len(self._pending.batch.readings) + len(self._pending.batch.events) + self._queued + parked
 
     def refuse(self, source: str, raw: bytes, reason: str) -> None:
         log.warning("refused input from %s: %s", source, reason)
@@ -115,6 +128,8 @@ class Ingest:
         while not self._queue.empty() and self._failing_since is None:
             self._guarded_step()
         self._guarded_step()
+        for parked in self._parked:  # nobody will open their session now
+            parked.ticket.resolve("ingest stopped before a session opened on that chair")
 
     def _guarded_step(self) -> None:
         """A step whose failure (the database gone, a bug) is logged once per outage, never fatal."""
@@ -131,6 +146,7 @@ class Ingest:
         now = self.clock()
         if now - self._last_refresh >= REFRESH_S:
             self.refresh(now)
+        self._place_parked(now)
         emptied = self._drain(now)
         self._take_actions(now)
         if emptied:
@@ -177,11 +193,14 @@ class Ingest:
         return LiveSession(row, engine, trend, self.store.max_seq(row.id))
 
     def _session_on(self, chair: str, now: float) -> LiveSession | None:
-        found = next((s for s in self._live.values() if s.row.chair == chair), None)
+        found = self._live_on(chair)
         if found is None and now - self._last_refresh > TICK_S:
             self.refresh(now)
-            found = next((s for s in self._live.values() if s.row.chair == chair), None)
+            found = self._live_on(chair)
         return found
+
+    def _live_on(self, chair: str) -> LiveSession | None:
+        return next((s for s in self._live.values() if s.row.chair == chair), None)
 
     def _drain(self, now: float) -> bool:
         """Fold queued items, up to a step's worth; True when the queue was emptied."""
@@ -193,16 +212,38 @@ class Ingest:
                 return True
             taken += len(items)
             self._queued -= len(items)
-            session = self._session_on(chair, now)
+            session = None if self._is_parked(chair) else self._session_on(chair, now)  # parked first: in order
             if session is None:
-                self.unplaced += len(items)
-                log.warning("%d item(s) from %s: no open session on that chair", len(items), chair)
-                ticket.resolve(f"no open session on chair {chair}")
+                self._parked.append(_Parked(now, chair, items, ticket))
                 continue
-            for item in items:
-                self._apply(session, item, now)
-            self._pending.tickets.append(ticket)
+            self._place(session, items, ticket, now)
         return self._queue.empty()
+
+    def _place(self, session: LiveSession, items: Sequence[Item], ticket: Ticket, now: float) -> None:
+        for item in items:
+            self._apply(session, item, now)
+        self._pending.tickets.append(ticket)
+
+    def _is_parked(self, chair: str) -> bool:
+        return any(parked.chair == chair for parked in self._parked)
+
+    def _place_parked(self, now: float) -> None:
+        """Items that came for a chair before its session was seen (opened a moment before, between two refreshes):
+        placed once a session is open there, in their order, or refused once a refresh since they came found none."""
+        if self._parked and now - self._last_refresh > TICK_S:
+            self.refresh(now)
+        waiting: deque[_Parked] = deque()
+        for parked in self._parked:
+            session = self._live_on(parked.chair)
+            if session is not None and not any(w.chair == parked.chair for w in waiting):
+                self._place(session, parked.items, parked.ticket, parked.since)
+            elif self._last_refresh > parked.since:
+                self.unplaced += len(parked.items)
+                log.warning("%d item(s) from %s: no open session on that chair", len(parked.items), parked.chair)
+                parked.ticket.resolve(f"no open session on chair {parked.chair}")
+            else:
+                waiting.append(parked)
+        self._parked = waiting
 
     def _take_actions(self, now: float) -> None:
         """Fold the actions people queued through the web, each exactly once."""

@@ -52,12 +52,32 @@ def test_items_get_session_time_and_the_ticket_resolves_only_after_commit(store:
     assert status["bp"]["text"] == "150/95" and status["phase"] == "pre-dose"
 
 
-def test_a_chair_without_a_session_is_refused_and_nothing_is_stored(store: Store):
-    ingest = Ingest(store, load_config(), Clock())
+def test_a_chair_without_a_session_is_refused_after_a_refresh_and_nothing_is_stored(store: Store):
+    clock = Clock()
+    ingest = Ingest(store, load_config(), clock)
     ticket = ingest.submit("Chair 9", [Reading("oximeter", hr=70, spo2=98)])
     ingest.step()
+    assert not ticket.done  # its session may have been opened a moment ago: the next refresh looks
+    clock.t += 0.5
+    ingest.step()
     assert ticket.done and not ticket.wait(0) and "Chair 9" in (ticket.error or "")
-    assert ingest.unplaced == 1
+    assert ingest.unplaced == 1 and store.refused() == []
+
+
+def test_items_for_a_session_opened_between_two_refreshes_wait_for_it_in_order(store: Store):
+    clock = Clock()
+    ingest = Ingest(store, load_config(), clock)
+    ingest.step()  # refreshed: no session yet
+    clock.t += 0.05
+    first = ingest.submit("Chair 2", [SessionEvent("session_start", "esketamine-84", offset_s=0)])
+    sid = _open(store, chair="Chair 2")  # committed by the web or the clinic just after that refresh
+    ingest.step()
+    later = ingest.submit("Chair 2", [Reading("oximeter", hr=70, spo2=98, offset_s=1)])
+    clock.t += 0.5
+    ingest.step()
+    ingest.step()
+    assert first.wait(0) and later.wait(0) and ingest.unplaced == 0
+    assert [item.offset_s for item in store.session_items(sid)] == [0.0, 1.0]
 
 
 def test_timers_fire_at_their_due_session_time_with_no_reading(store: Store):
