@@ -91,15 +91,15 @@ def start_back_end(args: argparse.Namespace, store: Store, config: Config,
     if not getattr(args, "no_simulator", False):
         from .clinic import Clinic
 
+        from .users_cli import demo_logins
+
+        for name, password in demo_logins(store).items():  # before the catch-up: hashing takes a second or so,
+            print(f"Demo login: {name} / {password}", flush=True)  # which the chairs would then start behind
         clinic = Clinic(store, ingest, speed=args.speed, seed=args.seed, devices=devices.rig)
         rows = clinic.open()
         print(f"Simulated clinic: {len(rows)} chairs at {args.speed:g}x", flush=True)
         ingest.refresh()
         print(f"Caught up {clinic.catch_up()} simulated readings and events", flush=True)
-        from .users_cli import demo_logins
-
-        for name, password in demo_logins(store).items():
-            print(f"Demo login: {name} / {password}", flush=True)
         clinic.start(stop)
         threads.append(threading.Thread(target=clinic.supervise, args=(stop,), name="clinic", daemon=True))
     threads.append(threading.Thread(target=ingest.run, args=(stop,), name="ingest", daemon=True))
