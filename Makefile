@@ -20,7 +20,7 @@ test: $(STAMP) browser postgres
 	MONITOR_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 # The performance targets of DESIGN.md, each against the obvious implementation (bench/RESULTS.md).
-bench: $(STAMP) browser
+bench: $(STAMP) browser postgres
 	$(PY) bench/run_all.py
 
 $(STAMP): requirements.txt requirements-dev.txt

@@ -184,6 +184,40 @@ def scratch_dir(prefix: str) -> Path:
     return path
 
 
+class Databases:
+    """Fresh, empty stores for a run's variants: SQLite files in `tmp`, or with `server_url` (a PostgreSQL server)
+    a schema each on that server, dropped at exit (kept with BENCH_KEEP=1)."""
+
+    def __init__(self, tmp: Path, server_url: str | None = None) -> None:
+        self.tmp, self.server_url = tmp, server_url
+        self.kind = "PostgreSQL" if server_url else "SQLite"
+
+    def fresh(self, name: str) -> Any:
+        from dashboard.store import Store
+
+        if not self.server_url:
+            return Store.open(self.tmp / f"{name}.db")
+        import atexit
+        import uuid
+
+        import sqlalchemy as sa
+
+        schema = f"bench_{name}_{uuid.uuid4().hex[:8]}".lower()
+        admin = sa.create_engine(self.server_url, poolclass=sa.pool.NullPool)
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        if not os.environ.get("BENCH_KEEP"):
+            atexit.register(_drop_schema, admin, schema)
+        url = sa.engine.make_url(self.server_url).update_query_dict({"options": f"-csearch_path={schema}"})
+        return Store(url.render_as_string(hide_password=False))
+
+
+def _drop_schema(admin: Any, schema: str) -> None:
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    admin.dispose()
+
+
 # ---- a simulated clinic in a store -------------------------------------------------------------------
 
 @dataclass

@@ -1,6 +1,6 @@
 """Run every benchmark in turn and print their targets side by side.
 
-    python bench/run_all.py                    # all six, about 8-10 minutes on 2 cores
+    python bench/run_all.py                    # all six (ingest on SQLite and PostgreSQL), ~10 minutes on 2 cores
     python bench/run_all.py board_poll engine_fold   # some of them
     python bench/run_all.py bench_review             # issue 5's review benchmarks (not in the default six)
 
@@ -16,8 +16,20 @@ import time
 
 import benchlib as bl
 
-BENCHES = ("board_poll", "reading_latency", "engine_fold", "ingest_rate", "review_figure", "memory_day")
+BENCHES = ("board_poll", "reading_latency", "engine_fold", "ingest_rate", "ingest_rate_postgresql", "review_figure",
+           "memory_day")
 EXTRAS = ("bench_review",)  # issue 5's review benchmarks (sessions list, chart zoom): run only when named
+POSTGRES_URL_FILE = bl.ROOT / "var" / "test-postgres.url"  # the server `make postgres` starts
+
+
+def command(name: str) -> list[str] | None:
+    """The command that runs one benchmark; None for the PostgreSQL ingest run when no server is up."""
+    if name == "ingest_rate_postgresql":
+        if not POSTGRES_URL_FILE.exists():
+            return None
+        return [sys.executable, str(bl.ROOT / "bench" / "ingest_rate.py"), "--database-url",
+                POSTGRES_URL_FILE.read_text().strip()]
+    return [sys.executable, str(bl.ROOT / "bench" / f"{name}.py")]
 
 
 def main(argv: list[str]) -> int:
@@ -31,8 +43,12 @@ def main(argv: list[str]) -> int:
     failed = []
     for name in chosen:
         print(f"\n==== {name} " + "=" * (70 - len(name)), flush=True)
+        args = command(name)
+        if args is None:
+            print(f"---- {name}: skipped, no PostgreSQL server (make postgres)", flush=True)
+            continue
         started = time.perf_counter()
-        code = subprocess.call([sys.executable, str(bl.ROOT / "bench" / f"{name}.py")], cwd=bl.ROOT)
+        code = subprocess.call(args, cwd=bl.ROOT)
         print(f"---- {name}: exit {code} in {time.perf_counter() - started:.0f} s", flush=True)
         if code:
             failed.append(name)
