@@ -25,7 +25,7 @@ def test_items_round_trip_through_a_real_database_and_a_reopen(open_store: OpenS
     bp = Reading("nibp", sbp=131, dbp=84, map=100, hr=72, offset_s=120.0, device_time=1_700_000_119.5,
                  received_time=1_700_000_120.1, device_id="SUNTECH-1")
     manual = Reading("manual", sbp=150, dbp=90, offset_s=130.0, provenance="manual")
-    dose = SessionEvent("dose_start", detail="84 mg", offset_s=300.0, who="AB")
+    dose = SessionEvent("dose_start", detail="84 mg", offset_s=300.0, who="AB", device_id="keypad-2")
     batch = Batch(readings=[(sid, 1, bp), (sid, 3, manual)], events=[(sid, 2, dose)],
                   transitions=[{"session_id": sid, "offset_s": 300.0, "code": "bp.predose_high",
                                 "priority": "medium", "state": "cleared", "value": "", "message": "dose started",
@@ -40,6 +40,7 @@ def test_items_round_trip_through_a_real_database_and_a_reopen(open_store: OpenS
     stored_bp = items[0]
     assert (stored_bp.sbp, stored_bp.dbp, stored_bp.map, stored_bp.hr) == (131, 84, 100, 72)
     assert (stored_bp.device_time, stored_bp.received_time) == (1_700_000_119.5, 1_700_000_120.1)
+    assert (stored_bp.device_id, items[1].device_id, items[2].device_id) == ("SUNTECH-1", "keypad-2", "")
     assert items[2].provenance == "manual" and items[1].who == "AB"
     row = again.session(sid)
     assert row is not None and row.phase == "dosing" and row.status["now"] == 300.0 and row.rev == 1

@@ -40,6 +40,7 @@ readings = sa.Table(
     sa.Column("received_time", sa.Float),
     sa.Column("sbp", sa.Float), sa.Column("dbp", sa.Float), sa.Column("map", sa.Float),
     sa.Column("hr", sa.Float), sa.Column("spo2", sa.Float),
+    sa.Column("device_id", sa.String(80), nullable=False, server_default=""),  # OBX-18 / MSH-3 (migration 0004)
     sa.Index("ix_readings_session_offset", "session_id", "offset_s"),
 )
 
@@ -55,6 +56,7 @@ events = sa.Table(
     sa.Column("who", sa.String(80), nullable=False, server_default=""),
     sa.Column("device_time", sa.Float),
     sa.Column("received_time", sa.Float),
+    sa.Column("device_id", sa.String(80), nullable=False, server_default=""),  # the device that reported it (0004)
     sa.Index("ix_events_session_offset", "session_id", "offset_s"),
 )
 

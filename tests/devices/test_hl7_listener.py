@@ -60,6 +60,7 @@ def test_aa_only_after_the_readings_are_committed(clinic, listener):
     bp = next(r for r in stored if isinstance(r, Reading) and r.has_bp)
     spo2 = next(r for r in stored if isinstance(r, Reading) and r.spo2 is not None)
     assert (bp.sbp, bp.dbp, bp.map, bp.hr, spo2.spo2) == (128, 82, 97, 72, 97)
+    assert bp.device_id == spo2.device_id == "VSM"  # the sending monitor (MSH-3), kept with each reading
     assert listener.stats.accepted == 1
 
 
