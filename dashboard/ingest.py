@@ -288,7 +288,7 @@ class Ingest:
             session.trend.add(item)
         else:
             batch.events.append((session.row.id, session.seq, item))
-        self._record(session, transitions)
+        self._record(session, transitions, received=received)
 
     def _advance(self, now: float) -> None:
         for session in list(self._live.values()):
@@ -300,9 +300,13 @@ class Ingest:
                 transitions = session.engine.advance(due)
                 self._record(session, transitions, touched=session.engine.timers_fired != fired)
 
-    def _record(self, session: LiveSession, transitions: list[Transition], touched: bool = True) -> None:
+    def _record(self, session: LiveSession, transitions: list[Transition], touched: bool = True,
+                received: float | None = None) -> None:
+        """Queue the transitions for the commit; `received`: when the input that caused them reached ingest (None
+        for a timer), so each stored alarm tells its signal generation delay."""
         sid = session.row.id
-        self._pending.batch.transitions.extend({"session_id": sid, **t.to_dict()} for t in transitions)
+        self._pending.batch.transitions.extend({"session_id": sid, **t.to_dict(), "received_at": received}
+                                               for t in transitions)
         if touched or transitions:
             self._pending.touched.add(sid)
 
@@ -327,6 +331,8 @@ class Ingest:
         if not pending.touched and not pending.tickets and not pending.batch:
             return
         self._snapshot()
+        for transition in pending.batch.transitions:
+            transition["stored_at"] = now  # this attempt's: a retried batch is stored when it finally commits
         try:
             self.store.write_batch(pending.batch)
         except Exception as exc:  # the database is the edge: keep the batch (bounded) and try again next step

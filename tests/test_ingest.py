@@ -248,3 +248,26 @@ def test_a_signed_off_session_takes_no_more_actions(store: Store):
     ingest.step()
     assert store.action(note)["error"] == "the session is signed off: its record is read-only"
     assert [i.kind for i in store.session_items(sid) if isinstance(i, SessionEvent)] == ["session_start"]
+
+
+def test_each_alarm_keeps_its_signal_delay_and_the_settings_page_reports_it(store: Store):
+    from dashboard.ui.settings import alarm_delay
+
+    clock = Clock()
+    sid = _open(store)
+    ingest = Ingest(store, load_config(), clock)
+    ingest.refresh()
+    ingest.submit("Chair 1", [SessionEvent("session_start", "esketamine-84", offset_s=0),
+                              Reading("nibp", sbp=120, dbp=80, offset_s=60), SessionEvent("dose_start", offset_s=300)])
+    ingest.step()
+    clock.t = START + 600
+    ingest.submit("Chair 1", [Reading("nibp", sbp=186, dbp=100, received_time=START + 599.6)])  # severe
+    ingest.step()
+    clock.t = START + 300 + 50 * 60
+    ingest.step()  # the 40-min check falls due: a timer, no input behind it
+    by_code = {a["code"]: a for a in store.alarms_of(sid) if a["state"] == "raised"}
+    assert by_code["bp.severe"]["received_at"] == START + 599.6 and by_code["bp.severe"]["stored_at"] == START + 600
+    assert by_code["bp.check_due"]["received_at"] is None and by_code["bp.check_due"]["stored_at"] is not None
+    assert sorted(store.signal_delays()) == pytest.approx([0.4, 0.4])  # bp.severe and bp.high, the same reading
+    shown = str(alarm_delay(load_config(), store.signal_delays(), poll_ms=1000))
+    assert "median 0.40 s, p95 0.40 s" in shown and "10 s (held)" in shown

@@ -71,6 +71,8 @@ alarms = sa.Table(  # every alarm transition the engine emitted, in order
     sa.Column("state", sa.String(20), nullable=False),  # up to "acknowledged": PostgreSQL enforces the length
     sa.Column("value", sa.String(40), nullable=False, server_default=""),
     sa.Column("message", sa.Text, nullable=False, server_default=""),
+    sa.Column("received_at", sa.Float),  # epoch seconds the triggering input reached ingest; NULL: a timer (0005)
+    sa.Column("stored_at", sa.Float),  # epoch seconds of the commit: stored_at - received_at = signal delay to the store
     sa.Index("ix_alarms_session_offset", "session_id", "offset_s"),
 )
 

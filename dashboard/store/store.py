@@ -270,6 +270,15 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
 
+    def signal_delays(self, limit: int = 1000) -> list[float]:
+        """Seconds from the triggering input reaching ingest to the alarm being stored, for the newest `limit`
+        alarms an input raised (timers' are left out: nothing arrived to delay)."""
+        query = (sa.select(alarms.c.stored_at - alarms.c.received_at)
+                 .where(alarms.c.state == "raised", alarms.c.received_at.is_not(None), alarms.c.stored_at.is_not(None))
+                 .order_by(alarms.c.id.desc()).limit(limit))
+        with self.engine.connect() as conn:
+            return [float(delay) for delay in conn.scalars(query)]
+
     def heartbeats(self) -> list[dict[str, Any]]:
         """When this site's ingest last committed: the web warns when it has not written lately."""
         with self.engine.connect() as conn:

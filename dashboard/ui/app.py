@@ -89,7 +89,7 @@ def route(store: Store, config: Config, pathname: str, search: str, poll_ms: int
             return _not_found("Testers see only simulated and replayed sessions.")
         return session_page.layout(store, config, sid, poll_ms, live=True)
     if parts == ["settings"]:
-        return settings.layout(config)
+        return settings.layout(config, store, poll_ms)
     if parts == ["start"]:
         return start.layout(config)
     if parts == ["replay"]:

@@ -1,15 +1,21 @@
-"""The clinical settings in force, read-only: every limit with its unit and source, and each protocol's own."""
+"""The clinical settings in force, read-only: every limit with its unit and source, and each protocol's own; and
+the alarm delay (IEC 60601-1-8 asks that it be disclosed): each alarm's condition delay from the settings, and the
+signal generation delay measured on this installation's own stored alarms."""
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 from dash import html
 
-from ..engine import Config
+from ..engine import PHYSIOLOGICAL, Config
+from ..store import Store
 from .format import alarm_label
 
+MEASURED_ALARMS = 1000  # the newest alarms the signal delay is measured over
 
-def layout(config: Config) -> Any:
+
+def layout(config: Config, store: Store | None = None, poll_ms: int = 1000) -> Any:
     rows = [html.Tr([html.Td(key), html.Td(f"{s.value:g}"), html.Td(s.unit), html.Td(s.source)])
             for key, s in sorted(config.settings.items()) if not key.startswith("protocol.")]
     priorities = [html.Tr([html.Td(code), html.Td(alarm_label(code)), html.Td(priority)])
@@ -36,4 +42,34 @@ def layout(config: Config) -> Any:
                     html.Tbody(priorities)], className="settings-table"),
         html.H3("Protocols"),
         *protocols,
+        *(alarm_delay(config, store.signal_delays(MEASURED_ALARMS), poll_ms) if store is not None else []),
     ])
+
+
+def alarm_delay(config: Config, delays: list[float], poll_ms: int) -> list[Any]:
+    """Total alarm delay = condition delay + signal generation delay (CLINICAL.md, alarm behaviour)."""
+    rows = [html.Tr([html.Td(alarm_label(code)), html.Td(_condition_delay(config, code))])
+            for code in sorted(PHYSIOLOGICAL)]
+    return [
+        html.H3("Alarm delay"),
+        html.P("Total alarm delay = the condition delay below + the signal generation delay: from the reading "
+               "reaching the monitor's adapter to the alarm stored, then to the nurse's screen."),
+        html.Table([html.Thead(html.Tr([html.Th("Alarm"), html.Th("Condition delay")])), html.Tbody(rows)],
+                   className="settings-table"),
+        html.P(_measured(delays), id="signal-delay"),
+        html.P(f"Stored to screen: at most one board refresh ({poll_ms / 1000:g} s) plus drawing, measured from device "
+               "to screen by bench/reading_latency.py (bench/RESULTS.md)."),
+    ]
+
+
+def _condition_delay(config: Config, code: str) -> str:
+    hold = config.settings.get(f"{code}.hold")
+    return f"{hold.value:g} {hold.unit} (held)" if hold else "none: each BP measurement is alarmed as it arrives"
+
+
+def _measured(delays: list[float]) -> str:
+    if len(delays) < 2:
+        return "Reading to alarm stored: not measured yet (no alarm raised by a reading here)."
+    p95 = statistics.quantiles(delays, n=20)[-1]
+    return (f"Reading to alarm stored, measured here over the last {len(delays)} alarms raised by a reading: median "
+            f"{statistics.median(delays):.2f} s, p95 {p95:.2f} s, longest {max(delays):.2f} s.")
