@@ -68,8 +68,10 @@ def _condition_delay(config: Config, code: str) -> str:
 
 
 def _measured(delays: list[float]) -> str:
-    if len(delays) < 2:
+    if not delays:
         return "Reading to alarm stored: not measured yet (no alarm raised by a reading here)."
+    if len(delays) == 1:
+        return f"Reading to alarm stored, measured here on the one alarm raised by a reading so far: {delays[0]:.2f} s."
     p95 = statistics.quantiles(delays, n=20)[-1]
     return (f"Reading to alarm stored, measured here over the last {len(delays)} alarms raised by a reading: median "
             f"{statistics.median(delays):.2f} s, p95 {p95:.2f} s, longest {max(delays):.2f} s.")
