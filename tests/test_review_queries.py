@@ -88,7 +88,8 @@ def test_choices_and_signed_flag(tmp_path):
     rows = {r.id: r for r in list_sessions(store, SessionFilter()).rows}
     assert rows[sid].signed and not rows[other].signed
     assert rows[sid].alarms == 4 and rows[sid].peak_sbp == 190
-    assert filter_choices(store) == {"chair": ["Chair 3", "Chair 9"], "protocol": ["esketamine-84", "iv-ketamine"]}
+    assert filter_choices(store) == {"site": ["main"], "chair": ["Chair 3", "Chair 9"],
+                                     "protocol": ["esketamine-84", "iv-ketamine"]}
     assert [r.id for r in course_of(store, sid)] == [other, sid]  # oldest first, by the label of either
     assert course_of(store, 999) == []
     bps = bp_readings_of(store, [sid, other])

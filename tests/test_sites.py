@@ -16,7 +16,7 @@ from dashboard.engine import load_config
 from dashboard.ingest import Ingest
 from dashboard.store import DEFAULT_SITE, Store, StoreError
 from dashboard.store.location import add_site_option, site_of
-from dashboard.store.review_queries import SessionFilter, list_sessions
+from dashboard.store.review_queries import SessionFilter, filter_choices, list_sessions
 from devices.readings import Reading, SessionEvent
 
 from tests.conftest import ROOT
@@ -50,6 +50,8 @@ def test_each_site_sees_its_own_live_sessions_and_reviews_see_all(two_sites):
     assert north.session(s1).site == "south" and north.last_session_on("Chair 1").id == n1
     listed = list_sessions(north, SessionFilter())
     assert {(row.id, row.site) for row in listed.rows} == {(n1, "north"), (s1, "south")}
+    assert [row.id for row in list_sessions(north, SessionFilter(site="south")).rows] == [s1]
+    assert filter_choices(north)["site"] == ["north", "south"]
 
 
 def test_each_ingest_folds_only_its_site_and_writes_each_timer_once(two_sites):

@@ -27,6 +27,7 @@ class SessionFilter:
 
     started_from: float | None = None  # inclusive
     started_before: float | None = None  # exclusive
+    site: str | None = None
     chair: str | None = None
     protocol: str | None = None
     patient: str | None = None
@@ -92,6 +93,8 @@ def _conditions(f: SessionFilter) -> list[Any]:
         where.append(sessions.c.started_at >= f.started_from)
     if f.started_before is not None:
         where.append(sessions.c.started_at < f.started_before)
+    if f.site:
+        where.append(sessions.c.site == f.site)
     if f.chair:
         where.append(sessions.c.chair == f.chair)
     if f.protocol:
@@ -137,11 +140,11 @@ def _raised_counts(conn: sa.Connection, ids: Sequence[int]) -> dict[int, int]:
 
 
 def filter_choices(store: Store) -> dict[str, list[str]]:
-    """The chairs and protocols that occur, for the filter drop-downs."""
+    """The sites, chairs and protocols that occur, for the filter drop-downs."""
     with store.engine.connect() as conn:
-        chairs = conn.scalars(sa.select(sessions.c.chair).distinct().order_by(sessions.c.chair)).all()
-        protocols = conn.scalars(sa.select(sessions.c.protocol).distinct().order_by(sessions.c.protocol)).all()
-    return {"chair": list(chairs), "protocol": list(protocols)}
+        return {name: list(conn.scalars(sa.select(column).distinct().order_by(column)).all())
+                for name, column in (("site", sessions.c.site), ("chair", sessions.c.chair),
+                                     ("protocol", sessions.c.protocol))}
 
 
 # ---- a patient's course ------------------------------------------------------------

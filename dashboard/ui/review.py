@@ -22,7 +22,7 @@ MAX_PAGE = 1_000_000  # a page number from the URL is clamped: SQLite's integers
 SORT_OPTIONS = [{"label": label, "value": key} for key, label in (
     ("started", "start time"), ("chair", "chair"), ("patient", "patient"), ("protocol", "protocol"),
     ("peak", "peak systolic"), ("alarms", "number of alarms"), ("id", "session number"))]
-FILTER_INPUTS = ("rv-dates.start_date", "rv-dates.end_date", "rv-chair.value", "rv-protocol.value",
+FILTER_INPUTS = ("rv-dates.start_date", "rv-dates.end_date", "rv-site.value", "rv-chair.value", "rv-protocol.value",
                  "rv-patient.value", "rv-alarms.value", "rv-state.value", "rv-sort.value", "rv-order.value",
                  "rv-size.value")
 
@@ -37,6 +37,7 @@ def layout(store: Store, page: int = 0) -> Any:
             html.Label(["Started ", dcc.DatePickerRange(id="rv-dates", display_format="YYYY-MM-DD",
                                                         clearable=True, start_date_placeholder_text="from",
                                                         end_date_placeholder_text="to")]),
+            _dropdown("rv-site", "Site", choices["site"], shown=len(choices["site"]) > 1),  # several clinics
             _dropdown("rv-chair", "Chair", choices["chair"]),
             _dropdown("rv-protocol", "Protocol", choices["protocol"]),
             html.Label(["Patient ", dcc.Input(id="rv-patient", placeholder="label contains", debounce=True,
@@ -62,9 +63,9 @@ def layout(store: Store, page: int = 0) -> Any:
     ], className="review-list")
 
 
-def _dropdown(component_id: str, label: str, values: list[str]) -> Any:
+def _dropdown(component_id: str, label: str, values: list[str], shown: bool = True) -> Any:
     return html.Label([f"{label} ", dcc.Dropdown(id=component_id, options=values, placeholder="any",
-                                                 className="rv-dropdown")])
+                                                 className="rv-dropdown")], hidden=not shown)
 
 
 def table(page: SessionPage) -> Any:
@@ -93,7 +94,7 @@ def session_filter(values: dict[str, Any], page: int) -> SessionFilter:
     return SessionFilter(
         started_from=_day_start(values.get("start_date")),
         started_before=_day_start(values.get("end_date"), plus_days=1),  # the end day is included
-        chair=values.get("chair") or None, protocol=values.get("protocol") or None,
+        site=values.get("site") or None, chair=values.get("chair") or None, protocol=values.get("protocol") or None,
         patient=values.get("patient") or None,
         had_alarms={"yes": True, "no": False}.get(values.get("alarms") or "any"),
         state=values.get("state") if values.get("state") in ("open", "finished") else None,
