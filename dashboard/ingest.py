@@ -46,6 +46,8 @@ REFRESH_S = 2.0  # how often ingest looks for sessions opened elsewhere (by the 
 HEARTBEAT_S = 2.0  # how often ingest tells the store it can write, even with nothing else to write
 NOT_WRITING_AFTER_S = 10.0  # the web raises "data not stored" when no ingest has committed for this long
 MAX_BUFFERED = 200_000  # readings kept in memory while the store cannot be written (~an hour of 50 chairs at 1 Hz)
+KEEP_MESSAGES_S = 3600.0  # how long a sender's message id is remembered: monitors resend within seconds
+FORGET_EVERY_S = 300.0  # how often older ids are dropped, from memory and from the store
 
 
 @dataclass
@@ -60,13 +62,19 @@ class LiveSession:
 
 
 @dataclass
+class _Submitted:
+    chair: str
+    items: list[Item]
+    ticket: Ticket
+    message: str | None = None  # the sender's id of it (HL7: MSH-3|MSH-10): stored once, however often it comes
+
+
+@dataclass
 class _Parked:
     """Items for a chair with no open session yet: kept until a refresh has looked for one since they came."""
 
     since: float
-    chair: str
-    items: list[Item]
-    ticket: Ticket
+    submitted: _Submitted
 
 
 @dataclass
@@ -83,7 +91,7 @@ class Ingest:
         self.store = store
         self.config = config
         self.clock = clock
-        self._queue: queue.SimpleQueue[tuple[str, Sequence[Item], Ticket]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Submitted] = queue.SimpleQueue()
         self._live: dict[int, LiveSession] = {}
         self._pending = _Pending()
         self._last_refresh = float("-inf")
@@ -95,23 +103,28 @@ class Ingest:
         self._last_heartbeat = float("-inf")
         self._failing_since: float | None = None
         self._queued = 0  # items in the queue (the queue itself counts submits)
+        self._messages: dict[str, float] | None = None  # message ids stored lately -> when; loaded at the first step
+        self._last_forget = float("-inf")
+        self.resent = 0  # submits of a message already stored: answered as stored, not stored again
 
     # ---- the sink -------------------------------------------------------------
 
-    def submit(self, chair: str, items: Sequence[Item]) -> Ticket:
+    def submit(self, chair: str, items: Sequence[Item], message: str | None = None) -> Ticket:
+        """Queue items for `chair`; the ticket resolves once they are committed. `message`: the sender's id of the
+        submission, when it has one (HL7 MSH-3|MSH-10): a message seen again is not stored twice."""
         ticket = Ticket()
         if self._failing_since is not None and self.buffered >= MAX_BUFFERED:
             self.refused_full += len(items)  # bounded: the sender hears it was not stored (HL7 gets AE)
             ticket.resolve("the store cannot be written and the buffer is full")
             return ticket
         self._queued += len(items)
-        self._queue.put((chair, list(items), ticket))
+        self._queue.put(_Submitted(chair, list(items), ticket, message))
         return ticket
 
     @property
     def buffered(self) -> int:
         """Readings and events held but not yet committed (folded, or still queued)."""
-        parked = sum(len(p.items) for p in self._parked)
+        parked = sum(len(p.submitted.items) for p in self._parked)
         return len(self._pending.batch.readings) + len(self._pending.batch.events) + self._queued + parked
 
     def refuse(self, source: str, raw: bytes, reason: str) -> None:
@@ -129,7 +142,7 @@ class Ingest:
             self._guarded_step()
         self._guarded_step()
         for parked in self._parked:  # nobody will open their session now
-            parked.ticket.resolve("ingest stopped before a session opened on that chair")
+            parked.submitted.ticket.resolve("ingest stopped before a session opened on that chair")
 
     def _guarded_step(self) -> None:
         """A step whose failure (the database gone, a bug) is logged once per outage, never fatal."""
@@ -146,6 +159,10 @@ class Ingest:
         now = self.clock()
         if now - self._last_refresh >= REFRESH_S:
             self.refresh(now)
+        if self._messages is None:  # before anything leaves the queue: a failing read here loses nothing
+            self._messages = self.store.received_since(now - KEEP_MESSAGES_S)
+        if now - self._last_forget >= FORGET_EVERY_S:
+            self._forget_messages(now)
         self._place_parked(now)
         emptied = self._drain(now)
         self._take_actions(now)
@@ -207,25 +224,46 @@ class Ingest:
         taken = 0
         while taken < MAX_ITEMS_PER_STEP:
             try:
-                chair, items, ticket = self._queue.get_nowait()
+                submitted = self._queue.get_nowait()
             except queue.Empty:
                 return True
-            taken += len(items)
-            self._queued -= len(items)
+            taken += len(submitted.items)
+            self._queued -= len(submitted.items)
+            if submitted.message is not None and self._stored_before(submitted.message):
+                self.resent += 1
+                self._pending.tickets.append(submitted.ticket)  # as stored as its first copy: at this commit at most
+                continue
+            chair = submitted.chair
             session = None if self._is_parked(chair) else self._session_on(chair, now)  # parked first: in order
             if session is None:
-                self._parked.append(_Parked(now, chair, items, ticket))
+                self._parked.append(_Parked(now, submitted))
                 continue
-            self._place(session, items, ticket, now)
+            self._place(session, submitted, now)
         return self._queue.empty()
 
-    def _place(self, session: LiveSession, items: Sequence[Item], ticket: Ticket, now: float) -> None:
-        for item in items:
+    def _place(self, session: LiveSession, submitted: _Submitted, now: float) -> None:
+        for item in submitted.items:
             self._apply(session, item, now)
-        self._pending.tickets.append(ticket)
+        if submitted.message is not None:
+            self._pending.batch.messages[submitted.message] = now
+        self._pending.tickets.append(submitted.ticket)
+
+    def _stored_before(self, message: str) -> bool:
+        """Committed lately (this run or, loaded from the store, before a restart) or in the batch being made."""
+        return message in (self._messages or {}) or message in self._pending.batch.messages
+
+    def _forget_messages(self, now: float) -> None:
+        """Drop ids older than KEEP_MESSAGES_S; a failure waits for the next round (housekeeping, not data)."""
+        self._last_forget = now
+        if self._messages:
+            self._messages = {m: at for m, at in self._messages.items() if at >= now - KEEP_MESSAGES_S}
+        try:
+            self.store.forget_received(now - KEEP_MESSAGES_S)
+        except Exception as exc:  # the store's outage is reported by the commit that follows
+            log.debug("could not drop old message ids: %s", exc)
 
     def _is_parked(self, chair: str) -> bool:
-        return any(parked.chair == chair for parked in self._parked)
+        return any(parked.submitted.chair == chair for parked in self._parked)
 
     def _place_parked(self, now: float) -> None:
         """Items that came for a chair before its session was seen (opened a moment before, between two refreshes):
@@ -234,13 +272,14 @@ class Ingest:
             self.refresh(now)
         waiting: deque[_Parked] = deque()
         for parked in self._parked:
-            session = self._live_on(parked.chair)
-            if session is not None and not any(w.chair == parked.chair for w in waiting):
-                self._place(session, parked.items, parked.ticket, parked.since)
+            submitted = parked.submitted
+            session = self._live_on(submitted.chair)
+            if session is not None and not any(w.submitted.chair == submitted.chair for w in waiting):
+                self._place(session, submitted, parked.since)
             elif self._last_refresh > parked.since:
-                self.unplaced += len(parked.items)
-                log.warning("%d item(s) from %s: no open session on that chair", len(parked.items), parked.chair)
-                parked.ticket.resolve(f"no open session on chair {parked.chair}")
+                self.unplaced += len(submitted.items)
+                log.warning("%d item(s) from %s: no open session on that chair", len(submitted.items), submitted.chair)
+                submitted.ticket.resolve(f"no open session on chair {submitted.chair}")
             else:
                 waiting.append(parked)
         self._parked = waiting
@@ -347,6 +386,8 @@ class Ingest:
         self._last_heartbeat = now if pending.batch.heartbeat else self._last_heartbeat
         for sid in pending.batch.ended:
             self._live.pop(sid, None)
+        if self._messages is not None:
+            self._messages.update(pending.batch.messages)
         self._pending = _Pending()
         for ticket in pending.tickets:
             ticket.resolve()

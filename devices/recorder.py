@@ -39,7 +39,7 @@ class FeedRecorder:
         self.rows = 0
         self.refused = 0
 
-    def submit(self, chair: str, items: Sequence[Item]) -> Ticket:
+    def submit(self, chair: str, items: Sequence[Item], message: str | None = None) -> Ticket:
         ticket = Ticket()
         if self.chair is not None and chair != self.chair:
             ticket.resolve(f"not recording chair {chair}")

@@ -164,14 +164,14 @@ class _Router:
     def __init__(self, sink: Sink, simulated: SimulatedChair, devices: ChairDevices | None, live_from: float) -> None:
         self.sink, self.simulated, self.devices, self.live_from = sink, simulated, devices, live_from
 
-    def submit(self, chair: str, items: Sequence[Item]) -> Ticket:
+    def submit(self, chair: str, items: Sequence[Item], message: str | None = None) -> Ticket:
         direct: list[Item] = []
         for item in items:
             live = self.simulated.due_at(item) >= self.live_from  # the backlog goes straight in
             if not (live and self.devices is not None and self.devices.take(item)):
                 direct.append(item)
         if direct:
-            return self.sink.submit(chair, direct)
+            return self.sink.submit(chair, direct, message)
         ticket = Ticket()
         ticket.resolve()
         return ticket

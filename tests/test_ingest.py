@@ -2,6 +2,7 @@
 the test moves."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
 import pytest
@@ -271,3 +272,26 @@ def test_each_alarm_keeps_its_signal_delay_and_the_settings_page_reports_it(stor
     assert sorted(store.signal_delays()) == pytest.approx([0.4, 0.4])  # bp.severe and bp.high, the same reading
     shown = str(alarm_delay(load_config(), store.signal_delays(), poll_ms=1000))
     assert "median 0.40 s, p95 0.40 s" in shown and "10 s (held)" in shown
+
+
+def test_a_message_seen_again_is_stored_once_even_after_a_restart(store: Store, open_store):
+    """A monitor resends a message whose ACK it missed (lost, or ingest stopped between commit and ACK)."""
+    from dashboard.ingest import FORGET_EVERY_S, KEEP_MESSAGES_S
+
+    clock = Clock()
+    sid = _open(store)
+    reading = Reading("monitor", hr=71, spo2=97, offset_s=5)
+    first = Ingest(store, load_config(), clock)
+    first.refresh()
+    tickets = [first.submit("Chair 1", [reading], message="VSM|M1") for _ in range(2)]  # twice in one step
+    first.step()
+    restarted = Ingest(open_store(), load_config(), clock)
+    restarted.refresh()
+    tickets.append(restarted.submit("Chair 1", [reading], message="VSM|M1"))
+    tickets.append(restarted.submit("Chair 1", [dataclasses.replace(reading, hr=72)], message="VSM|M2"))
+    restarted.step()
+    assert all(ticket.wait(0) for ticket in tickets)  # every copy is answered as stored
+    assert [r.hr for r in store.session_items(sid)] == [71, 72] and (first.resent, restarted.resent) == (1, 1)
+    clock.t += KEEP_MESSAGES_S + FORGET_EVERY_S
+    restarted.step()
+    assert store.received_since(0) == {}  # an hour on, the ids are dropped

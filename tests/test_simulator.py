@@ -296,7 +296,7 @@ class RecordingSink:
         self.clock = clock
         self.submits: list[tuple[float, str, list[Item]]] = []
 
-    def submit(self, chair: str, items: Sequence[Item]) -> Ticket:
+    def submit(self, chair: str, items: Sequence[Item], message: str | None = None) -> Ticket:
         self.submits.append((self.clock.now, chair, list(items)))
         ticket = Ticket()
         ticket.resolve()

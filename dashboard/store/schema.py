@@ -120,3 +120,11 @@ ingest_heartbeat = sa.Table(  # each ingest node says here, every few seconds, t
     sa.Column("at", sa.Float, nullable=False),  # epoch seconds of its last successful commit
     sa.Column("buffered", sa.Integer, nullable=False, server_default="0"),  # readings it held while it could not
 )
+
+received_messages = sa.Table(  # the ids senders gave the messages ingest stored (HL7 MSH-3|MSH-10), for an hour
+    "received_messages", metadata,
+    sa.Column("site", sa.String(40), primary_key=True),
+    sa.Column("message", sa.String(250), primary_key=True),
+    sa.Column("at", sa.Float, nullable=False),  # epoch seconds it was stored; rows older than an hour are pruned
+    sa.Index("ix_received_messages_at", "at"),
+)

@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from devices.readings import Reading, SessionEvent
 
 from . import migrate
-from .schema import actions, alarms, events, ingest_heartbeat, readings, refused_messages, replays, sessions
+from .schema import (actions, alarms, events, ingest_heartbeat, readings, received_messages, refused_messages, replays,
+                     sessions)
 
 
 class StoreError(RuntimeError):
@@ -74,10 +76,11 @@ class Batch:
     ended: dict[int, float] = field(default_factory=dict)  # session_id -> ended_at
     applied: dict[int, str | None] = field(default_factory=dict)  # action id -> error (None = applied)
     heartbeat: tuple[str, float, int] | None = None  # (ingest node, now, readings that were buffered)
+    messages: dict[str, float] = field(default_factory=dict)  # a sender's message id -> when it came
 
     def __bool__(self) -> bool:
         return bool(self.readings or self.events or self.transitions or self.statuses or self.ended or self.applied
-                    or self.heartbeat)
+                    or self.heartbeat or self.messages)
 
 
 def sqlite_url(path: Path | str) -> str:
@@ -226,9 +229,26 @@ class Store:
                                        .values(at=at, buffered=buffered)).rowcount
                 if not updated:
                     conn.execute(ingest_heartbeat.insert().values(node=node, at=at, buffered=buffered))
+            if batch.messages:
+                conn.execute(_insert_new(conn, received_messages), [
+                    {"site": self.site, "message": message, "at": at} for message, at in batch.messages.items()])
             now = time.time()
             for action_id, error in batch.applied.items():
                 conn.execute(actions.update().where(actions.c.id == action_id).values(applied_at=now, error=error))
+
+    def received_since(self, since: float) -> dict[str, float]:
+        """This site's stored message ids (HL7 MSH-3|MSH-10) newer than `since`, oldest first, with when they came."""
+        query = (sa.select(received_messages.c.message, received_messages.c.at)
+                 .where(received_messages.c.site == self.site, received_messages.c.at >= since)
+                 .order_by(received_messages.c.at))
+        with self.engine.connect() as conn:
+            return {message: at for message, at in conn.execute(query)}
+
+    def forget_received(self, before: float) -> None:
+        """Drop this site's message ids older than `before`: a resend comes within minutes, not hours."""
+        with self.engine.begin() as conn:
+            conn.execute(received_messages.delete().where(received_messages.c.site == self.site,
+                                                          received_messages.c.at < before))
 
     # ---- reads for engines and pages -----------------------------------------
 
@@ -363,6 +383,12 @@ class Store:
 _LIMITS = {table.name: {column.name: column.type.length for column in table.columns
                          if isinstance(column.type, sa.String) and column.type.length}
            for table in (readings, events, alarms, actions)}
+
+
+def _insert_new(conn: sa.Connection, table: sa.Table) -> Any:
+    """INSERT that skips rows whose key is there already, on SQLite and PostgreSQL alike."""
+    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(conn.dialect.name)
+    return insert(table).on_conflict_do_nothing() if insert else table.insert()
 
 
 def _fit(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:

@@ -255,7 +255,7 @@ class HL7Listener:
             except HL7Error as exc:
                 return self._refused(raw, peer, sink, exc, message.control_id)
             items = self._present(key, served, received) + items
-            ticket = sink.submit(key[0], items)
+            ticket = sink.submit(key[0], items, message="|".join(dedup))  # ingest keeps it: once across restarts
             self._remember(dedup, ticket)
         if ticket.wait(self.settings.ack_timeout_s):
             if not resent:

@@ -24,7 +24,7 @@ class ListSink:
     refused: list[tuple[str, bytes, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def submit(self, chair: str, items: Sequence[Item]) -> Ticket:
+    def submit(self, chair: str, items: Sequence[Item], message: str | None = None) -> Ticket:
         with self.lock:
             self.items += [(chair, item) for item in items]
         ticket = Ticket()
