@@ -34,6 +34,7 @@ from devices.readings import Item, Reading, SessionEvent
 
 from .engine import Config, SessionEngine, Transition, session_status
 from .store import Batch, SessionRow, Store
+from .store.store import message_key
 from .store.signoff import is_signed
 from .trend import Trend
 
@@ -118,7 +119,7 @@ class Ingest:
             ticket.resolve("the store cannot be written and the buffer is full")
             return ticket
         self._queued += len(items)
-        self._queue.put(_Submitted(chair, list(items), ticket, message))
+        self._queue.put(_Submitted(chair, list(items), ticket, None if message is None else message_key(message)))
         return ticket
 
     @property

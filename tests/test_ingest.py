@@ -295,3 +295,16 @@ def test_a_message_seen_again_is_stored_once_even_after_a_restart(store: Store, 
     clock.t += KEEP_MESSAGES_S + FORGET_EVERY_S
     restarted.step()
     assert store.received_since(0) == {}  # an hour on, the ids are dropped
+
+
+def test_a_message_id_longer_than_its_column_is_kept_as_a_digest(store: Store):
+    clock = Clock()
+    sid = _open(store)
+    ingest = Ingest(store, load_config(), clock)
+    ingest.refresh()
+    long_ids = [f"VSM^{'F' * 300}|{n}" for n in range(2)]  # PostgreSQL would refuse them whole, every retry
+    for message in long_ids + long_ids[:1]:
+        ingest.submit("Chair 1", [Reading("monitor", hr=70, offset_s=1)], message=message)
+    ingest.step()
+    assert len(store.session_items(sid)) == 2 and ingest.resent == 1
+    assert all(key.startswith("sha256:") for key in store.received_since(0))

@@ -7,6 +7,7 @@ like any other event. Both may run in one process or apart.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -383,6 +384,14 @@ class Store:
 _LIMITS = {table.name: {column.name: column.type.length for column in table.columns
                          if isinstance(column.type, sa.String) and column.type.length}
            for table in (readings, events, alarms, actions)}
+
+
+def message_key(message: str) -> str:
+    """A sender's message id as stored: itself, or a digest of it when longer than the column (no two ids merge)."""
+    limit = received_messages.c.message.type.length
+    if len(message) <= limit:
+        return message
+    return "sha256:" + hashlib.sha256(message.encode()).hexdigest()
 
 
 def _insert_new(conn: sa.Connection, table: sa.Table) -> Any:
