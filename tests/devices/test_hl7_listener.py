@@ -188,3 +188,25 @@ def test_a_message_resent_after_a_slow_commit_is_stored_once(tmp_path, stop):
     assert [(r.sbp, r.spo2) for r in readings] == [(128, None), (None, 97)]
     assert adapter.stats.duplicates == 2 and adapter.stats.accepted == 0
     store.close()
+
+
+def test_a_message_resent_to_a_restarted_ingest_is_stored_once(tmp_path):
+    """The AA was lost (ingest killed between the commit and the ACK, or the network dropped it): the monitor
+    resends to the restarted ingest, which must answer AA without storing the readings again."""
+    store = Store.open(tmp_path / "clinic.db")
+    sid = store.create_session(chair="Chair 3", patient_label="P-1", protocol="esketamine-84", started_at=time.time())
+    for _ in ("first", "restarted"):  # two ingests, one after the other, sharing nothing but the database
+        stop, ingest = threading.Event(), Ingest(Store.open(tmp_path / "clinic.db"), load_config())
+        threads = [threading.Thread(target=ingest.run, args=(stop,), daemon=True)]
+        threads[0].start()
+        adapter = HL7Listener(ListenerSettings(port=0, placement=Placement(locations={"CHAIR3": "Chair 3"})))
+        threads.append(Supervisor(adapter, ingest).start(stop))
+        assert adapter.ready.wait(5)
+        assert msa(send(adapter.address, EXAMPLE))[1] == "AA"
+        stop.set()
+        for thread in threads:
+            thread.join(5)
+        ingest.store.close()
+    readings = [item for item in store.session_items(sid) if isinstance(item, Reading)]
+    store.close()
+    assert [(r.sbp, r.spo2) for r in readings] == [(128, None), (None, 97)]
