@@ -20,7 +20,7 @@ from . import suntech
 from .adapter import Sink
 from .errors import ConnectionLost
 from .readings import Reading, SessionEvent
-from .serial_port import Port, open_port
+from .serial_port import Port, SerialDevice
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +48,14 @@ class NibpStats:
     reader: suntech.ReaderStats = field(default_factory=suntech.ReaderStats)
 
 
-class SunTechNIBP:
-    """A `Device` for the supervisor (open + serve), and an `Adapter` on its own (run)."""
+class SunTechNIBP(SerialDevice):
+    """A SunTech Advantage module, host-polled: this adapter runs the cuff cycle (every interval, and STAT)."""
 
     def __init__(self, chair: str, url: str, *, label: str = "nibp", baud: int = 9600,
                  settings: NibpSettings = NibpSettings(), clock: Callable[[], float] = time.monotonic,
                  wall: Callable[[], float] = time.time, tap: Callable[[str, bytes], None] | None = None) -> None:
-        self.chair, self.url, self.label, self.baud, self.settings = chair, url, label, baud, settings
-        self.clock, self.wall, self.tap = clock, wall, tap
-        self.name = f"{label} ({chair})"
+        super().__init__(chair, url, label, baud, clock, wall, tap)
+        self.settings = settings
         self.stats = NibpStats()
         self.cuff_mmhg: int | None = None  # last cuff pressure seen
         self._stat = threading.Event()
@@ -66,14 +65,7 @@ class SunTechNIBP:
         """STAT: start a cycle as soon as the current one (if any) ends. Thread-safe."""
         self._stat.set()
 
-    # ---- Adapter / Device ----------------------------------------------------------
-
-    def run(self, sink: Sink, stop: threading.Event) -> None:
-        with self.open() as port:
-            self.serve(port, sink, stop, lambda: None)
-
-    def open(self) -> Port:
-        return Port(open_port(self.url, self.baud), tap=self.tap)
+    # ---- Device ----------------------------------------------------------------------
 
     def serve(self, port: Port, sink: Sink, stop: threading.Event, alive: Callable[[], None]) -> None:
         link = _Link(port, suntech.ReplyReader(self.stats.reader), self, alive)

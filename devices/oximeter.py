@@ -15,7 +15,7 @@ from typing import Callable
 from . import nonin
 from .adapter import Sink
 from .readings import Reading
-from .serial_port import Port, Silence, open_port
+from .serial_port import Port, SerialDevice, Silence
 
 log = logging.getLogger(__name__)
 
@@ -28,23 +28,15 @@ class OximeterStats:
     reader: nonin.ReaderStats = field(default_factory=nonin.ReaderStats)
 
 
-class NoninOximeter:
-    """A `Device` for the supervisor (open + serve), and an `Adapter` on its own (run)."""
+class NoninOximeter(SerialDevice):
+    """A Nonin oximeter streaming Data Format 8; silence for `silence_s` is a lost connection."""
 
     def __init__(self, chair: str, url: str, *, label: str = "oximeter", baud: int = 9600, silence_s: float = 3.0,
                  clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
                  tap: Callable[[str, bytes], None] | None = None) -> None:
-        self.chair, self.url, self.label, self.baud, self.silence_s = chair, url, label, baud, silence_s
-        self.clock, self.wall, self.tap = clock, wall, tap
-        self.name = f"{label} ({chair})"
+        super().__init__(chair, url, label, baud, clock, wall, tap)
+        self.silence_s = silence_s
         self.stats = OximeterStats()
-
-    def run(self, sink: Sink, stop: threading.Event) -> None:
-        with self.open() as port:
-            self.serve(port, sink, stop, lambda: None)
-
-    def open(self) -> Port:
-        return Port(open_port(self.url, self.baud), tap=self.tap)
 
     def serve(self, port: Port, sink: Sink, stop: threading.Event, alive: Callable[[], None]) -> None:
         reader = nonin.FrameReader(self.stats.reader)

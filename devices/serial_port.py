@@ -7,12 +7,16 @@ and `Port.read` turns that into `ConnectionLost` for the supervisor.
 """
 from __future__ import annotations
 
+import threading
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import serial
 
 from .errors import ConnectionLost
+
+if TYPE_CHECKING:
+    from .adapter import Sink
 
 READ_TIMEOUT_S = 0.1  # how long one read waits: bounds how late a stop or a silence is noticed
 
@@ -93,3 +97,24 @@ class Silence:
         quiet = self.clock() - self.last
         if quiet > self.limit_s:
             raise ConnectionLost(f"no data for {quiet:.1f} s", f"no data for {self.limit_s:g} s")
+
+
+class SerialDevice:
+    """What every serial adapter shares: where its port is, a `Device` for the supervisor (`open` + `serve`), and
+    an `Adapter` on its own (`run`: one connection, no reconnect). Subclasses write `serve`."""
+
+    def __init__(self, chair: str, url: str, label: str, baud: int, clock: Callable[[], float],
+                 wall: Callable[[], float], tap: Callable[[str, bytes], None] | None) -> None:
+        self.chair, self.url, self.label, self.baud = chair, url, label, baud
+        self.clock, self.wall, self.tap = clock, wall, tap  # tap("<", bytes read), tap(">", bytes written)
+        self.name = f"{label} ({chair})"
+
+    def run(self, sink: Sink, stop: threading.Event) -> None:
+        with self.open() as port:
+            self.serve(port, sink, stop, lambda: None)
+
+    def open(self) -> Port:
+        return Port(open_port(self.url, self.baud), tap=self.tap)
+
+    def serve(self, port: Port, sink: Sink, stop: threading.Event, alive: Callable[[], None]) -> None:
+        raise NotImplementedError
