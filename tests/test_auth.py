@@ -103,6 +103,20 @@ def test_security_headers_and_cookie_flags(app):
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
 
 
+def test_every_response_says_its_server_time(app):
+    """Server-Timing, as browser devtools show it: tests/e2e/test_load.py holds the board poll's p95 to it."""
+    client = signed_in(app, "nurse")
+    key = next(k for k in server_callbacks(app) if first_output_id(k) == "board")
+    poll = client.post("/_dash-update-component", headers={"Origin": "http://localhost"}, json={
+        "output": key, "outputs": [{"id": "board", "property": "children"}, {"id": "board-seen", "property": "data"}],
+        "inputs": [{"id": "board-poll", "property": "n_intervals", "value": 1}],
+        "state": [{"id": "board-seen", "property": "data", "value": None}], "changedPropIds": ["board-poll.n_intervals"]})
+    refused = client.post("/_dash-update-component", json={"output": key}, headers={"Origin": "http://evil.example"})
+    assert (poll.status_code, refused.status_code) == (200, 403)
+    for response in (poll, refused, app.server.test_client().get("/login")):
+        assert re.fullmatch(r"app;dur=\d+\.\d\d, cpu;dur=\d+\.\d\d", response.headers["Server-Timing"])
+
+
 def test_login_form_needs_its_token(app):
     client = app.server.test_client()
     client.get("/login")

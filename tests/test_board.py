@@ -1,7 +1,9 @@
 """The board poll sends the whole board once, then only the slots that changed."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 from dash import no_update
 
@@ -9,6 +11,7 @@ from dashboard.engine import load_config
 from dashboard.ingest import Ingest
 from dashboard.store import Store
 from dashboard.ui.board import SLOT_INDEX, poll_board, tile_values
+from dashboard.ui.sparkline import _drawn, sparkline_src
 from devices.readings import Reading, SessionEvent
 
 START = 1_800_000_000.0
@@ -76,3 +79,14 @@ def test_tile_shows_bp_age_phase_and_what_is_due(tmp_path: Path):
     assert values["bp"] == "124/78" and values["bp_age"] == "5 min ago"
     assert values["phase"] == "Pre-dose · 6 min" and values["due"] == "Next: dose"
     assert (values["hr"], values["spo2"]) == ("HR 70", "SpO2 98 %") and values["class"] == "tile prio-none"
+
+
+def test_a_sparkline_is_the_quoted_svg_and_is_drawn_once_per_trend():
+    trend = {"hr": [[60.0 * n, 70 + n % 7 + 0.5] for n in range(50)], "bp": [[600.0, 131, 82], [1800.0, 250, 30]]}
+    src = sparkline_src(trend)
+    svg = unquote(src.removeprefix("data:image/svg+xml;utf8,"))
+    assert src == "data:image/svg+xml;utf8," + quote(svg)  # what urllib's quote() makes of it, character for character
+    assert svg.startswith("<svg") and svg.count("<line") == 2 and svg.count("<polyline") == 1
+    drawn = _drawn.cache_info().misses
+    assert sparkline_src(json.loads(json.dumps(trend))) == src  # the same trend read again from a status snapshot
+    assert _drawn.cache_info().misses == drawn

@@ -2,7 +2,9 @@
 
 Installed on the Dash app's Flask server. Nothing but the login page answers an anonymous request; every
 Dash callback request is checked against the role policy by its outputs; a state-changing request must
-come from our own origin (and the cookie is SameSite=Strict); the login form carries a token.
+come from our own origin (and the cookie is SameSite=Strict); the login form carries a token. Every response
+says how long the server took (`Server-Timing: app;dur=MS, cpu;dur=MS`, guard included), as browser devtools
+show it.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from .roles import allowed
 OPEN_PATHS = ("/login", "/favicon.ico")
 OPEN_PREFIXES = ("/assets/",)  # our own CSS and JS: no patient data
 CALLBACK_PATH = "/_dash-update-component"
+TIMING_HEADER = "Server-Timing"
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -68,6 +71,7 @@ def install(app: Any, store: Store, settings: AuthSettings, secret_path: Path) -
     server.secret_key = secret_key(secret_path)
     server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
                          SESSION_COOKIE_SECURE=os.environ.get("MONITOR_HTTPS") == "1")
+    _install_timing(server)  # first, so its clock spans the guard and every other hook
 
     @server.before_request
     def _guard() -> Any:
@@ -124,6 +128,23 @@ def install(app: Any, store: Store, settings: AuthSettings, secret_path: Path) -
             record(store, user.username, "logout", role=user.role, remote=_remote())
             flask.session.clear()
         return flask.redirect("/login")
+
+
+def _install_timing(server: flask.Flask) -> None:
+    """Server-Timing on every response, in ms: `app` from our first hook to our last, and `cpu`, this thread's
+    CPU time in it (app much above cpu: the request waited, for the GIL, the CPU or the database)."""
+    @server.before_request
+    def _start_clock() -> None:
+        flask.g.started = (time.perf_counter(), time.thread_time())
+
+    @server.after_request  # after_request hooks run last-registered first: this one runs last
+    def _stop_clock(response: flask.Response) -> flask.Response:
+        started = flask.g.get("started")
+        if started is not None:
+            cpu = time.thread_time() - started[1]
+            wall = time.perf_counter() - started[0]  # read last: the clocks' own cost is inside it
+            response.headers[TIMING_HEADER] = f"app;dur={wall * 1000:.2f}, cpu;dur={cpu * 1000:.2f}"
+        return response
 
 
 def _same_origin() -> bool:

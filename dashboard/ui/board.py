@@ -17,7 +17,7 @@ from dash import Dash, Input, Output, Patch, State, dcc, html, no_update
 
 from ..store import SessionRow, Store
 from .format import PHASE_LABELS, PRIORITY_LABELS, age, alarm_label, bp_text, minutes, number, session_clock
-from .identity import may_see
+from .identity import viewer_may_see
 from .sparkline import sparkline_src
 
 
@@ -119,17 +119,19 @@ def poll_board(store: Store, seen: dict[str, Any] | None, wall: float | None = N
     changed = False
     for index, sid in enumerate(order):
         before = seen["tiles"].get(sid, {})
-        now = _seen(values[sid])
-        for key, value in now.items():
-            if before.get(key) == value:
-                continue
-            changed = True
-            memo["tiles"][sid][key] = value
+        changes = {key: value for key, value in _seen(values[sid]).items() if before.get(key) != value}
+        if not changes:
+            continue
+        changed = True
+        tile, tile_memo = board[index]["props"], memo["tiles"][sid]  # once a tile: each [] is a new Patch
+        children = tile["children"]
+        for key, value in changes.items():
+            tile_memo[key] = value
             if key == "class":
-                board[index]["props"]["className"] = values[sid][key]
+                tile["className"] = values[sid][key]
             else:
                 slot = TILE_SLOTS[SLOT_INDEX[key]]
-                board[index]["props"]["children"][SLOT_INDEX[key]]["props"][slot.prop] = values[sid][key]
+                children[SLOT_INDEX[key]]["props"][slot.prop] = values[sid][key]
     return (board, memo) if changed else (no_update, no_update)
 
 
@@ -137,4 +139,4 @@ def register(app: Dash, store: Store) -> None:
     @app.callback(Output("board", "children"), Output("board-seen", "data"),
                   Input("board-poll", "n_intervals"), State("board-seen", "data"))
     def _poll(_n: int | None, seen: dict[str, Any] | None):
-        return poll_board(store, seen, visible=may_see)
+        return poll_board(store, seen, visible=viewer_may_see())

@@ -1,6 +1,8 @@
 """Who is acting, from the signed-in session (never from a field the browser could fill), and the audit trail."""
 from __future__ import annotations
 
+from typing import Callable
+
 import flask
 
 from ..auth import record
@@ -21,8 +23,13 @@ def role() -> str | None:
 
 def may_see(row: SessionRow) -> bool:
     """Nurses and clinicians see every session; a tester only simulated and replayed ones."""
+    return viewer_may_see()(row)
+
+
+def viewer_may_see() -> Callable[[SessionRow], bool]:
+    """`may_see` for the signed-in user, their role read once: a board poll asks it of every open session."""
     current = role()
-    return sees_real_patients(current) or (current == "tester" and row.is_simulated)
+    return lambda row: sees_real_patients(current) or (current == "tester" and row.is_simulated)
 
 
 def audit(store: Store, who: str, action: str, detail: str = "", session_id: int | None = None) -> None:
