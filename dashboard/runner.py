@@ -6,6 +6,7 @@ Threads start here, from these functions, never on import.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import signal
 import sys
@@ -28,6 +29,7 @@ def run_clinic(args: argparse.Namespace) -> int:
 
     def web(store: Store, config: Config, stop: threading.Event) -> None:
         app = create_app(store, config, poll_ms=args.poll_ms)
+        gc.freeze()  # as dashboard/wsgi.py: the app's long-lived objects out of the collector's full passes
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per poll
         print(f"Dashboard: http://{args.host}:{args.port}/  (Ctrl-C stops)", flush=True)
         app.run(host=args.host, port=args.port, debug=False)
