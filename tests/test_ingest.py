@@ -81,7 +81,8 @@ def test_items_for_a_session_opened_between_two_refreshes_wait_for_it_in_order(s
     assert [item.offset_s for item in store.session_items(sid)] == [0.0, 1.0]
 
 
-def test_timers_fire_at_their_due_session_time_with_no_reading(store: Store):
+def _dosed(store: Store) -> tuple[Clock, int, Ingest]:
+    """A session on Chair 1 with a 120/80 baseline, dosed at 300 s, folded by an ingest on a clock at START."""
     clock = Clock()
     sid = _open(store)
     ingest = Ingest(store, load_config(), clock)
@@ -89,6 +90,11 @@ def test_timers_fire_at_their_due_session_time_with_no_reading(store: Store):
     ingest.submit("Chair 1", [SessionEvent("session_start", "esketamine-84", offset_s=0),
                               Reading("nibp", sbp=120, dbp=80, offset_s=60), SessionEvent("dose_start", offset_s=300)])
     ingest.step()
+    return clock, sid, ingest
+
+
+def test_timers_fire_at_their_due_session_time_with_no_reading(store: Store):
+    clock, sid, ingest = _dosed(store)
     clock.t = START + 300 + 50 * 60  # no BP since the dose: the 40-min check is overdue at 45 min
     ingest.step()
     history = _history(store, sid)
@@ -254,13 +260,7 @@ def test_a_signed_off_session_takes_no_more_actions(store: Store):
 def test_each_alarm_keeps_its_signal_delay_and_the_settings_page_reports_it(store: Store):
     from dashboard.ui.settings import alarm_delay
 
-    clock = Clock()
-    sid = _open(store)
-    ingest = Ingest(store, load_config(), clock)
-    ingest.refresh()
-    ingest.submit("Chair 1", [SessionEvent("session_start", "esketamine-84", offset_s=0),
-                              Reading("nibp", sbp=120, dbp=80, offset_s=60), SessionEvent("dose_start", offset_s=300)])
-    ingest.step()
+    clock, sid, ingest = _dosed(store)
     clock.t = START + 600
     ingest.submit("Chair 1", [Reading("nibp", sbp=186, dbp=100, received_time=START + 599.6)])  # severe
     ingest.step()
