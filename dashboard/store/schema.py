@@ -5,6 +5,8 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
+DEFAULT_SITE = "main"  # the site of every session stored before sites existed (migration 0003)
+
 sessions = sa.Table(
     "sessions", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
@@ -21,7 +23,7 @@ sessions = sa.Table(
     sa.Column("scenario", sa.String(60)),  # simulated sessions: scenario and seed, to resume after restart
     sa.Column("seed", sa.Integer),
     sa.Column("clock", sa.String(10), nullable=False, server_default="wall"),  # "feed": a replay drives the time
-    sa.Column("site", sa.String(40), nullable=False, server_default="main"),  # the clinic whose ingest folds it (0003)
+    sa.Column("site", sa.String(40), nullable=False, server_default=DEFAULT_SITE),  # whose ingest folds it
     sa.Index("ix_sessions_open", "ended_at", "chair"),
     sa.Index("ix_sessions_site_open", "site", "ended_at", "chair"),
     sa.Index("ix_sessions_started", "started_at"),  # the sessions list, newest first (migration 0002)

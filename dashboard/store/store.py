@@ -22,15 +22,12 @@ from sqlalchemy.engine import Engine
 from devices.readings import Reading, SessionEvent
 
 from . import migrate
-from .schema import (actions, alarms, events, ingest_heartbeat, readings, received_messages, refused_messages, replays,
-                     sessions)
+from .schema import (DEFAULT_SITE, actions, alarms, events, ingest_heartbeat, readings, received_messages,
+                     refused_messages, replays, sessions)
 
 
 class StoreError(RuntimeError):
     """The database could not be opened or written."""
-
-
-DEFAULT_SITE = "main"  # the site of every session stored before sites existed (migration 0003)
 
 
 @dataclass(frozen=True, slots=True)
