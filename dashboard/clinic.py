@@ -138,3 +138,21 @@ class Clinic:
                 self.refill(stop)
             except Exception:  # the clinic demo must not take the dashboard down with it
                 log.exception("simulated clinic could not refill a chair")
+
+
+def demo_logins(store: Store) -> dict[str, str]:
+    """One-off passwords for demo-nurse, demo-clinician, demo-tester and demo-admin (the simulated clinic only)."""
+    import secrets
+
+    from .auth import ROLES, AuthError, add_user, record, set_password
+
+    logins = {}
+    for role in ROLES:
+        name, password = f"demo-{role}", secrets.token_urlsafe(9)
+        try:
+            add_user(store, name, role, password)
+        except AuthError:
+            set_password(store, name, password, role=role)
+        logins[name] = password
+    record(store, "command line", "demo_logins", "one-off passwords for the demo accounts")
+    return logins

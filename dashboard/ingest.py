@@ -206,8 +206,9 @@ class Ingest:
                 trend.add(item)
         resume_at = float(row.status.get("now", 0.0)) if row.status else 0.0
         engine.advance(resume_at)  # timers that fired before the stop: already stored
-        log.info("session %s on %s: resumed from %d stored items at %.0f s", row.id, row.chair,
-                 len(items), engine.now)
+        if items:  # a session new to the store has nothing to resume
+            log.info("session %s on %s: resumed from %d stored items at %.0f s", row.id, row.chair,
+                     len(items), engine.now)
         return LiveSession(row, engine, trend, self.store.max_seq(row.id))
 
     def _session_on(self, chair: str, now: float) -> LiveSession | None:

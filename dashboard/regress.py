@@ -1,12 +1,11 @@
-"""`python app.py regress [DIR...] [--html FILE]`: every scenario through `check`, against its expected file.
+"""Regression: every scenario through `check`, against its expected file (`python app.py regress`, dashboard/cli).
 
 A scenario is a feed `NAME.csv` with `NAME.expected.jsonl` beside it (and `NAME.actions.csv` when people act
 in it). The comparison is on (offset_s, code, state, priority, source, value): a message's wording may change,
-an alarm may not. Prints a table; exits 1 on any failure, 2 when nothing could be run.
+an alarm may not.
 """
 from __future__ import annotations
 
-import argparse
 import html
 import json
 from dataclasses import dataclass
@@ -15,9 +14,7 @@ from pathlib import Path
 from devices.feed import FeedError, read_feed
 
 from .check import run_check
-from .engine import load_config
 
-DEFAULT_DIRS = (Path("sample_data/feeds"), Path("sample_data/scenarios"))
 KEYS = ("offset_s", "code", "state", "priority", "source", "value")
 
 
@@ -33,14 +30,6 @@ class Outcome:
     @property
     def passed(self) -> bool:
         return not self.difference
-
-
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    regress = sub.add_parser("regress", help="run every scenario through check and compare with its expected file")
-    regress.add_argument("dirs", type=Path, nargs="*", help=f"folders of scenarios (default {', '.join(map(str, DEFAULT_DIRS))})")
-    regress.add_argument("--config", type=Path, help="clinic settings TOML overriding the defaults")
-    regress.add_argument("--html", type=Path, help="also write the report, with each scenario's chart, to this file")
-    regress.set_defaults(func=run)
 
 
 def scenarios(dirs: list[Path]) -> list[Path]:
@@ -74,23 +63,6 @@ def first_difference(want: list[tuple], got: list[tuple]) -> str:
 def _line(t: tuple) -> str:
     offset, code, state, priority, source, value = t
     return f"{offset:g}s {code}{'[' + source + ']' if source else ''} {state} ({priority}) {value}".strip()
-
-
-def run(args: argparse.Namespace) -> int:
-    dirs = args.dirs or [d for d in DEFAULT_DIRS if d.exists()]
-    feeds = scenarios(dirs)
-    if not feeds:
-        print(f"regress: no scenarios (NAME.csv with NAME.expected.jsonl) in {', '.join(map(str, dirs))}")
-        return 2
-    config = load_config(args.config)
-    outcomes = [compare(feed, config) for feed in feeds]
-    print(table(outcomes))
-    if args.html:
-        args.html.write_text(html_report(outcomes), encoding="utf-8")
-        print(f"report: {args.html}")
-    failed = [o for o in outcomes if not o.passed]
-    print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
-    return 1 if failed else 0
 
 
 def table(outcomes: list[Outcome]) -> str:

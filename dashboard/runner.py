@@ -24,17 +24,29 @@ if TYPE_CHECKING:
 
 
 def run_clinic(args: argparse.Namespace) -> int:
-    """`python app.py` / `serve`: ingest, devices, optional simulated clinic and the dashboard, until Ctrl-C."""
-    from .ui import create_app
+    """`python app.py` / `serve`: ingest, devices, optional simulated clinic and the dashboard, until Ctrl-C or
+    SIGTERM. The port is taken first: one in use stops the run (exit 2) before anything is written."""
+    from .ports import PortError, listen, serve, url
+
+    try:
+        sock = listen(args.host, args.port)
+    except PortError as exc:
+        print(f"app.py: {exc}", file=sys.stderr)
+        return 2
 
     def web(store: Store, config: Config, stop: threading.Event) -> None:
+        from .ui import create_app
+
         app = create_app(store, config, poll_ms=args.poll_ms)
         gc.freeze()  # as dashboard/wsgi.py: the app's long-lived objects out of the collector's full passes
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per poll
-        print(f"Dashboard: http://{args.host}:{args.port}/  (Ctrl-C stops)", flush=True)
-        app.run(host=args.host, port=args.port, debug=False)
+        signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop: as Ctrl-C, a clean stop
+        print(f"Dashboard: {url(args.host, sock)}  (Ctrl-C stops)", flush=True)
+        serve(app.server, sock, args.host)
 
-    return _with_back_end(args, web)
+    try:
+        return _with_back_end(args, web)
+    finally:
+        sock.close()  # when the back end did not start (the server closes its own)
 
 
 def run_ingest(args: argparse.Namespace) -> int:
@@ -49,10 +61,23 @@ def run_ingest(args: argparse.Namespace) -> int:
     return _with_back_end(args, wait)
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _with_back_end(args: argparse.Namespace, front: Callable[[Store, Config, threading.Event], None]) -> int:
-    """Open the store, start the back end, run `front` until it returns or Ctrl-C, then stop it all cleanly."""
-    limit_malloc_arenas()
+    """Open the store, start the back end, run `front` until it returns or Ctrl-C, then stop it all cleanly.
+    Nothing is written before the settings are read and the HL7 port is known to be free."""
+    from .ports import PortError, try_port
+
     config: Config = load_config(args.config)
+    if args.hl7_port is not None:
+        try:
+            try_port(args.hl7_host or "127.0.0.1", args.hl7_port, "the HL7 listener", "--hl7-port")
+        except PortError as exc:
+            print(f"app.py: {exc}", file=sys.stderr)
+            return 2
+    limit_malloc_arenas()
     store = _open_store(args)
     stop = threading.Event()
     threads = start_back_end(args, store, config, stop)
@@ -91,9 +116,7 @@ def start_back_end(args: argparse.Namespace, store: Store, config: Config,
     if devices is None:
         return None
     if not getattr(args, "no_simulator", False):
-        from .clinic import Clinic
-
-        from .users_cli import demo_logins
+        from .clinic import Clinic, demo_logins
 
         for name, password in demo_logins(store).items():  # before the catch-up: hashing takes a second or so,
             print(f"Demo login: {name} / {password}", flush=True)  # which the chairs would then start behind

@@ -1,4 +1,4 @@
-"""The device subcommands of app.py: `emulate` and `record` (the parsers live in app.py)."""
+"""What `app.py emulate` and `app.py record` do (their options: dashboard/cli/emulate.py and record.py)."""
 from __future__ import annotations
 
 import argparse

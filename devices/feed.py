@@ -11,11 +11,12 @@ import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterable
-
-import pandas as pd
+from typing import IO, TYPE_CHECKING, Iterable
 
 from .readings import EVENT_KINDS, PROTOCOLS, Assessment, Item, Reading, SessionEvent
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = ("offset_s", "source", "sbp", "dbp", "map", "hr", "spo2", "event", "detail")
 VITALS = ("sbp", "dbp", "map", "hr", "spo2")
@@ -159,6 +160,8 @@ def write_feed(items: Iterable[Item], target: Path | str | IO[str]) -> int:
 
 def feed_frame(items: Iterable[Item]) -> pd.DataFrame:
     """The items as a DataFrame with the feed's columns and numeric vitals."""
+    import pandas as pd  # here: reading and writing feeds (and the command line's --help) need none of pandas
+
     buffer = io.StringIO()
     write_feed(items, buffer)
     buffer.seek(0)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-import app
+from dashboard.cli import main as cli_main, parser as cli_parser
 from dashboard.store import sqlite_url
 from dashboard.store.location import database_url, describe, masked
 from dashboard.store.migrate import heads
@@ -15,7 +15,7 @@ PG = "postgresql://monitor:s3cret@db.clinic.example:5432/monitor"
 
 
 def _args(*argv: str):
-    return app._parser().parse_args(list(argv))
+    return cli_parser().parse_args(list(argv))
 
 
 @pytest.mark.parametrize("command", [["serve"], ["ingest"], ["replay", "feed.csv"], ["users", "list"],
@@ -53,18 +53,18 @@ def test_the_database_line_at_start_masks_the_password(store_url: str, capsys):
 
 
 def test_db_upgrade_and_current_on_the_command_line(store_url: str, capsys):
-    assert app.main(["db", "upgrade", "--database-url", store_url]) == 0
+    assert cli_main(["db", "upgrade", "--database-url", store_url]) == 0
     assert f"At revision {heads()[0]}" in capsys.readouterr().out
-    assert app.main(["db", "current", "--database-url", store_url]) == 0
+    assert cli_main(["db", "current", "--database-url", store_url]) == 0
     assert heads()[0] in capsys.readouterr().out
-    assert app.main(["users", "list", "--database-url", store_url]) == 0
+    assert cli_main(["users", "list", "--database-url", store_url]) == 0
 
 
 def test_a_database_from_a_newer_version_stops_the_command_with_a_message(store_url: str, capsys):
-    assert app.main(["db", "upgrade", "--database-url", store_url]) == 0
+    assert cli_main(["db", "upgrade", "--database-url", store_url]) == 0
     engine = sa.create_engine(store_url)
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
     engine.dispose()
-    assert app.main(["users", "list", "--database-url", store_url]) == 2
+    assert cli_main(["users", "list", "--database-url", store_url]) == 2
     assert "newer version" in capsys.readouterr().err

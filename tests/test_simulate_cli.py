@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import app
+from dashboard.cli import main as cli_main
 from dashboard.check import run_check
 from devices.feed import read_feed
 from devices.readings import Reading, SessionEvent
@@ -24,7 +24,7 @@ def simulate(*args: str) -> subprocess.CompletedProcess:
 def run(tmp_path: Path, *args: str, seed: int = 0, name: str = "feed.csv") -> bytes:
     """`simulate ARGS --seed SEED --out tmp/NAME` in this process; the file's bytes."""
     out = tmp_path / name
-    assert app.main(["simulate", *args, "--seed", str(seed), "--out", str(out)]) == 0
+    assert cli_main(["simulate", *args, "--seed", str(seed), "--out", str(out)]) == 0
     return out.read_bytes()
 
 
@@ -58,13 +58,13 @@ def test_batch_writes_one_valid_feed_per_seed_named_to_sort(tmp_path):
         assert feed.problems == [] and feed.protocol == "esketamine-56"
         assert (out_dir / name).read_bytes() == run(tmp_path, "--scenario", "esketamine-56-quiet", seed=seed)
     again = tmp_path / "again"  # one process or two: the same files
-    assert app.main(["simulate", "--scenario", "esketamine-56-quiet", "--seed", "8", "--count", "3",
+    assert cli_main(["simulate", "--scenario", "esketamine-56-quiet", "--seed", "8", "--count", "3",
                      "--out-dir", str(again), "--jobs", "1"]) == 0
     assert [(again / n).read_bytes() for n in names] == [(out_dir / n).read_bytes() for n in names]
 
 
 def test_list_prints_every_scenario_with_its_description(capsys):
-    assert app.main(["simulate", "--list"]) == 0
+    assert cli_main(["simulate", "--list"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == list(SCENARIOS)
     for line, scn in zip(lines, SCENARIOS.values()):

@@ -10,52 +10,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from ..cli.options import DATABASE_URL_ENV, DEFAULT_DB, add_database_options, add_site_option
+from ..sites import SITE_ENV, site_name
 from .store import DEFAULT_SITE, Store, StoreError, sqlite_url
 
-DATABASE_URL_ENV = "MONITOR_DATABASE_URL"
-SITE_ENV = "MONITOR_SITE"
-_SITE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")  # fits sessions.site; safe in logs and node names
-DEFAULT_DB = Path("var/clinic.db")
-
-
-class _PathGiven(argparse.Action):
-    """--database PATH, remembering that it was given (so it beats MONITOR_DATABASE_URL)."""
-
-    def __call__(self, parser, namespace, values, option_string=None) -> None:  # type: ignore[no-untyped-def]
-        setattr(namespace, self.dest, Path(values))
-        namespace.database_given = True
-
-
-def add_database_options(parser: argparse.ArgumentParser, default: Path = DEFAULT_DB) -> None:
-    parser.add_argument("--database", type=Path, default=default, action=_PathGiven, metavar="PATH",
-                        help=f"SQLite file (default {default})")
-    parser.add_argument("--database-url", metavar="URL",
-                        help="SQLAlchemy URL of the database instead, e.g. postgresql://monitor@dbhost/monitor "
-                             f"(wins over --database; default ${DATABASE_URL_ENV} when --database is not given)")
-
-
-def site_name(text: str) -> str:
-    """A site name as given, or ValueError saying what one looks like."""
-    if not _SITE_NAME.fullmatch(text):
-        raise ValueError(f"site {text!r}: 1-40 letters, digits, '.', '_' or '-', starting with a letter or digit")
-    return text
-
-
-def add_site_option(parser: argparse.ArgumentParser) -> None:
-    def parse(text: str) -> str:
-        try:
-            return site_name(text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    parser.add_argument("--site", type=parse, default=None, metavar="NAME",
-                        help=f"the clinic this process serves when several share a database: its chairs, "
-                             f"sessions and ingest (default ${SITE_ENV}, else {DEFAULT_SITE})")
+__all__ = ["DATABASE_URL_ENV", "DEFAULT_DB", "SITE_ENV", "add_database_options", "add_site_option", "database_url",
+           "describe", "masked", "missing_database", "open_store", "site_from_env", "site_name", "site_of"]
 
 
 def site_of(args: argparse.Namespace) -> str:

@@ -11,8 +11,8 @@ gives exactly the tables in `metadata`.
 """
 from __future__ import annotations
 
-import argparse
 import functools
+import logging
 import sys
 import threading
 from pathlib import Path
@@ -26,6 +26,7 @@ from .schema import metadata
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version"
+log = logging.getLogger(__name__)
 PG_LOCK_KEY = 0x6B_65_74_61  # pg_advisory_xact_lock key for "migrating the monitor's schema"
 
 
@@ -87,9 +88,15 @@ def upgrade(connection: sa.Connection) -> bool:
                            "upgraded by a newer version. Run that version, or upgrade this installation.")
     if set(current) == set(heads()):
         return False
+    config = alembic_config(connection=connection)
     with _ONE_AT_A_TIME:  # alembic's `context` and `op` are module globals: one migration per process at a time
-        command.upgrade(alembic_config(connection=connection), "heads")
-    return True
+        command.upgrade(config, "heads")
+    applied = config.attributes.get("applied", [])  # none when another process migrated it while we waited
+    if applied:  # one line for the fact; alembic's own, one per step, show with -v
+        log.info("database schema %s revision %s (%d migration%s)",
+                 f"upgraded from {', '.join(current)} to" if current else "created at", ", ".join(heads()),
+                 len(applied), "" if len(applied) == 1 else "s")
+    return bool(applied)
 
 
 def lock_for_migration(connection: sa.Connection) -> None:
@@ -108,48 +115,3 @@ def engine_for(url: str) -> sa.Engine:
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
-
-
-# ---- python app.py db ... -------------------------------------------------------------------------
-
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    from .location import add_database_options
-
-    parser = sub.add_parser("db", help="schema migrations: upgrade, current, history, downgrade, stamp, revision")
-    parser.add_argument("action", choices=("upgrade", "current", "history", "downgrade", "stamp", "revision"))
-    parser.add_argument("revision", nargs="?", help="upgrade/downgrade/stamp: the target revision "
-                        "(upgrade default: the newest)")
-    parser.add_argument("-m", "--message", help="revision: what the new revision changes")
-    parser.add_argument("--autogenerate", action="store_true",
-                        help="revision: write the differences between the database and the tables in the code")
-    add_database_options(parser)
-    parser.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    from .location import database_url, describe, open_store
-
-    url = database_url(args)
-    config = alembic_config(url=url)
-    print(f"Database: {describe(url)}", file=sys.stderr)
-    if args.action == "upgrade" and args.revision is None:
-        store = open_store(args)  # the same path every program takes at start, with its checks
-        with store.engine.connect() as conn:
-            print(f"At revision {', '.join(current_revisions(conn))} (newest known: {', '.join(heads())})")
-        store.close()
-    elif args.action in ("upgrade", "downgrade", "stamp"):
-        if not args.revision:
-            print(f"db {args.action}: give the target revision", file=sys.stderr)
-            return 2
-        getattr(command, args.action)(config, args.revision)
-    elif args.action == "current":
-        command.current(config, verbose=True)
-    elif args.action == "history":
-        command.history(config, verbose=True)
-    else:
-        if not args.message:
-            print("db revision: give -m MESSAGE", file=sys.stderr)
-            return 2
-        command.revision(config, message=args.message, autogenerate=args.autogenerate,
-                         rev_id=f"{len(known_revisions()) + 1:04d}")
-    return 0

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-metadata = sa.MetaData()
+from ..sites import DEFAULT_SITE  # the site of every session stored before sites existed (migration 0003)
 
-DEFAULT_SITE = "main"  # the site of every session stored before sites existed (migration 0003)
+metadata = sa.MetaData()
 
 sessions = sa.Table(
     "sessions", metadata,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dashboard.store import Store
 
-from .conftest import ROOT, free_port, login, seed_users
+from .conftest import ROOT, login, seed_users
 
 TILE_HR_JS = "return Array.from(document.querySelectorAll('.tile .tile-hr')).map(e => e.textContent)"
 
@@ -17,7 +17,7 @@ TILE_HR_JS = "return Array.from(document.querySelectorAll('.tile .tile-hr')).map
 def test_ingest_and_gunicorn_workers_apart_share_the_store(dash_br, start_server, tmp_path):
     db = tmp_path / "clinic.db"
     seed_users(db)
-    ingest = subprocess.Popen([sys.executable, "app.py", "ingest", "--database", str(db), "--port", str(free_port())],
+    ingest = subprocess.Popen([sys.executable, "app.py", "ingest", "--database", str(db)],
                               cwd=ROOT, stdout=(tmp_path / "ingest.log").open("w"), stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60

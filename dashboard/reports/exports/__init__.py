@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from ...engine import Config
-from ...store import Store
-from ..record import SessionNotFound, SessionRecord, load_record
 from .selection import DEFAULT_EVERY_S
+
+if TYPE_CHECKING:
+    from ...engine import Config
+    from ...store import Store
+    from ..record import SessionNotFound, SessionRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,8 @@ def _feed(store: Store, session_id: int) -> bytes:
     try:
         export_feed(store, session_id, buffer)
     except ExportError as exc:
+        from ..record import SessionNotFound
+
         raise SessionNotFound(str(exc)) from None
     return buffer.getvalue().encode("utf-8")
 
@@ -77,6 +82,8 @@ def export_session(store: Store, config: Config, session_id: int, fmt: str,
     """The session in format `fmt`. Raises SessionNotFound, or ValueError for an unknown format."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
+    from ..record import load_record
+
     spec = FORMATS[fmt]
     if fmt == "feed":
         content = _feed(store, session_id)
@@ -86,3 +93,13 @@ def export_session(store: Store, config: Config, session_id: int, fmt: str,
 
 
 __all__ = ["Export", "FORMATS", "Format", "SessionNotFound", "export_session"]
+
+
+def __getattr__(name: str) -> Any:
+    """SessionNotFound loads with the record on first use: FORMATS alone (the command line's --help) needs no
+    database library."""
+    if name == "SessionNotFound":
+        from ..record import SessionNotFound
+
+        return SessionNotFound
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,9 +9,10 @@ and the sample behind every alarm raise, so each alarm's value is in the record.
 from __future__ import annotations
 
 import bisect
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from ..record import SessionRecord
+if TYPE_CHECKING:
+    from ..record import SessionRecord
 
 DEFAULT_EVERY_S = 60.0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import context
+from alembic.runtime.migration import MigrationInfo
 
 from dashboard.store.migrate import engine_for, full_metadata, lock_for_migration
 
@@ -19,8 +20,14 @@ def run(connection: sa.Connection) -> None:
     with connection.begin():  # DDL and the version row commit together, or not at all
         lock_for_migration(connection)
         context.configure(connection=connection, target_metadata=full_metadata(), compare_type=True,
-                          render_as_batch=connection.dialect.name == "sqlite")  # SQLite alters by copying
+                          render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters by copying
+                          on_version_apply=_note_step)
         context.run_migrations()
+
+
+def _note_step(*, step: MigrationInfo, **_: object) -> None:
+    """The steps that ran, for migrate.upgrade's one log line (a list in config.attributes["applied"])."""
+    config.attributes.setdefault("applied", []).append(step.up_revision_id)
 
 
 if config.attributes.get("connection") is not None:

@@ -1,23 +1,15 @@
-"""`python app.py simulate`: feed CSVs from the physiological model, one file or a batch.
+"""Feed CSVs from the physiological model: a scenario with the knobs given, one file or a batch of seeds
+(`python app.py simulate`; its options: dashboard/cli/simulate.py).
 
-    python app.py simulate --list
-    python app.py simulate --scenario bradycardia --seed 3 --out brady.csv
-    python app.py simulate --protocol esketamine-84 --rise-sbp 45 --rise-dbp 28 --out outlier.csv
-    python app.py simulate --scenario esketamine-84-typical --count 1000 --out-dir var/feeds
-
-The same arguments and seed always give the same bytes. A batch writes seeds
-seed .. seed+count-1 as `<scenario>-<seed>.csv` (zero-padded so the names sort),
-in parallel processes (`--jobs`), with a progress bar on stderr. Knobs override
-the scenario's own values; a range `LOW:HIGH` is drawn uniformly per session.
+The same arguments and seed always give the same bytes. A batch writes seeds seed .. seed+count-1 as
+`<scenario>-<seed>.csv` (zero-padded so the names sort), in parallel processes, with a progress bar on stderr.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import functools
-import os
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
@@ -39,91 +31,12 @@ class SimulateError(ValueError):
     """Arguments that make no session; the message says which."""
 
 
-def draw(text: str) -> float | tuple[float, float]:
-    """A knob's value: a number (`45`) or a uniform range (`40:50`)."""
-    low, sep, high = text.partition(":")
-    try:
-        if not sep:
-            return float(text)
-        span = float(low), float(high)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is neither a number nor a range LOW:HIGH") from None
-    if span[0] > span[1]:
-        raise argparse.ArgumentTypeError(f"range {text!r} runs backwards")
-    return span
-
-
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"a rate is a fraction in [0, 1), got {text}")
-    return value
-
-
 # knob option -> Scenario field, for the knobs that are a number or a range
 DRAW_KNOBS = {"rise_sbp": "peak systolic rise over baseline, mmHg",
               "rise_dbp": "peak diastolic rise over baseline, mmHg",
               "baseline_sbp": "baseline systolic, mmHg", "baseline_dbp": "baseline diastolic, mmHg",
               "baseline_hr": "baseline heart rate, beats/min", "baseline_spo2": "baseline SpO2, %%",
               "hr_change": "heart-rate change at the BP peak, beats/min"}
-
-
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    simulate = sub.add_parser(
-        "simulate", help="write simulated session feeds (CSV) from the physiological model",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    what = simulate.add_mutually_exclusive_group()
-    what.add_argument("--scenario", metavar="NAME", help=f"a named scenario (see --list; default {DEFAULT_SCENARIO})")
-    what.add_argument("--protocol", choices=PROTOCOLS, help="draw everything for this protocol (its *-typical scenario)")
-    what.add_argument("--list", action="store_true", help="print the scenario names with their descriptions")
-    simulate.add_argument("--seed", type=int, default=0, help="seed of the (first) session (default 0)")
-    simulate.add_argument("--count", type=int, default=1, help="sessions to write, seeds seed..seed+count-1 (default 1)")
-    where = simulate.add_mutually_exclusive_group()
-    where.add_argument("--out", type=Path, help="the feed file ('-' = stdout, the default for one session)")
-    where.add_argument("--out-dir", type=Path, help="folder for <scenario>-<seed>.csv files (needed for --count > 1)")
-    simulate.add_argument("--jobs", type=int, help="processes for a batch (default: the CPU count)")
-    knobs = simulate.add_argument_group("knobs (override the scenario; LOW:HIGH draws per session)")
-    for name, help_text in DRAW_KNOBS.items():
-        knobs.add_argument("--" + name.replace("_", "-"), type=draw, metavar="N|LOW:HIGH", help=help_text)
-    knobs.add_argument("--artifact-rate", type=_rate, help="share of cuff cycles that fail or misread, [0, 1)")
-    knobs.add_argument("--dropout", type=_rate, help="share of oximeter samples missing, [0, 1)")
-    knobs.add_argument("--hr-trend", type=float, metavar="PER_HOUR", help="heart-rate drift from the dose, beats/min per hour")
-    knobs.add_argument("--dose-at", type=float, metavar="SECONDS", help="session time of the dose start")
-    knobs.add_argument("--nibp-interval", type=float, metavar="SECONDS", help="cuff cycle (default: the protocol's)")
-    knobs.add_argument("--minutes", type=float, help="keep the session going at least this long before the discharge")
-    knobs.add_argument("--oximeter-period", type=float, metavar="SECONDS",
-                       help="oximeter sample period (default 1 s; thin it only when size matters)")
-    knobs.add_argument("--no-discharge", action="store_true", help="end the feed without a discharge event")
-    simulate.add_argument("--config", type=Path, help="clinic settings TOML (protocol timings) overriding the defaults")
-    simulate.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    if args.list:
-        width = max(map(len, SCENARIOS))
-        for name, scn in SCENARIOS.items():
-            print(f"{name:<{width}}  {scn.description}")
-        return 0
-    try:
-        scn = build_scenario(args)
-        _check_batch(args)
-        config = _config(args.config)
-        if args.out_dir is None:
-            write_one(scn, args.seed, config, args.out)
-            return 0
-        started = time.perf_counter()
-        paths = write_batch(scn, range(args.seed, args.seed + args.count), args.out_dir, config,
-                            args.jobs or os.cpu_count() or 1)
-    except SimulateError as exc:
-        print(f"simulate: {exc}", file=sys.stderr)
-        return 2
-    size = sum(path.stat().st_size for path in paths)
-    print(f"simulate: wrote {len(paths)} feed(s), {size / 1e6:.1f} MB, to {args.out_dir} "
-          f"in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    return 0
 
 
 def build_scenario(args: argparse.Namespace) -> Scenario:
@@ -156,7 +69,7 @@ def build_scenario(args: argparse.Namespace) -> Scenario:
         raise SimulateError(str(exc)) from None
 
 
-def _check_batch(args: argparse.Namespace) -> None:
+def check_batch(args: argparse.Namespace) -> None:
     if args.seed < 0:
         raise SimulateError(f"--seed must be 0 or more, got {args.seed}")
     if args.count < 1:
@@ -167,7 +80,7 @@ def _check_batch(args: argparse.Namespace) -> None:
         raise SimulateError(f"--jobs must be at least 1, got {args.jobs}")
 
 
-def _config(path: Path | None) -> Config:
+def load_settings(path: Path | None) -> Config:
     from dashboard.engine import ConfigError, load_config
 
     try:

@@ -1,0 +1,63 @@
+"""Run the engine over a feed CSV with the feed's own session times and print every alarm transition.
+
+The feed: a UTF-8 CSV with the header offset_s,source,sbp,dbp,map,hr,spo2,event,detail and one row per device
+report or session event (docs/feed-format.md has every column, unit and event kind). offset_s is seconds of
+session time; a reading fills source (nibp, oximeter, manual...) and its vitals; an event fills event and detail.
+The first event is session_start with the protocol as detail.
+`python app.py simulate` and `python app.py export SESSION --format feed` write feeds; sample_data/ has some.
+
+Output: one line per transition (session clock, state, priority, code, value, message), or with --json one object
+a line: {"offset_s", "code", "priority", "state", "value", "message", "source"}. A malformed row is reported on
+stderr with its line number and every other row is still used; a file that is not a feed exits 2 with a message.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from devices.readings import EVENT_KINDS, PROTOCOLS
+
+from .options import add_config_option
+
+HELP = "run the engine over a feed CSV and print the alarm transitions"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("feed", type=Path, metavar="FEED.csv",
+                        help=f"the feed CSV (format above). Protocols: {', '.join(PROTOCOLS)}; "
+                             f"events: {', '.join(sorted(EVENT_KINDS))}")
+    add_config_option(parser)
+    parser.add_argument("--json", action="store_true", help="one JSON object a line")
+    parser.add_argument("--actions", type=Path, metavar="ACTIONS.csv",
+                        help="people's actions, folded in at their session times: a CSV offset_s,action,who,detail "
+                             "with action acknowledge (detail: the alarm code), audio_pause (detail: seconds) or "
+                             "override (detail: the reason); `export --format actions` writes one")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import sys
+
+    from ..check import run_check
+    from ..engine import ConfigError, load_config
+    from devices.feed import FeedError
+
+    try:
+        result = run_check(args.feed, load_config(args.config), args.actions)
+    except (FeedError, ConfigError) as exc:
+        print(f"{args.feed}: {exc}", file=sys.stderr)
+        return 2
+    for problem in result.problems:
+        print(f"{args.feed}: {problem} (row skipped)", file=sys.stderr)
+    for t in result.transitions:
+        if args.json:
+            print(json.dumps(t.to_dict()))
+        else:
+            where = f" [{t.source}]" if t.source else ""
+            print(f"{clock(t.offset_s):>8}  {t.state:<7} {t.priority:<6} {t.code}{where}  {t.value}  {t.message}")
+    return 0
+
+
+def clock(offset_s: float) -> str:
+    minutes, seconds = divmod(int(offset_s), 60)
+    return f"{minutes}:{seconds:02d}"

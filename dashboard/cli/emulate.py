@@ -1,0 +1,53 @@
+"""An emulated device, for trying the monitor (or another system) without hardware:
+
+    suntech   a SunTech NIBP module (Advantage/Tango protocol) on a pseudo-terminal, or a TCP port with --tcp
+    nonin     a Nonin oximeter (data format 7/8) on a pseudo-terminal, or a TCP port with --tcp
+    hl7       a patient monitor sending HL7 v2 ORU^R01 over MLLP to a listener (--to), as vendors style them
+
+It plays the simulator's session (default), a feed CSV (--feed) or a raw capture (--replay, from `record --raw`)
+at --speed, prints where it is (the pty path to give a device configuration, docs/devices.md) and runs until
+Ctrl-C or --duration.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from devices.hl7.oru import SEGMENT_ENDS, STYLES
+from devices.sim_scenarios import SCENARIOS
+
+HELP = "an emulated device: SunTech or Nonin on a pty, or an HL7 sender"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("kind", choices=("suntech", "nonin", "hl7"), help="the device (above)")
+    source = parser.add_argument_group("source (default: the simulator)")
+    source.add_argument("--scenario", default="esketamine-84-quiet", choices=tuple(SCENARIOS), metavar="NAME",
+                        help="simulator scenario (default esketamine-84-quiet; `app.py simulate --list` lists them)")
+    source.add_argument("--seed", type=int, default=7, help="simulator seed (default 7)")
+    source.add_argument("--feed", type=Path, metavar="FEED.csv", help="a feed CSV instead of the simulator")
+    source.add_argument("--replay", type=Path, metavar="CAPTURE",
+                        help="a raw capture (app.py record --raw) replayed at its pace")
+    source.add_argument("--speed", type=float, default=1.0, help="session seconds per wall second (default 1)")
+    parser.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long (default: Ctrl-C)")
+    serial = parser.add_argument_group("suntech and nonin")
+    serial.add_argument("--link", type=Path, help="also make this symlink to the pty (a stable path)")
+    serial.add_argument("--tcp", type=int, metavar="PORT", help="serve on 127.0.0.1:PORT (socket://) instead of a pty")
+    serial.add_argument("--measure-s", type=float, default=5.0, metavar="SECONDS",
+                        help="suntech: how long a measurement takes (default 5)")
+    hl7 = parser.add_argument_group("hl7")
+    hl7.add_argument("--to", default="127.0.0.1:2575", metavar="HOST:PORT",
+                     help="the listener (default 127.0.0.1:2575; `app.py --hl7-port 2575` listens there)")
+    hl7.add_argument("--location", default="CHAIR3", help="PV1-3 point of care (default CHAIR3)")
+    hl7.add_argument("--mrn", default="MRN12345", help="PID-3 (default MRN12345)")
+    hl7.add_argument("--style", choices=STYLES, default="mdc",
+                     help="observation ids: mdc (IEEE 11073), philips (MDIL), loinc, tags (local tags in OBX-4), "
+                          "kpa (MDC with pressures in kPa); default mdc")
+    hl7.add_argument("--segment-end", choices=tuple(SEGMENT_ENDS), default="cr", help="segment separator (default cr)")
+    hl7.add_argument("--no-zone", action="store_true", help="timestamps in local time without a zone")
+
+
+def run(args: argparse.Namespace) -> int:
+    from devices.commands import run_emulate
+
+    return run_emulate(args)

@@ -1,0 +1,180 @@
+"""Replay feed CSVs onto chairs as if live, into the dashboard's database. Each feed gets a chair of its own and a
+progress bar (session time, speed, readings sent). A replay keeps the feed's session times and moves the chair's
+clock with ticks, so at any speed it stores the alarm history `check` prints for that feed.
+
+Who stores it: the site's ingest folds what a replay sends into readings, alarms and the board's snapshot. When an
+ingest of the site is running (`python app.py`, `serve` or `ingest` on the same database; its heartbeat is less
+than 10 s old), that ingest does. When none is, replay says so and runs the site's ingest itself while it lasts
+(folding every open session of the site meanwhile, as that ingest would), then stops it. Either way replay ends
+once everything it sent is stored and prints, per chair, what was sent and the alarm transitions stored.
+
+Ctrl-C stops every replay at a tick: what was sent is stored, each chair's clock stands where its replay got,
+and the sessions stay open. A second Ctrl-C stops waiting for the store (the rest waits in the database for the
+site's ingest).
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator
+
+from .options import add_config_option, add_database_options, add_site_option
+
+if TYPE_CHECKING:
+    import threading
+
+    from tqdm import tqdm
+
+    from ..engine import Config
+    from ..replay import Progress
+    from ..store import Store
+
+HELP = "replay feed CSVs onto chairs as if live, into the dashboard's store (runs the fold if no ingest does)"
+SPEEDS = {"1": 1.0, "10": 10.0, "60": 60.0, "max": None}
+WAIT_S = 0.2  # how often the end of the fold is looked for
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("feeds", type=Path, nargs="+", metavar="FEED.csv",
+                        help="feed CSV(s) (format: `app.py check --help`, docs/feed-format.md); several replay "
+                             "at once, each on its own chair")
+    parser.add_argument("--speed", choices=list(SPEEDS), default="60",
+                        help="session time per wall second: 1, 10, 60 or max (as fast as the store takes it; "
+                             "default 60)")
+    parser.add_argument("--chair", action="append", metavar="NAME",
+                        help="the chair of each feed, in order (repeat for several; default 'Replay 1', ...); "
+                             "it must have no open session")
+    add_database_options(parser)  # the dashboard's database
+    add_site_option(parser)  # the site whose chairs (and ingest) take the replay
+    add_config_option(parser, " (used only when replay runs the fold itself; a running ingest uses its own)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import signal
+    import sys
+    import threading
+
+    from tqdm import tqdm
+
+    from devices.feed import FeedError
+
+    from ..engine import ConfigError, load_config
+    from ..replay import Progress, Replayer, drive, load_items, open_replay_session
+    from ..store.location import open_store
+
+    chairs = args.chair or []
+    if len(chairs) > len(args.feeds):
+        print("replay: more --chair than feeds", file=sys.stderr)
+        return 2
+    chairs += [f"Replay {n}" for n in range(len(chairs) + 1, len(args.feeds) + 1)]
+    speed = SPEEDS[args.speed]
+    try:
+        config = load_config(args.config)
+        plans = [(load_items(feed), chair, feed) for feed, chair in zip(args.feeds, chairs)]
+    except (FeedError, ConfigError) as exc:
+        print(f"replay: {exc}", file=sys.stderr)
+        return 2
+    store = open_store(args)
+    try:
+        try:
+            sids = [open_replay_session(store, items, chair, f"Replay {feed.stem}", speed)
+                    for items, chair, feed in plans]
+        except ValueError as exc:
+            print(f"replay: {exc}", file=sys.stderr)
+            return 2
+        stop, give_up = threading.Event(), threading.Event()
+        # Ctrl-C: every replay ends at a tick, nothing half-written; a second one stops waiting for the store.
+        signal.signal(signal.SIGINT, lambda *_: give_up.set() if stop.is_set() else stop.set())
+        with _site_ingest(store, config) as own_ingest:
+            threads, progresses = [], []
+            for position, ((items, chair, _), sid) in enumerate(zip(plans, sids)):
+                bar = tqdm(total=len(items), desc=chair, unit=" items", position=position, leave=True)
+                progress = Progress(listeners=[_updater(bar, args.speed)])
+                progresses.append((progress, bar, chair, sid))
+                thread = threading.Thread(target=drive, args=(store, sid, Replayer(items, speed), stop),
+                                          kwargs={"progress": progress}, name=f"replay {chair}")
+                threads.append(thread)
+                thread.start()
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(0.2)
+            for _, bar, _, _ in progresses:
+                bar.close()
+            stored = _wait_stored(store, set(sids), own_ingest, give_up)
+        from .check import clock
+
+        for progress, _, chair, sid in progresses:
+            state = "stopped" if progress.stopped else "done"
+            print(f"{chair}: session {sid} {state} at {clock(progress.position)}, {progress.sent} items sent "
+                  f"({progress.readings} readings); {len(store.alarms_of(sid))} alarm transitions stored", flush=True)
+        return 0 if stored else 1
+    finally:
+        store.close()
+
+
+@contextlib.contextmanager
+def _site_ingest(store: Store, config: Config) -> Iterator[bool]:
+    """True (and the site's ingest running in a thread until the `with` ends) when no ingest of the site runs;
+    False when one does."""
+    import sys
+    import threading
+
+    from ..ingest import Ingest
+
+    silent = heartbeat_age(store)
+    if silent is not None and silent <= _not_writing_after():
+        yield False
+        return
+    why = "no ingest has ever written here" if silent is None else f"its last heartbeat is {silent:.0f} s old"
+    print(f"replay: no ingest is running for site {store.site} ({why}): this replay stores what it sends itself, "
+          "running the site's ingest until it ends", file=sys.stderr, flush=True)
+    stop = threading.Event()
+    thread = threading.Thread(target=Ingest(store, config).run, args=(stop,), name="ingest", daemon=True)
+    thread.start()
+    try:
+        yield True
+    finally:
+        stop.set()  # the ingest drains what it holds and commits before it returns
+        thread.join()
+
+
+def heartbeat_age(store: Store) -> float | None:
+    """Seconds since this site's ingest last committed, or None when none ever did."""
+    import time
+
+    beats = store.heartbeats()
+    return time.time() - max(beat["at"] for beat in beats) if beats else None
+
+
+def _not_writing_after() -> float:
+    from ..ingest import NOT_WRITING_AFTER_S
+
+    return NOT_WRITING_AFTER_S
+
+
+def _wait_stored(store: Store, sids: set[int], own_ingest: bool, give_up: threading.Event) -> bool:
+    """Wait until everything sent to `sids` is folded; False (after saying why) when it will not be, for now."""
+    import sys
+
+    while not give_up.wait(WAIT_S):
+        waiting = sum(1 for action in store.pending_actions() if action["session_id"] in sids)
+        if not waiting:
+            return True
+        silent = heartbeat_age(store)
+        if not own_ingest and (silent is None or silent > _not_writing_after()):
+            print(f"replay: the site's ingest stopped writing: {waiting} item(s) wait in the database until it "
+                  "runs again", file=sys.stderr)
+            return False
+    print("replay: stopped waiting: what is not stored yet waits in the database for the site's ingest",
+          file=sys.stderr)
+    return False
+
+
+def _updater(bar: tqdm, speed: str) -> Callable[[Progress], None]:
+    from .check import clock
+
+    def update(progress: Progress) -> None:
+        bar.update(progress.sent - bar.n)
+        bar.set_postfix_str(f"session {clock(progress.position)} · {speed}x · {progress.readings} readings")
+    return update

@@ -1,0 +1,81 @@
+"""Accounts from the command line: the first admin comes from here (there is no default password).
+
+    python app.py users add NAME --role ROLE     a new account
+    python app.py users passwd NAME [--role R]   a new password (and optionally a new role)
+    python app.py users list                     every account and its role
+
+The password is never an option: it is read without echo from the terminal (asked twice), or, when standard
+input is not a terminal (a script, a pipe), from its first line, e.g. `printf '%s\\n' "$PASSWORD" | python app.py
+users add alice --role admin`. It never appears in the command line, the logs or the audit log, which records
+who was added or changed, when, and by the command line.
+"""
+from __future__ import annotations
+
+import argparse
+
+from ..auth import roles
+from .options import add_database_options
+
+HELP = "add users, set passwords, list accounts (password from the terminal or stdin)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=("add", "passwd", "list"), help="what to do (above)")
+    parser.add_argument("username", nargs="?", metavar="NAME", help="the account (add, passwd)")
+    parser.add_argument("--role", choices=roles.ROLES,
+                        help="role of a new user (add: required), or a changed role (passwd); roles below")
+    add_database_options(parser)
+    # What each role may do, as dashboard/auth/roles.py says it ("- role: what it may do" lines).
+    parser.epilog = "roles:\n" + "\n".join(f"  {line[2:]}" for line in (roles.__doc__ or "").splitlines()
+                                            if line.startswith("- "))
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    import sqlalchemy as sa
+
+    from ..auth import AuthError, add_user, record, set_password
+    from ..store.location import open_store
+    from ..store.security import users
+
+    if args.action != "list" and (not args.username or (args.action == "add" and not args.role)):
+        print("users: give NAME, and --role ROLE to add (users add NAME --role ROLE | users passwd NAME)",
+              file=sys.stderr)
+        return 2
+    store = open_store(args)
+    try:
+        if args.action == "list":
+            with store.engine.connect() as conn:
+                for row in conn.execute(sa.select(users.c.username, users.c.role).order_by(users.c.username)):
+                    print(f"{row.username}\t{row.role}")
+            return 0
+        try:
+            password = _password()
+            if args.action == "add":
+                add_user(store, args.username, args.role, password)
+            else:
+                set_password(store, args.username, password, role=args.role)
+        except AuthError as exc:
+            print(f"users: {exc}", file=sys.stderr)
+            return 2
+        record(store, "command line", f"user_{args.action}",
+               f"{args.username}" + (f" as {args.role}" if args.role else ""))
+        print(f"{args.username}: {'added' if args.action == 'add' else 'password set'}")
+        return 0
+    finally:
+        store.close()
+
+
+def _password() -> str:
+    import getpass
+    import sys
+
+    from ..auth import AuthError
+
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != first:
+            raise AuthError("the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\n")
