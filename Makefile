@@ -1,33 +1,67 @@
 # Two commands for a fresh machine (see README):
-#   make run    the dashboard with its simulated clinic on an embedded SQLite file
-#   make test   the whole suite, browser tests included
-# Both set themselves up: a virtual environment with the pinned requirements,
-# and (for tests) Debian's chromium, chromium-driver and postgresql when missing.
+#   make run    the dashboard with its simulated clinic on an embedded SQLite file (options: make run ARGS="...")
+#   make test   regress and the whole suite, browser tests included
+# Both set themselves up: a virtual environment .venv (Python 3.11+) with the pinned requirements, the runtime
+# ones for `run` and `setup`, the test ones too for `test`, and (for tests) Debian's chromium, chromium-driver
+# and postgresql when missing. After `make setup` (or `make run`), `python app.py ...` uses .venv by itself.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
 PYTEST_ARGS ?=
+PG_STARTED := var/.postgres-started-by-make-test
+ARGS ?=
+PG_STARTED := var/.postgres-started-by-make-test
+# A .venv that cannot run or is older than 3.11 (made by an older python3, or broken by an upgrade) is rebuilt.
+NEW_ENOUGH := import sys; sys.exit(sys.version_info < (3, 11))
 
-.PHONY: run test bench browser postgres postgres-stop clean
+.PHONY: run setup test suite bench browser postgres postgres-stop clean
 
-run: $(STAMP)
-	$(PY) app.py
+run: $(RUNTIME)
+	$(PY) app.py $(ARGS)
 
-test: $(STAMP) browser postgres
+# The runtime requirements only: enough for `python app.py ...` and the dashboard.
+setup: $(RUNTIME)
+
+# PostgreSQL is stopped after (pass, fail or Ctrl-C) only when this run started it.
+test: $(DEV) browser
+	@rm -f $(PG_STARTED); bash tests/postgres.sh start $(PG_STARTED) || exit 1; \
+	trap 'if [ -f $(PG_STARTED) ]; then bash tests/postgres.sh stop; fi' EXIT; trap 'exit 130' INT TERM; \
+	$(MAKE) --no-print-directory suite
+
+# What `make test` runs between starting PostgreSQL (when it was not running) and stopping it.
+suite:
 	$(PY) app.py regress
 	MONITOR_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 # The performance targets of DESIGN.md, each against the obvious implementation (bench/RESULTS.md).
-bench: $(STAMP) browser postgres
+bench: $(DEV) browser postgres
 	$(PY) bench/run_all.py
 
-$(STAMP): requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+$(RUNTIME): requirements.txt
+	$(ENSURE_VENV)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(DEV): requirements.txt requirements-dev.txt
+	$(ENSURE_VENV)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
-	touch $(STAMP)
+	touch $@ $(RUNTIME)
+
+# .venv itself, (re)made when missing, broken or older than Python 3.11; $(PYTHON) must be 3.11 or newer.
+define ENSURE_VENV
+	@if ! $(PY) -c '$(NEW_ENOUGH)' 2>/dev/null; then \
+		if ! $(PYTHON) -c '$(NEW_ENOUGH)' 2>/dev/null; then \
+			echo "make: the monitor needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) -V 2>&1 || echo missing)." \
+				"Install it, then run make again (or point make at it: make $(or $(MAKECMDGOALS),run) PYTHON=python3.11)" >&2; \
+			exit 1; \
+		fi; \
+		if [ -e $(VENV) ]; then echo "make: $(VENV) cannot run or is older than Python 3.11: rebuilding it"; fi; \
+		rm -rf $(VENV) && $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet --upgrade pip; \
+	fi
+endef
 
 # Browser tests drive Debian's Chromium headless through its chromedriver.
 browser:
@@ -38,7 +72,8 @@ browser:
 
 # The store and ingest tests run on SQLite and on a real PostgreSQL: a throwaway cluster on 127.0.0.1
 # (installed from Debian's postgresql when missing; started as the postgres user when run as root),
-# whose URL goes to var/test-postgres.url. Reused while it runs; `make postgres-stop` stops it.
+# whose URL goes to var/test-postgres.url. `make test` starts it when it is not running and stops it after;
+# `make postgres` starts it for running tests by hand (reused while it runs), `make postgres-stop` stops it.
 postgres:
 	@bash tests/postgres.sh start
 

@@ -39,6 +39,16 @@ def _use_project_python():
         sys.exit(2)
 
 
+def _check_packages():
+    """One line instead of a traceback when no .venv exists and this Python lacks what the monitor needs."""
+    import importlib.util
+
+    if not os.path.exists(VENV) and any(importlib.util.find_spec(name) is None for name in ("dash", "sqlalchemy")):
+        sys.stderr.write("app.py: the monitor's packages are not installed here (no .venv): run `make setup` "
+                         "(or `make run`) first; then `python app.py ...` uses .venv by itself.\n")
+        sys.exit(2)
+
+
 def _check_python():
     if sys.version_info < NEEDS:
         sys.stderr.write("app.py: the monitor needs Python %d.%d or newer; this is %s (%s). Install it and run "
@@ -50,4 +60,5 @@ def _check_python():
 if __name__ == "__main__":
     _use_project_python()
     _check_python()
+    _check_packages()
     sys.exit(main())

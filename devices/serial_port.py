@@ -67,10 +67,15 @@ class Port:
             raise ConnectionLost(f"reset failed: {_why(exc)}", "port lost") from exc
 
     def close(self) -> None:
+        # pyserial 3.5's socket:// close() runs shutdown() and close() in one try: once the peer has gone, shutdown
+        # raises ENOTCONN and the socket is never closed (a leaked descriptor per lost connection). Close it too.
+        sock = getattr(self.raw, "_socket", None)
         try:
             self.raw.close()
         except Exception:  # closing a port that already failed: nothing more to learn
             pass
+        if sock is not None:
+            sock.close()
 
     def __enter__(self) -> Port:
         return self

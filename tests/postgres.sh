@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A throwaway PostgreSQL server for the tests: `tests/postgres.sh start` (what `make postgres` runs) or `stop`.
+# A throwaway PostgreSQL server for the tests: `tests/postgres.sh start [MARKER]` (what `make postgres` runs) or
+# `stop`. With MARKER, start writes that file only when it started the server (`make test` stops only those).
 #
 # start: installs Debian's postgresql when its binaries are missing (apt-get, with sudo unless root), makes a
 # cluster in $MONITOR_TEST_PG_DIR (default /tmp/monitor-test-pg-<hash of this checkout>) with trust auth,
@@ -50,7 +51,7 @@ stop)
 	exit 0
 	;;
 start) ;;
-*) echo "usage: $0 start|stop" >&2; exit 2 ;;
+*) echo "usage: $0 start [MARKER]|stop" >&2; exit 2 ;;
 esac
 
 mkdir -p "$ROOT/var"
@@ -67,6 +68,7 @@ if [ ! -f "$DATA/PG_VERSION" ]; then
 		|| { cat "$BASE/initdb.log" >&2; exit 1; }
 fi
 if ! running; then
+	STARTING=1
 	PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	# Throwaway data: durability off for speed; TCP on loopback only; the socket in our own folder.
 	as_server "$BIN/pg_ctl" start -D "$DATA" -l "$BASE/server.log" -w -t 60 \
@@ -80,4 +82,5 @@ if ! "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -tAc "SELECT 1 
 	"$BIN/createdb" -h 127.0.0.1 -p "$PORT" -U postgres "$DB"
 fi
 echo "postgresql+psycopg://postgres@127.0.0.1:$PORT/$DB" >"$URL_FILE"
+if [ -n "${STARTING:-}" ] && [ -n "${2:-}" ]; then touch "$2"; fi
 say "$(cat "$URL_FILE") (data in $DATA)"

@@ -53,9 +53,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    setup_logging(args.verbose)
     try:
+        args = parser().parse_args(argv)
+        setup_logging(args.verbose)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
