@@ -54,8 +54,8 @@ $(DEV): requirements.txt requirements-dev.txt
 define ENSURE_VENV
 	@if ! $(PY) -c '$(NEW_ENOUGH)' 2>/dev/null; then \
 		if ! $(PYTHON) -c '$(NEW_ENOUGH)' 2>/dev/null; then \
-			echo "make: the monitor needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) -V 2>&1 || echo missing)." \
-				"Install it, then run make again (or point make at it: make $(or $(MAKECMDGOALS),run) PYTHON=python3.11)" >&2; \
+			echo "make: the monitor needs Python 3.11 or newer, and $(PYTHON) is $$($(PYTHON) -V 2>&1 || echo missing):" \
+				"install a newer one and run make again (e.g. make $(or $(MAKECMDGOALS),run) PYTHON=python3.11)" >&2; \
 			exit 1; \
 		fi; \
 		if [ -e $(VENV) ]; then echo "make: $(VENV) cannot run or is older than Python 3.11: rebuilding it"; fi; \

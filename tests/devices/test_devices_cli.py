@@ -47,7 +47,7 @@ def end(process: subprocess.Popen) -> str:
             process.wait(10)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
-    return process.stdout.read() if process.stdout else ""
+    return process.communicate()[0] or ""  # reads the rest and closes the pipe
 
 
 def free_port() -> int:
@@ -113,8 +113,8 @@ def test_serve_no_simulator_hl7_port_accepts_a_message_and_stores_it(tmp_path):
         feed = ROOT / "sample_data" / "feeds" / "oximeter-hold.csv"
         sender = app("emulate", "hl7", "--to", f"127.0.0.1:{hl7_port}", "--feed", str(feed), "--speed", "500",
                      "--style", "philips", "--duration", "25")
-        assert sender.wait(30) == 0
-        out = sender.stdout.read()
+        out = sender.communicate(timeout=30)[0]
+        assert sender.returncode == 0, out
         assert "ACKs: AA x" in out and "AE" not in out, out
         sent = [i for i in read_feed(feed).items if isinstance(i, Reading)]
         stored = [i for i in store.session_items(sid) if isinstance(i, Reading)]  # (a slow start adds

@@ -153,8 +153,7 @@ def test_kill_9_while_hl7_and_serial_devices_stream_loses_nothing_and_all_reconn
         wait_for(lambda: flowing(0.0, 10, monitor.acked) and module.started_at is not None, timeout=40)
         before = {sid: store.session(sid) for sid in sids}
         os.killpg(server.pid, signal.SIGKILL)  # no goodbye: mid-cuff-cycle, mid-commit, mid-ACK
-        server.wait(10)
-        outputs.append(server.stdout.read())
+        outputs.append(server.communicate(timeout=10)[0])
         acked_before_kill = len(monitor.acked)
         restarted_at = time.time()
         monitor.after_restart.set()
