@@ -17,7 +17,7 @@ import time
 import benchlib as bl
 
 BENCHES = ("board_poll", "reading_latency", "engine_fold", "ingest_rate", "ingest_rate_postgresql", "review_figure",
-           "memory_day")
+           "memory_day", "cli_help")
 EXTRAS = ("bench_review",)  # issue 5's review benchmarks (sessions list, chart zoom): run only when named
 POSTGRES_URL_FILE = bl.ROOT / "var" / "test-postgres.url"  # the server `make postgres` starts
 

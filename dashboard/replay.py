@@ -6,7 +6,7 @@ at 1x, 60x or as fast as possible and stores the same alarm history. The
 readings and events go through the store's inbox to the dashboard's ingest,
 like everything else a person or a device adds.
 
-`Replayer` is the pure pacing; `drive` runs it against the store; `replay_cli`
+`Replayer` is the pure pacing; `drive` runs it against the store; `dashboard/cli/replay.py`
 is `python app.py replay`, and `ReplayDriver` serves the testers' replay page
 from the main process.
 """

@@ -208,5 +208,12 @@ def _ready(command: str | None, output: str) -> bool:
         return False
 
 
-def _assert_clean(stderr: str) -> None:
-    assert "Traceback" not in stderr and "ResourceWarning" not in stderr, stderr
+LIBRARY_INFO = re.compile(r"^[\d-]+ [\d:,]+ INFO (?!dashboard\.|devices\.)", re.M)  # e.g. kaleido, alembic
+
+
+def _assert_clean(output: str) -> None:
+    """No traceback, no leaked resource, no library's INFO line (they speak from WARNING unless asked), and each
+    start line once (Flask's banner and Dash's "Dash is running" not at all)."""
+    assert "Traceback" not in output and "ResourceWarning" not in output, output
+    assert not LIBRARY_INFO.search(output), output
+    assert output.count("Dashboard: http") <= 1 and "Dash is running" not in output and "Serving Flask" not in output
