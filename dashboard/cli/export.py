@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"fhir/hl7: one continuous HR/SpO2 sample per SECONDS (default {DEFAULT_EVERY_S:g}; "
                              "0 = every sample); every BP reading and the sample behind every alarm are always "
                              "exported")
-    add_config_option(parser, " (pdf: the settings the report names)")
+    add_config_option(parser, "pdf: the settings the report names")
     add_database_options(parser)
 
 

@@ -10,6 +10,7 @@ import sys
 from .options import LOG_LEVEL_ENV
 
 OURS = ("dashboard", "devices")
+SELF_LEVELLING = ("werkzeug",)  # sets itself to INFO (a line per request) when its level is left unset
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -34,3 +35,5 @@ def setup_logging(verbose: int = 0) -> None:
     logging.getLogger().setLevel(libraries)  # also when something configured logging before us
     for name in OURS:
         logging.getLogger(name).setLevel(ours)
+    for name in SELF_LEVELLING:
+        logging.getLogger(name).setLevel(libraries)

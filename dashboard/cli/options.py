@@ -27,7 +27,7 @@ def add_database_options(parser: argparse.ArgumentParser, default: Path = DEFAUL
     """--database PATH, --database-url URL (resolved by dashboard/store/location.py)."""
     group = parser.add_argument_group("database")
     group.add_argument("--database", type=Path, default=default, action=_PathGiven, metavar="PATH",
-                       help=f"SQLite file (default {default}; made with its folder when missing)")
+                       help=f"SQLite file (default {default})")
     group.add_argument("--database-url", metavar="URL",
                        help="SQLAlchemy URL of the database instead, e.g. postgresql://monitor@dbhost/monitor "
                             f"(wins over --database; default ${DATABASE_URL_ENV} when --database is not given). "
@@ -48,8 +48,8 @@ def add_site_option(parser: argparse.ArgumentParser) -> None:
 
 def add_config_option(parser: argparse.ArgumentParser, what: str = "") -> None:
     parser.add_argument("--config", type=Path, metavar="TOML",
-                        help=f"clinic settings file overriding the defaults of dashboard/engine/defaults.toml"
-                             f"{what} (README, Settings)")
+                        help="clinic settings overriding dashboard/engine/defaults.toml (README, Settings)"
+                             + (f"; {what}" if what else ""))
 
 
 def add_back_end_options(parser: argparse.ArgumentParser) -> None:

@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "it must have no open session")
     add_database_options(parser)  # the dashboard's database
     add_site_option(parser)  # the site whose chairs (and ingest) take the replay
-    add_config_option(parser, " (used only when replay runs the fold itself; a running ingest uses its own)")
+    add_config_option(parser, "used only when replay runs the fold itself (a running ingest uses its own)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     knobs.add_argument("--oximeter-period", type=float, metavar="SECONDS",
                        help="oximeter sample period (default 1 s; thin it only when size matters)")
     knobs.add_argument("--no-discharge", action="store_true", help="end the feed without a discharge event")
-    add_config_option(parser, " (the protocols' timings)")
+    add_config_option(parser, "the protocols' timings")
 
 
 def run(args: argparse.Namespace) -> int:
