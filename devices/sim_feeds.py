@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from .feed import write_feed
-from .readings import PROTOCOLS, Item
-from .simulator import SCENARIOS, Scenario, scenario, session_items
+from .readings import Item
 
 if TYPE_CHECKING:
     from dashboard.engine import Config
+
+    from .simulator import Scenario
 
 # --protocol P is the scenario that draws everything for P.
 TYPICAL = {"iv-ketamine": "iv-typical", "esketamine-56": "esketamine-56-typical",
@@ -41,6 +42,8 @@ DRAW_KNOBS = {"rise_sbp": "peak systolic rise over baseline, mmHg",
 
 def build_scenario(args: argparse.Namespace) -> Scenario:
     """The named (or protocol's typical) scenario with the knobs given on the command line."""
+    from .simulator import scenario  # here, as below: the command line's --help reads only this module's names
+
     try:
         base = scenario(args.scenario or TYPICAL.get(args.protocol or "", DEFAULT_SCENARIO))
     except ValueError as exc:
@@ -91,6 +94,8 @@ def load_settings(path: Path | None) -> Config:
 
 def write_one(scn: Scenario, seed: int, config: Config, out: Path | None) -> None:
     """One session to `out` (stdout for None or '-')."""
+    from .simulator import session_items
+
     items = session_items(scn, seed, config)
     if out is None or str(out) == "-":
         write_feed(items, sys.stdout)
@@ -143,4 +148,6 @@ def write_batch(scn: Scenario, seeds: range, out_dir: Path, config: Config, jobs
 
 def _write_seed(scn: Scenario, config: Config, task: tuple[int, Path]) -> None:
     seed, path = task
+    from .simulator import session_items
+
     _write_file(session_items(scn, seed, config), path)

@@ -73,6 +73,13 @@ def test_replay_help_says_who_stores_the_replay(capsys):
     assert "heartbeat" in text and "runs the site's ingest itself" in text and "everything it sent is stored" in text
 
 
+def test_emulate_offers_the_styles_and_segment_ends_the_hl7_sender_knows():
+    from dashboard.cli import emulate
+    from devices.hl7 import oru
+
+    assert emulate.STYLES == oru.STYLES and emulate.SEGMENT_ENDS == tuple(oru.SEGMENT_ENDS)
+
+
 def _taken_port() -> socket.socket:
     holder = socket.socket()
     holder.bind(("127.0.0.1", 0))

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 HELP = "replay feed CSVs onto chairs as if live, into the dashboard's store (runs the fold if no ingest does)"
 SPEEDS = {"1": 1.0, "10": 10.0, "60": 60.0, "max": None}
 WAIT_S = 0.2  # how often the end of the fold is looked for
+PATIENCE_S = 60.0  # a running ingest that folds nothing and writes no heartbeat this long is taken for stopped
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -143,8 +144,8 @@ def heartbeat_age(store: Store) -> float | None:
     """Seconds since this site's ingest last committed, or None when none ever did."""
     import time
 
-    beats = store.heartbeats()
-    return time.time() - max(beat["at"] for beat in beats) if beats else None
+    last = _last_heartbeat(store)
+    return None if last is None else time.time() - last
 
 
 def _not_writing_after() -> float:
@@ -154,21 +155,32 @@ def _not_writing_after() -> float:
 
 
 def _wait_stored(store: Store, sids: set[int], own_ingest: bool, give_up: threading.Event) -> bool:
-    """Wait until everything sent to `sids` is folded; False (after saying why) when it will not be, for now."""
+    """Wait until everything sent to `sids` is folded; False (after saying why) when it will not be, for now: the
+    site's ingest made no progress (nothing folded, no heartbeat) for PATIENCE_S, or a second Ctrl-C."""
     import sys
+    import time
 
+    last: tuple[int, float | None] | None = None
+    progressed = time.monotonic()
     while not give_up.wait(WAIT_S):
         waiting = sum(1 for action in store.pending_actions() if action["session_id"] in sids)
         if not waiting:
             return True
-        silent = heartbeat_age(store)
-        if not own_ingest and (silent is None or silent > _not_writing_after()):
-            print(f"replay: the site's ingest stopped writing: {waiting} item(s) wait in the database until it "
-                  "runs again", file=sys.stderr)
+        seen = (waiting, _last_heartbeat(store))
+        if seen != last:
+            last, progressed = seen, time.monotonic()
+        elif not own_ingest and time.monotonic() - progressed > PATIENCE_S:
+            print(f"replay: the site's ingest stored nothing for {PATIENCE_S:.0f} s: {waiting} item(s) wait in the "
+                  "database until it runs again", file=sys.stderr)
             return False
     print("replay: stopped waiting: what is not stored yet waits in the database for the site's ingest",
           file=sys.stderr)
     return False
+
+
+def _last_heartbeat(store: Store) -> float | None:
+    beats = store.heartbeats()
+    return max(beat["at"] for beat in beats) if beats else None
 
 
 def _updater(bar: tqdm, speed: str) -> Callable[[Progress], None]:
