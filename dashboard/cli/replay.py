@@ -19,12 +19,15 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
+from .check import clock
 from .options import add_config_option, add_database_options, add_site_option
 
 if TYPE_CHECKING:
     import threading
 
     from tqdm import tqdm
+
+    from devices.readings import Item
 
     from ..engine import Config
     from ..replay import Progress
@@ -56,12 +59,10 @@ def run(args: argparse.Namespace) -> int:
     import sys
     import threading
 
-    from tqdm import tqdm
-
     from devices.feed import FeedError
 
     from ..engine import ConfigError, load_config
-    from ..replay import Progress, Replayer, drive, load_items, open_replay_session
+    from ..replay import load_items, open_replay_session
     from ..store.location import open_store
 
     chairs = args.chair or []
@@ -88,30 +89,42 @@ def run(args: argparse.Namespace) -> int:
         # Ctrl-C: every replay ends at a tick, nothing half-written; a second one stops waiting for the store.
         signal.signal(signal.SIGINT, lambda *_: give_up.set() if stop.is_set() else stop.set())
         with _site_ingest(store, config) as own_ingest:
-            threads, progresses = [], []
-            for position, ((items, chair, _), sid) in enumerate(zip(plans, sids)):
-                bar = tqdm(total=len(items), desc=chair, unit=" items", position=position, leave=True)
-                progress = Progress(listeners=[_updater(bar, args.speed)])
-                progresses.append((progress, bar, chair, sid))
-                thread = threading.Thread(target=drive, args=(store, sid, Replayer(items, speed), stop),
-                                          kwargs={"progress": progress}, name=f"replay {chair}")
-                threads.append(thread)
-                thread.start()
-            for thread in threads:
-                while thread.is_alive():
-                    thread.join(0.2)
-            for _, bar, _, _ in progresses:
-                bar.close()
+            progresses = _replay_all(store, [(items, chair, sid) for (items, chair, _), sid in zip(plans, sids)],
+                                     args.speed, stop)
             stored = _wait_stored(store, set(sids), own_ingest, give_up)
-        from .check import clock
-
-        for progress, _, chair, sid in progresses:
+        for progress, chair, sid in progresses:
             state = "stopped" if progress.stopped else "done"
             print(f"{chair}: session {sid} {state} at {clock(progress.position)}, {progress.sent} items sent "
                   f"({progress.readings} readings); {len(store.alarms_of(sid))} alarm transitions stored", flush=True)
         return 0 if stored else 1
     finally:
         store.close()
+
+
+def _replay_all(store: Store, plans: list[tuple[list[Item], str, int]], speed: str,
+                stop: threading.Event) -> list[tuple[Progress, str, int]]:
+    """Every (items, chair, session) replayed at once, a thread and a progress bar each, until done or `stop`."""
+    import threading
+
+    from tqdm import tqdm
+
+    from ..replay import Progress, Replayer, drive
+
+    threads, bars, progresses = [], [], []
+    for position, (items, chair, sid) in enumerate(plans):
+        bar = tqdm(total=len(items), desc=chair, unit=" items", position=position, leave=True)
+        progress = Progress(listeners=[_updater(bar, speed)])
+        bars.append(bar)
+        progresses.append((progress, chair, sid))
+        threads.append(threading.Thread(target=drive, args=(store, sid, Replayer(items, SPEEDS[speed]), stop),
+                                        kwargs={"progress": progress}, name=f"replay {chair}"))
+        threads[-1].start()
+    for thread in threads:
+        while thread.is_alive():  # short joins: Ctrl-C is handled between them
+            thread.join(0.2)
+    for bar in bars:
+        bar.close()
+    return progresses
 
 
 @contextlib.contextmanager
@@ -184,8 +197,6 @@ def _last_heartbeat(store: Store) -> float | None:
 
 
 def _updater(bar: tqdm, speed: str) -> Callable[[Progress], None]:
-    from .check import clock
-
     def update(progress: Progress) -> None:
         bar.update(progress.sent - bar.n)
         bar.set_postfix_str(f"session {clock(progress.position)} · {speed}x · {progress.readings} readings")
