@@ -153,9 +153,10 @@ def test_two_ingest_processes_on_one_database_each_run_their_own_clinic(store_ur
 
 
 def _ingest_process(site: str, url: str, tmp_path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "ingest", "--site", site, "--database-url", url, "--speed", "30"],
-        cwd=ROOT, stdout=(tmp_path / f"{site}.log").open("w"), stderr=subprocess.STDOUT)
+    with (tmp_path / f"{site}.log").open("w") as log:  # the process keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py"), "ingest", "--site", site, "--database-url", url, "--speed", "30"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 
 
 def _wait(condition: Callable[[], object], processes: dict[str, subprocess.Popen], tmp_path, timeout: float = 60) -> None:
