@@ -11,7 +11,6 @@ PY := $(VENV)/bin/python
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 PYTEST_ARGS ?=
-PG_STARTED := var/.postgres-started-by-make-test
 ARGS ?=
 PG_STARTED := var/.postgres-started-by-make-test
 # A .venv that cannot run or is older than 3.11 (made by an older python3, or broken by an upgrade) is rebuilt.
@@ -31,7 +30,7 @@ test: $(DEV) browser
 	trap 'if [ -f $(PG_STARTED) ]; then bash tests/postgres.sh stop; fi' EXIT; trap 'exit 130' INT TERM; \
 	$(MAKE) --no-print-directory suite
 
-# What `make test` runs between starting PostgreSQL (when it was not running) and stopping it.
+# What `make test` runs between starting PostgreSQL (when it was not running) and stopping it; not for use alone.
 suite:
 	$(PY) app.py regress
 	MONITOR_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest $(PYTEST_ARGS)

@@ -4,7 +4,8 @@ Each help runs as a person runs it, a fresh `python app.py ... --help` process, 
 are the median and worst wall time, and the median CPU time of the child (less disturbed by other jobs on a busy
 machine). Compared in the same run with the command line as it was before dashboard/cli/ (the merge base with
 main, `--before REV`, unpacked to a scratch folder with `git archive`), which imported dash, pandas and
-SQLAlchemy to print any help.
+SQLAlchemy to print any help, and with the floor: a bare interpreter loading the standard modules any argparse
+program loads (on a loaded machine that floor alone takes a good part of the time).
 
     python bench/cli_help.py [--repeats 10] [--before main]
 """
@@ -22,11 +23,16 @@ import benchlib as bl
 LIMIT_S = 0.5
 
 
+# The floor: an interpreter that loads only the standard modules any argparse program loads.
+FLOOR = ["-c", "import argparse, dataclasses, logging, pathlib"]
+
+
 def one_run(root: Path, args: list[str]) -> tuple[float, float]:
-    """(wall seconds, child CPU seconds) of `python app.py ARGS`."""
+    """(wall seconds, child CPU seconds) of `python app.py ARGS` (of `python ARGS` for the floor)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, str(root / "app.py"), *args], cwd=root, capture_output=True)
+    command = [sys.executable, *args] if args == FLOOR else [sys.executable, str(root / "app.py"), *args]
+    done = subprocess.run(command, cwd=root, capture_output=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -41,7 +47,7 @@ def measure(root: Path, helps: list[list[str]], repeats: int) -> dict[str, dict[
         name = " ".join(args)
         figures[name] = {"p50_s": round(bl.median([w for w, _ in runs]), 3), "max_s": round(max(w for w, _ in runs), 3),
                          "cpu_p50_s": round(bl.median([c for _, c in runs]), 3)}
-        print(f"{'app.py ' + name:28} wall p50 {figures[name]['p50_s']:.3f} s  max {figures[name]['max_s']:.3f} s  "
+        print(f"{('app.py ' + name)[:28]:28} wall p50 {figures[name]['p50_s']:.3f} s  max {figures[name]['max_s']:.3f} s  "
               f"cpu p50 {figures[name]['cpu_p50_s']:.3f} s", flush=True)
     return figures
 
@@ -64,6 +70,8 @@ def main() -> int:
     result = bl.Result("cli_help", bl.command_line(), bl.machine())
     bl.print_machine(result.machine)
     helps = [["--help"]] + [[name, "--help"] for name in COMMANDS]
+    print("\nfloor (python -c 'import argparse, dataclasses, logging, pathlib'):")
+    floor = measure(bl.ROOT, [FLOOR], options.repeats)
     print("\nnow (dashboard/cli/):")
     now = measure(bl.ROOT, helps, options.repeats)
     base = subprocess.run(["git", "merge-base", "HEAD", options.before], cwd=bl.ROOT, capture_output=True, text=True,
@@ -72,7 +80,7 @@ def main() -> int:
     before_root = unpacked(base)
     before = measure(before_root, [args for args in helps if args[0] in ("--help", "check", "replay", "users", "db",
                                                                          "export", "simulate")], options.repeats)
-    result.figures = {"now": now, "before": before, "before_rev": base}
+    result.figures = {"floor": next(iter(floor.values())), "now": now, "before": before, "before_rev": base}
     worst = max(now.values(), key=lambda f: f["p50_s"])
     result.target("slowest --help, median wall time", worst["p50_s"], LIMIT_S, "s")
     result.target("slowest --help, median CPU time", max(f["cpu_p50_s"] for f in now.values()), LIMIT_S / 2, "s")
