@@ -47,7 +47,8 @@ def measure(root: Path, helps: list[list[str]], repeats: int) -> dict[str, dict[
         name = " ".join(args)
         figures[name] = {"p50_s": round(bl.median([w for w, _ in runs]), 3), "max_s": round(max(w for w, _ in runs), 3),
                          "cpu_p50_s": round(bl.median([c for _, c in runs]), 3)}
-        print(f"{('app.py ' + name)[:28]:28} wall p50 {figures[name]['p50_s']:.3f} s  max {figures[name]['max_s']:.3f} s  "
+        label = "python -c (floor)" if args == FLOOR else "app.py " + name
+        print(f"{label:28} wall p50 {figures[name]['p50_s']:.3f} s  max {figures[name]['max_s']:.3f} s  "
               f"cpu p50 {figures[name]['cpu_p50_s']:.3f} s", flush=True)
     return figures
 
