@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Session vital-signs monitor: `python app.py --help`, `python app.py COMMAND --help`.
 
 The commands live in dashboard/cli/, one module each. This file only finds the project's Python: run by
