@@ -9,6 +9,7 @@ from dashboard.engine import load_config
 from dashboard.ingest import Ingest
 from dashboard.replay import Replayer, drive, load_items, open_replay_session
 from dashboard.store import Store
+from tests.waits import DEADLINE_S, wait_until
 
 FEED = Path(__file__).resolve().parent.parent / "sample_data" / "feeds" / "esketamine-severe-peak.csv"
 ITEMS = load_items(FEED)
@@ -82,18 +83,24 @@ def test_ctrl_c_stops_the_cli_cleanly_and_the_session_reopens(tmp_path: Path):
     import signal
     import subprocess
     import sys
-    import time
 
     db = tmp_path / "clinic.db"
     root = Path(__file__).resolve().parent.parent
     proc = subprocess.Popen([sys.executable, "app.py", "replay", str(FEED), "--speed", "60", "--chair", "Chair 9",
                              "--database", str(db)], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not (db.exists() and Store.open(db).pending_actions()):
-        time.sleep(0.2)
-    time.sleep(1.5)
+    def sending() -> bool:
+        assert proc.poll() is None, proc.communicate()
+        if not db.exists():
+            return False
+        store = Store.open(db)
+        try:
+            return bool(store.pending_actions())
+        finally:
+            store.close()
+
+    wait_until(sending, "the replay to queue its first items", every=0.2)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    out, err = proc.communicate(timeout=DEADLINE_S)
     assert proc.returncode == 0, err
     assert "Chair 9: session 1 stopped at" in out and "items sent" in out
     assert "session" in err and "60x" in err  # the progress bar: session time, speed, readings

@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 import re
-import time
+from pathlib import Path
 
 from dashboard.store import Store
 
-from .conftest import login
+from tests.waits import wait_until
+from .browser import login, script_until
 
 
 TILES_JS = """return Array.from(document.querySelectorAll('.tile')).map(t => Object.fromEntries(
-    ['chair', 'phase', 'bp', 'hr', 'spo2'].map(k => [k, t.querySelector('.tile-' + k).textContent])));"""
+    ['chair', 'phase', 'bp', 'hr', 'spo2'].map(k => [k, (t.querySelector('.tile-' + k) || {}).textContent])));"""
+OPEN_CHAIR_3_JS = """const tile = Array.from(document.querySelectorAll('.tile')).find(t => t.textContent.includes('Chair 3'));
+    if (tile) tile.click(); return !!tile;"""
+HR_POINTS_JS = """const graph = document.querySelector('#session-chart .js-plotly-plot');
+    return graph && graph.data && graph.data[3] ? graph.data[3].x.length : 0;"""
 
 
 def tiles(dash_br) -> dict[str, dict[str, str]]:
@@ -24,52 +29,51 @@ def test_board_shows_the_clinic_and_a_tile_updates_on_its_own(dash_br, start_ser
     assert f"Database: {db}" in server.log.read_text()
     login(dash_br, server.url, "nurse")
 
-    dash_br.wait_for_contains_text(".board", "Chair 4", timeout=20)
-
     def phases() -> dict[str, str]:
-        return {chair: t["phase"].split(" · ")[0] for chair, t in tiles(dash_br).items()}
+        return {chair: (t["phase"] or "").split(" · ")[0] for chair, t in tiles(dash_br).items()}
 
-    # Each chair's history up to now is backfilled through ingest at start; the board settles within seconds.
+    # Each chair's history up to now is backfilled through ingest at start; the board settles on its own.
     expected = {"Chair 1": "Infusion", "Chair 2": "Observation", "Chair 3": "Observation", "Chair 4": "Pre-dose"}
-    deadline = time.monotonic() + 20
-    while phases() != expected and time.monotonic() < deadline:
-        time.sleep(0.3)
-    assert phases() == expected
+    wait_until(lambda: phases() == expected, f"the board's phases to be {expected}")
     assert re.fullmatch(r"\d+/\d+", tiles(dash_br)["Chair 3"]["bp"])
 
-    # The oximeter streams at 1 Hz: HR or SpO2 on some tile changes within a few polls, with no reload.
+    # The oximeter streams at 1 Hz: HR or SpO2 on some tile changes with no reload.
     def vitals() -> list[str]:
-        return [t["hr"] + t["spo2"] for t in tiles(dash_br).values()]
+        return [f"{t['hr']}{t['spo2']}" for t in tiles(dash_br).values()]
 
     before = vitals()
-    deadline = time.monotonic() + 15
-    while vitals() == before and time.monotonic() < deadline:
-        time.sleep(0.3)
-    assert vitals() != before
+    wait_until(lambda: vitals() != before, "a tile's HR or SpO2 to change")
 
-    # Opening a chair shows its session chart.
-    dash_br.driver.execute_script(
-        "Array.from(document.querySelectorAll('.tile')).find(t => t.textContent.includes('Chair 3')).click()")
-    dash_br.wait_for_element("#session-chart .js-plotly-plot")
+    # Opening a chair shows its session chart, with the backfilled half hour of 1 Hz oximetry.
+    script_until(dash_br, OPEN_CHAIR_3_JS, "Chair 3's tile to take a click")
+    hr_points = script_until(dash_br, HR_POINTS_JS, "the session chart's HR trace")
     sid = int(dash_br.driver.current_url.rstrip("/").rsplit("/", 1)[1])
     assert Store.open(db).session(sid).chair == "Chair 3"
-    hr_points = dash_br.driver.execute_script(
-        "return document.querySelector('#session-chart .js-plotly-plot').data[3].x.length")
-    assert hr_points > 60 * 20  # the backfilled half hour of 1 Hz oximetry
+    assert hr_points > 60 * 20
+
+
+def _oximeter_offsets(db: Path) -> dict[int, list[float]]:
+    store = Store.open(db)
+    try:
+        return {row.id: [r["offset_s"] for r in store.readings_after(row.id) if r["source"] == "oximeter"]
+                for row in store.open_sessions()}
+    finally:
+        store.close()
 
 
 def test_restart_on_the_same_database_shows_the_same_sessions(start_server, tmp_path):
     db = tmp_path / "clinic.db"
     first = start_server("--database", str(db))
-    time.sleep(2)
+    wait_until(lambda: len(offsets := _oximeter_offsets(db)) == 4 and all(offsets.values()),
+               "the clinic's four chairs streaming")
     first.stop()
     before = [(row.id, row.chair, row.scenario) for row in Store.open(db).open_sessions()]
-    assert len(before) == 4
+    stored = _oximeter_offsets(db)
     second = start_server("--database", str(db))
-    time.sleep(2)
+    wait_until(lambda: all(len(offsets) > len(stored.get(sid, [])) for sid, offsets in _oximeter_offsets(db).items()),
+               "every chair to stream again after the restart")
     second.stop()
     store = Store.open(db)
     assert [(row.id, row.chair, row.scenario) for row in store.open_sessions()] == before
-    for sid, _, _ in before:  # the simulated streams resumed where they stopped: no reading stored twice
-        offsets = [r["offset_s"] for r in store.readings_after(sid) if r["source"] == "oximeter"]
-        assert offsets and len(offsets) == len(set(offsets))
+    for offsets in _oximeter_offsets(db).values():  # the simulated streams resumed where they stopped
+        assert len(offsets) == len(set(offsets))  # no reading stored twice
