@@ -17,7 +17,7 @@ run: $(STAMP)
 
 test: $(STAMP) browser postgres
 	$(PY) app.py regress
-	MONITOR_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest $(PYTEST_ARGS)
+	MONITOR_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest -n 3 --dist worksteal --durations=15 $(PYTEST_ARGS)
 
 # The performance targets of DESIGN.md, each against the obvious implementation (bench/RESULTS.md).
 bench: $(STAMP) browser postgres

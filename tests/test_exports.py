@@ -26,7 +26,7 @@ from dashboard.store.signoff import sign_off
 from devices.feed import read_feed
 from devices.hl7 import parse_oru
 
-from .review_sessions import recorded_session
+from .review_sessions import SAMPLES, recorded_session
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = load_config()
@@ -119,10 +119,21 @@ def test_fhir_by_default_keeps_every_bp_and_thins_continuous_samples(recorded):
     assert json.loads(_export(recorded, "fhir")) == bundle  # stable ids: the same record exports the same bundle
 
 
-def test_hl7_oru_parses_with_python_hl7_and_our_listener(recorded):
-    store, sid, _ = recorded
+@pytest.fixture(scope="module")
+def short_recorded(tmp_path_factory):
+    """A short recorded session (BP with HR, and oximetry): parsing a message is slow in python-hl7 (~1 ms a
+    segment), and the 4-hour session's every sample is 8,000 OBR groups."""
+    store = Store.open(tmp_path_factory.mktemp("exports-short") / "clinic.db")
+    sid = recorded_session(store, feed=SAMPLES / "feeds" / "oximeter-hold.csv", actions=None, patient="Demo 03")
+    yield store, sid, None
+    store.close()
+
+
+def test_hl7_oru_parses_with_python_hl7_and_our_listener(short_recorded):
+    store, sid, _ = short_recorded
     record = load_record(store, sid)
-    raw = _export(recorded, "hl7", every_s=0)
+    assert record.bp_readings and any(r["spo2"] is not None for r in record.readings)
+    raw = _export(short_recorded, "hl7", every_s=0)
     message = hl7.parse(raw.decode())
     assert str(message.segment("MSH")[9]) == "ORU^R01^ORU_R01" and str(message.segment("PID")[3][0][0]) == "Demo 03"
     assert len(message.segments("OBR")) == len(record.readings)
