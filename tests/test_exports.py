@@ -27,6 +27,7 @@ from devices.feed import read_feed
 from devices.hl7 import parse_oru
 
 from .review_sessions import SAMPLES, recorded_session
+from .waits import DEADLINE_S
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = load_config()
@@ -181,7 +182,7 @@ def test_the_command_line_writes_each_format(recorded, tmp_path, fmt):
     store, sid, db = recorded
     out = tmp_path / f"out.{fmt}"
     result = subprocess.run([sys.executable, "app.py", "export", str(sid), "--format", fmt, "--database", str(db),
-                             "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+                             "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=DEADLINE_S)
     assert result.returncode == 0, result.stderr
     assert out.read_bytes() == export_session(store, CONFIG, sid, fmt).content or fmt == "hl7"
     assert "Demo 03" not in result.stderr and f"session {sid}" in result.stderr
@@ -192,11 +193,11 @@ def test_the_command_line_pdf_and_a_missing_session(recorded, tmp_path):
     _, sid, db = recorded
     out = tmp_path / "report.pdf"
     done = subprocess.run([sys.executable, "app.py", "export", str(sid), "--format", "pdf", "--database", str(db),
-                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=DEADLINE_S)
     assert done.returncode == 0, done.stderr
     assert out.read_bytes().startswith(b"%PDF")
     missing = subprocess.run([sys.executable, "app.py", "export", "999", "--format", "fhir", "--database", str(db)],
-                             cwd=ROOT, capture_output=True, text=True, timeout=60)
+                             cwd=ROOT, capture_output=True, text=True, timeout=DEADLINE_S)
     assert missing.returncode == 2 and "no session 999" in missing.stderr
 
 

@@ -12,13 +12,14 @@ from dashboard.check import run_check
 from devices.feed import read_feed
 from devices.readings import Reading, SessionEvent
 from devices.simulator import SCENARIOS
+from tests.waits import DEADLINE_S
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def simulate(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "app.py", "simulate", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=DEADLINE_S)
 
 
 def run(tmp_path: Path, *args: str, seed: int = 0, name: str = "feed.csv") -> bytes:

@@ -138,7 +138,7 @@ def test_export_feed_round_trips_a_stored_session(tmp_path):
     out = tmp_path / "exported.csv"
     result = subprocess.run([sys.executable, str(ROOT / "app.py"), "export", str(sid), "--format", "feed",
                              "--database", str(database), "--out", str(out)], cwd=ROOT, capture_output=True,
-                            text=True, timeout=60)
+                            text=True, timeout=DEADLINE_S)
     assert result.returncode == 0, result.stderr
     feed = read_feed(out)
     assert feed.problems == [] and feed.protocol == "esketamine-84"
@@ -150,7 +150,7 @@ def test_export_feed_round_trips_a_stored_session(tmp_path):
 
     assert [key(i) for i in feed.items] == [key(i) for i in items]
     missing = subprocess.run([sys.executable, str(ROOT / "app.py"), "export", "999", "--database", str(database)],
-                             cwd=ROOT, capture_output=True, text=True, timeout=60)
+                             cwd=ROOT, capture_output=True, text=True, timeout=DEADLINE_S)
     assert missing.returncode == 2 and "no session 999" in missing.stderr
     store.close()
 
@@ -223,5 +223,5 @@ def _after_warm_up(hrs: list) -> list:
 ])
 def test_bad_input_to_device_commands_exits_2_with_a_message(args, message):
     result = subprocess.run([sys.executable, str(ROOT / "app.py"), *args], cwd=ROOT, capture_output=True, text=True,
-                            timeout=60)
+                            timeout=DEADLINE_S)
     assert result.returncode == 2 and message in result.stderr

@@ -125,7 +125,7 @@ def test_many_concurrent_connections(clinic, listener):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(30)
+        thread.join(DEADLINE_S)
     assert codes == ["AA"] * 60
     for sid in sids.values():
         assert len(clinic.store.session_items(sid)) == 15
@@ -205,7 +205,7 @@ def test_a_message_resent_to_a_restarted_ingest_is_stored_once(tmp_path):
         assert msa(send(adapter.address, EXAMPLE))[1] == "AA"
         stop.set()
         for thread in threads:
-            thread.join(5)
+            thread.join(DEADLINE_S)
         ingest.store.close()
     readings = [item for item in store.session_items(sid) if isinstance(item, Reading)]
     store.close()

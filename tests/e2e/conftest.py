@@ -78,3 +78,4 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     yield start
     for server in servers:
         server.stop()
+        print(f"---- {server.log.name} (last lines) ----\n{server.log_tail()}")  # shown when the test failed

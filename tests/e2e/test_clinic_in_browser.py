@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 from dashboard.store import Store
+from devices.readings import Reading
 
 from tests.waits import wait_until
 from .browser import login, script_until
@@ -52,11 +53,13 @@ def test_board_shows_the_clinic_and_a_tile_updates_on_its_own(dash_br, start_ser
     assert hr_points > 60 * 20
 
 
-def _oximeter_offsets(db: Path) -> dict[int, list[float]]:
+def _oximeter_readings(db: Path) -> dict[int, list[float]]:
+    """Each open session's oximeter readings, each named by its device time: the simulator stamps every reading
+    with its own, while its session time may be shared (a reading that comes late is placed at the engine's now)."""
     store = Store.open(db)
     try:
-        return {row.id: [r["offset_s"] for r in store.readings_after(row.id) if r["source"] == "oximeter"]
-                for row in store.open_sessions()}
+        return {row.id: [item.device_time for item in store.session_items(row.id)
+                         if isinstance(item, Reading) and item.source == "oximeter"] for row in store.open_sessions()}
     finally:
         store.close()
 
@@ -64,16 +67,16 @@ def _oximeter_offsets(db: Path) -> dict[int, list[float]]:
 def test_restart_on_the_same_database_shows_the_same_sessions(start_server, tmp_path):
     db = tmp_path / "clinic.db"
     first = start_server("--database", str(db))
-    wait_until(lambda: len(offsets := _oximeter_offsets(db)) == 4 and all(offsets.values()),
+    wait_until(lambda: len(stored := _oximeter_readings(db)) == 4 and all(stored.values()),
                "the clinic's four chairs streaming")
     first.stop()
     before = [(row.id, row.chair, row.scenario) for row in Store.open(db).open_sessions()]
-    stored = _oximeter_offsets(db)
+    stored = _oximeter_readings(db)
     second = start_server("--database", str(db))
-    wait_until(lambda: all(len(offsets) > len(stored.get(sid, [])) for sid, offsets in _oximeter_offsets(db).items()),
+    wait_until(lambda: all(len(now) > len(stored.get(sid, [])) for sid, now in _oximeter_readings(db).items()),
                "every chair to stream again after the restart")
     second.stop()
     store = Store.open(db)
     assert [(row.id, row.chair, row.scenario) for row in store.open_sessions()] == before
-    for offsets in _oximeter_offsets(db).values():  # the simulated streams resumed where they stopped
-        assert len(offsets) == len(set(offsets))  # no reading stored twice
+    for readings in _oximeter_readings(db).values():  # the simulated streams resumed where they stopped
+        assert len(readings) == len(set(readings))  # no reading stored twice
