@@ -52,6 +52,21 @@ def click(dash_br, selector: str, index: int = 0) -> None:
                ignoring=PAGE_CHURN + (IndexError,))
 
 
+def follow(dash_br, selector: str, path: str) -> None:
+    """Clicks the link `selector` until the page's URL contains `path`: a link that a poll re-rendered just as it
+    was clicked was clicked in vain (a user clicks again)."""
+    def arrived() -> bool:
+        if path in dash_br.driver.current_url:
+            return True
+        try:
+            dash_br.find_element(selector).click()
+        except PAGE_CHURN:
+            pass
+        return path in dash_br.driver.current_url
+
+    wait_until(arrived, f"{selector} to lead to {path}", every=1.0)
+
+
 def type_into(dash_br, selector: str, text: str) -> None:
     """Replaces a field's text as a user does (select all, delete, type): clear() does not reach React's state."""
     def typed() -> bool:

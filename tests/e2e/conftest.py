@@ -4,7 +4,8 @@ How to write one (the suite runs in parallel under pytest-xdist, on a 2-core mac
 - `start_server("serve", "--no-simulator", "--database", str(tmp_path / "clinic.db"))` runs `python app.py` with
   those arguments on a free port, the four accounts (servers.USERS, password servers.PASSWORD) seeded into the
   database, and waits until it answers; `command=[...]` runs another program (gunicorn) with `{port}` filled in.
-  Every test gets its own database (tmp_path), port, server and browser; servers stop after the test.
+  Every test gets its own database (tmp_path), port, server and browser; servers stop after the test. Pages poll
+  every servers.POLL_MS (2 s, unless the test passes --poll-ms / MONITOR_POLL_MS): see there why.
 - `dash_br` is dash[testing]'s browser; its `wait_for_*` methods wait up to the suite's one deadline
   (tests/waits.py DEADLINE_S, 90 s): never pass a shorter `timeout=`.
 - tests/e2e/browser.py: `login`, `click`, `type_into`, `select` (a dcc.Dropdown), `wait_for_text`, `text_of`,
@@ -27,7 +28,7 @@ import pytest
 from tests.waits import DEADLINE_S
 
 from .browser import login  # noqa: F401  (tests import these from here)
-from .servers import PASSWORD, ROOT, USERS, Server, free_port, launch, seed_users  # noqa: F401
+from .servers import POLL_MS, PASSWORD, ROOT, USERS, Server, free_port, launch, seed_users  # noqa: F401
 
 CHROMIUM = shutil.which("chromium")
 if CHROMIUM:
@@ -71,8 +72,9 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     def start(*args: str, command: list[str] | None = None, env: dict[str, str] | None = None) -> Server:
         if "--database" in args:
             seed_users(Path(args[args.index("--database") + 1]))
-        argv = command or [sys.executable, "app.py", *args, "--port", "{port}"]
-        servers.append(launch(argv, tmp_path, env))
+        poll = () if "--poll-ms" in args else ("--poll-ms", str(POLL_MS))
+        argv = command or [sys.executable, "app.py", *args, *poll, "--port", "{port}"]
+        servers.append(launch(argv, tmp_path, {"MONITOR_POLL_MS": str(POLL_MS), **(env or {})}))
         return servers[-1]
 
     yield start

@@ -20,6 +20,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-battery"
 USERS = {role: f"{role}1" for role in ("nurse", "clinician", "tester", "admin")}
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+# The pages' poll interval in tests. Dash drops a callback's answer when the same callback fired again before it came
+# (plotly/dash#941): a page whose poll answers slower than its interval never updates. On a loaded machine a
+# session page's full redraw takes seconds, so tests poll every 2 s (the product's default is 1 s).
+POLL_MS = 2000
 PORT_TRIES = 3  # a free port found by binding port 0 can be taken by another worker before the server binds it
 
 

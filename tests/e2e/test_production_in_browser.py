@@ -28,8 +28,7 @@ def test_ingest_and_gunicorn_workers_apart_share_the_store(dash_br, start_server
 
         wait_until(clinic_open, "ingest to open the simulated clinic's four chairs")
         web = start_server(command=[GUNICORN, "--workers", "2", "--bind", "127.0.0.1:{port}", "dashboard.wsgi:server"],
-                           env={"MONITOR_DATABASE": str(db), "MONITOR_SECRET_FILE": str(tmp_path / "secret"),
-                                "MONITOR_POLL_MS": "500"})
+                           env={"MONITOR_DATABASE": str(db), "MONITOR_SECRET_FILE": str(tmp_path / "secret")})
         assert "Booting worker" in web.log.read_text()
         login(dash_br, web.url, "nurse")
         wait_for_text(dash_br, ".board", "Chair 4")

@@ -11,7 +11,7 @@ from dashboard.store import Store
 
 from tests.waits import wait_until
 from ..review_sessions import SAMPLES, recorded_session
-from .browser import click, idle, login, script_until, type_into
+from .browser import click, follow, idle, login, script_until, type_into
 
 
 def _sessions(db: Path) -> dict[str, int]:
@@ -46,7 +46,7 @@ def test_filter_open_zoom_export_and_sign_off(dash_br, start_server, tmp_path):
     assert "p-11" not in dash_br.driver.current_url.lower()
 
     # Open it: the chart with every NIBP reading, its alarms and the log.
-    click(dash_br, f".sessions-table a[href='/review/{ids['severe']}']")
+    follow(dash_br, f".sessions-table a[href='/review/{ids['severe']}']", f"/review/{ids['severe']}")
     dash_br.wait_for_element("#review-chart .js-plotly-plot")
     dash_br.wait_for_contains_text("#review-alarms", "RN-AB at 42:30")
     graph = "document.querySelector('#review-chart .js-plotly-plot')"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dashboard.store import Store
 
 from tests.sessions import severe_bp_session
-from .browser import click, login, script_until
+from .browser import click, follow, login, script_until
 
 SEVERE = "185/112"
 
@@ -12,7 +12,7 @@ SEVERE = "185/112"
 def test_session_page_shows_the_chart_and_an_acknowledgement_survives_reload(dash_br, start_server, tmp_path):
     db = tmp_path / "clinic.db"
     sid = severe_bp_session(db, oximeter=True)
-    server = start_server("serve", "--no-simulator", "--database", str(db), "--poll-ms", "500")
+    server = start_server("serve", "--no-simulator", "--database", str(db))
     login(dash_br, server.url, "nurse", then=f"/session/{sid}")
 
     systolic = script_until(dash_br, "const g = document.querySelector('#session-chart .js-plotly-plot'); "
@@ -38,7 +38,7 @@ def test_review_lists_sessions_and_opens_one(dash_br, start_server, tmp_path):
     server = start_server("serve", "--no-simulator", "--database", str(db))
     login(dash_br, server.url, "clinician", then="/review")
     dash_br.wait_for_contains_text(".sessions-table", "Demo 03")
-    click(dash_br, f"a[href='/review/{sid}']")
+    follow(dash_br, f"a[href='/review/{sid}']", f"/review/{sid}")
     dash_br.wait_for_element("#session-chart .js-plotly-plot")
     dash_br.wait_for_contains_text("#session-log", SEVERE)
     assert not dash_br.find_elements(".ack-button")  # review is read-only

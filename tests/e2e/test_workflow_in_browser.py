@@ -10,7 +10,7 @@ from dashboard.store import Store
 
 from tests.sessions import severe_bp_session
 from tests.waits import wait_until
-from .browser import click, login, select, text_of, type_into, wait_for_text
+from .browser import click, follow, login, select, text_of, type_into, wait_for_text
 
 
 def _click_and_read(dash_br, button: str, expected: str) -> None:
@@ -24,7 +24,7 @@ def _events(db: Path, sid: int) -> list[tuple[str, str, str]]:
 
 def test_a_session_from_start_to_discharge_with_its_gates(dash_br, start_server, tmp_path):
     db = tmp_path / "clinic.db"
-    server = start_server("serve", "--no-simulator", "--database", str(db), "--poll-ms", "500")
+    server = start_server("serve", "--no-simulator", "--database", str(db))
     login(dash_br, server.url, "nurse", then="/start")
     type_into(dash_br, "#new-chair", "Chair 7")
     type_into(dash_br, "#new-label", "P-77")
@@ -82,14 +82,14 @@ def _sounding(dash_br) -> str | None:
 def test_unacknowledged_high_alarm_sounds_and_escalates_until_acknowledged(dash_br, start_server, tmp_path):
     db = tmp_path / "clinic.db"
     sid = severe_bp_session(db)  # raised at 1100 s; the session is at 1200 s: past the 60 s escalation
-    server = start_server("serve", "--no-simulator", "--database", str(db), "--poll-ms", "500")
+    server = start_server("serve", "--no-simulator", "--database", str(db))
     login(dash_br, server.url, "nurse")
     dash_br.wait_for_contains_text("#escalation-banner", "Chair 3: BP severe 185/112")
     wait_until(lambda: _sounding(dash_br) == "high", "the high alarm sound")
     played = dash_br.driver.execute_script("return window.__alarmSoundLog.map(s => s.priority)")
     assert played and set(played) == {"high"}
 
-    click(dash_br, ".escalation-link")
+    follow(dash_br, ".escalation-link", f"/session/{sid}")
     click(dash_br, "#session-alarms .alarm-item.prio-high .ack-button")
     dash_br.wait_for_contains_text("#session-alarms .alarm-item.prio-high", "Acknowledged by nurse1")
     # Silenced but still shown while the BP stays high; the banner goes; the medium rise alarm is what sounds now.
@@ -123,7 +123,7 @@ def test_a_tester_replays_a_scenario_onto_a_chair_and_controls_it(dash_br, start
     from dashboard.ui.replay_page import scenario_files
 
     db = tmp_path / "clinic.db"
-    server = start_server("serve", "--no-simulator", "--database", str(db), "--poll-ms", "500")
+    server = start_server("serve", "--no-simulator", "--database", str(db))
     login(dash_br, server.url, "tester", then="/replay")
     select(dash_br, "#rp-scenario", label="feeds/oximeter-hold")
     click(dash_br, "#rp-start")
