@@ -44,6 +44,16 @@ def recorded(tmp_path_factory):
     store.close()
 
 
+@pytest.fixture(scope="module")
+def short_recorded(tmp_path_factory):
+    """A short recorded session (BP with HR, and oximetry) for the exports of every sample: the 4-hour session's
+    are 8,000 HL7 OBR groups or FHIR Observations, which python-hl7 and fhir.resources take tens of seconds to read."""
+    store = Store.open(tmp_path_factory.mktemp("exports-short") / "clinic.db")
+    sid = recorded_session(store, feed=SAMPLES / "feeds" / "oximeter-hold.csv", actions=None, patient="Demo 03")
+    yield store, sid, None
+    store.close()
+
+
 def _export(recorded, fmt, **options):
     store, sid, _ = recorded
     return export_session(store, CONFIG, sid, fmt, **options).content
@@ -79,10 +89,10 @@ def test_feed_and_actions_replay_to_the_stored_alarms(recorded, tmp_path):
     assert replayed == stored
 
 
-def test_fhir_bundle_validates_and_matches_the_readings(recorded):
-    store, sid, _ = recorded
+def test_fhir_bundle_validates_and_matches_the_readings(short_recorded):
+    store, sid, _ = short_recorded
     record = load_record(store, sid)
-    bundle = json.loads(_export(recorded, "fhir", every_s=0))
+    bundle = json.loads(_export(short_recorded, "fhir", every_s=0))
     Bundle.model_validate(bundle)  # fhir.resources' R4B models (R4's Bundle/Observation are unchanged in R4B)
     resources = {e["fullUrl"]: e["resource"] for e in bundle["entry"]}
     patient = next(r for r in resources.values() if r["resourceType"] == "Patient")
@@ -118,16 +128,6 @@ def test_fhir_by_default_keeps_every_bp_and_thins_continuous_samples(recorded):
     assert codes.count("85354-9") == len(record.bp_readings)
     assert minutes <= codes.count("59408-5") <= minutes + 2
     assert json.loads(_export(recorded, "fhir")) == bundle  # stable ids: the same record exports the same bundle
-
-
-@pytest.fixture(scope="module")
-def short_recorded(tmp_path_factory):
-    """A short recorded session (BP with HR, and oximetry): parsing a message is slow in python-hl7 (~1 ms a
-    segment), and the 4-hour session's every sample is 8,000 OBR groups."""
-    store = Store.open(tmp_path_factory.mktemp("exports-short") / "clinic.db")
-    sid = recorded_session(store, feed=SAMPLES / "feeds" / "oximeter-hold.csv", actions=None, patient="Demo 03")
-    yield store, sid, None
-    store.close()
 
 
 def test_hl7_oru_parses_with_python_hl7_and_our_listener(short_recorded):

@@ -70,7 +70,8 @@ def test_a_resent_message_is_acknowledged_but_not_stored_twice(clinic, listener)
     sid = clinic.open("Chair 3")
     assert msa(send(listener.address, EXAMPLE))[1] == "AA"
     assert msa(send(listener.address, EXAMPLE))[1] == "AA"
-    assert len(clinic.store.session_items(sid)) == 2 and listener.stats.duplicates == 1
+    readings = [item for item in clinic.store.session_items(sid) if isinstance(item, Reading)]
+    assert len(readings) == 2 and listener.stats.duplicates == 1  # (a slow machine may add a disconnect event)
 
 
 def test_ae_with_err_and_a_refused_row_for_a_message_it_cannot_use(clinic, listener):
@@ -103,7 +104,7 @@ def test_garbage_never_crashes_the_listener(clinic, listener):
             except TimeoutError:
                 pass
     assert msa(send(listener.address, EXAMPLE))[1] == "AA"  # still serving
-    assert len(clinic.store.session_items(sid)) == 2
+    assert len([item for item in clinic.store.session_items(sid) if isinstance(item, Reading)]) == 2
     assert len(clinic.store.refused()) >= 4 and listener.stats.parser_errors == 0
 
 
