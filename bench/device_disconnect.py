@@ -85,7 +85,8 @@ def nonin(clinic: Clinic, folder: Path, repeats: int, silent: bool) -> list[floa
     from devices.oximeter import NoninOximeter
     from devices.supervisor import Supervisor
 
-    sid = clinic.open("Chair 2")
+    chair = f"Chair {2 + silent * 10}"  # a chair per case: one open session each
+    sid = clinic.open(chair)
     line = PtyLine(folder / f"oximeter-{silent}")
     emulator, streaming, stop = NoninEmulator(line), threading.Event(), threading.Event()
     streaming.set()
@@ -96,7 +97,7 @@ def nonin(clinic: Clinic, folder: Path, repeats: int, silent: bool) -> list[floa
                 emulator.send(72, 97)
 
     threading.Thread(target=stream, daemon=True).start()
-    supervisor = Supervisor(NoninOximeter("Chair 2", line.url), clinic.ingest)
+    supervisor = Supervisor(NoninOximeter(chair, line.url), clinic.ingest)
     supervisor.start(stop)
     until(supervisor.connected.is_set, "oximeter heard")
     try:
@@ -114,12 +115,13 @@ def suntech(clinic: Clinic, folder: Path, repeats: int, silent: bool) -> list[fl
     from devices.nibp import NibpSettings, SunTechNIBP
     from devices.supervisor import Supervisor
 
-    sid = clinic.open("Chair 1")
+    chair = f"Chair {1 + silent * 10}"
+    sid = clinic.open(chair)
     line = PtyLine(folder / f"nibp-{silent}")
     stop = threading.Event()
     module = SunTechEmulator(line)
     module.start(stop)
-    supervisor = Supervisor(SunTechNIBP("Chair 1", line.url, settings=NibpSettings(interval_s=None)), clinic.ingest)
+    supervisor = Supervisor(SunTechNIBP(chair, line.url, settings=NibpSettings(interval_s=None)), clinic.ingest)
     supervisor.start(stop)
     until(supervisor.connected.is_set, "NIBP module heard")
 
