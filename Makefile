@@ -33,7 +33,7 @@ test: $(DEV) browser
 # What `make test` runs between starting PostgreSQL (when it was not running) and stopping it; not for use alone.
 suite:
 	$(PY) app.py regress
-	MONITOR_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest $(PYTEST_ARGS)
+	MONITOR_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest -n 3 --dist worksteal --durations=15 $(PYTEST_ARGS)
 
 # The performance targets of DESIGN.md, each against the obvious implementation (bench/RESULTS.md).
 bench: $(DEV) browser postgres

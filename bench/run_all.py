@@ -1,6 +1,6 @@
 """Run every benchmark in turn and print their targets side by side.
 
-    python bench/run_all.py                    # all six (ingest on SQLite and PostgreSQL), ~10 minutes on 2 cores
+    python bench/run_all.py                    # all seven (ingest on SQLite and PostgreSQL), ~11 minutes on 2 cores
     python bench/run_all.py board_poll engine_fold   # some of them
     python bench/run_all.py bench_review             # issue 5's review benchmarks (not in the default six)
 
@@ -17,7 +17,7 @@ import time
 import benchlib as bl
 
 BENCHES = ("board_poll", "reading_latency", "engine_fold", "ingest_rate", "ingest_rate_postgresql", "review_figure",
-           "memory_day", "cli_help")
+           "memory_day", "cli_help", "board_load")
 EXTRAS = ("bench_review",)  # issue 5's review benchmarks (sessions list, chart zoom): run only when named
 POSTGRES_URL_FILE = bl.ROOT / "var" / "test-postgres.url"  # the server `make postgres` starts
 

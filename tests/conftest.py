@@ -18,6 +18,16 @@ POSTGRES_URL_FILE = ROOT / "var" / "test-postgres.url"  # written by tests/postg
 os.environ.pop("MONITOR_DATABASE_URL", None)  # subprocesses the tests start use the database they are given
 
 
+# Files whose tests take tens of seconds (servers, browsers, several processes): run first, so that under
+# pytest-xdist none of them starts last while the other workers sit idle. Add a file here when it is that slow.
+SLOW_FIRST = ("tests/e2e/", "tests/test_sites.py", "tests/devices/test_kill_ingest.py",
+              "tests/devices/test_flapping_device.py", "tests/test_exports.py", "tests/test_replay.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))  # stable: otherwise in file order
+
+
 @pytest.fixture(scope="session")
 def postgres_server_url() -> str:
     """The test PostgreSQL server's URL (MONITOR_TEST_POSTGRES_URL, or the file `make postgres` writes); skips the

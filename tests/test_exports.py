@@ -26,7 +26,8 @@ from dashboard.store.signoff import sign_off
 from devices.feed import read_feed
 from devices.hl7 import parse_oru
 
-from .review_sessions import recorded_session
+from .review_sessions import SAMPLES, recorded_session
+from .waits import DEADLINE_S
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = load_config()
@@ -40,6 +41,16 @@ def recorded(tmp_path_factory):
     sid = recorded_session(store, patient="Demo 03")
     sign_off(store, sid, "dr-lee", "BP peak managed; discharged well")
     yield store, sid, db
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def short_recorded(tmp_path_factory):
+    """A short recorded session (BP with HR, and oximetry) for the exports of every sample: the 4-hour session's
+    are 8,000 HL7 OBR groups or FHIR Observations, which python-hl7 and fhir.resources take tens of seconds to read."""
+    store = Store.open(tmp_path_factory.mktemp("exports-short") / "clinic.db")
+    sid = recorded_session(store, feed=SAMPLES / "feeds" / "oximeter-hold.csv", actions=None, patient="Demo 03")
+    yield store, sid, None
     store.close()
 
 
@@ -78,10 +89,10 @@ def test_feed_and_actions_replay_to_the_stored_alarms(recorded, tmp_path):
     assert replayed == stored
 
 
-def test_fhir_bundle_validates_and_matches_the_readings(recorded):
-    store, sid, _ = recorded
+def test_fhir_bundle_validates_and_matches_the_readings(short_recorded):
+    store, sid, _ = short_recorded
     record = load_record(store, sid)
-    bundle = json.loads(_export(recorded, "fhir", every_s=0))
+    bundle = json.loads(_export(short_recorded, "fhir", every_s=0))
     Bundle.model_validate(bundle)  # fhir.resources' R4B models (R4's Bundle/Observation are unchanged in R4B)
     resources = {e["fullUrl"]: e["resource"] for e in bundle["entry"]}
     patient = next(r for r in resources.values() if r["resourceType"] == "Patient")
@@ -119,10 +130,11 @@ def test_fhir_by_default_keeps_every_bp_and_thins_continuous_samples(recorded):
     assert json.loads(_export(recorded, "fhir")) == bundle  # stable ids: the same record exports the same bundle
 
 
-def test_hl7_oru_parses_with_python_hl7_and_our_listener(recorded):
-    store, sid, _ = recorded
+def test_hl7_oru_parses_with_python_hl7_and_our_listener(short_recorded):
+    store, sid, _ = short_recorded
     record = load_record(store, sid)
-    raw = _export(recorded, "hl7", every_s=0)
+    assert record.bp_readings and any(r["spo2"] is not None for r in record.readings)
+    raw = _export(short_recorded, "hl7", every_s=0)
     message = hl7.parse(raw.decode())
     assert str(message.segment("MSH")[9]) == "ORU^R01^ORU_R01" and str(message.segment("PID")[3][0][0]) == "Demo 03"
     assert len(message.segments("OBR")) == len(record.readings)
@@ -170,7 +182,7 @@ def test_the_command_line_writes_each_format(recorded, tmp_path, fmt):
     store, sid, db = recorded
     out = tmp_path / f"out.{fmt}"
     result = subprocess.run([sys.executable, "app.py", "export", str(sid), "--format", fmt, "--database", str(db),
-                             "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+                             "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=DEADLINE_S)
     assert result.returncode == 0, result.stderr
     assert out.read_bytes() == export_session(store, CONFIG, sid, fmt).content or fmt == "hl7"
     assert "Demo 03" not in result.stderr and f"session {sid}" in result.stderr
@@ -181,11 +193,11 @@ def test_the_command_line_pdf_and_a_missing_session(recorded, tmp_path):
     _, sid, db = recorded
     out = tmp_path / "report.pdf"
     done = subprocess.run([sys.executable, "app.py", "export", str(sid), "--format", "pdf", "--database", str(db),
-                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=DEADLINE_S)
     assert done.returncode == 0, done.stderr
     assert out.read_bytes().startswith(b"%PDF")
     missing = subprocess.run([sys.executable, "app.py", "export", "999", "--format", "fhir", "--database", str(db)],
-                             cwd=ROOT, capture_output=True, text=True, timeout=60)
+                             cwd=ROOT, capture_output=True, text=True, timeout=DEADLINE_S)
     assert missing.returncode == 2 and "no session 999" in missing.stderr
 
 

@@ -12,6 +12,7 @@ from alembic.migration import MigrationContext
 
 from dashboard.store import Store, StoreError
 from dashboard.store.migrate import alembic_config, current_revisions, full_metadata, heads
+from tests.waits import DEADLINE_S
 
 OpenStore = Callable[[], Store]
 
@@ -122,7 +123,7 @@ def test_several_processes_starting_at_once_migrate_the_database_once(store_url:
     root = Path(__file__).resolve().parent.parent
     procs = [subprocess.Popen([sys.executable, "-c", script, store_url, str(tmp_path), str(n)], cwd=root,
                               stderr=subprocess.PIPE, text=True) for n in range(3)]
-    failures = [err for proc in procs for err in [proc.communicate(timeout=120)[1]] if proc.returncode]
+    failures = [err for proc in procs for err in [proc.communicate(timeout=DEADLINE_S)[1]] if proc.returncode]
     assert failures == []
     store = Store(store_url)
     try:

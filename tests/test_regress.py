@@ -7,13 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.waits import DEADLINE_S
+
 ROOT = Path(__file__).resolve().parent.parent
 FEEDS = ROOT / "sample_data" / "feeds"
 
 
 def regress(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "app.py", "regress", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=DEADLINE_S)
 
 
 def test_the_shipped_scenarios_pass():

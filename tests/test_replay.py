@@ -9,6 +9,7 @@ from dashboard.engine import load_config
 from dashboard.ingest import Ingest
 from dashboard.replay import Replayer, drive, load_items, open_replay_session
 from dashboard.store import Store
+from tests.waits import DEADLINE_S, wait_until
 
 FEED = Path(__file__).resolve().parent.parent / "sample_data" / "feeds" / "esketamine-severe-peak.csv"
 ITEMS = load_items(FEED)
@@ -82,19 +83,19 @@ def test_ctrl_c_stops_the_cli_cleanly_and_the_session_reopens(tmp_path: Path):
     import signal
     import subprocess
     import sys
-    import time
 
     db = tmp_path / "clinic.db"
     root = Path(__file__).resolve().parent.parent
     proc = subprocess.Popen([sys.executable, "app.py", "replay", str(FEED), "--speed", "60", "--chair", "Chair 9",
                              "--database", str(db)], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not _stored_some(db):  # no ingest runs here: the replay stores what it sends itself
-        assert proc.poll() is None and time.monotonic() < deadline, "the replay ended or stored nothing in time"
-        time.sleep(0.2)
-    time.sleep(1.5)
+
+    def storing() -> bool:
+        assert proc.poll() is None, proc.communicate()
+        return _stored_some(db)  # no ingest runs here: the replay stores what it sends itself
+
+    wait_until(storing, "the replay to store its first items", every=0.2)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
+    out, err = proc.communicate(timeout=DEADLINE_S)
     assert proc.returncode == 0, err
     assert "Chair 9: session 1 stopped at" in out and "items sent" in out
     assert "session" in err and "60x" in err  # the progress bar: session time, speed, readings

@@ -12,6 +12,7 @@ from dashboard.check import CheckResult, run_check
 from dashboard.engine import PHYSIOLOGICAL
 from devices.feed import read_feed
 from devices.readings import Reading, SessionEvent
+from tests.waits import DEADLINE_S
 
 ROOT = Path(__file__).resolve().parent.parent
 FEEDS = ROOT / "sample_data" / "feeds"
@@ -54,7 +55,7 @@ def test_check_gives_the_expected_transitions_in_order(feed):
 @pytest.mark.parametrize("feed", ALL_FEEDS, ids=lambda p: p.stem)
 def test_cli_prints_the_expected_lines_and_exits_0(feed):
     done = subprocess.run([sys.executable, "app.py", "check", str(feed), "--json"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=DEADLINE_S)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == feed.with_suffix(".expected.jsonl").read_text().splitlines()
 
@@ -68,7 +69,7 @@ def test_the_malformed_row_is_reported_with_its_line_and_the_rest_used():
     assert [(p.line, p.reason) for p in result.problems] == [(49, "sbp 'abc' is not a number")]
     assert len(read_feed(feed).items) == len(lines) - 2  # all but the header and the bad row
     done = subprocess.run([sys.executable, "app.py", "check", str(feed)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=DEADLINE_S)
     assert done.returncode == 0 and "line 49: sbp 'abc' is not a number (row skipped)" in done.stderr
 
 
@@ -80,7 +81,7 @@ def test_cli_exits_2_with_a_message_for_a_file_that_is_not_a_feed(tmp_path, cont
     path = tmp_path / "notes.csv"
     path.write_text(content)
     done = subprocess.run([sys.executable, "app.py", "check", str(path), "--json"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=DEADLINE_S)
     assert done.returncode == 2 and done.stdout == ""
     assert str(path) in done.stderr and message in done.stderr
 

@@ -23,6 +23,7 @@ from dashboard.engine import PHYSIOLOGICAL, SessionEngine, Transition, load_conf
 from devices.feed import Feed, read_feed, write_feed
 from devices.readings import Assessment, Reading, SessionEvent
 from devices.simulator import SCENARIOS, session_items
+from tests.waits import DEADLINE_S
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "sample_data" / "scenarios"
@@ -132,7 +133,7 @@ def test_the_cli_prints_the_expected_lines(name):
     command = [sys.executable, "app.py", "check", str(LIBRARY / f"{name}.csv"), "--json"]
     if actions_of(name):
         command += ["--actions", str(actions_of(name))]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=DEADLINE_S)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == (LIBRARY / f"{name}.expected.jsonl").read_text().splitlines()
 

@@ -6,7 +6,6 @@ import argparse
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from typing import Callable
 
@@ -20,6 +19,7 @@ from dashboard.store.review_queries import SessionFilter, filter_choices, list_s
 from devices.readings import Reading, SessionEvent
 
 from tests.conftest import ROOT
+from tests.waits import DEADLINE_S, wait_until
 from tests.test_ingest import START, Clock
 
 OpenStore = Callable[[], Store]
@@ -134,7 +134,7 @@ def test_two_ingest_processes_on_one_database_each_run_their_own_clinic(store_ur
     finally:
         for site, process in processes.items():
             process.send_signal(signal.SIGINT)
-            process.wait(20)
+            process.wait(DEADLINE_S)
             logs[site] = (tmp_path / f"{site}.log").read_text()
     assert south.action(note)["error"] is None
     for site, rows in sessions.items():
@@ -159,10 +159,10 @@ def _ingest_process(site: str, url: str, tmp_path) -> subprocess.Popen:
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 
 
-def _wait(condition: Callable[[], object], processes: dict[str, subprocess.Popen], tmp_path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
+def _wait(condition: Callable[[], object], processes: dict[str, subprocess.Popen], tmp_path) -> None:
+    def alive_and_met() -> object:
         for site, process in processes.items():
             assert process.poll() is None, (tmp_path / f"{site}.log").read_text()
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.3)
+        return condition()
+
+    wait_until(alive_and_met, "the sites' ingests", every=0.3)

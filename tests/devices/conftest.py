@@ -5,7 +5,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Sequence, TypeVar
 
 import pytest
 
@@ -14,6 +14,9 @@ from dashboard.ingest import Ingest
 from dashboard.store import Store
 from devices.adapter import Ticket
 from devices.readings import Item
+from tests.waits import DEADLINE_S, wait_until
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -67,22 +70,18 @@ def clinic(tmp_path: Path) -> Iterator[Clinic]:
     thread.start()
     yield Clinic(store, ingest, stop)
     stop.set()
-    thread.join(timeout=5)
+    thread.join(timeout=DEADLINE_S)
     store.close()
 
 
-def _wait_for(condition: Callable[[], object], timeout: float = 5.0, every: float = 0.02) -> float:
-    """Poll until `condition()` is truthy; return the seconds it took; fail on timeout."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(every)
-    return time.monotonic() - start
+def _wait_for(condition: Callable[[], T], what: str = "", *, timeout: float | None = None, every: float = 0.02) -> T:
+    """tests/waits.py's `wait_until` (polling every 20 ms): returns the condition's truthy value. The deadline is the
+    suite's one (DEADLINE_S); a `timeout` can only lengthen it, never make a loaded machine fail a test."""
+    return wait_until(condition, what, deadline_s=max(timeout or 0.0, DEADLINE_S), every=every)
 
 
 @pytest.fixture
-def wait_for() -> Callable[..., float]:
+def wait_for() -> Callable[..., object]:
     return _wait_for
 
 

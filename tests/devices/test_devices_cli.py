@@ -28,11 +28,13 @@ from devices.readings import Reading, SessionEvent
 from devices.recorder import record
 from devices.simulator import session_items
 from devices.supervisor import Supervisor
+from tests.waits import DEADLINE_S
 
 from test_hl7_listener import msa, receive_ack  # noqa: E402
 from test_hl7_parse import EXAMPLE  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
+RUNS_S = str(int(2 * DEADLINE_S))  # an emulator's --duration: it outlives the test, which ends it
 
 
 def app(*args: str, **kwargs) -> subprocess.Popen:
@@ -44,7 +46,7 @@ def end(process: subprocess.Popen) -> str:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGINT)
         try:
-            process.wait(10)
+            process.wait(DEADLINE_S)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
     return process.communicate()[0] or ""  # reads the rest and closes the pipe
@@ -57,29 +59,29 @@ def free_port() -> int:
 
 
 def test_emulate_nonin_prints_its_pty_path_and_streams_frames(sink, stop, wait_for):
-    process = app("emulate", "nonin", "--speed", "50", "--duration", "20")
+    process = app("emulate", "nonin", "--speed", "50", "--duration", RUNS_S)
     try:
         first = process.stdout.readline()
         assert first.startswith("Nonin oximeter emulator on /dev/pts/"), first
         path = first.rsplit(" ", 1)[1].strip()
         Supervisor(NoninOximeter("Chair 1", path), sink).start(stop)
-        wait_for(lambda: len(sink.of(Reading)) >= 5, timeout=10)
+        wait_for(lambda: len(sink.of(Reading)) >= 5)
         assert all(r.source == "oximeter" and 80 <= (r.spo2 or 0) <= 100 for r in sink.of(Reading))
     finally:
         end(process)
 
 
 def test_emulate_suntech_answers_the_real_adapter(sink, stop, wait_for):
-    process = app("emulate", "suntech", "--measure-s", "0.3", "--duration", "20")
+    process = app("emulate", "suntech", "--measure-s", "0.3", "--duration", RUNS_S)
     try:
         first = process.stdout.readline()
         assert first.startswith("SunTech NIBP emulator on /dev/pts/"), first
         adapter = SunTechNIBP("Chair 1", first.rsplit(" ", 1)[1].strip(), settings=NibpSettings(interval_s=None))
         supervisor = Supervisor(adapter, sink)
         supervisor.start(stop)
-        assert supervisor.connected.wait(10)
+        assert supervisor.connected.wait(DEADLINE_S)
         adapter.measure_now()
-        wait_for(lambda: sink.of(Reading), timeout=10)
+        wait_for(lambda: sink.of(Reading))
         [reading] = sink.of(Reading)
         first_bp = next(i for i in session_items("esketamine-84-quiet", 7) if isinstance(i, Reading) and i.has_bp)
         assert (reading.sbp, reading.dbp) == (first_bp.sbp, first_bp.dbp)
@@ -87,7 +89,7 @@ def test_emulate_suntech_answers_the_real_adapter(sink, stop, wait_for):
         end(process)
 
 
-def test_serve_no_simulator_hl7_port_accepts_a_message_and_stores_it(tmp_path):
+def test_serve_no_simulator_hl7_port_accepts_a_message_and_stores_it(tmp_path, wait_for):
     database = tmp_path / "clinic.db"
     store = Store.open(database)
     sid = store.create_session(chair="CHAIR3", patient_label="P-3", protocol="esketamine-84", started_at=time.time())
@@ -95,15 +97,14 @@ def test_serve_no_simulator_hl7_port_accepts_a_message_and_stores_it(tmp_path):
     process = app("serve", "--no-simulator", "--hl7-port", str(hl7_port), "--database", str(database),
                   "--port", str(free_port()))
     try:
-        deadline = time.monotonic() + 30
-        while True:
+        def connected() -> socket.socket | None:
+            assert process.poll() is None, "serve exited"
             try:
-                conn = socket.create_connection(("127.0.0.1", hl7_port), timeout=10)
-                break
+                return socket.create_connection(("127.0.0.1", hl7_port), timeout=DEADLINE_S)
             except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, "serve did not listen"
-                time.sleep(0.2)
-        with conn:
+                return None
+
+        with wait_for(connected, "serve to listen for HL7", every=0.2) as conn:
             conn.sendall(frame(EXAMPLE))
             ack = receive_ack(conn)
         assert msa(ack)[1:3] == ["AA", "MSG000123"]
@@ -113,7 +114,7 @@ def test_serve_no_simulator_hl7_port_accepts_a_message_and_stores_it(tmp_path):
         feed = ROOT / "sample_data" / "feeds" / "oximeter-hold.csv"
         sender = app("emulate", "hl7", "--to", f"127.0.0.1:{hl7_port}", "--feed", str(feed), "--speed", "500",
                      "--style", "philips", "--duration", "25")
-        out = sender.communicate(timeout=30)[0]
+        out = sender.communicate(timeout=DEADLINE_S)[0]
         assert sender.returncode == 0, out
         assert "ACKs: AA x" in out and "AE" not in out, out
         sent = [i for i in read_feed(feed).items if isinstance(i, Reading)]
@@ -137,7 +138,7 @@ def test_export_feed_round_trips_a_stored_session(tmp_path):
     out = tmp_path / "exported.csv"
     result = subprocess.run([sys.executable, str(ROOT / "app.py"), "export", str(sid), "--format", "feed",
                              "--database", str(database), "--out", str(out)], cwd=ROOT, capture_output=True,
-                            text=True, timeout=60)
+                            text=True, timeout=DEADLINE_S)
     assert result.returncode == 0, result.stderr
     feed = read_feed(out)
     assert feed.problems == [] and feed.protocol == "esketamine-84"
@@ -149,36 +150,35 @@ def test_export_feed_round_trips_a_stored_session(tmp_path):
 
     assert [key(i) for i in feed.items] == [key(i) for i in items]
     missing = subprocess.run([sys.executable, str(ROOT / "app.py"), "export", "999", "--database", str(database)],
-                             cwd=ROOT, capture_output=True, text=True, timeout=60)
+                             cwd=ROOT, capture_output=True, text=True, timeout=DEADLINE_S)
     assert missing.returncode == 2 and "no session 999" in missing.stderr
     store.close()
 
 
 def test_record_writes_a_feed_and_a_raw_capture_that_replays_at_its_pace(tmp_path, sink, stop, wait_for):
     line = PtyLine(tmp_path / "oximeter")
+    out = tmp_path / "feed.csv"
     try:
         config = parse_device_config({"chairs": {"Chair 2": {"oximeter": {"protocol": "nonin", "port": line.url}}}})
         emulator = NoninEmulator(line)
         done = threading.Event()
-
-        def stream() -> None:
-            for hr in range(60, 80):
-                emulator.send(hr, 97)
-                time.sleep(0.05)
-            emulator.send(511, 127, 0, 0x08)  # probe off
-            emulator.send()
-            done.set()
-
-        recording = threading.Thread(target=record, args=(config, tmp_path / "feed.csv", "oximeter"),
-                                     kwargs={"chair": "Chair 2", "raw": tmp_path / "raw.txt", "duration_s": 2.5})
+        recording = threading.Thread(target=record, args=(config, out, "oximeter"),
+                                     kwargs={"chair": "Chair 2", "raw": tmp_path / "raw.txt", "stop": done})
         recording.start()
-        time.sleep(0.5)  # the recorder opens the port
-        stream()
-        recording.join(10)
-        feed = read_feed(tmp_path / "feed.csv")
+        # An oximeter streams all the time: frames sent before the recorder opened the port are lost, as on a line.
+        wait_for(lambda: emulator.send(WARM_HR, 97) or _rows(out), "the recorder to hear the oximeter", every=0.05)
+        for hr in range(60, 80):
+            emulator.send(hr, 97)
+            time.sleep(0.05)  # the pace the capture keeps
+        emulator.send(511, 127, 0, 0x08)  # probe off
+        emulator.send()
+        wait_for(lambda: "sensor_off" in out.read_text(), "the probe-off row")
+        done.set()
+        recording.join(DEADLINE_S)
+        feed = read_feed(out)
         assert feed.problems == []
         hrs = [i.hr for i in feed.items if isinstance(i, Reading)]
-        assert hrs == list(range(60, 80))
+        assert _after_warm_up(hrs) == list(range(60, 80))
         assert [(i.kind, i.detail) for i in feed.items if isinstance(i, SessionEvent)][:1] == [
             ("sensor_off", "sensor alarm")]
         protocol, chunks = read_capture(tmp_path / "raw.txt")
@@ -190,16 +190,31 @@ def test_record_writes_a_feed_and_a_raw_capture_that_replays_at_its_pace(tmp_pat
     # replay the capture through the emulator to the real adapter, at the recorded pace
     replay_line = PtyLine()
     try:
-        Supervisor(NoninOximeter("Chair 2", replay_line.url), sink).start(stop)
-        time.sleep(0.3)
+        supervisor = Supervisor(NoninOximeter("Chair 2", replay_line.url), sink)
+        supervisor.start(stop)
+        wait_for(lambda: supervisor.stats.connects, "the adapter to open the port")
         began = time.monotonic()
         play_nonin(replay_line, [], stop, capture=chunks)
         took = time.monotonic() - began
         NoninEmulator(replay_line).send()
-        wait_for(lambda: len(sink.of(Reading)) >= 20)
-        assert [r.hr for r in sink.of(Reading)] == list(range(60, 80)) and took >= span * 0.9
+        wait_for(lambda: _after_warm_up([r.hr for r in sink.of(Reading)]) == list(range(60, 80)), "the replay")
+        assert took >= span * 0.9  # at the recorded pace, not all at once
     finally:
         replay_line.close()
+
+
+WARM_HR = 59  # the frames the oximeter sends before the recording's 60..79
+
+
+def _rows(feed: Path) -> int:
+    """Rows the recorder has written (the file is there, empty, before its header)."""
+    return max(0, len(feed.read_text().splitlines()) - 1) if feed.exists() else 0
+
+
+def _after_warm_up(hrs: list) -> list:
+    """The HRs after the warm-up frames (some of which the line lost), which must be WARM_HR only."""
+    start = next((n for n, hr in enumerate(hrs) if hr != WARM_HR), len(hrs))
+    return hrs[start:]
 
 
 @pytest.mark.parametrize("args, message", [
@@ -208,5 +223,5 @@ def test_record_writes_a_feed_and_a_raw_capture_that_replays_at_its_pace(tmp_pat
 ])
 def test_bad_input_to_device_commands_exits_2_with_a_message(args, message):
     result = subprocess.run([sys.executable, str(ROOT / "app.py"), *args], cwd=ROOT, capture_output=True, text=True,
-                            timeout=60)
+                            timeout=DEADLINE_S)
     assert result.returncode == 2 and message in result.stderr

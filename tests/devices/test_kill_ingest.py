@@ -26,6 +26,7 @@ from test_devices_cli import app, end, free_port  # noqa: E402
 
 from tests.sessions import severe_bp_session
 from test_hl7_listener import msa, receive_ack  # noqa: E402
+from tests.waits import DEADLINE_S
 
 SERIAL_CHAIR = "Chair 1"
 FIRST_SYS = 190  # the NIBP module's n-th measurement is SYS 190 + n (the session's own BPs are 128 and 186)
@@ -150,21 +151,21 @@ def test_kill_9_while_hl7_and_serial_devices_stream_loses_nothing_and_all_reconn
     outputs: list[str] = []
     try:
         # everything flows, and the cuff is inflating: the restarted process must cope with a module mid-cycle
-        wait_for(lambda: flowing(0.0, 10, monitor.acked) and module.started_at is not None, timeout=40)
+        wait_for(lambda: flowing(0.0, 10, monitor.acked) and module.started_at is not None)
         before = {sid: store.session(sid) for sid in sids}
         os.killpg(server.pid, signal.SIGKILL)  # no goodbye: mid-cuff-cycle, mid-commit, mid-ACK
-        outputs.append(server.communicate(timeout=10)[0])
+        outputs.append(server.communicate(timeout=DEADLINE_S)[0])
         acked_before_kill = len(monitor.acked)
         restarted_at = time.time()
         monitor.after_restart.set()
         server = serve()  # the emulators never stopped: the ptys and the monitor are where they were
-        wait_for(lambda: flowing(restarted_at, 10, monitor.acked_after_restart), timeout=40)
+        wait_for(lambda: flowing(restarted_at, 10, monitor.acked_after_restart))
         monitor.stop.set()
         oximeter.stop.set()
         for stream in streams:
-            stream.join(10)
+            stream.join(DEADLINE_S)
         last_sent = oximeter.sent - 1
-        wait_for(lambda: any(Oximeter.number(r) == last_sent for r in serial_readings(restarted_at)[0]), timeout=10)
+        wait_for(lambda: any(Oximeter.number(r) == last_sent for r in serial_readings(restarted_at)[0]))
     finally:
         monitor.stop.set()
         oximeter.stop.set()

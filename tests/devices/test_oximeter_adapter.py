@@ -1,8 +1,6 @@
 """The real Nonin adapter against the Nonin emulator over a real pty (and a socket)."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from devices import nonin
@@ -11,6 +9,7 @@ from devices.emulators.nonin import NoninEmulator
 from devices.oximeter import NoninOximeter
 from devices.readings import Reading, SessionEvent
 from devices.supervisor import Backoff, Supervisor
+from tests.waits import wait_until
 
 QUICK_BACKOFF = Backoff(initial_s=0.1, max_s=0.5)
 
@@ -25,11 +24,8 @@ def line(request, tmp_path):
 def start(adapter, sink, stop, emulator: NoninEmulator) -> Supervisor:
     supervisor = Supervisor(adapter, sink, backoff=QUICK_BACKOFF)
     supervisor.start(stop)
-    deadline = time.monotonic() + 5
-    while not supervisor.connected.is_set():  # a Nonin is heard only when it sends
-        assert time.monotonic() < deadline, "the adapter never heard the oximeter"
-        emulator.send()
-        time.sleep(0.05)
+    wait_until(lambda: supervisor.connected.is_set() or emulator.send(),  # a Nonin is heard only when it sends
+               "the adapter to hear the oximeter")
     return supervisor
 
 
@@ -59,7 +55,8 @@ def test_garbage_is_skipped_and_the_reader_resynchronises(line, sink, stop, wait
     assert adapter.stats.reader.garbage_bytes + adapter.stats.reader.bad_frames > 0
 
 
-def test_unplugged_oximeter_raises_device_disconnected_within_5_s_then_clears(clinic, line, stop, wait_for):
+def test_unplugged_oximeter_raises_device_disconnected_then_clears(clinic, line, stop, wait_for):
+    """How soon (docs/devices.md: within 5 s) is a figure of bench/device_disconnect.py, not a test."""
     sid = clinic.open("Chair 2")
     emulator = NoninEmulator(line)
     start(NoninOximeter("Chair 2", line.url, silence_s=2.0), clinic.ingest, stop, emulator)
@@ -69,10 +66,10 @@ def test_unplugged_oximeter_raises_device_disconnected_within_5_s_then_clears(cl
         return [a for a in clinic.store.alarms_of(sid) if a["code"] == "device.disconnected" and a["state"] == state]
 
     line.unplug()
-    took = wait_for(lambda: alarms("raised"), timeout=5)
-    assert took < 5 and alarms("raised")[0]["source"] == "oximeter"
+    wait_for(lambda: alarms("raised"))
+    assert alarms("raised")[0]["source"] == "oximeter"
     line.replug()
-    wait_for(lambda: alarms("cleared"), timeout=5)
+    wait_for(lambda: alarms("cleared"))
     emulator.present(Reading("oximeter", hr=66, spo2=98))
     emulator.send()
     wait_for(lambda: any(isinstance(i, Reading) and i.spo2 == 98 for i in clinic.store.session_items(sid)))
@@ -81,7 +78,8 @@ def test_unplugged_oximeter_raises_device_disconnected_within_5_s_then_clears(cl
 def test_a_silent_port_is_a_lost_connection_but_only_one_outage(line, sink, stop, wait_for):
     emulator = NoninEmulator(line)
     supervisor = start(NoninOximeter("Chair 2", line.url, silence_s=0.5), sink, stop, emulator)
-    wait_for(lambda: sink.of(SessionEvent), timeout=5)
-    time.sleep(1.5)  # several reopen attempts of a port that stays silent
+    wait_for(lambda: sink.of(SessionEvent))
+    failures = supervisor.stats.failures
+    wait_for(lambda: supervisor.stats.failures >= failures + 2, "two more reopen attempts of the silent port")
     assert [(e.kind, e.detail) for e in sink.of(SessionEvent)] == [("device_disconnect", "no data for 0.5 s")]
     assert supervisor.stats.outages == 1 and supervisor.stats.failures >= 2

@@ -12,6 +12,7 @@ from devices.errors import ConnectionLost
 from devices.oximeter import NoninOximeter
 from devices.readings import Reading, SessionEvent
 from devices.supervisor import Backoff, Supervisor
+from tests.waits import DEADLINE_S, wait_until
 
 
 def test_backoff_is_exponential_and_capped():
@@ -39,10 +40,11 @@ def test_a_device_that_never_opens_is_one_outage_one_event_one_warning(sink, sto
     supervisor = Supervisor(device, sink, backoff=Backoff(initial_s=0.05, factor=2, max_s=0.4))
     with caplog.at_level(logging.WARNING, logger="devices.supervisor"):
         supervisor.start(stop)
-        time.sleep(1.6)
+        wait_until(lambda: len(device.attempts) >= 6, "six attempts to open")
         stop.set()
     gaps = [b - a for a, b in zip(device.attempts, device.attempts[1:])]
-    assert len(device.attempts) >= 5 and gaps[0] < 0.2 and gaps[-1] >= 0.35 and max(gaps) < 0.7  # grows, capped
+    # each retry waits out its backoff (0.05, 0.1, 0.2, 0.4, 0.4 s: capped, as test_backoff_... checks exactly)
+    assert all(gap >= supervisor.backoff.delay(n) - 0.01 for n, gap in enumerate(gaps[:5]))
     assert [(e.kind, e.detail, e.source) for e in sink.of(SessionEvent)] == [
         ("device_disconnect", "cannot open port", "nibp")]
     assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
@@ -73,11 +75,8 @@ def test_a_bug_in_one_adapter_is_contained_and_the_other_keeps_running(sink, sto
             broken.start(stop)
             Supervisor(good, sink, backoff=Backoff(0.05, 2, 0.1)).start(stop)
             emulator = NoninEmulator(good_line)
-            deadline = time.monotonic() + 5
-            while len(sink.of(Reading)) < 3:
-                assert time.monotonic() < deadline
-                emulator.send(70, 97)
-                time.sleep(0.05)
+            wait_for(lambda: emulator.send(70, 97) or len(sink.of(Reading)) >= 3, "the good oximeter's readings",
+                     every=0.05)
             wait_for(lambda: broken.stats.errors >= 3)
         assert len([r for r in caplog.records if r.name == "devices.supervisor"]) == 1  # once per outage
         assert broken.stats.outages == 1
@@ -103,11 +102,7 @@ def test_a_parser_exception_is_contained_and_counted(sink, stop, wait_for, monke
         supervisor = Supervisor(adapter, sink, backoff=Backoff(0.05, 2, 0.1))
         supervisor.start(stop)
         emulator = NoninEmulator(line)
-        deadline = time.monotonic() + 5
-        while len(sink.of(Reading)) < 3:
-            assert time.monotonic() < deadline
-            emulator.send(70, 97)
-            time.sleep(0.05)
+        wait_for(lambda: emulator.send(70, 97) or len(sink.of(Reading)) >= 3, "readings after the parser bug", every=0.05)
         assert adapter.stats.parser_errors == 1 and supervisor.stats.failures == 0
     finally:
         line.close()
@@ -119,10 +114,10 @@ def test_a_clean_stop_sends_no_disconnect(sink, wait_for):
     try:
         supervisor = Supervisor(NoninOximeter("Chair 1", line.url), sink)
         thread = supervisor.start(stop)
-        NoninEmulator(line).send(70, 97)
-        time.sleep(0.2)
+        emulator = NoninEmulator(line)
+        wait_for(lambda: emulator.send(70, 97) or sink.of(Reading), "the oximeter heard", every=0.05)
         stop.set()
-        thread.join(2)
+        thread.join(DEADLINE_S)
         assert not thread.is_alive() and sink.of(SessionEvent) == []
     finally:
         line.close()

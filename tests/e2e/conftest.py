@@ -1,24 +1,35 @@
-"""Browser tests: the real server as a subprocess, Debian's Chromium headless through dash[testing].
+"""Browser and server tests: the real server as a subprocess, Debian's Chromium headless through dash[testing].
 
-Each test gets its own database and server process (dash #1597: tests sharing an
-app can pass alone and fail together).
+How to write one (the suite runs in parallel under pytest-xdist, on a 2-core machine other jobs share):
+- `start_server("serve", "--no-simulator", "--database", str(tmp_path / "clinic.db"))` runs `python app.py` with
+  those arguments on a free port, the four accounts (servers.USERS, password servers.PASSWORD) seeded into the
+  database, and waits until it answers; `command=[...]` runs another program (gunicorn) with `{port}` filled in.
+  Every test gets its own database (tmp_path), port, server and browser; servers stop after the test. Pages poll
+  every servers.POLL_MS (2 s, unless the test passes --poll-ms / MONITOR_POLL_MS): see there why.
+- `dash_br` is dash[testing]'s browser; its `wait_for_*` methods wait up to the suite's one deadline
+  (tests/waits.py DEADLINE_S, 90 s): never pass a shorter `timeout=`.
+- tests/e2e/browser.py: `login`, `click`, `type_into`, `select` (a dcc.Dropdown), `wait_for_text`, `text_of`,
+  `script_until`, `idle`: each waits for its condition and survives the page re-rendering under it.
+- tests/waits.py `wait_until(condition, what)` for anything else (a row in the store, a file downloaded).
+  Never `time.sleep` to let something happen, and never assert how long something took (bench/ does that).
+- tests/e2e/load.py: the board-under-load generator (test_load.py here, bench/board_load.py for the figure).
+Each test gets its own server process (dash #1597: tests sharing an app can pass alone and fail together).
 """
 from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.waits import DEADLINE_S
+
+from .browser import login  # noqa: F401  (tests import these from here)
+from .servers import POLL_MS, PASSWORD, ROOT, USERS, Server, free_port, launch, seed_users  # noqa: F401
+
 CHROMIUM = shutil.which("chromium")
 if CHROMIUM:
     os.environ.setdefault("DASH_TEST_CHROMEPATH", CHROMIUM)
@@ -37,83 +48,36 @@ def pytest_setup_options():
     return options
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@pytest.fixture
+def dash_br(request: pytest.FixtureRequest, tmp_path: Path):
+    """dash[testing]'s `dash_br`, its waits on the suite's deadline instead of 10 s."""
+    from dash.testing.browser import Browser
 
-
-class Server:
-    def __init__(self, proc: subprocess.Popen, url: str, log: Path) -> None:
-        self.proc, self.url, self.log = proc, url, log
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # the app's own Ctrl-C path: stop threads, close the store
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-PASSWORD = "correct-horse-battery"
-USERS = {role: f"{role}1" for role in ("nurse", "clinician", "tester", "admin")}
-
-
-def seed_users(db: Path) -> None:
-    """One account per role in the test's database, before its server starts."""
-    from dashboard.auth import AuthError, add_user
-    from dashboard.store import Store
-
-    store = Store.open(db)
-    for role, name in USERS.items():
-        try:
-            add_user(store, name, role, PASSWORD)
-        except AuthError:
-            pass  # a restart on the same database: the accounts are there
-    store.close()
-
-
-def login(dash_br, url: str, role: str = "nurse", then: str = "/") -> None:
-    """Sign in through the real login form, then open `then`."""
-    dash_br.driver.get(f"{url}/login?next={then}")
-    dash_br.find_element("#login-user").send_keys(USERS[role])
-    dash_br.find_element("#login-password").send_keys(PASSWORD)
-    dash_br.find_element("#login-submit").click()
-    dash_br.wait_for_element("#react-entry-point", timeout=15)
-    dash_br._url = url
+    config = request.config
+    (tmp_path / "download").mkdir()
+    with Browser(browser=config.getoption("webdriver"), remote=config.getoption("remote"),
+                 remote_url=config.getoption("remote_url"), headless=config.getoption("headless"),
+                 options=config.hook.pytest_setup_options(), download_path=str(tmp_path / "download"),
+                 percy_assets_root=config.getoption("percy_assets"), percy_finalize=config.getoption("nopercyfinalize"),
+                 pause=config.getoption("pause"), wait_timeout=int(DEADLINE_S)) as browser:
+        yield browser
 
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    """start_server(*args) seeds the users into --database, runs `python app.py *args --port P` and waits
-    until it answers."""
+    """start_server(*args) seeds the users into --database, runs `python app.py *args --port P` and waits until it
+    answers; start_server(command=[...], env={...}) runs another server (e.g. gunicorn) with {port} filled in."""
     servers: list[Server] = []
 
     def start(*args: str, command: list[str] | None = None, env: dict[str, str] | None = None) -> Server:
-        """`python app.py *args --port P`, or `command` with {port} filled in (e.g. gunicorn)."""
         if "--database" in args:
             seed_users(Path(args[args.index("--database") + 1]))
-        port = free_port()
-        log = tmp_path / f"server-{port}.log"
-        argv = [part.format(port=port) for part in command] if command else [
-            sys.executable, "app.py", *args, "--port", str(port)]
-        proc = subprocess.Popen(argv, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
-                                env={**os.environ, **(env or {})})
-        server = Server(proc, f"http://127.0.0.1:{port}", log)
-        servers.append(server)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(server.url + "/login", timeout=2):
-                    return server
-            except OSError:
-                time.sleep(0.2)
-        pytest.fail(f"server did not answer in 60 s:\n{log.read_text()}")
+        poll = () if "--poll-ms" in args else ("--poll-ms", str(POLL_MS))
+        argv = command or [sys.executable, "app.py", *args, *poll, "--port", "{port}"]
+        servers.append(launch(argv, tmp_path, {"MONITOR_POLL_MS": str(POLL_MS), **(env or {})}))
+        return servers[-1]
 
     yield start
     for server in servers:
         server.stop()
+        print(f"---- {server.log.name} (last lines) ----\n{server.log_tail()}")  # shown when the test failed

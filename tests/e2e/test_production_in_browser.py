@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from dashboard.store import Store
 
-from .conftest import ROOT, login, seed_users
+from tests.waits import wait_until
+from .browser import login, wait_for_text
+from .servers import GUNICORN, ROOT, free_port, seed_users
 
 TILE_HR_JS = "return Array.from(document.querySelectorAll('.tile .tile-hr')).map(e => e.textContent)"
 
@@ -17,32 +18,37 @@ TILE_HR_JS = "return Array.from(document.querySelectorAll('.tile .tile-hr')).map
 def test_ingest_and_gunicorn_workers_apart_share_the_store(dash_br, start_server, tmp_path):
     db = tmp_path / "clinic.db"
     seed_users(db)
-    ingest = subprocess.Popen([sys.executable, "app.py", "ingest", "--database", str(db)],
-                              cwd=ROOT, stdout=(tmp_path / "ingest.log").open("w"), stderr=subprocess.STDOUT)
+    log = tmp_path / "ingest.log"
+    ingest = subprocess.Popen([sys.executable, "app.py", "ingest", "--database", str(db), "--port", str(free_port())],
+                              cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(Store.open(db).open_sessions()) < 4:
-            assert ingest.poll() is None, (tmp_path / "ingest.log").read_text()
-            time.sleep(0.3)
-        web = start_server(command=[str(Path(sys.executable).with_name("gunicorn")), "--workers", "2", "--bind",
-                                    "127.0.0.1:{port}", "dashboard.wsgi:server"],
-                           env={"MONITOR_DATABASE": str(db), "MONITOR_SECRET_FILE": str(tmp_path / "secret"),
-                                "MONITOR_POLL_MS": "500"})
+        def clinic_open() -> bool:
+            assert ingest.poll() is None, log.read_text()
+            return len(_open_sessions(db)) >= 4
+
+        wait_until(clinic_open, "ingest to open the simulated clinic's four chairs")
+        web = start_server(command=[GUNICORN, "--workers", "2", "--bind", "127.0.0.1:{port}", "dashboard.wsgi:server"],
+                           env={"MONITOR_DATABASE": str(db), "MONITOR_SECRET_FILE": str(tmp_path / "secret")})
         assert "Booting worker" in web.log.read_text()
         login(dash_br, web.url, "nurse")
-        dash_br.wait_for_contains_text(".board", "Chair 4", timeout=20)
+        wait_for_text(dash_br, ".board", "Chair 4")
         before = dash_br.driver.execute_script(TILE_HR_JS)
         before_count = _stored_readings(db)
-        deadline = time.monotonic() + 15
-        while dash_br.driver.execute_script(TILE_HR_JS) == before and time.monotonic() < deadline:
-            time.sleep(0.3)
-        assert dash_br.driver.execute_script(TILE_HR_JS) != before  # new readings from ingest, via the store
-        while _stored_readings(db) <= before_count and time.monotonic() < deadline:
-            time.sleep(0.3)  # the screen may show readings stored before the count was taken: wait for newer ones
-        assert _stored_readings(db) > before_count
+        # New readings from ingest reach the screen through the store...
+        wait_until(lambda: dash_br.driver.execute_script(TILE_HR_JS) != before, "a tile's HR to change")
+        # ...and are newer than the count taken (the screen may have shown readings stored before it).
+        wait_until(lambda: _stored_readings(db) > before_count, "ingest to store newer readings")
     finally:
         ingest.terminate()
-        ingest.wait(timeout=15)
+        ingest.wait(timeout=60)
+
+
+def _open_sessions(db: Path) -> list:
+    store = Store.open(db)
+    try:
+        return store.open_sessions()
+    finally:
+        store.close()
 
 
 def _stored_readings(db: Path) -> int:

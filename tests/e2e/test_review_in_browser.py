@@ -9,8 +9,9 @@ from selenium.webdriver.common.keys import Keys
 
 from dashboard.store import Store
 
+from tests.waits import wait_until
 from ..review_sessions import SAMPLES, recorded_session
-from .conftest import login
+from .browser import click, follow, idle, login, script_until, type_into
 
 
 def _sessions(db: Path) -> dict[str, int]:
@@ -22,16 +23,6 @@ def _sessions(db: Path) -> dict[str, int]:
            "severe": recorded_session(store, patient="P-11", chair="Chair 3", started=now - 2 * 86400)}
     store.close()
     return ids
-
-
-def _wait_for(predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "not in time"
-        time.sleep(0.2)
 
 
 def _table_links(dash_br) -> list[str]:
@@ -47,15 +38,15 @@ def test_filter_open_zoom_export_and_sign_off(dash_br, start_server, tmp_path):
     dash_br.wait_for_contains_text("#rv-count", "3 sessions")
 
     # Filter: the patient's sessions that had alarms. The URL keeps no filter (no part of a label in it).
-    dash_br.find_element("#rv-patient").send_keys("p-11", Keys.ENTER)
+    type_into(dash_br, "#rv-patient", "p-11" + Keys.ENTER)
     dash_br.wait_for_contains_text("#rv-count", "2 sessions")
-    dash_br.find_element("#rv-alarms input[value='yes']").click()
+    click(dash_br, "#rv-alarms input[value='yes']")
     dash_br.wait_for_contains_text("#rv-count", "1 sessions")
     assert _table_links(dash_br) == [str(ids["severe"])]
     assert "p-11" not in dash_br.driver.current_url.lower()
 
     # Open it: the chart with every NIBP reading, its alarms and the log.
-    dash_br.find_element(f".sessions-table a[href='/review/{ids['severe']}']").click()
+    follow(dash_br, f".sessions-table a[href='/review/{ids['severe']}']", f"/review/{ids['severe']}")
     dash_br.wait_for_element("#review-chart .js-plotly-plot")
     dash_br.wait_for_contains_text("#review-alarms", "RN-AB at 42:30")
     graph = "document.querySelector('#review-chart .js-plotly-plot')"
@@ -63,29 +54,28 @@ def test_filter_open_zoom_export_and_sign_off(dash_br, start_server, tmp_path):
 
     # Zoom to one minute: the server sends that minute's every sample. Wait until Dash has no callback in flight
     # first: a relayout made while the graph's first draw settles can be swallowed by that draw.
-    _wait_for(lambda: dash_br.driver.execute_script(
-        "return !document.querySelector('[data-dash-is-loading=\"true\"]')"))
+    idle(dash_br)
     zoom = f"Plotly.relayout({graph}, {{'xaxis.range[0]': 30, 'xaxis.range[1]': 31}})"
     in_minute = f"const n = {graph}.data[3].x.filter(x => x >= 30 && x <= 31).length; return n >= 60 ? n : 0"
     dash_br.driver.execute_script(zoom)
-    fine = _wait_for(lambda: dash_br.driver.execute_script(in_minute), timeout=15)
+    fine = script_until(dash_br, in_minute, "the zoomed minute's every sample")
     assert fine > coarse
 
     # Export: the CSV and the PDF report arrive as downloads.
     folder = Path(dash_br.download_path)
-    dash_br.find_element("#export-csv").click()
-    csv_file = _wait_for(lambda: next(folder.glob(f"session-{ids['severe']}-readings.csv"), None))
-    _wait_for(lambda: csv_file.stat().st_size > 100_000)
-    dash_br.find_element("#export-pdf").click()
-    pdf_file = _wait_for(lambda: next(folder.glob(f"session-{ids['severe']}-report.pdf"), None), timeout=60)
-    _wait_for(lambda: not list(folder.glob("*.crdownload")) and pdf_file.stat().st_size > 10_000)
+    click(dash_br, "#export-csv")
+    csv_file = wait_until(lambda: next(folder.glob(f"session-{ids['severe']}-readings.csv"), None), "the CSV download")
+    wait_until(lambda: csv_file.stat().st_size > 100_000, "the whole CSV")
+    click(dash_br, "#export-pdf")
+    pdf_file = wait_until(lambda: next(folder.glob(f"session-{ids['severe']}-report.pdf"), None), "the PDF download")
+    wait_until(lambda: not list(folder.glob("*.crdownload")) and pdf_file.stat().st_size > 10_000, "the whole PDF")
     text = "".join(page.extract_text() for page in PdfReader(pdf_file).pages)
     assert "P-11" in text and "190/111" in text and "bp.severe" in text
 
     # Sign-off by the signed-in clinician; then the record reads as read-only, also after a reload.
-    dash_br.find_element("#signoff-comment").send_keys("reviewed")
-    dash_br.find_element("#signoff-button").click()
+    type_into(dash_br, "#signoff-comment", "reviewed")
+    click(dash_br, "#signoff-button")
     dash_br.wait_for_contains_text("#review-signoff", "Signed off by clinician1")
     dash_br.driver.refresh()
-    dash_br.wait_for_contains_text("#review-signoff", "read-only", timeout=15)
+    dash_br.wait_for_contains_text("#review-signoff", "read-only")
     assert not dash_br.find_elements("#signoff-button")
