@@ -10,7 +10,7 @@ from dashboard.store import Store
 
 from tests.waits import wait_until
 from .browser import login, wait_for_text
-from .servers import GUNICORN, ROOT, free_port, seed_users
+from .servers import GUNICORN, ROOT, seed_users
 
 TILE_HR_JS = "return Array.from(document.querySelectorAll('.tile .tile-hr')).map(e => e.textContent)"
 
@@ -19,7 +19,7 @@ def test_ingest_and_gunicorn_workers_apart_share_the_store(dash_br, start_server
     db = tmp_path / "clinic.db"
     seed_users(db)
     log = tmp_path / "ingest.log"
-    ingest = subprocess.Popen([sys.executable, "app.py", "ingest", "--database", str(db), "--port", str(free_port())],
+    ingest = subprocess.Popen([sys.executable, "app.py", "ingest", "--database", str(db)],
                               cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
     try:
         def clinic_open() -> bool:
