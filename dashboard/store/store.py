@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from devices.readings import Reading, SessionEvent
 
-from . import migrate
+from . import device_data, migrate
 from .schema import (DEFAULT_SITE, actions, alarms, events, ingest_heartbeat, readings, received_messages,
                      refused_messages, replays, sessions)
 
@@ -75,10 +75,11 @@ class Batch:
     applied: dict[int, str | None] = field(default_factory=dict)  # action id -> error (None = applied)
     heartbeat: tuple[str, float, int] | None = None  # (ingest node, now, readings that were buffered)
     messages: dict[str, float] = field(default_factory=dict)  # a sender's message id -> when it came
+    devices: device_data.DeviceWrites = field(default_factory=device_data.DeviceWrites)  # data outside sessions
 
     def __bool__(self) -> bool:
         return bool(self.readings or self.events or self.transitions or self.statuses or self.ended or self.applied
-                    or self.heartbeat or self.messages)
+                    or self.heartbeat or self.messages or self.devices)
 
 
 def sqlite_url(path: Path | str) -> str:
@@ -227,6 +228,8 @@ class Store:
                                        .values(at=at, buffered=buffered)).rowcount
                 if not updated:
                     conn.execute(ingest_heartbeat.insert().values(node=node, at=at, buffered=buffered))
+            if batch.devices:
+                device_data.write(conn, self.site, batch.devices)
             if batch.messages:
                 conn.execute(_insert_new(conn, received_messages), [
                     {"site": self.site, "message": message, "at": at} for message, at in batch.messages.items()])
