@@ -59,10 +59,11 @@ class DeviceKeeper:
         """Add the item to the commit's rows, filed under its chair (None: not known) and its device (`device`, the
         identity a chair-less submission is associated by; else the item's own)."""
         device = device or device_key(item)
-        row: dict[str, Any] = {"chair": chair, "device_id": device, "source": item.source,
-                               "device_time": item.device_time, "received_time": received, "demo": is_demo(item)}
+        row: dict[str, Any] = {"chair": chair, "device_id": device, "source": item.source, "kind": "reading",
+                               "detail": "", "device_time": item.device_time, "received_time": received,
+                               "demo": is_demo(item), "sbp": None, "dbp": None, "map": None, "hr": None, "spo2": None}
         if isinstance(item, Reading):
-            row.update(kind="reading", sbp=item.sbp, dbp=item.dbp, map=item.map, hr=item.hr, spo2=item.spo2)
+            row.update(sbp=item.sbp, dbp=item.dbp, map=item.map, hr=item.hr, spo2=item.spo2)
         else:
             row.update(kind=item.kind, detail=item.detail)
         writes.rows.append(_fit(row))

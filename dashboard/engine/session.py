@@ -134,7 +134,7 @@ class SessionEngine:
         """Fire every timer due at or before session time `t` (strictly before it with inclusive=False,
         as `apply` does for an item at `t`: a replay that advances up to its next item then matches one
         that applies the item straight away)."""
-        self.fresh = False
+        self.fresh = self.fresh and t <= self.now  # a resume at the start still takes pre-session readings
         self._fire_timers(t, inclusive=inclusive)
         self.now = max(self.now, t)
         return self._flush()
