@@ -25,7 +25,8 @@ PROTOCOLS = ("suntech", "nonin")
 _COMMON = {"protocol", "port", "baud"}
 _PER_PROTOCOL = {"suntech": {"interval_min", "mode"}, "nonin": {"silence_s"}}
 _HL7_KEYS = {"peers", "host", "port", "zone", "application", "facility", "ack_timeout_s", "disconnect_grace_s",
-             "idle_timeout_s", "max_connections", "locations", "patients"}
+             "idle_timeout_s", "frame_timeout_s", "max_connections", "max_connections_per_peer",
+             "max_message_bytes", "locations", "patients"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,11 @@ def _hl7(table: Mapping[str, Any]) -> ListenerSettings:
                                       check=lambda v: 0 <= v <= 3,  # device.disconnected must come within 5 s
                                       expect="a number 0-3")),
         idle_timeout_s=float(_get(table, "idle_timeout_s", where, float, default=600.0, check=_positive)),
+        frame_timeout_s=float(_get(table, "frame_timeout_s", where, float, default=30.0, check=_positive)),
         max_connections=_get(table, "max_connections", where, int, default=64, check=_positive),
+        max_connections_per_peer=_get(table, "max_connections_per_peer", where, int, default=16, check=_positive),
+        max_message_bytes=_get(table, "max_message_bytes", where, int, default=1 << 20,
+                               check=lambda v: 4096 <= v <= 64 << 20, expect="a whole number 4096-67108864"),
         peers=_peers(table.get("peers", ["127.0.0.1", "::1"])),
     )
 

@@ -3,9 +3,17 @@
 Our own accept/ACK loop (python-hl7's MLLP server is asyncio; ingest's tickets are
 threading events): a thread per connection, each message parsed (pure, `parse.py`), tied to a chair by
 PV1-3 or PID-3 (`Placement`), submitted to the sink, and answered `AA` only once the
-sink's ticket says the readings are committed. A message we cannot use is answered
-`AE` (or `AR` for the wrong kind of message) with an ERR segment saying why, and kept
-whole through `Sink.refuse`. Nothing a peer sends can crash the listener.
+sink's ticket says the readings are committed. Every whole frame is answered: a message we
+cannot use gets `AE` (or `AR` for the wrong kind of message, or one over the size limit) with
+an ERR segment saying why in words and MSA-2 echoing its MSH-10 whenever that can be read,
+and is kept through `Sink.refuse` once (a sender that resends it does not add a copy each
+time). Nothing a peer sends can crash the listener.
+
+A resend is recognised by `OruMessage.resend_key` (sender, MSH-10 and content), never by
+MSH-10 alone. Values the monitor sent as "no value" are counted per sender
+(`discarded_by_sender`) and their first occurrence per sender and reason is logged.
+Slow and half-open senders are bounded (`connections.py`): a frame must end within
+`frame_timeout_s`, and each peer address has its own connection budget.
 
 Per chair, the listener reports its own connection state: when the last connection
 that delivered for a chair closes and none is back within `disconnect_grace_s`, it
@@ -16,6 +24,7 @@ the patient.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import ipaddress
 import logging
 import socket
@@ -31,11 +40,13 @@ from ..errors import ConnectionLost, HL7Error
 from ..readings import Item, SessionEvent
 from . import mllp
 from .ack import build_ack
+from .connections import Connection, ConnectionTable
 from .parse import APPLICATION, REQUIRED_MISSING, OruMessage, control_id_of, parse_oru
 
 log = logging.getLogger(__name__)
 
-REMEMBERED_MESSAGES = 1000  # (MSH-3, MSH-10) kept to recognise a resend: minutes of a busy clinic
+REMEMBERED_MESSAGES = 1000  # resend keys kept to recognise a resend: minutes of a busy clinic
+REMEMBERED_REFUSALS = 1000  # digests of refused frames kept: one copy of each in the store, however often resent
 
 Key = tuple[str, str]  # (chair, device label)
 
@@ -83,7 +94,9 @@ class ListenerSettings:
     ack_timeout_s: float = 10.0  # how long AA waits for the commit before answering AE
     disconnect_grace_s: float = 2.0  # a chair with no connection this long is disconnected
     idle_timeout_s: float = 600.0  # a connection silent this long is closed (half-open TCP)
+    frame_timeout_s: float = 30.0  # a frame begun must end within this, else the connection is closed
     max_connections: int = 64
+    max_connections_per_peer: int = 16  # per peer address (a gateway may hold several connections)
     max_message_bytes: int = mllp.MAX_MESSAGE_BYTES
     max_backdate_s: float = 300.0
     # Who may connect: addresses or networks. Only this machine unless the clinic names its monitors/gateways.
@@ -108,10 +121,15 @@ class ListenerStats:
     rejected: int = 0  # AR
     duplicates: int = 0  # resent messages: answered as their first copy's commit says, never stored twice
     refused_connections: int = 0
+    evicted_connections: int = 0  # idle connections closed to let a new one in (a limit was reached)
+    slow_frames: int = 0  # connections closed because a frame did not end within frame_timeout_s
     parser_errors: int = 0  # exceptions in parsing that were not an HL7Error (contained)
     unknown_observations: int = 0  # OBX with a code we do not know (kept as raw, not stored)
+    discarded: int = 0  # OBX of a vital that carried no value (see values.DISCARD_REASONS)
     garbage_bytes: int = 0
-    truncated: int = 0
+    truncated: int = 0  # frames cut short by the next start byte (kept, not answered)
+    oversize: int = 0  # frames over max_message_bytes (answered AR, their head kept once)
+    refusals_repeated: int = 0  # refused frames seen before: answered again, not stored again
 
 
 class HL7Listener:
@@ -129,10 +147,19 @@ class HL7Listener:
         self._live: Counter[Key] = Counter()  # open connections that delivered for the chair
         self._down: set[Key] = set()
         self._absent: dict[Key, float] = {}  # chair -> when to declare it disconnected
-        # (MSH-3, MSH-10) -> the ticket of the items it submitted: a resend is never submitted again unless the
+        # resend key -> the ticket of the items it submitted: a resend is never submitted again unless the
         # first copy failed, even when the first was answered AE for a slow commit that then went through
-        self._submitted: OrderedDict[tuple[str, str], Ticket] = OrderedDict()
-        self._connections: set[threading.Thread] = set()
+        self._submitted: OrderedDict[str, Ticket] = OrderedDict()
+        self._refusals: OrderedDict[str, int] = OrderedDict()  # digest of a refused frame -> times seen
+        self._discards: Counter[tuple[str, str]] = Counter()  # (sender, reason) -> values discarded
+        self._said: set[tuple[str, str]] = set()  # (sender, kind) logged once already
+        self._table = ConnectionTable(settings.max_connections, settings.max_connections_per_peer)
+        self._threads: set[threading.Thread] = set()
+
+    def discarded_by_sender(self) -> dict[tuple[str, str], int]:
+        """(sender, reason) -> how many OBX values that sender sent as "no value" since start."""
+        with self._lock:
+            return dict(self._discards)
 
     # ---- accept loop ----------------------------------------------------------------
 
@@ -155,73 +182,110 @@ class HL7Listener:
             closing.set()
             server.close()
             self.ready.clear()
-            for thread in list(self._connections):
+            self._table.close_all()
+            for thread in list(self._threads):
                 thread.join(timeout=2)
 
     def _accept(self, server: socket.socket, sink: Sink, stop: threading.Event, closing: threading.Event) -> None:
         try:
-            conn, peer = server.accept()
+            sock, peer = server.accept()
         except (TimeoutError, socket.timeout):
             return
         if not self.settings.admits(peer[0]):
             self._count("refused_connections")
             log.warning("HL7: refusing %s: not a configured peer (hl7.peers)", peer[0])
-            conn.close()
+            sock.close()
             return
-        if len(self._connections) >= self.settings.max_connections:
+        conn = Connection(sock, peer[0], peer[1])
+        evicted = self._table.evicted
+        if not self._table.admit(conn):
             self._count("refused_connections")
-            log.warning("HL7: refusing %s:%d, %d connections open", peer[0], peer[1], len(self._connections))
-            conn.close()
+            log.warning("HL7: refusing %s: %d connections open, all busy", conn.peer, len(self._table))
+            sock.close()
             return
+        self._count("evicted_connections", self._table.evicted - evicted)
         self._count("connections")
-        thread = threading.Thread(target=self._serve, args=(conn, f"{peer[0]}:{peer[1]}", sink, stop, closing),
-                                  name=f"hl7 {peer[0]}:{peer[1]}", daemon=True)
+        thread = threading.Thread(target=self._serve, args=(conn, sink, stop, closing), name=f"hl7 {conn.peer}",
+                                  daemon=True)
         with self._lock:
-            self._connections.add(thread)
+            self._threads.add(thread)
         thread.start()
 
     # ---- one connection ---------------------------------------------------------------
 
-    def _serve(self, conn: socket.socket, peer: str, sink: Sink, stop: threading.Event,
-               closing: threading.Event) -> None:
+    def _serve(self, conn: Connection, sink: Sink, stop: threading.Event, closing: threading.Event) -> None:
         reader = mllp.MllpReader(self.settings.max_message_bytes)
         served: set[Key] = set()
-        conn.settimeout(0.5)
-        last_heard = time.monotonic()
-        log.debug("HL7: %s connected", peer)  # debug: some gateways connect once per message
+        conn.sock.settimeout(0.5)
+        frame_began: float | None = None  # monotonic time the pending frame's start byte came
+        log.debug("HL7: %s connected", conn.peer)  # debug: some gateways connect once per message
         try:
-            while not (stop.is_set() or closing.is_set()):
+            while not (stop.is_set() or closing.is_set() or conn.closed_by_us):
                 try:
-                    data = conn.recv(65536)
+                    data = conn.sock.recv(65536)
                 except (TimeoutError, socket.timeout):
-                    if time.monotonic() - last_heard > self.settings.idle_timeout_s:
-                        log.info("HL7: %s idle, closing", peer)
-                        break
-                    continue
-                if not data:
+                    data = None
+                now = time.monotonic()
+                if data == b"":
                     break
-                last_heard = time.monotonic()
-                for raw in self._frames(reader, data, peer, sink):
-                    conn.sendall(mllp.frame(self.handle(raw, peer, sink, served)))
+                if data:
+                    conn.last_heard = now
+                    started = reader.stats.started
+                    for frame in self._frames(reader, data, conn.peer, sink):
+                        conn.busy = True
+                        conn.sock.sendall(mllp.frame(self.handle_frame(frame, conn.peer, sink, served)))
+                        conn.busy = False
+                    if reader.in_frame and (frame_began is None or reader.stats.started != started):
+                        frame_began = now
+                conn.in_frame = reader.in_frame
+                if not reader.in_frame:
+                    frame_began = None
+                if self._too_slow(conn, frame_began, now):
+                    break
         except OSError as exc:
-            log.info("HL7: %s: %s", peer, exc)
+            if not conn.closed_by_us:
+                log.info("HL7: %s: %s", conn.peer, exc)
         finally:
-            conn.close()
+            conn.sock.close()
+            self._table.remove(conn)
             self._closed(served, stopping=stop.is_set() or closing.is_set())
             with self._lock:
-                self._connections.discard(threading.current_thread())
-            log.debug("HL7: %s disconnected", peer)
+                self._threads.discard(threading.current_thread())
+            log.debug("HL7: %s disconnected", conn.peer)
 
-    def _frames(self, reader: mllp.MllpReader, data: bytes, peer: str, sink: Sink) -> list[bytes]:
+    def _too_slow(self, conn: Connection, frame_began: float | None, now: float) -> bool:
+        if frame_began is not None and now - frame_began > self.settings.frame_timeout_s:
+            self._count("slow_frames")
+            log.warning("HL7: %s: a frame did not end within %g s: closing the connection", conn.peer,
+                        self.settings.frame_timeout_s)
+            return True
+        if frame_began is None and now - conn.last_heard > self.settings.idle_timeout_s:
+            log.info("HL7: %s idle, closing", conn.peer)
+            return True
+        return False
+
+    def _frames(self, reader: mllp.MllpReader, data: bytes, peer: str, sink: Sink) -> list[mllp.Frame]:
         before_garbage, before_cut = reader.stats.garbage_bytes, reader.stats.truncated
-        messages = reader.feed(data)
+        frames = reader.feed(data)
         self._count("garbage_bytes", reader.stats.garbage_bytes - before_garbage)
         self._count("truncated", reader.stats.truncated - before_cut)
         for partial in reader.take_garbled():
-            _refuse(sink, f"hl7 {peer}", partial, "MLLP frame cut short or too long")
-        return messages
+            self._refuse(sink, f"hl7 {peer}", partial, "MLLP frame cut short by the start of the next one",
+                         _digest(partial))
+        return frames
 
     # ---- one message ------------------------------------------------------------------
+
+    def handle_frame(self, frame: mllp.Frame, peer: str, sink: Sink, served: set[Key] | None = None) -> str:
+        """The ACK for one whole frame; never raises."""
+        if not frame.oversize:
+            return self.handle(frame.data, peer, sink, served)
+        self._count("messages")
+        self._count("oversize")
+        limit = self.settings.max_message_bytes
+        error = HL7Error(f"message of {frame.size} bytes is over the {limit}-byte limit: not read "
+                         f"(its first {len(frame.data)} bytes are kept for review)", ack="AR", code=APPLICATION)
+        return self._refused(frame.data, peer, sink, error, control_id_of(frame.data), digest=frame.digest)
 
     def handle(self, raw: bytes, peer: str, sink: Sink, served: set[Key] | None = None) -> str:
         """The ACK for one message; never raises."""
@@ -234,28 +298,27 @@ class HL7Listener:
             key = self.settings.placement.place(message)
         except HL7Error as exc:
             return self._refused(raw, peer, sink, exc, control_id_of(raw))
-        except Exception as exc:  # a parser bug: contained, counted, and the message kept
+        except Exception:  # a parser bug: contained, counted, and the message kept
             self._count("parser_errors")
             log.exception("HL7: %s: parser error", peer)
-            return self._refused(raw, peer, sink, HL7Error(f"cannot read the message ({exc.__class__.__name__})"),
-                                 control_id_of(raw))
+            error = HL7Error("the message could not be read because of an error in this listener (logged); "
+                             "it is kept for review")
+            return self._refused(raw, peer, sink, error, control_id_of(raw))
+        self._note(message, peer)
         return self._accept_message(message, key, raw, peer, sink, received, served)
 
     def _accept_message(self, message: OruMessage, key: Key, raw: bytes, peer: str, sink: Sink, received: float,
                         served: set[Key] | None) -> str:
-        dedup = (message.sending_application, message.control_id)
+        dedup = message.resend_key
         ticket = self._earlier(dedup)
         resent = ticket is not None
         if resent:
             self._count("duplicates")
         else:
             self._count("unknown_observations", len(message.unknown))
-            try:
-                items: list[Item] = list(message.readings(received, self.settings.max_backdate_s))
-            except HL7Error as exc:
-                return self._refused(raw, peer, sink, exc, message.control_id)
+            items: list[Item] = list(message.readings(received, self.settings.max_backdate_s))
             items = self._present(key, served, received) + items
-            ticket = sink.submit(key[0], items, message="|".join(dedup))  # ingest keeps it: once across restarts
+            ticket = sink.submit(key[0], items, message=dedup)  # ingest keeps it: once across restarts
             self._remember(dedup, ticket)
         if ticket.wait(self.settings.ack_timeout_s):
             if not resent:
@@ -270,18 +333,50 @@ class HL7Listener:
                     self.settings.ack_timeout_s)
         return self._ack("AE", message, HL7Error(f"not confirmed stored within {self.settings.ack_timeout_s:g} s"))
 
+    def _note(self, message: OruMessage, peer: str) -> None:
+        """Count what the sender sent as "no value"; say once per sender what is worth saying."""
+        sender = message.sender or message.sender_facility or peer
+        first: list[str] = []
+        with self._lock:
+            self.stats.discarded += len(message.discarded)
+            for discarded in message.discarded:
+                self._discards[(sender, discarded.reason)] += 1
+                if (sender, discarded.reason) not in self._said:
+                    self._said.add((sender, discarded.reason))
+                    first.append(f"values sent as no value ({discarded.reason}), e.g. {discarded.code}"
+                                 f"={discarded.value[:20]!r}: not stored, counted from now on")
+            for notice in message.notices:
+                if (sender, notice.kind) not in self._said:
+                    self._said.add((sender, notice.kind))
+                    first.append(f"{notice.text} (said once per sender)")
+        for text in first:
+            log.warning("HL7: %s (%s): %s", sender, peer, text)
+
     def _refused(self, raw: bytes, peer: str, sink: Sink, exc: HL7Error, control_id: str,
-                 message: OruMessage | None = None) -> str:
+                 message: OruMessage | None = None, digest: str = "") -> str:
         if exc.ack == "AR":
             self._count("rejected")
         else:
             self._count("errors")
         log.warning("HL7: %s %s answered %s: %s", peer, control_id or "(no MSH-10)", exc.ack, exc.reason)
-        _refuse(sink, f"hl7 {peer}", raw, exc.reason)
+        self._refuse(sink, f"hl7 {peer}", raw, exc.reason, digest or _digest(raw))
         if message is not None:
             return self._ack(exc.ack, message, exc)
         return build_ack(exc.ack, control_id, application=self.settings.application,
                          facility=self.settings.facility, reason=exc.reason, error_code=exc.code, where=exc.where)
+
+    def _refuse(self, sink: Sink, source: str, raw: bytes, reason: str, digest: str) -> None:
+        """Keep a refused frame once: a sender resending it does not add a copy each time."""
+        key = f"{digest}|{reason}"
+        with self._lock:
+            seen = self._refusals.pop(key, 0)
+            self._refusals[key] = seen + 1
+            while len(self._refusals) > REMEMBERED_REFUSALS:
+                self._refusals.popitem(last=False)
+            if seen:
+                self.stats.refusals_repeated += 1
+        if not seen:
+            _refuse(sink, source, raw, reason)
 
     def _ack(self, code: str, message: OruMessage, exc: HL7Error | None = None) -> str:
         return build_ack(code, message.control_id, application=self.settings.application,
@@ -293,13 +388,13 @@ class HL7Listener:
         with self._lock:  # connection threads count at the same time
             setattr(self.stats, name, getattr(self.stats, name) + amount)
 
-    def _earlier(self, dedup: tuple[str, str]) -> Ticket | None:
+    def _earlier(self, dedup: str) -> Ticket | None:
         """The ticket of an earlier copy of this message that is stored or may still be: a resend waits on it."""
         with self._lock:
             ticket = self._submitted.get(dedup)
         return None if ticket is None or (ticket.done and ticket.error is not None) else ticket
 
-    def _remember(self, dedup: tuple[str, str], ticket: Ticket) -> None:
+    def _remember(self, dedup: str, ticket: Ticket) -> None:
         with self._lock:
             self._submitted[dedup] = ticket
             self._submitted.move_to_end(dedup)
@@ -340,6 +435,10 @@ class HL7Listener:
                 log.warning("HL7: %s: no connection for %g s", key[1], self.settings.disconnect_grace_s)
                 sink.submit(key[0], [SessionEvent("device_disconnect", detail="connection closed", source=key[1],
                                                   received_time=self.clock())])
+
+
+def _digest(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
 
 
 def _refuse(sink: Sink, source: str, raw: bytes, reason: str) -> None:

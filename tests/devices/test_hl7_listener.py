@@ -43,7 +43,7 @@ def receive_ack(conn: socket.socket) -> str:
         assert data, "listener closed without an ACK"
         acks = reader.feed(data)
         if acks:
-            return acks[0].decode()
+            return acks[0].data.decode()
 
 
 def msa(ack: str) -> list[str]:
@@ -60,7 +60,9 @@ def test_aa_only_after_the_readings_are_committed(clinic, listener):
     bp = next(r for r in stored if isinstance(r, Reading) and r.has_bp)
     spo2 = next(r for r in stored if isinstance(r, Reading) and r.spo2 is not None)
     assert (bp.sbp, bp.dbp, bp.map, bp.hr, spo2.spo2) == (128, 82, 97, 72, 97)
-    assert bp.device_id == spo2.device_id == "VSM"  # the sending monitor (MSH-3), kept with each reading
+    # the monitor's EUI-64, named by the device row (OBX-18 of 1.0.0.0) and carried down to its values
+    assert bp.device_id == spo2.device_id == "0123456789ABCDEF"
+    assert (bp.source, spo2.source) == ("monitor nibp", "monitor spo2")
     assert listener.stats.accepted == 1
 
 
@@ -73,13 +75,26 @@ def test_a_resent_message_is_acknowledged_but_not_stored_twice(clinic, listener)
 
 def test_ae_with_err_and_a_refused_row_for_a_message_it_cannot_use(clinic, listener):
     clinic.open("Chair 3")
-    bad = EXAMPLE.replace("|MSG000123|", "|BAD1|").replace("|128|", "|12a8|")
+    head = EXAMPLE.split("OBX|1|")[0].replace("|MSG000123|", "|BAD1|")
+    bad = head + "OBX|1|NM|150364^MDC_TEMP_BODY^MDC|1.3.1.1|36.8|268192^MDC_DIM_DEGC^MDC|||||R\r"
     ack = send(listener.address, bad)
     assert msa(ack)[1:3] == ["AE", "BAD1"]
     err = next(s for s in ack.split("\r") if s.startswith("ERR|"))
-    assert "OBX^2^5" in err and "not a number" in err
+    assert "|101^" in err and "no observation of a vital sign" in err
     [refused] = clinic.store.refused()
-    assert refused["raw"] == bad.encode() and "not a number" in refused["reason"]
+    assert refused["raw"] == bad.encode() and "no observation" in refused["reason"]
+
+
+def test_a_value_that_is_not_a_number_is_counted_not_stored_and_the_rest_is_acknowledged(clinic, listener):
+    sid = clinic.open("Chair 3")
+    ack = send(listener.address, EXAMPLE.replace("|128|", "|12a8|"))
+    assert msa(ack)[1] == "AA"
+    stored = [r for r in clinic.store.session_items(sid) if isinstance(r, Reading)]
+    assert not any(r.has_bp for r in stored)  # no systolic: the cycle's diastolic and mean are not stored alone
+    assert sorted((r.source, r.hr, r.spo2) for r in stored) == [("monitor nibp", 72, None), ("monitor spo2", None, 97)]
+    sender = "VSM^0123456789ABCDEF^EUI-64"
+    assert listener.discarded_by_sender() == {(sender, "not-a-number"): 1, (sender, "incomplete-bp"): 2}
+    assert clinic.store.refused() == []
 
 
 def test_ae_when_the_chair_has_no_open_session_and_the_message_is_kept(clinic, listener):
