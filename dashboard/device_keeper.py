@@ -22,7 +22,7 @@ MAX_COUNTER = device_data.sender_counts.c.counter.type.length
 
 def is_demo(item: Item) -> bool:
     """Demo or test data (HL7 OBX-8 DEMO/TEST, MSH-11 T/D): kept apart, never a patient's reading."""
-    return bool(getattr(item, "demo", False))
+    return isinstance(item, Reading) and item.provenance == "demo"
 
 
 def device_key(item: Item) -> str:

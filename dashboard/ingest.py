@@ -227,6 +227,7 @@ class Ingest:
             joined = device_data.join_waiting(self.store.engine, row.id, since=row.started_at - self.pre_session_s)
             if joined:
                 log.info("session %s on %s: %d reading(s) from before the start joined it", row.id, row.chair, joined)
+                self._pending.touched.add(row.id)  # its board status shows them at the next commit
         live = self._rebuild(row)
         self._adopt_kept(live)
         return live

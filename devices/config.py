@@ -16,7 +16,8 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from .errors import DeviceConfigError
-from .hl7.listener import ListenerSettings, Placement, local_zone
+from .hl7.listener import ListenerSettings, local_zone
+from .hl7.placement import SILENT_AFTER_S, Placement
 from .nibp import NibpSettings, SunTechNIBP
 from .oximeter import NoninOximeter
 from .supervisor import Backoff, Device
@@ -24,8 +25,8 @@ from .supervisor import Backoff, Device
 PROTOCOLS = ("suntech", "nonin")
 _COMMON = {"protocol", "port", "baud"}
 _PER_PROTOCOL = {"suntech": {"interval_min", "mode"}, "nonin": {"silence_s"}}
-_HL7_KEYS = {"peers", "host", "port", "zone", "application", "facility", "ack_timeout_s", "disconnect_grace_s",
-             "idle_timeout_s", "frame_timeout_s", "max_connections", "max_connections_per_peer",
+_HL7_KEYS = {"peers", "host", "port", "zone", "application", "facility", "ack_timeout_s", "silent_after_s",
+             "idle_timeout_s", "frame_timeout_s", "max_connections", "max_connections_per_peer", "devices",
              "max_message_bytes", "locations", "patients"}
 
 
@@ -115,7 +116,12 @@ def _hl7(table: Mapping[str, Any]) -> ListenerSettings:
         zone = zoneinfo.ZoneInfo(zone_name) if zone_name else local_zone()
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise DeviceConfigError(f"hl7.zone: unknown time zone {zone_name!r} (e.g. \"Europe/Amsterdam\")") from None
-    placement = Placement(locations=_names(table, "locations"), patients=_names(table, "patients"))
+    locations, location_intervals = _places(table, "locations")
+    devices, device_intervals = _places(table, "devices")
+    placement = Placement(locations=locations, patients=_names(table, "patients"), devices=devices,
+                          silent_after_s=float(_get(table, "silent_after_s", where, float, default=SILENT_AFTER_S,
+                                                    check=_positive)),
+                          intervals=MappingProxyType({**location_intervals, **device_intervals}))
     return ListenerSettings(
         host=_get(table, "host", where, str, default="127.0.0.1"),
         port=_get(table, "port", where, int, default=2575, check=lambda v: 0 <= v <= 65535, expect="0-65535"),
@@ -123,9 +129,6 @@ def _hl7(table: Mapping[str, Any]) -> ListenerSettings:
         facility=_get(table, "facility", where, str, default=""),
         zone=zone, placement=placement,
         ack_timeout_s=float(_get(table, "ack_timeout_s", where, float, default=10.0, check=_positive)),
-        disconnect_grace_s=float(_get(table, "disconnect_grace_s", where, float, default=2.0,
-                                      check=lambda v: 0 <= v <= 3,  # device.disconnected must come within 5 s
-                                      expect="a number 0-3")),
         idle_timeout_s=float(_get(table, "idle_timeout_s", where, float, default=600.0, check=_positive)),
         frame_timeout_s=float(_get(table, "frame_timeout_s", where, float, default=30.0, check=_positive)),
         max_connections=_get(table, "max_connections", where, int, default=64, check=_positive),
@@ -146,6 +149,26 @@ def _peers(value: Any) -> tuple[str, ...]:
         except ValueError:
             raise DeviceConfigError(f"hl7.peers: {peer!r} is not an address or network") from None
     return tuple(str(peer) for peer in value)
+
+
+def _places(table: Mapping[str, Any], key: str) -> tuple[Mapping[str, str], dict[str, float]]:
+    """hl7.locations / hl7.devices: name -> chair, or name -> {chair, silent_after_s} for a source with its own
+    expected interval (e.g. a monitor that reports only its NIBP cycles)."""
+    chairs: dict[str, str] = {}
+    intervals: dict[str, float] = {}
+    for name, value in _table(table, key, "hl7.").items():
+        where = f"hl7.{key}.{_quote(name)}"
+        if isinstance(value, dict):
+            _known(value, {"chair", "silent_after_s"}, where)
+            value, interval = _get(value, "chair", where, str, required=True), _get(
+                value, "silent_after_s", where, float, check=_positive)
+            if interval is not None:
+                intervals[name] = float(interval)
+        if not isinstance(value, str) or not value.strip():
+            raise DeviceConfigError(f"{where}: must be a chair name or {{ chair = ..., silent_after_s = ... }}, "
+                                    f"got {value!r}")
+        chairs[name] = value
+    return MappingProxyType(chairs), intervals
 
 
 def _names(table: Mapping[str, Any], key: str) -> Mapping[str, str]:

@@ -148,8 +148,9 @@ class SessionEngine:
 
     def shown_rate(self) -> tuple[str, Value] | None:
         """The heart rate every screen shows, with its source (docs/placement.md): the ECG's while fresh, else the
-        oximeter's pulse rate while fresh, else the pulse of the latest BP cycle, else the newest rate of any."""
-        for kind in ("ecg", "oximeter"):
+        oximeter's pulse rate while fresh, else a pulse of unsaid origin while fresh, else the pulse of the latest BP
+        cycle, else the newest rate of any. Fresh: within `data.stale.continuous_after`."""
+        for kind in ("ecg", "oximeter", "pulse"):
             rate = self.rates.get(kind)
             if rate is not None and self.now - rate.offset_s <= self.stale_continuous:
                 return kind, rate
@@ -507,15 +508,19 @@ def _bp_text(sbp: float | None, dbp: float | None) -> str:
     return f"{_num(sbp) if sbp is not None else '?'}/{_num(dbp) if dbp is not None else '?'}"
 
 
-ECG_SOURCES = frozenset({"ecg"})  # Reading.source of an ECG-derived heart rate
-RATE_SOURCES = ("ecg", "oximeter", "nibp", "manual")  # the kinds of heart/pulse rate, as `rate_source` names them
+ECG_SOURCES = frozenset({"ecg", "monitor ecg"})  # Reading.source of an ECG heart rate (HL7: devices/hl7/assemble.py)
+OTHER_PULSE_SOURCES = frozenset({"monitor pulse"})  # a pulse rate whose origin the monitor did not say
+CUFF_SOURCES = frozenset({"monitor nibp"})  # a cuff's pulse, even in a reading without its BP
+RATE_SOURCES = ("ecg", "oximeter", "pulse", "nibp", "manual")  # the kinds of rate, as `rate_source` names them
 
 
 def rate_source(r: Reading) -> str:
-    """Which kind of source measured a reading's rate: a manual entry, the cuff (a BP cycle's pulse), the ECG, or
-    else a continuous pulse rate (pulse oximeter)."""
+    """Which kind of source measured a reading's heart/pulse rate: a manual entry, the cuff (a BP cycle's pulse), the
+    ECG, a pulse of unsaid origin, or else a continuous pulse rate (the pulse oximeter: Nonin, HL7 `monitor spo2`)."""
     if r.provenance == "manual":
         return "manual"
-    if r.has_bp:
+    if r.has_bp or r.source in CUFF_SOURCES:
         return "nibp"
-    return "ecg" if r.source in ECG_SOURCES else "oximeter"
+    if r.source in ECG_SOURCES:
+        return "ecg"
+    return "pulse" if r.source in OTHER_PULSE_SOURCES else "oximeter"

@@ -2,7 +2,8 @@
 
 Our own accept/ACK loop (python-hl7's MLLP server is asyncio; ingest's tickets are
 threading events): a thread per connection, each message parsed (pure, `parse.py`), tied to a chair by
-PV1-3 or PID-3 (`Placement`), submitted to the sink, and answered `AA` only once the
+PV1-3, PID-3 or its device identity (`placement.py`; a message none of them places goes to the sink under its
+device identity, never refused), submitted to the sink, and answered `AA` only once the
 sink's ticket says the readings are committed. Every whole frame is answered: a message we
 cannot use gets `AE` (or `AR` for the wrong kind of message, or one over the size limit) with
 an ERR segment saying why in words and MSA-2 echoing its MSH-10 whenever that can be read,
@@ -15,11 +16,11 @@ MSH-10 alone. Values the monitor sent as "no value" are counted per sender
 Slow and half-open senders are bounded (`connections.py`): a frame must end within
 `frame_timeout_s`, and each peer address has its own connection budget.
 
-Per chair, the listener reports its own connection state: when the last connection
-that delivered for a chair closes and none is back within `disconnect_grace_s`, it
-submits `device_disconnect` (source "hl7 <PV1-3>"); the next message for that chair
-brings `device_reconnect` with it. Logs name the peer, the location and MSH-10, never
-the patient.
+The technical alarm follows the data, not the TCP connection (a gateway may open one connection per message):
+a source with no report within its expected interval (`Placement.silent_after_s`, per location or device) gets
+`device_disconnect` (source "hl7 <PV1-3 or device id>"), and its next report brings `device_reconnect` with it.
+Each sender's traffic (messages, readings stored, values discarded by reason, refused frames) is tallied in the
+sink for the admin. Logs name the peer, the location and MSH-10, never the patient.
 """
 from __future__ import annotations
 
@@ -32,8 +33,7 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Callable, Mapping
+from typing import Callable
 
 from ..adapter import Sink, Ticket
 from ..errors import ConnectionLost, HL7Error
@@ -41,46 +41,19 @@ from ..readings import Item, SessionEvent
 from . import mllp
 from .ack import build_ack
 from .connections import Connection, ConnectionTable
-from .parse import APPLICATION, REQUIRED_MISSING, OruMessage, control_id_of, parse_oru
+from .parse import APPLICATION, OruMessage, control_id_of, parse_oru
+from .placement import Place, Placement, Silence
 
 log = logging.getLogger(__name__)
 
 REMEMBERED_MESSAGES = 1000  # resend keys kept to recognise a resend: minutes of a busy clinic
 REMEMBERED_REFUSALS = 1000  # digests of refused frames kept: one copy of each in the store, however often resent
 
-Key = tuple[str, str]  # (chair, device label)
-
-
-def _empty() -> Mapping[str, str]:
-    return MappingProxyType({})
-
 
 def local_zone() -> dt.tzinfo:
     """The machine's zone, for HL7 timestamps sent without one."""
     zone = dt.datetime.now().astimezone().tzinfo
     return zone if zone is not None else dt.timezone.utc
-
-
-@dataclass(frozen=True, slots=True)
-class Placement:
-    """How a message finds its chair: PV1-3 point of care, else PID-3 MRN."""
-
-    locations: Mapping[str, str] = field(default_factory=_empty)  # PV1-3.1 -> chair; unmapped = the chair name
-    patients: Mapping[str, str] = field(default_factory=_empty)  # PID-3.1 -> chair, for messages without PV1-3
-
-    def place(self, message: OruMessage) -> Key:
-        if message.location:
-            chair = self.locations.get(message.location, message.location)
-            expected = self.patients.get(message.mrn) if message.mrn else None
-            if expected is not None and expected != chair:
-                raise HL7Error(f"PID-3 patient is mapped to {expected}, but PV1-3 says {message.location}",
-                               code=APPLICATION, where="PV1^1^3")
-            return chair, f"hl7 {message.location}"
-        if message.mrn and message.mrn in self.patients:
-            chair = self.patients[message.mrn]
-            return chair, f"hl7 {chair}"
-        raise HL7Error("no PV1-3 location and no mapped PID-3 patient: cannot tell the chair",
-                       code=REQUIRED_MISSING, where="PV1^1^3")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +65,6 @@ class ListenerSettings:
     zone: dt.tzinfo = field(default_factory=local_zone)  # for timestamps without a zone
     placement: Placement = Placement()
     ack_timeout_s: float = 10.0  # how long AA waits for the commit before answering AE
-    disconnect_grace_s: float = 2.0  # a chair with no connection this long is disconnected
     idle_timeout_s: float = 600.0  # a connection silent this long is closed (half-open TCP)
     frame_timeout_s: float = 30.0  # a frame begun must end within this, else the connection is closed
     max_connections: int = 64
@@ -144,9 +116,7 @@ class HL7Listener:
         self.ready = threading.Event()
         self.address: tuple[str, int] | None = None
         self._lock = threading.Lock()
-        self._live: Counter[Key] = Counter()  # open connections that delivered for the chair
-        self._down: set[Key] = set()
-        self._absent: dict[Key, float] = {}  # chair -> when to declare it disconnected
+        self._silence = Silence()  # each source's last report: the technical alarm follows the data
         # resend key -> the ticket of the items it submitted: a resend is never submitted again unless the
         # first copy failed, even when the first was answered AE for a slow commit that then went through
         self._submitted: OrderedDict[str, Ticket] = OrderedDict()
@@ -177,7 +147,7 @@ class HL7Listener:
         try:
             while not stop.is_set():
                 self._accept(server, sink, stop, closing)
-                self._report_absent(sink)
+                self._report_silent(sink)
         finally:
             closing.set()
             server.close()
@@ -215,7 +185,6 @@ class HL7Listener:
 
     def _serve(self, conn: Connection, sink: Sink, stop: threading.Event, closing: threading.Event) -> None:
         reader = mllp.MllpReader(self.settings.max_message_bytes)
-        served: set[Key] = set()
         conn.sock.settimeout(0.5)
         frame_began: float | None = None  # monotonic time the pending frame's start byte came
         log.debug("HL7: %s connected", conn.peer)  # debug: some gateways connect once per message
@@ -233,7 +202,7 @@ class HL7Listener:
                     started = reader.stats.started
                     for frame in self._frames(reader, data, conn.peer, sink):
                         conn.busy = True
-                        conn.sock.sendall(mllp.frame(self.handle_frame(frame, conn.peer, sink, served)))
+                        conn.sock.sendall(mllp.frame(self.handle_frame(frame, conn.peer, sink)))
                         conn.busy = False
                     if reader.in_frame and (frame_began is None or reader.stats.started != started):
                         frame_began = now
@@ -248,7 +217,6 @@ class HL7Listener:
         finally:
             conn.sock.close()
             self._table.remove(conn)
-            self._closed(served, stopping=stop.is_set() or closing.is_set())
             with self._lock:
                 self._threads.discard(threading.current_thread())
             log.debug("HL7: %s disconnected", conn.peer)
@@ -276,10 +244,10 @@ class HL7Listener:
 
     # ---- one message ------------------------------------------------------------------
 
-    def handle_frame(self, frame: mllp.Frame, peer: str, sink: Sink, served: set[Key] | None = None) -> str:
+    def handle_frame(self, frame: mllp.Frame, peer: str, sink: Sink) -> str:
         """The ACK for one whole frame; never raises."""
         if not frame.oversize:
-            return self.handle(frame.data, peer, sink, served)
+            return self.handle(frame.data, peer, sink)
         self._count("messages")
         self._count("oversize")
         limit = self.settings.max_message_bytes
@@ -287,17 +255,18 @@ class HL7Listener:
                          f"(its first {len(frame.data)} bytes are kept for review)", ack="AR", code=APPLICATION)
         return self._refused(frame.data, peer, sink, error, control_id_of(frame.data), digest=frame.digest)
 
-    def handle(self, raw: bytes, peer: str, sink: Sink, served: set[Key] | None = None) -> str:
+    def handle(self, raw: bytes, peer: str, sink: Sink) -> str:
         """The ACK for one message; never raises."""
         self._count("messages")
         received = self.clock()
         if self.tap is not None:
             self.tap("<", raw)
+        message: OruMessage | None = None
         try:
             message = parse_oru(raw, self.settings.zone)
-            key = self.settings.placement.place(message)
+            place = self.settings.placement.place(message)
         except HL7Error as exc:
-            return self._refused(raw, peer, sink, exc, control_id_of(raw))
+            return self._refused(raw, peer, sink, exc, control_id_of(raw), sender=message.sender if message else None)
         except Exception:  # a parser bug: contained, counted, and the message kept
             self._count("parser_errors")
             log.exception("HL7: %s: parser error", peer)
@@ -305,29 +274,36 @@ class HL7Listener:
                              "it is kept for review")
             return self._refused(raw, peer, sink, error, control_id_of(raw))
         self._note(message, peer)
-        return self._accept_message(message, key, raw, peer, sink, received, served)
+        _tally(sink, message.sender, peer, {"messages": 1, **Counter(
+            f"discarded:{discarded.reason}" for discarded in message.discarded)})
+        return self._accept_message(message, place, raw, peer, sink, received)
 
-    def _accept_message(self, message: OruMessage, key: Key, raw: bytes, peer: str, sink: Sink, received: float,
-                        served: set[Key] | None) -> str:
+    def _accept_message(self, message: OruMessage, place: Place, raw: bytes, peer: str, sink: Sink,
+                        received: float) -> str:
         dedup = message.resend_key
         ticket = self._earlier(dedup)
         resent = ticket is not None
+        back = self._silence.heard(place, time.monotonic())
         if resent:
             self._count("duplicates")
         else:
             self._count("unknown_observations", len(message.unknown))
             items: list[Item] = list(message.readings(received, self.settings.max_backdate_s))
-            items = self._present(key, served, received) + items
-            ticket = sink.submit(key[0], items, message=dedup)  # ingest keeps it: once across restarts
+            stored = len(items)
+            if back:
+                log.info("HL7: %s reporting again", place.label)
+                items.insert(0, SessionEvent("device_reconnect", source=place.label, received_time=received))
+            ticket = _submit(sink, place, items, dedup)  # ingest keeps it: once across restarts
             self._remember(dedup, ticket)
         if ticket.wait(self.settings.ack_timeout_s):
             if not resent:
                 self._count("accepted")
-            log.debug("HL7: %s %s -> %s: stored", peer, message.control_id, key[0])
+                _tally(sink, message.sender, peer, {"readings": stored})
+            log.debug("HL7: %s %s -> %s: stored", peer, message.control_id, place.chair or place.device)
             return self._ack("AA", message)
         if ticket.done:
             return self._refused(raw, peer, sink, HL7Error(ticket.error or "not stored", code=APPLICATION),
-                                 message.control_id, message)
+                                 message.control_id, message, sender=message.sender, counted=True)
         self._count("errors")
         log.warning("HL7: %s %s: not confirmed stored within %g s", peer, message.control_id,
                     self.settings.ack_timeout_s)
@@ -353,11 +329,16 @@ class HL7Listener:
             log.warning("HL7: %s (%s): %s", sender, peer, text)
 
     def _refused(self, raw: bytes, peer: str, sink: Sink, exc: HL7Error, control_id: str,
-                 message: OruMessage | None = None, digest: str = "") -> str:
+                 message: OruMessage | None = None, digest: str = "", sender: str | None = None,
+                 counted: bool = False) -> str:
+        """Answer AE/AR, keep the frame (once), and count it against its sender (`sender` None: read from `raw`;
+        `counted`: the message was tallied already)."""
         if exc.ack == "AR":
             self._count("rejected")
         else:
             self._count("errors")
+        _tally(sink, sender_of(raw) if sender is None else sender, peer,
+               {"refused": 1} if counted else {"messages": 1, "refused": 1})
         log.warning("HL7: %s %s answered %s: %s", peer, control_id or "(no MSH-10)", exc.ack, exc.reason)
         self._refuse(sink, f"hl7 {peer}", raw, exc.reason, digest or _digest(raw))
         if message is not None:
@@ -401,40 +382,42 @@ class HL7Listener:
             while len(self._submitted) > REMEMBERED_MESSAGES:
                 self._submitted.popitem(last=False)
 
-    # ---- chairs' connection state ---------------------------------------------------------
+    # ---- sources' silence -----------------------------------------------------------------
 
-    def _present(self, key: Key, served: set[Key] | None, received: float) -> list[Item]:
-        """Mark the chair as served by this connection; a reconnect event if it was down."""
-        with self._lock:
-            if served is not None and key not in served:
-                served.add(key)
-                self._live[key] += 1
-                self._absent.pop(key, None)
-            if key in self._down:
-                self._down.discard(key)
-                log.info("HL7: %s back", key[1])
-                return [SessionEvent("device_reconnect", source=key[1], received_time=received)]
-        return []
+    def _report_silent(self, sink: Sink) -> None:
+        """Sources with no report within their expected interval: device_disconnect, once per silence."""
+        for place, silent in self._silence.overdue(time.monotonic()):
+            log.warning("HL7: %s: no report for %.0f s (expected within %g s)", place.label, silent,
+                        place.silent_after_s)
+            event = SessionEvent("device_disconnect", detail=f"no report for {silent:.0f} s", source=place.label,
+                                 received_time=self.clock())
+            try:
+                _submit(sink, place, [event])
+            except Exception:  # the sink is ingest, in this process: a failure here is a bug, kept out of the loop
+                log.exception("HL7: could not report %s silent", place.label)
 
-    def _closed(self, served: set[Key], stopping: bool) -> None:
-        with self._lock:
-            for key in served:
-                self._live[key] -= 1
-                if self._live[key] <= 0 and not stopping:
-                    self._absent[key] = time.monotonic() + self.settings.disconnect_grace_s
 
-    def _report_absent(self, sink: Sink) -> None:
-        now = time.monotonic()
-        with self._lock:
-            due = [key for key, at in self._absent.items() if at <= now]
-            for key in due:
-                del self._absent[key]
-                if self._live[key] > 0 or key in self._down:
-                    continue
-                self._down.add(key)
-                log.warning("HL7: %s: no connection for %g s", key[1], self.settings.disconnect_grace_s)
-                sink.submit(key[0], [SessionEvent("device_disconnect", detail="connection closed", source=key[1],
-                                                  received_time=self.clock())])
+def _submit(sink: Sink, place: Place, items: list[Item], message: str | None = None) -> Ticket:
+    if place.chair is None:
+        return sink.submit_device(place.device, items, message=message)
+    return sink.submit(place.chair, items, message=message)
+
+
+def _tally(sink: Sink, sender: str, peer: str, counts: dict[str, int]) -> None:
+    """Add to the sender's counts; `peer` is the address without its port (a gateway reconnects per message)."""
+    try:
+        sink.tally(sender, peer.rsplit(":", 1)[0] if ":" in peer else peer, counts)
+    except Exception:  # counts are for the admin: never worth an ACK
+        log.exception("HL7: could not count traffic from %s", peer)
+
+
+def sender_of(raw: bytes) -> str:
+    """MSH-3 of a frame that could not be parsed ('' when it cannot be read that far)."""
+    head = raw[:512].split(b"\r", 1)[0].split(b"\n", 1)[0]
+    if not head.startswith(b"MSH") or len(head) < 4:
+        return ""
+    fields = head.split(head[3:4])
+    return fields[2].decode("utf-8", "replace").strip()[:250] if len(fields) > 2 else ""
 
 
 def _digest(raw: bytes) -> str:

@@ -46,8 +46,11 @@ def test_interval_zero_means_on_demand_only():
     ({"chairs": {"Chair 1": "COM3"}}, 'chairs."Chair 1": must be a table'),
     ({"hl7": {"zone": "Mars/Olympus"}}, "hl7.zone: unknown time zone"),
     ({"hl7": {"port": 70000}}, "hl7.port: must be 0-65535"),
-    ({"hl7": {"disconnect_grace_s": 10}}, "hl7.disconnect_grace_s: must be a number 0-3"),
+    ({"hl7": {"silent_after_s": 0}}, "hl7.silent_after_s: must be a number > 0"),
+    ({"hl7": {"devices": {"0123456789ABCDEF": {"silent_after_s": 900}}}}, 'hl7.devices.0123456789ABCDEF.chair: missing'),
+    ({"hl7": {"locations": {"CHAIR3": {"chair": "Chair 3", "every": 5}}}}, "hl7.locations.CHAIR3.every: unknown key"),
     ({"hl7": {"locations": {"CHAIR3": 3}}}, "hl7.locations.CHAIR3: must be a chair name"),
+    ({"hl7": {"devices": {"0123456789ABCDEF": ""}}}, "hl7.devices.0123456789ABCDEF: must be a chair name"),
     ({"reconnect": {"initial_s": 5, "max_s": 1}}, "reconnect.max_s: must be a number >= initial_s"),
     ({"devices": {}}, "devices: unknown key"),
 ])
