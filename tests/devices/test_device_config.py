@@ -20,7 +20,10 @@ def test_the_example_file_loads_into_adapters_and_a_listener():
     assert isinstance(nibp, SunTechNIBP) and nibp.settings.interval_s == 300 and nibp.url == "/dev/ttyUSB0"
     assert isinstance(by_chair[("Chair 2", "oximeter")].adapter(), NoninOximeter)
     assert config.hl7 is not None and config.hl7.port == 2575
-    assert dict(config.hl7.placement.locations) == {"CHAIR3": "Chair 3", "CHAIR4": "Chair 4"}
+    placement = config.hl7.placement
+    assert dict(placement.locations) == {"CHAIR3": "Chair 3", "CHAIR4": "Chair 4", "CHAIR6": "Chair 6"}
+    assert dict(placement.devices) == {"0123456789ABCDEF": "Chair 4", "00A0B1FFFEC2D3E4": "Chair 5"}
+    assert placement.silent_after_s == 60 and dict(placement.intervals) == {"CHAIR6": 900, "00A0B1FFFEC2D3E4": 300}
     assert config.backoff.max_s == 30
 
 

@@ -318,19 +318,3 @@ def test_acks_answer_the_control_id_and_say_why():
 
 def test_quantity_table_is_data():
     assert SBP.is_bp and SBP.dimension == "pressure"
-
-
-def test_placement_ties_a_message_to_a_chair_by_pv1_3_then_pid_3():
-    from devices.hl7 import Placement
-
-    placement = Placement(locations={"CHAIR3": "Chair 3"}, patients={"MRN12345": "Chair 3", "MRN9": "Chair 4"})
-    message = parse_oru(EXAMPLE.encode(), UTC)
-    assert placement.place(message) == ("Chair 3", "hl7 CHAIR3")
-    no_location = parse_oru(EXAMPLE.replace("PV1||O|CHAIR3^^^CLINIC_A", "PV1||O|").encode(), UTC)
-    assert placement.place(no_location) == ("Chair 3", "hl7 Chair 3")
-    assert Placement().place(message) == ("CHAIR3", "hl7 CHAIR3")  # unmapped: the location is the chair
-    elsewhere = parse_oru(EXAMPLE.replace("MRN12345", "MRN9").encode(), UTC)
-    with pytest.raises(HL7Error, match="mapped to Chair 4"):
-        placement.place(elsewhere)
-    with pytest.raises(HL7Error, match="cannot tell the chair"):
-        Placement().place(no_location)

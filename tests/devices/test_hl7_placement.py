@@ -13,13 +13,14 @@ import pytest
 from dashboard.engine import load_config
 from dashboard.ingest import Ingest
 from dashboard.store import Store, device_data
-from devices.hl7 import HL7Listener, ListenerSettings, frame
-from devices.hl7.placement import Placement
+from devices.errors import HL7Error
+from devices.hl7 import HL7Listener, ListenerSettings, frame, parse_oru
+from devices.hl7.placement import Place, Placement
 from devices.readings import Reading
 from devices.supervisor import Supervisor
 
 from test_hl7_listener import msa, receive_ack  # noqa: E402
-from test_hl7_parse import EXAMPLE  # noqa: E402  (the PROTOCOLS.md message)
+from test_hl7_parse import EXAMPLE, UTC  # noqa: E402  (the PROTOCOLS.md message)
 
 EUI = "0123456789ABCDEF"  # the EXAMPLE monitor's EUI-64, in MSH-3.2 and in the device row's OBX-18
 NO_PLACE = "\r".join(line for line in EXAMPLE.split("\r") if not line.startswith(("PID|", "PV1|")))
@@ -70,6 +71,27 @@ def start_site(store_url: str) -> Iterator[Callable[..., Site]]:
     time.sleep(0.5)  # ingest's last commit
     for store in stores:
         store.close()
+
+
+def test_placement_by_pv1_3_then_pid_3_then_the_device_identity_else_unplaced():
+    placement = Placement(locations={"CHAIR3": "Chair 3"}, patients={"MRN12345": "Chair 3", "MRN9": "Chair 4"},
+                          intervals={"CHAIR3": 900})
+    message = parse_oru(EXAMPLE.encode(), UTC)
+    assert placement.place(message) == Place("Chair 3", EUI, "hl7 CHAIR3", 900)
+    no_location = parse_oru(EXAMPLE.replace("PV1||O|CHAIR3^^^CLINIC_A", "PV1||O|").encode(), UTC)
+    assert placement.place(no_location).key == ("Chair 3", "hl7 Chair 3")
+    assert Placement().place(message).key == ("CHAIR3", "hl7 CHAIR3")  # unmapped: the location is the chair
+    elsewhere = parse_oru(EXAMPLE.replace("MRN12345", "MRN9").encode(), UTC)
+    with pytest.raises(HL7Error, match="mapped to Chair 4"):
+        placement.place(elsewhere)
+    assert Placement().place(no_location) == Place(None, EUI, f"hl7 {EUI}", 60)  # kept under its identity
+    gateway = parse_oru(NO_PLACE.replace(f"|{EUI}^EUI-64\r", "|AABBCCDDEEFF0011^EUI-64\r").encode(), UTC)
+    assert gateway.device_ids == ("AABBCCDDEEFF0011",) and gateway.sender_eui64 == EUI
+    by_devices = Placement(devices={EUI: "Chair 7", "AABBCCDDEEFF0011": "Chair 8"}, intervals={EUI: 300})
+    assert by_devices.place(gateway) == Place("Chair 8", "AABBCCDDEEFF0011", "hl7 AABBCCDDEEFF0011", 60)  # OBX-18 first
+    assert Placement(devices={EUI: "Chair 7"}, intervals={EUI: 300}).place(gateway) == Place(
+        "Chair 7", EUI, f"hl7 {EUI}", 300)  # then the sender's EUI-64
+    assert Placement(devices={f"VSM^{EUI}^EUI-64": "Chair 9"}).place(gateway).chair == "Chair 9"  # the whole MSH-3
 
 
 def kept(site: Site) -> list[dict]:
