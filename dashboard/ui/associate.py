@@ -19,6 +19,7 @@ from ..store.device_data import UNPLACED, AssociationError
 from .device_text import values_line
 from .format import age, wall_clock
 from .identity import role, signed_in
+from .waiting import changed_only
 
 SHOWN_FOR_S = 24 * 3600.0  # devices heard from within a day are listed
 
@@ -40,7 +41,7 @@ def layout(config: Config, poll_ms: int) -> Any:
         html.Div([dcc.Dropdown(id="assoc-ended-device", placeholder="associated device", className="moaas"),
                   html.Button("End association", id="assoc-end", className="act")], className="act-row"),
         html.Div(id="assoc-message", className="form-message", role="status"),
-        dcc.Interval(id="assoc-poll", interval=poll_ms),
+        dcc.Interval(id="assoc-poll", interval=poll_ms), dcc.Store(id="assoc-seen", data={}),
     ])
 
 
@@ -79,9 +80,9 @@ def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]], table_id: str)
 def register(app: Dash, store: Store) -> None:
     @app.callback(Output("assoc-list", "children"), Output("assoc-device", "options"),
                   Output("assoc-ended-device", "options"), Output("assoc-chairs", "children"),
-                  Input("assoc-poll", "n_intervals"))
-    def _refresh(_n: int | None):
-        return device_lists(store, time.time())
+                  Output("assoc-seen", "data"), Input("assoc-poll", "n_intervals"), State("assoc-seen", "data"))
+    def _refresh(_n: int | None, seen: dict[str, str] | None):
+        return changed_only(list(device_lists(store, time.time())), seen)
 
     @app.callback(Output("assoc-message", "children"), Input("assoc-go", "n_clicks"), Input("assoc-end", "n_clicks"),
                   State("assoc-device", "value"), State("assoc-chair", "value"), State("assoc-ended-device", "value"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .format import age, number
+from .format import number
 
 # The status snapshot's rate source (engine.session.rate_source) -> how a monitor labels it: HR is the ECG's heart
 # rate, PR a pulse rate (the oximeter's, the cuff's).
@@ -25,12 +25,17 @@ def latest_parts(latest: Mapping[str, Any], wall: float) -> dict[str, str]:
     event = latest.get("event")
     return {
         "bp": f"{number(bp['sbp'])}/{number(bp['dbp'])}" if bp and bp.get("sbp") is not None else "–/–",
-        "bp_age": f"BP {age(wall - bp['at'])}" if bp else "no BP",
+        "bp_age": f"BP {since(wall - bp['at'])}" if bp else "no BP",
         "hr": rate_text(hr),
         "spo2": f"SpO2 {number(spo2['value'])} %" if spo2 else "SpO2 – %",
         "event": f"{event['kind'].replace('_', ' ')}{': ' + event['detail'] if event.get('detail') else ''}"
                  if event else "",
     }
+
+
+def since(seconds: float) -> str:
+    """How long ago, by the minute: a tile redrawn every second would move under the nurse's pointer."""
+    return "under a minute ago" if seconds < 60 else f"{int(seconds // 60)} min ago"
 
 
 def merge_latest(rows: list[Mapping[str, Any]]) -> dict[str, Any]:

@@ -18,13 +18,13 @@ from ..auth.roles import sees_real_patients
 from ..engine import Config
 from ..store import Store, device_data
 from ..store.device_data import UNPLACED
-from .device_text import latest_parts, merge_latest
-from .format import age
+from .device_text import latest_parts, merge_latest, since
 from .identity import role
 
 
 def layout() -> list[Any]:
-    return [html.Div(id="board-waiting", className="board-waiting"), dcc.Store(id="board-waiting-seen")]
+    return [html.Div(id="board-unplaced"), html.Div(id="board-waiting", className="board-waiting"),
+            dcc.Store(id="board-waiting-seen", data={})]
 
 
 def waiting_tile(chair: str, latest: Mapping[str, Any], last_at: float, wall: float, demo: bool = False) -> Any:
@@ -38,7 +38,7 @@ def waiting_tile(chair: str, latest: Mapping[str, Any], last_at: float, wall: fl
         html.Div(parts["bp_age"], className="tile-bp-age"),
         html.Div(parts["hr"], className="tile-hr vital"),
         html.Div(parts["spo2"], className="tile-spo2 vital"),
-        html.Div(" · ".join(p for p in (parts["event"], f"last reading {age(wall - last_at)}") if p),
+        html.Div(" · ".join(p for p in (parts["event"], f"last reading {since(wall - last_at)}") if p),
                  className="tile-due"),
     ]
     if not demo:
@@ -47,11 +47,11 @@ def waiting_tile(chair: str, latest: Mapping[str, Any], last_at: float, wall: fl
                     id={"type": "waiting-tile", "chair": f"{chair}{' demo' if demo else ''}"})
 
 
-def waiting_children(store: Store, window_s: float, wall: float) -> list[Any]:
-    """The tiles of chairs without a session, demo tiles, and the line about devices with no chair."""
+def waiting_children(store: Store, window_s: float, wall: float) -> tuple[list[Any], list[Any]]:
+    """(the line about devices with no chair, the tiles of chairs without a session and of demo data)."""
     rows = device_data.statuses(store.engine, store.site, since=wall - window_s)
     if not rows:
-        return []
+        return [], []
     in_session = {row.chair for row in store.open_sessions()}
     associated = device_data.associations(store.engine, store.site)
     chairs: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -69,22 +69,29 @@ def waiting_children(store: Store, window_s: float, wall: float) -> list[Any]:
              for chair, found in sorted(chairs.items())]
     tiles += [waiting_tile(chair, merge_latest(found), max(r["last_at"] for r in found), wall, demo=True)
               for chair, found in sorted(demo.items())]
-    out: list[Any] = []
-    if unplaced:
-        out.append(html.P([f"{len(unplaced)} device{'s' if len(unplaced) > 1 else ''} sending with no chair: ",
-                           dcc.Link("associate with a chair", href="/devices")], className="unplaced-devices",
-                          id="unplaced-devices"))
-    if tiles:
-        out += [html.H3("Chairs without a session"), html.Div(tiles, className="board")]
-    return out
+    line = [html.P([f"{len(unplaced)} device{'s' if len(unplaced) > 1 else ''} sending with no chair: ",
+                    dcc.Link("associate with a chair", href="/devices")], className="unplaced-devices",
+                   id="unplaced-devices")] if unplaced else []
+    return line, [html.H3("Chairs without a session"), html.Div(tiles, className="board")] if tiles else []
 
 
 def register(app: Dash, store: Store, config: Config) -> None:
     window_s = config.value("baseline.pre_session_window") * 60
 
-    @app.callback(Output("board-waiting", "children"), Output("board-waiting-seen", "data"),
-                  Input("board-poll", "n_intervals"), State("board-waiting-seen", "data"))
-    def _poll(_n: int | None, seen: str | None):
-        children = waiting_children(store, window_s, time.time()) if sees_real_patients(role()) else []
-        digest = hashlib.sha1(repr(children).encode()).hexdigest()  # unchanged: nothing sent
-        return (no_update, no_update) if digest == seen else (children, digest)
+    @app.callback(Output("board-waiting", "children"), Output("board-unplaced", "children"),
+                  Output("board-waiting-seen", "data"), Input("board-poll", "n_intervals"),
+                  State("board-waiting-seen", "data"))
+    def _poll(_n: int | None, seen: dict[str, str] | None):
+        line, tiles = waiting_children(store, window_s, time.time()) if sees_real_patients(role()) else ([], [])
+        return changed_only([tiles, line], seen)
+
+
+def changed_only(values: list[Any], seen: dict[str, str] | None) -> tuple[Any, ...]:
+    """Each value, or no_update where it is what the browser was sent last (`seen`: their digests, returned last):
+    a redrawn element would move under the nurse's pointer, and an unchanged one costs nothing to leave."""
+    seen = seen or {}
+    digests = {str(i): hashlib.sha1(repr(value).encode()).hexdigest() for i, value in enumerate(values)}
+    if digests == seen:
+        return (no_update,) * (len(values) + 1)
+    return (*(value if digests[str(i)] != seen.get(str(i)) else no_update for i, value in enumerate(values)),
+            digests)
