@@ -72,7 +72,7 @@ def _read(handle: IO[str]) -> Feed:
         raise FeedError(f"feed header lacks column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}")
     index = {name: header.index(name) for name in COLUMNS}
     feed = Feed()
-    last_offset = 0.0
+    last_offset = float("-inf")  # readings from before the session start (its pre-session window) come first
     for row in reader:
         if not any(cell.strip() for cell in row):
             continue
