@@ -43,6 +43,7 @@ readings = sa.Table(
     sa.Column("sbp", sa.Float), sa.Column("dbp", sa.Float), sa.Column("map", sa.Float),
     sa.Column("hr", sa.Float), sa.Column("spo2", sa.Float),
     sa.Column("device_id", sa.String(80), nullable=False, server_default=""),  # OBX-18 / MSH-3 (migration 0004)
+    sa.Column("artifact", sa.Boolean, nullable=False, server_default=sa.false()),  # device-flagged (0011)
     sa.Index("ix_readings_session_offset", "session_id", "offset_s"),
 )
 
