@@ -166,6 +166,7 @@ def df7_packet(hr: int, spo2: int, status: int = 0, status2: int = 0, pleth: int
     values = [0] * DF7_FRAMES
     values[DF7_HR_HIGH], values[DF7_HR_LOW] = (hr >> 7) & 0x03, hr & 0x7F
     values[DF7_SPO2], values[DF7_STATUS2] = spo2 & 0x7F, status2 & 0x7F
+    status &= ~DF7_SYNC & 0x7F  # the sync bit belongs to frame 1 alone
     return b"".join(df7_frame(status | (DF7_SYNC if i == 0 else 0), value, pleth) for i, value in enumerate(values))
 
 
