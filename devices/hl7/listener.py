@@ -200,7 +200,9 @@ class HL7Listener:
         evicted = self._table.evicted
         if not self._table.admit(conn):
             self._count("refused_connections")
-            log.warning("HL7: refusing %s: %d connections open, all busy", conn.peer, len(self._table))
+            if self._table.say(conn.address):
+                log.warning("HL7: refusing %s: its connections (or all %d) are busy; %d refused so far", conn.peer,
+                            len(self._table), self.stats.refused_connections)
             sock.close()
             return
         self._count("evicted_connections", self._table.evicted - evicted)
