@@ -41,7 +41,8 @@ class Ticket:
 class Sink(Protocol):
     def submit(self, chair: str, items: Sequence[Item], message: str | None = None) -> Ticket:
         """Queue items from the device at `chair`; the ticket resolves at commit. `message`: the sender's own id
-        of them, where it numbers what it sends (HL7: MSH-3|MSH-10), so a resend is stored only once."""
+        of them, where it numbers what it sends (HL7: `OruMessage.resend_key`, sender + MSH-10 + content), so a
+        resend is stored only once."""
         ...
 
     def refuse(self, source: str, raw: bytes, reason: str) -> None:

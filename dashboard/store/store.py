@@ -237,7 +237,7 @@ class Store:
                              [{"action_id": action_id, "why": error} for action_id, error in batch.applied.items()])
 
     def received_since(self, since: float) -> dict[str, float]:
-        """This site's stored message ids (HL7 MSH-3|MSH-10) newer than `since`, oldest first, with when they came."""
+        """This site's stored message ids (HL7 resend keys) newer than `since`, oldest first, with when they came."""
         query = (sa.select(received_messages.c.message, received_messages.c.at)
                  .where(received_messages.c.site == self.site, received_messages.c.at >= since)
                  .order_by(received_messages.c.at))
