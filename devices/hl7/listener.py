@@ -306,7 +306,6 @@ class HL7Listener:
             error = HL7Error("the message could not be read because of an error in this listener (logged); "
                              "it is kept for review")
             return self._refused(raw, peer, sink, error, control_id_of(raw))
-        self._note(message, peer)
         return self._accept_message(message, key, raw, peer, sink, received, served)
 
     def _accept_message(self, message: OruMessage, key: Key, raw: bytes, peer: str, sink: Sink, received: float,
@@ -318,6 +317,7 @@ class HL7Listener:
             self._count("duplicates")
         else:
             self._count("unknown_observations", len(message.unknown))
+            self._note(message, peer)  # a resend's "no value" rows were counted with its first copy
             items: list[Item] = list(message.readings(received, self.settings.max_backdate_s))
             items = self._present(key, served, received) + items
             ticket = sink.submit(key[0], items, message=dedup)  # ingest keeps it: once across restarts
