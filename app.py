@@ -121,6 +121,7 @@ def _add_device_commands(sub: argparse._SubParsersAction) -> None:
     serial.add_argument("--link", type=Path, help="also make this symlink to the pty (a stable path)")
     serial.add_argument("--tcp", type=int, metavar="PORT", help="serve on 127.0.0.1:PORT (socket://) instead of a pty")
     serial.add_argument("--measure-s", type=float, default=5.0, help="suntech: how long a measurement takes (default 5)")
+    serial.add_argument("--format", type=int, choices=(7, 8), default=8, help="nonin: data format 7 or 8 (default 8)")
     hl7 = emulate.add_argument_group("hl7")
     hl7.add_argument("--to", default="127.0.0.1:2575", help="listener HOST:PORT (default 127.0.0.1:2575)")
     hl7.add_argument("--location", default="CHAIR3", help="PV1-3 point of care (default CHAIR3)")

@@ -73,7 +73,7 @@ class _Submitted:
     chair: str | None  # None: the source could not tell; placed by `device`'s association, else kept unassociated
     items: list[Item]
     ticket: Ticket
-    message: str | None = None  # the sender's id of it (HL7: MSH-3|MSH-10): stored once, however often it comes
+    message: str | None = None  # the sender's id of it (HL7: sender, MSH-10 and content): stored once, however often
     device: str = ""  # the device identity of a chair-less submission
 
 
@@ -123,7 +123,7 @@ class Ingest:
 
     def submit(self, chair: str | None, items: Sequence[Item], message: str | None = None, device: str = "") -> Ticket:
         """Queue items for `chair`; the ticket resolves once they are committed. `message`: the sender's id of the
-        submission, when it has one (HL7 MSH-3|MSH-10): a message seen again is not stored twice."""
+        submission, when it has one (HL7: OruMessage.resend_key): a message seen again is not stored twice."""
         ticket = Ticket()
         if self._failing_since is not None and self.buffered >= MAX_BUFFERED:
             self.refused_full += len(items)  # bounded: the sender hears it was not stored (HL7 gets AE)

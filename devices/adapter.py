@@ -41,8 +41,9 @@ class Ticket:
 class Sink(Protocol):
     def submit(self, chair: str, items: Sequence[Item], message: str | None = None) -> Ticket:
         """Queue items from the device at `chair`; the ticket resolves at commit. `message`: the sender's own id
-        of them, where it numbers what it sends (HL7: MSH-3|MSH-10), so a resend is stored only once. A chair with
-        no open session keeps them until one opens (nothing is refused for lack of a session)."""
+        of them, where it numbers what it sends (HL7: `OruMessage.resend_key`, sender + MSH-10 + content), so a
+        resend is stored only once. A chair with no open session keeps them until one opens (nothing is refused for
+        lack of a session)."""
         ...
 
     def submit_device(self, device: str, items: Sequence[Item], message: str | None = None) -> Ticket:

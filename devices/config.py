@@ -24,7 +24,7 @@ from .supervisor import Backoff, Device
 
 PROTOCOLS = ("suntech", "nonin")
 _COMMON = {"protocol", "port", "baud"}
-_PER_PROTOCOL = {"suntech": {"interval_min", "mode"}, "nonin": {"silence_s"}}
+_PER_PROTOCOL = {"suntech": {"interval_min", "mode"}, "nonin": {"silence_s", "format"}}
 _HL7_KEYS = {"peers", "host", "port", "zone", "application", "facility", "ack_timeout_s", "silent_after_s",
              "idle_timeout_s", "frame_timeout_s", "max_connections", "max_connections_per_peer", "devices",
              "max_message_bytes", "locations", "patients"}
@@ -40,12 +40,14 @@ class SerialDevice:
     interval_min: float = 5.0  # suntech: automatic cycle; 0 = on demand only
     mode: str = "adult"  # suntech
     silence_s: float = 3.0  # nonin: silent this long = disconnected
+    data_format: int = 8  # nonin: Data Format 8 (4-byte frames) or 7 (25-frame packets with checksums)
 
     def adapter(self) -> Device:
         if self.protocol == "suntech":
             settings = NibpSettings(interval_s=self.interval_min * 60 or None, mode=self.mode)
             return SunTechNIBP(self.chair, self.port, label=self.label, baud=self.baud, settings=settings)
-        return NoninOximeter(self.chair, self.port, label=self.label, baud=self.baud, silence_s=self.silence_s)
+        return NoninOximeter(self.chair, self.port, label=self.label, baud=self.baud, silence_s=self.silence_s,
+                             data_format=self.data_format)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,8 @@ def _serial(chair: str, label: str, table: Any, where: str) -> SerialDevice:
                               expect="one of adult, paediatric, neonate")
     else:
         values["silence_s"] = float(_get(table, "silence_s", where, float, check=_positive, default=3.0))
+        values["data_format"] = _get(table, "format", where, int, default=8, check=lambda v: v in (7, 8),
+                                     expect="7 or 8 (the Nonin data format set on the device)")
     return SerialDevice(chair=chair, label=label, protocol=protocol, port=port, **values)
 
 

@@ -42,6 +42,7 @@ class Reading:
     received_time: float | None = None
     provenance: Provenance = "device"
     device_id: str = ""
+    artifact: bool = False  # the device marked it disturbed (Nonin artifact bit): values as measured, marked
 
     @property
     def has_bp(self) -> bool:

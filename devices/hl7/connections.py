@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
+LOG_EVERY_S = 60.0
+
 
 @dataclass(eq=False)
 class Connection:
@@ -56,6 +58,15 @@ class ConnectionTable:
         self._lock = threading.Lock()
         self._open: list[Connection] = []
         self.evicted = 0
+        self._said: dict[str, float] = {}  # peer address -> when a warning about it was last logged
+
+    def say(self, address: str) -> bool:
+        """At most one warning a minute about one peer's connections: a flood of them must not flood the log."""
+        now = time.monotonic()
+        if now - self._said.get(address, float("-inf")) < LOG_EVERY_S:
+            return False
+        self._said[address] = now
+        return True
 
     def __len__(self) -> int:
         with self._lock:
@@ -81,8 +92,9 @@ class ConnectionTable:
         if not idle:
             return False
         oldest = min(idle, key=lambda c: c.last_heard)
-        log.warning("HL7: closing %s, silent %.0f s, to let a new connection in", oldest.peer,
-                    time.monotonic() - oldest.last_heard)
+        if self.say(oldest.address):
+            log.warning("HL7: closing %s, silent %.0f s, to let a new connection in (%d closed so far)", oldest.peer,
+                        time.monotonic() - oldest.last_heard, self.evicted + 1)
         oldest.close()
         self._open.remove(oldest)
         self.evicted += 1

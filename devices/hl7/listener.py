@@ -170,7 +170,9 @@ class HL7Listener:
         evicted = self._table.evicted
         if not self._table.admit(conn):
             self._count("refused_connections")
-            log.warning("HL7: refusing %s: %d connections open, all busy", conn.peer, len(self._table))
+            if self._table.say(conn.address):
+                log.warning("HL7: refusing %s: its connections (or all %d) are busy; %d refused so far", conn.peer,
+                            len(self._table), self.stats.refused_connections)
             sock.close()
             return
         self._count("evicted_connections", self._table.evicted - evicted)
@@ -273,9 +275,7 @@ class HL7Listener:
             error = HL7Error("the message could not be read because of an error in this listener (logged); "
                              "it is kept for review")
             return self._refused(raw, peer, sink, error, control_id_of(raw))
-        self._note(message, peer)
-        _tally(sink, message.sender, peer, {"messages": 1, **Counter(
-            f"discarded:{discarded.reason}" for discarded in message.discarded)})
+        _tally(sink, message.sender, peer, {"messages": 1})
         return self._accept_message(message, place, raw, peer, sink, received)
 
     def _accept_message(self, message: OruMessage, place: Place, raw: bytes, peer: str, sink: Sink,
@@ -288,6 +288,8 @@ class HL7Listener:
             self._count("duplicates")
         else:
             self._count("unknown_observations", len(message.unknown))
+            self._note(message, peer)  # a resend's "no value" rows were counted with its first copy
+            _tally(sink, message.sender, peer, Counter(f"discarded:{d.reason}" for d in message.discarded))
             items: list[Item] = list(message.readings(received, self.settings.max_backdate_s))
             stored = len(items)
             if back:

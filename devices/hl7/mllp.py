@@ -110,7 +110,7 @@ class MllpReader:
 
     def _begin_skip(self, upto: int) -> None:
         buf = self._buffer
-        self._skipping, self._head, self._size = True, bytes(buf[:self.keep_bytes]), upto
+        self._skipping, self._head, self._size = True, bytes(buf[:min(upto, self.keep_bytes)]), upto
         self._hash = hashlib.sha256(buf[:upto])
         del buf[:upto]
 
@@ -118,6 +118,8 @@ class MllpReader:
         buf = self._buffer
         assert self._hash is not None
         upto = end if end >= 0 else len(buf) - (1 if buf.endswith(END[:1]) else 0)
+        if len(self._head) < self.keep_bytes:  # the head kept is the message's first bytes, however they came
+            self._head += bytes(buf[:min(upto, self.keep_bytes - len(self._head))])
         self._hash.update(buf[:upto])
         self._size += upto
         del buf[:upto]

@@ -161,7 +161,8 @@ def eui64_of(sender: str) -> str:
 
 
 def default_device(sender: str, application: str, facility: str) -> str:
-    return eui64_of(sender) or application or sender or facility
+    """The sender's EUI-64, else the first component of MSH-3 that names something, else MSH-4.1."""
+    return eui64_of(sender) or application or next((part for part in sender.split("^") if part), "") or facility
 
 
 def _times(group: Group) -> list[float]:

@@ -71,3 +71,16 @@ def test_a_file_that_is_not_toml_names_the_file(tmp_path):
     path.write_text('[chairs."Chair 1".nibp]\nprotocol = "suntech"\n')
     with pytest.raises(DeviceConfigError, match=r'devices.toml: chairs."Chair 1".nibp.port: missing'):
         load_device_config(path)
+
+
+def test_nonin_data_format_is_chosen_in_the_file():
+    from devices.config import parse_device_config
+
+    config = parse_device_config({"chairs": {"Chair 1": {"oximeter": {"protocol": "nonin", "port": "loop://",
+                                                                        "format": 7}}}})
+    [device] = config.serial
+    assert device.data_format == 7 and device.adapter().data_format == 7
+    default = parse_device_config({"chairs": {"C": {"ox": {"protocol": "nonin", "port": "loop://"}}}})
+    assert default.serial[0].data_format == 8
+    with pytest.raises(DeviceConfigError, match="format: must be 7 or 8"):
+        parse_device_config({"chairs": {"C": {"ox": {"protocol": "nonin", "port": "loop://", "format": 9}}}})

@@ -198,3 +198,16 @@ def test_a_message_resent_to_a_restarted_ingest_is_stored_once(tmp_path):
     readings = [item for item in store.session_items(sid) if isinstance(item, Reading)]
     store.close()
     assert [(r.sbp, r.spo2) for r in readings] == [(128, None), (None, 97)]
+
+
+def test_a_repeated_msh10_is_a_resend_only_with_the_same_sender_and_content(clinic, listener):
+    """Two monitors of one model both counting from 1, and one monitor that restarts its counter, lose nothing;
+    the same message sent again (a new MSH-7 is allowed) is stored once."""
+    sid = clinic.open("Chair 3")
+    first = EXAMPLE.replace("|MSG000123|", "|1|")
+    other_monitor = first.replace("0123456789ABCDEF^EUI-64|", "0123456789ABCDE0^EUI-64|").replace("|97|262688", "|95|262688")
+    restarted = first.replace("|97|262688", "|93|262688").replace("20250610091500", "20250610093000")
+    resent = first.replace("20250610091512+0000", "20250610091530+0000")
+    assert [msa(send(listener.address, m))[1:3] for m in (first, other_monitor, restarted, resent)] == [["AA", "1"]] * 4
+    spo2 = sorted(r.spo2 for r in clinic.store.session_items(sid) if isinstance(r, Reading) and r.spo2 is not None)
+    assert spo2 == [93, 95, 97] and listener.stats.duplicates == 1
