@@ -8,6 +8,7 @@ pre-session readings (docs/placement.md). Nurses and clinicians see it; testers 
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections import defaultdict
 from typing import Any, Mapping
@@ -27,31 +28,33 @@ def layout() -> list[Any]:
             dcc.Store(id="board-waiting-seen", data={})]
 
 
-def waiting_tile(chair: str, latest: Mapping[str, Any], last_at: float, wall: float, demo: bool = False) -> Any:
-    """A chair's tile when no session is open on it (or, `demo`, its devices' demo data): simple markup of its own."""
+def tile_values(chair: str, latest: Mapping[str, Any], last_at: float, wall: float, demo: bool = False) -> dict:
+    """What a chair's tile shows when no session is open on it (or, `demo`, its devices' demo data)."""
     parts = latest_parts(latest, wall)
-    state = "device in demo mode · not patient data" if demo else "no session · readings arriving"
-    children = [
-        html.Div(chair, className="tile-chair"),
-        html.Div(state, className="tile-phase"),
-        html.Div(parts["bp"], className="tile-bp vital"),
-        html.Div(parts["bp_age"], className="tile-bp-age"),
-        html.Div(parts["hr"], className="tile-hr vital"),
-        html.Div(parts["spo2"], className="tile-spo2 vital"),
-        html.Div(" · ".join(p for p in (parts["event"], f"last reading {since(wall - last_at)}") if p),
-                 className="tile-due"),
-    ]
+    return {"chair": chair, "demo": demo, "bp": parts["bp"], "bp_age": parts["bp_age"], "hr": parts["hr"],
+            "spo2": parts["spo2"],
+            "state": "device in demo mode · not patient data" if demo else "no session · readings arriving",
+            "last": " · ".join(p for p in (parts["event"], f"last reading {since(wall - last_at)}") if p)}
+
+
+def waiting_tile(values: Mapping[str, Any]) -> Any:
+    """The tile itself: simple markup of its own kind."""
+    demo = values["demo"]
+    children = [html.Div(values["chair"], className="tile-chair"), html.Div(values["state"], className="tile-phase"),
+                html.Div(values["bp"], className="tile-bp vital"), html.Div(values["bp_age"], className="tile-bp-age"),
+                html.Div(values["hr"], className="tile-hr vital"), html.Div(values["spo2"], className="tile-spo2 vital"),
+                html.Div(values["last"], className="tile-due")]
     if not demo:
         children.append(dcc.Link("Start a session", href="/start", className="tile-start"))
     return html.Div(children, className=f"tile waiting {'demo' if demo else 'no-session'}",
-                    id={"type": "waiting-tile", "chair": f"{chair}{' demo' if demo else ''}"})
+                    id={"type": "waiting-tile", "chair": f"{values['chair']}{' demo' if demo else ''}"})
 
 
-def waiting_children(store: Store, window_s: float, wall: float) -> tuple[list[Any], list[Any]]:
-    """(the line about devices with no chair, the tiles of chairs without a session and of demo data)."""
+def waiting_values(store: Store, window_s: float, wall: float) -> tuple[int, list[dict[str, Any]]]:
+    """(how many devices send with no chair, the values of each tile of a chair without a session or of demo data)."""
     rows = device_data.statuses(store.engine, store.site, since=wall - window_s)
     if not rows:
-        return [], []
+        return 0, []
     in_session = {row.chair for row in store.open_sessions()}
     associated = device_data.associations(store.engine, store.site)
     chairs: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -65,14 +68,20 @@ def waiting_children(store: Store, window_s: float, wall: float) -> tuple[list[A
                 unplaced.add(row["device_id"])
         elif row["chair"] not in in_session:
             chairs[row["chair"]].append(row)
-    tiles = [waiting_tile(chair, merge_latest(found), max(r["last_at"] for r in found), wall)
+    tiles = [tile_values(chair, merge_latest(found), max(r["last_at"] for r in found), wall)
              for chair, found in sorted(chairs.items())]
-    tiles += [waiting_tile(chair, merge_latest(found), max(r["last_at"] for r in found), wall, demo=True)
+    tiles += [tile_values(chair, merge_latest(found), max(r["last_at"] for r in found), wall, demo=True)
               for chair, found in sorted(demo.items())]
-    line = [html.P([f"{len(unplaced)} device{'s' if len(unplaced) > 1 else ''} sending with no chair: ",
+    return len(unplaced), tiles
+
+
+def waiting_children(unplaced: int, tiles: list[dict[str, Any]]) -> tuple[list[Any], list[Any]]:
+    """(the line about devices with no chair, the tiles)."""
+    line = [html.P([f"{unplaced} device{'s' if unplaced > 1 else ''} sending with no chair: ",
                     dcc.Link("associate with a chair", href="/devices")], className="unplaced-devices",
                    id="unplaced-devices")] if unplaced else []
-    return line, [html.H3("Chairs without a session"), html.Div(tiles, className="board")] if tiles else []
+    return line, [html.H3("Chairs without a session"),
+                  html.Div([waiting_tile(values) for values in tiles], className="board")] if tiles else []
 
 
 def register(app: Dash, store: Store, config: Config) -> None:
@@ -82,16 +91,26 @@ def register(app: Dash, store: Store, config: Config) -> None:
                   Output("board-waiting-seen", "data"), Input("board-poll", "n_intervals"),
                   State("board-waiting-seen", "data"))
     def _poll(_n: int | None, seen: dict[str, str] | None):
-        line, tiles = waiting_children(store, window_s, time.time()) if sees_real_patients(role()) else ([], [])
-        return changed_only([tiles, line], seen)
+        unplaced, tiles = waiting_values(store, window_s, time.time()) if sees_real_patients(role()) else (0, [])
+        seen = seen or {}
+        digests = {"tiles": _digest(tiles), "line": str(unplaced)}  # the markup is built only when it changed
+        if digests == seen:
+            return no_update, no_update, no_update
+        line, children = waiting_children(unplaced, tiles)
+        return (children if digests["tiles"] != seen.get("tiles") else no_update,
+                line if digests["line"] != seen.get("line") else no_update, digests)
 
 
 def changed_only(values: list[Any], seen: dict[str, str] | None) -> tuple[Any, ...]:
     """Each value, or no_update where it is what the browser was sent last (`seen`: their digests, returned last):
     a redrawn element would move under the nurse's pointer, and an unchanged one costs nothing to leave."""
     seen = seen or {}
-    digests = {str(i): hashlib.sha1(repr(value).encode()).hexdigest() for i, value in enumerate(values)}
+    digests = {str(i): _digest(value) for i, value in enumerate(values)}
     if digests == seen:
         return (no_update,) * (len(values) + 1)
     return (*(value if digests[str(i)] != seen.get(str(i)) else no_update for i, value in enumerate(values)),
             digests)
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha1(json.dumps(value, sort_keys=True, default=repr).encode()).hexdigest()
