@@ -93,6 +93,10 @@ class DeviceKeeper:
         if before is not None and (chair, device) not in self._loaded():
             self._loaded()[(chair, device)] = writes.statuses[(chair, device)] = dict(before)
 
+    def load(self) -> None:
+        """Read the device statuses once (ingest calls it before taking anything from its queue)."""
+        self._loaded()
+
     def _loaded(self) -> dict[tuple[str, str], dict[str, Any]]:
         if self._statuses is None:
             self._statuses = {(row["chair"], row["device_id"]): {k: row[k] for k in (

@@ -147,7 +147,8 @@ class Ingest:
     def buffered(self) -> int:
         """Readings and events held but not yet committed (folded, or still queued)."""
         parked = sum(len(p.submitted.items) for p in self._parked)
-        return len(self._pending.batch.readings) + len(self._pending.batch.events) + self._queued + parked
+        batch = self._pending.batch
+        return len(batch.readings) + len(batch.events) + len(batch.devices.rows) + self._queued + parked
 
     def refuse(self, source: str, raw: bytes, reason: str) -> None:
         log.warning("refused input from %s: %s", source, reason)
@@ -184,6 +185,7 @@ class Ingest:
             self.refresh(now)
         if self._messages is None:  # before anything leaves the queue: a failing read here loses nothing
             self._messages = self.store.received_since(now - KEEP_MESSAGES_S)
+        self.devices.load()  # likewise
         if now - self._last_forget >= FORGET_EVERY_S:
             self._forget_messages(now)
         self._follow_associations(now)

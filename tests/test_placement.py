@@ -195,3 +195,28 @@ def test_sender_counts_add_up_across_commits_and_restarts(store, open_store):
     assert (monitor.messages, monitor.readings, monitor.refused) == (3, 3, 1)
     assert monitor.discarded == {"sentinel -999": 3} and monitor.last_seen == START + 5
     assert traffic[("", "10.1.2.9")].refused == 2
+
+
+def test_readings_kept_while_the_store_is_down_are_held_and_written_once(store, monkeypatch):
+    clock = Clock()
+    ingest = Ingest(store, load_config(), clock)
+
+    def down(*_args, **_kwargs):
+        raise ConnectionError("database unreachable")
+
+    monkeypatch.setattr(device_data, "all_statuses", down)  # down from the start: nothing may leave the queue
+    tickets = [ingest.submit("Chair 3", [Reading("oximeter", hr=70, spo2=97, received_time=START + i)])
+               for i in range(5)]
+    ingest._guarded_step()
+    assert ingest.buffered == 5 and not any(ticket.done for ticket in tickets)
+    monkeypatch.undo()
+    monkeypatch.setattr(store, "write_batch", down)  # readable, not writable: held in the batch
+    for _ in range(3):
+        clock.t += 2.5
+        ingest._guarded_step()
+    assert ingest.buffered == 5 and not any(ticket.done for ticket in tickets)
+    monkeypatch.undo()
+    clock.t += 2.5
+    ingest._guarded_step()
+    assert all(ticket.wait(0) for ticket in tickets) and ingest.buffered == 0
+    assert [row["received_time"] for row in kept(store)] == [START + i for i in range(5)]
