@@ -3,7 +3,6 @@ with no session, a device with no chair and a nurse's association, demo data kep
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
 
 import pytest
 
@@ -12,21 +11,9 @@ from dashboard.ingest import Ingest
 from dashboard.store import Store, device_data
 from devices.readings import Reading, SessionEvent
 
-START = 1_800_000_000.0
+from .test_ingest import START, Clock, store  # noqa: F401  (the store fixture, on SQLite and PostgreSQL)
+
 EUI = "0123456789ABCDEF"
-
-
-class Clock:
-    def __init__(self, t: float = START) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
-@pytest.fixture
-def store(open_store: Callable[[], Store]) -> Store:
-    return open_store()
 
 
 def settle(ingest: Ingest, clock: Clock) -> None:
