@@ -3,6 +3,7 @@ with no session, a device with no chair and a nurse's association, demo data kep
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -207,3 +208,55 @@ def test_readings_kept_while_the_store_is_down_are_held_and_written_once(store, 
     ingest._guarded_step()
     assert all(ticket.wait(0) for ticket in tickets) and ingest.buffered == 0
     assert [row["received_time"] for row in kept(store)] == [START + i for i in range(5)]
+
+
+def _page(store, path: str, role: str) -> str:
+    import flask
+
+    from dashboard.ui import create_app
+    from dashboard.ui.app import route
+
+    config = load_config()
+    app = create_app(store, config, secret_path=Path(store.engine.url.database).parent / "secret")
+    with app.server.test_request_context(path):
+        flask.session.update(user=f"{role}1", role=role)
+        return str(route(store, config, path, "", 1000))
+
+
+def test_the_admin_sees_each_senders_traffic_and_only_nurses_and_clinicians_associate_devices(tmp_path):
+    store = Store.open(tmp_path / "clinic.db")  # a page test: its queries are tested on both databases above
+    clock = Clock()
+    ingest = Ingest(store, load_config(), clock)
+    ingest.tally(f"VSM^{EUI}^EUI-64", "10.1.2.3", {"messages": 4, "readings": 6, "refused": 1,
+                                                  "discarded:sentinel": 2, "discarded:status": 1})
+    ingest.submit_device(EUI, [Reading("monitor spo2", hr=71, spo2=96, received_time=START)])
+    clock.t += 2.5
+    ingest.step()
+    admin = _page(store, "/admin/devices", "admin")
+    assert f"VSM^{EUI}^EUI-64" in admin and "10.1.2.3" in admin and "sentinel: 2, status: 1" in admin
+    assert "Not found" in _page(store, "/admin/devices", "nurse")
+    assert "Not found" in _page(store, "/devices", "tester") and "Not found" in _page(store, "/devices", "admin")
+    assert "Devices" in _page(store, "/devices", "nurse") and "Devices" in _page(store, "/devices", "clinician")
+    store.close()
+
+
+def test_the_board_part_shows_chairs_without_a_session_demo_data_and_devices_with_no_chair(store):
+    from dashboard.ui.waiting import waiting_values
+
+    clock = Clock()
+    sid = store.create_session(chair="Chair 1", patient_label="P-1", protocol="esketamine-84", started_at=START)
+    ingest = Ingest(store, load_config(), clock)
+    ingest.refresh()
+    demo = Reading("monitor nibp", sbp=210, dbp=125, received_time=START, provenance="demo", device_id="DEMO-1")
+    ingest.submit("Chair 1", [demo])  # in session, but demo data: a tile of its own
+    ingest.submit("Chair 2", [Reading("nibp", sbp=131, dbp=84, hr=66, received_time=START),
+                              Reading("monitor ecg", hr=74, received_time=START + 1, device_id="MON-2")])
+    ingest.submit_device(EUI, [Reading("monitor spo2", hr=71, spo2=96, received_time=START)])
+    settle(ingest, clock)
+    unplaced, tiles = waiting_values(store, 1800, START + 30)
+    assert unplaced == 1 and store.session_items(sid) == []
+    by_chair = {(t["chair"], t["demo"]): t for t in tiles}
+    chair2 = by_chair[("Chair 2", False)]
+    assert (chair2["bp"], chair2["hr"], chair2["state"]) == ("131/84", "HR (ECG) 74", "no session · readings arriving")
+    assert by_chair[("Chair 1", True)]["bp"] == "210/125"
+    assert waiting_values(store, 1800, START + 3600) == (0, [])  # silent longer than the window: not "arriving"
