@@ -1,4 +1,4 @@
-"""SunTech Advantage OEM NIBP module: the bytes (PROTOCOLS.md section 2). Pure: no I/O.
+"""SunTech Advantage OEM NIBP module: the bytes (docs/devices.md, "SunTech Advantage NIBP"). Pure: no I/O.
 
 Host -> module: ':' + command + checksum. Module -> host: '>' + LEN + data + checksum,
 LEN counting the whole frame. A good frame sums to 0 mod 256. `ReplyReader` cuts the

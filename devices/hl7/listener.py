@@ -189,6 +189,7 @@ class HL7Listener:
         reader = mllp.MllpReader(self.settings.max_message_bytes)
         conn.sock.settimeout(0.5)
         frame_began: float | None = None  # monotonic time the pending frame's start byte came
+        garbage_before = (0, 0)  # (frames started, garbage bytes) when a frame last started
         log.debug("HL7: %s connected", conn.peer)  # debug: some gateways connect once per message
         try:
             while not (stop.is_set() or closing.is_set() or conn.closed_by_us):
@@ -208,6 +209,12 @@ class HL7Listener:
                         conn.busy = False
                     if reader.in_frame and (frame_began is None or reader.stats.started != started):
                         frame_began = now
+                    if reader.stats.started != garbage_before[0]:
+                        garbage_before = (reader.stats.started, reader.stats.garbage_bytes)
+                    if reader.stats.garbage_bytes - garbage_before[1] > self.settings.max_message_bytes:
+                        log.warning("HL7: %s sends no MLLP frames (%d bytes outside any): closing the connection",
+                                    conn.peer, reader.stats.garbage_bytes - garbage_before[1])
+                        break
                 conn.in_frame = reader.in_frame
                 if not reader.in_frame:
                     frame_began = None

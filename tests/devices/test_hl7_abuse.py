@@ -186,3 +186,19 @@ def test_mllp_reader_never_holds_more_than_the_limit_of_an_endless_frame():
     for _ in range(1000):
         assert reader.feed(b"y" * 1000) == []
     assert len(reader._buffer) <= 1 and reader.in_frame
+
+
+def test_a_peer_that_sends_no_mllp_frames_is_closed_after_the_size_limit(clinic, stop):
+    listener = start_listener(clinic, stop)
+    with connect(listener.address) as conn:
+        try:
+            for _ in range(100):  # an HTTP client, say, talking to the HL7 port
+                conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 40)
+        except OSError:
+            pass  # closed under us: what should happen
+        conn.settimeout(30)
+        try:
+            assert conn.recv(1024) == b""
+        except ConnectionResetError:
+            pass
+    assert listener.stats.garbage_bytes > LIMIT

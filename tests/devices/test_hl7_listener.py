@@ -17,7 +17,7 @@ from devices.hl7.oru import STYLES, Sender, compose
 from devices.readings import Reading
 from devices.supervisor import Supervisor
 
-from test_hl7_parse import EXAMPLE  # noqa: E402  (the PROTOCOLS.md message)
+from test_hl7_parse import EXAMPLE  # noqa: E402  (the PCD-01 example message, docs/devices.md)
 
 
 @pytest.fixture

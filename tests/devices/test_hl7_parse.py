@@ -1,4 +1,4 @@
-"""HL7 ORU^R01 parsing (pure): the PROTOCOLS.md example, vendor code forms, units, time, framing, ACKs."""
+"""HL7 ORU^R01 parsing (pure): the PCD-01 example, vendor code forms, units, no-value rules, time, framing, ACKs."""
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""SunTech Advantage bytes: PROTOCOLS.md vectors, checksums, framing through garbage and truncation."""
+"""SunTech Advantage bytes: the documented vectors (docs/devices.md), checksums, framing through garbage and truncation."""
 from __future__ import annotations
 
 import random

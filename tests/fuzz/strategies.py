@@ -36,32 +36,40 @@ def field(pool: list[str]) -> st.SearchStrategy[str]:
     return st.one_of(pick(pool), text)
 
 
-@st.composite
-def obx(draw: st.DrawFn) -> str:
-    fields = [draw(pick(["", "1", "2"])), draw(pick(TYPES)), draw(field(CODES)), draw(pick(SUB_IDS)),
-              draw(field(VALUES)), draw(field(UNITS)), "", draw(pick(FLAGS)), "", "", draw(pick(STATUSES)), "", "",
-              draw(pick(TIMES)), "", "", draw(pick(["", "0002-4bb8^SpO2^MDIL", "^APERIODIC"])),
-              draw(pick(["", "0123456789ABCDEF^EUI-64", "080019FFFE0B4020^B40_GE"]))]
-    return "OBX|" + "|".join(fields[:draw(st.integers(1, len(fields)))])
+# OBX rows as real monitors send them (with a code, value, unit, status and time of each kind); a drawn row then
+# has up to two of its fields replaced by anything from the pools or arbitrary text
+ROWS = [f"OBX|1|{t}|{c}|{i}|{v}|{u}|||||{st_}|||{tm}" for t, c, i, v, u, st_, tm in [
+    ("NM", CODES[0], "1.1.1.1", "128", UNITS[0], "R", TIMES[0]), ("NM", CODES[1], "1.1.1.2", "82", UNITS[0], "R", ""),
+    ("NM", CODES[3], "1.1.9.150301", "-999", UNITS[0], "", TIMES[1]), ("NM", CODES[7], "1.3.1.149530", "65", UNITS[1],
+    "R", TIMES[3]), ("NM", CODES[10], "1.3.1.150456", "8388607", UNITS[2], "X", ""), ("ST", CODES[21], "", "80",
+    "^BPM", "", TIMES[0]), ("NM", CODES[15], "", "122", UNITS[7], "F", ""), ("NA", CODES[10], "1.3.1.1", "97^96",
+    UNITS[2], "R", ""), ("NM", CODES[11], "1.7.1.1", "35", UNITS[0], "R", ""), ("", CODES[23], "1.0.0.0", "", "", "X",
+    ""), ("NM", CODES[20], "SYS", "120", "mmHg", "F", TIMES[6]), ("SN", CODES[9], "1.5.1.1", "=^72", UNITS[1], "R", "")]]
+POOL = VALUES + CODES + UNITS + STATUSES + FLAGS + TYPES + SUB_IDS + TIMES
+
+
+def _damaged(row: str, changes: list[tuple[int, str]]) -> str:
+    fields = row.split("|")
+    for at, value in changes:
+        fields += [""] * (at + 1 - len(fields))
+        fields[at] = value
+    return "|".join(fields)
+
+
+obx = st.builds(_damaged, pick(ROWS), st.lists(st.tuples(st.integers(1, 18), field(POOL)), max_size=2))
 
 
 @st.composite
 def hl7_message(draw: st.DrawFn) -> bytes:
     """A PCD-01-like message: MSH with drawn key fields, optional PID/PV1, OBR groups of OBX rows, drawn line ends."""
-    msh = (f"MSH|^~\\&|{draw(field(['VSM^0123456789ABCDEF^EUI-64', '^EfficiaCM', '']))}|{draw(field(['CLINIC', '']))}"
-           f"|||{draw(field(TIMES))}||{draw(field(MSH9))}|{draw(field(['MSG1', '1', '']))}|"
-           f"{draw(field(['P', 'T', 'D']))}|{draw(field(VERSIONS))}")
-    segments = [msh]
-    if draw(st.booleans()):
-        segments.append(f"PID|||{draw(text)}||{draw(text)}")
-    if draw(st.booleans()):
-        segments.append(f"PV1||O|{draw(field(['CHAIR3^^^CLINIC_A', '^^LOCATION34', '^^&24']))}")
+    msh = (f"MSH|^~\\&|{draw(pick(['VSM^0123456789ABCDEF^EUI-64', '^EfficiaCM', '']))}|CLINIC|||{draw(pick(TIMES))}"
+           f"||{draw(pick(MSH9))}|{draw(field(['MSG1', '1', '']))}|{draw(pick(['P', 'T', 'D']))}|{draw(pick(VERSIONS))}")
+    segments = [msh, draw(pick(["", "PID|||MRN1||DOE^JANE", "PV1||O|CHAIR3^^^CLINIC_A", "PV1||I|^^&24"]))]
     for _ in range(draw(st.integers(0, 2))):
-        if draw(st.booleans()):
-            segments.append(f"OBR|1|||x|||{draw(pick(TIMES))}")
-        segments += draw(st.lists(obx(), max_size=6))
+        segments.append(draw(pick(["", "OBR|1|||x|||20250610091500+0000", "OBR|1|||x|||tomorrow"])))
+        segments += draw(st.lists(obx, max_size=5))
     end = draw(pick(["\r", "\n", "\r\n", "\r\r", "\r\n\r\n"]))
-    data = end.join(segments) + draw(pick(["", end]))
+    data = end.join(s for s in segments if s) + draw(pick(["", end]))
     return data.encode(draw(pick(["utf-8", "latin-1"])), "replace")
 
 
