@@ -90,7 +90,8 @@ def session_opening(dbs: bl.Databases, config: Any) -> dict[str, Any]:
     wall, cpu, _ = bl.timed_cpu(lambda: ingest.refresh(start + 1))
     joined = len(store.session_items(sid))
     store.close()
-    return {"kept": len(kept), "joined": joined, "refresh_ms": round(wall * 1000, 1), "refresh_cpu_ms": round(cpu * 1000, 1)}
+    return {"kept": len(kept), "joined": joined, "refresh_ms": round(wall * 1000, 1),
+            "refresh_cpu_ms": round(cpu * 1000, 1)}
 
 
 def board_part(dbs: bl.Databases, config: Any) -> dict[str, Any]:
@@ -115,7 +116,8 @@ def board_part(dbs: bl.Databases, config: Any) -> dict[str, Any]:
         cpus.append(cpu)
     store.close()
     return {"tiles": len(tiles), **bl.stats_ms(walls),
-            "cpu_p50_ms": round(bl.percentile(cpus, 50) * 1000, 3), "cpu_p95_ms": round(bl.percentile(cpus, 95) * 1000, 3)}
+            "cpu_p50_ms": round(bl.percentile(cpus, 50) * 1000, 3),
+            "cpu_p95_ms": round(bl.percentile(cpus, 95) * 1000, 3)}
 
 
 def main() -> None:

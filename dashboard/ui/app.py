@@ -25,7 +25,8 @@ from .identity import may_see
 ASSETS = Path(__file__).with_name("assets")
 NAV = (("Chairs", "/", WATCH), ("Start a session", "/start", CARE), ("Devices", "/devices", CARE),
        ("Review", "/review", REVIEW), ("Replay", "/replay", TESTING), ("Users", "/admin/users", ADMIN),
-       ("Audit", "/admin/audit", ADMIN), ("Device traffic", "/admin/devices", ADMIN), ("Settings", "/settings", EVERYONE))
+       ("Audit", "/admin/audit", ADMIN), ("Device traffic", "/admin/devices", ADMIN),
+       ("Settings", "/settings", EVERYONE))
 PAGE_ROLES = {"": WATCH, "session": WATCH, "start": CARE, "review": REVIEW, "replay": TESTING, "admin": ADMIN,
               "settings": EVERYONE}
 PAGE_ROLES["course"] = REVIEW  # a patient's course: the clinician's review

@@ -92,9 +92,10 @@ def register(app: Dash, store: Store) -> None:
         remote = (flask.request.remote_addr or "") if flask.has_request_context() else ""
         try:
             if ctx.triggered_id == "assoc-go":
-                device_data.associate(store.engine, store.site, device or "", chair or "", who, time.time(),
+                chair = (chair or "").strip()
+                device_data.associate(store.engine, store.site, device or "", chair, who, time.time(),
                                       role=role() or "", remote=remote)
-                return f"{device} is associated with {chair.strip()}: its readings go there from now on."  # type: ignore[union-attr]
+                return f"{device} is associated with {chair}: its readings go there from now on."
             if ctx.triggered_id == "assoc-end":
                 was = device_data.end_association(store.engine, store.site, ended or "", who, time.time(),
                                                   role=role() or "", remote=remote)

@@ -16,11 +16,11 @@ from typing import Any, Callable
 from dash import Dash, Input, Output, Patch, State, dcc, html, no_update
 
 from ..store import SessionRow, Store
+from . import waiting
+from .device_text import rate_text
 from .format import PHASE_LABELS, PRIORITY_LABELS, age, alarm_label, bp_text, minutes, number, session_clock
 from .identity import viewer_may_see
-from .device_text import rate_text
 from .sparkline import sparkline_src
-from . import waiting
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ def layout(store: Store) -> Any:
         html.H3("Devices associated with a chair by a nurse"),
         html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Device", "Chair", "By", "Since")])),
                     html.Tbody([html.Tr([html.Td(device), html.Td(a["chair"]), html.Td(a["who"]),
-                                         html.Td(wall_clock(a["at"]))]) for device, a in sorted(associations.items())])],
+                                         html.Td(wall_clock(a["at"]))])
+                                for device, a in sorted(associations.items())])],
                    className="sessions-table") if associations else html.P("None."),
     ])
