@@ -11,7 +11,7 @@ import heapq
 from dataclasses import dataclass
 from pathlib import Path
 
-from devices.feed import FeedError, FeedProblem, read_feed
+from devices.feed import FeedError, FeedProblem, exc_text, read_feed
 from devices.readings import Item, SessionEvent
 
 from .engine import Config, SessionEngine, Transition, load_config
@@ -48,10 +48,14 @@ def read_actions(path: Path | str) -> tuple[list[SessionEvent], list[FeedProblem
     """An actions CSV (offset_s,action,who,detail): acknowledge (detail = code or code|source),
     audio_pause (detail = seconds) or override (detail = the reason). Bad rows are reported, not fatal."""
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.DictReader(handle))
     except OSError as exc:
-        raise FeedError(f"cannot read actions {path}: {exc.strerror}") from exc
+        raise FeedError(f"cannot read actions {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise FeedError(f"actions {path} is not UTF-8 text") from exc
+    except csv.Error as exc:
+        raise FeedError(f"actions {path} cannot be read as CSV: {exc_text(exc)}") from exc
     if rows and set(ACTION_COLUMNS) - set(rows[0]):
         raise FeedError(f"actions file needs the columns {','.join(ACTION_COLUMNS)}")
     out: list[SessionEvent] = []

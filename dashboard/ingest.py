@@ -17,6 +17,11 @@ Engines live here, not in the web layer: the web reads what ingest wrote. On
 start (and when a session appears, e.g. opened by a nurse) a session's engine
 is rebuilt by folding its stored items, so a restart resumes with the same
 state and writes no transition twice.
+
+Nothing a device sends is refused for lack of a session (DESIGN.md): items for a chair with no open session, from a
+device no chair is known for, and demo/test data are kept outside sessions (`DeviceKeeper`, store/device_data.py).
+A session that opens takes its chair's readings from the pre-session window (`baseline.pre_session_window`); a
+device a nurse associates with a chair brings its readings from that window with it.
 """
 from __future__ import annotations
 
@@ -27,13 +32,14 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from devices.adapter import Ticket
 from devices.readings import Item, Reading, SessionEvent
 
-from .engine import Config, SessionEngine, Transition, session_status
-from .store import Batch, SessionRow, Store
+from .device_keeper import DeviceKeeper, is_connection_event, is_demo
+from .engine import Config, SessionEngine, Transition, reconcile, session_status
+from .store import Batch, SessionRow, Store, device_data
 from .store.store import message_key
 from .store.signoff import is_signed
 from .trend import Trend
@@ -64,10 +70,11 @@ class LiveSession:
 
 @dataclass
 class _Submitted:
-    chair: str
+    chair: str | None  # None: the source could not tell; placed by `device`'s association, else kept unassociated
     items: list[Item]
     ticket: Ticket
-    message: str | None = None  # the sender's id of it (HL7: MSH-3|MSH-10): stored once, however often it comes
+    message: str | None = None  # the sender's id of it (HL7: sender, MSH-10 and content): stored once, however often
+    device: str = ""  # the device identity of a chair-less submission
 
 
 @dataclass
@@ -96,7 +103,11 @@ class Ingest:
         self._live: dict[int, LiveSession] = {}
         self._pending = _Pending()
         self._last_refresh = float("-inf")
-        self.unplaced = 0  # items refused: no open session on their chair, even after a refresh
+        self.unplaced = 0  # connection events refused: no open session on their chair, even after a refresh
+        self.kept = 0  # items kept outside a session: no session on their chair, no chair, or demo/test data
+        self.devices = DeviceKeeper(store)
+        self.pre_session_s = config.value("baseline.pre_session_window") * 60
+        self._to_join: dict[str, str] = {}  # devices newly associated (-> chair) whose recent readings must follow
         self._parked: deque[_Parked] = deque()
         self.on_measure_now: Callable[[str], None] | None = None  # set where an NIBP adapter can measure on demand
         self.node = store.site  # one ingest per site: its heartbeat is the one that site's screens watch
@@ -110,23 +121,34 @@ class Ingest:
 
     # ---- the sink -------------------------------------------------------------
 
-    def submit(self, chair: str, items: Sequence[Item], message: str | None = None) -> Ticket:
+    def submit(self, chair: str | None, items: Sequence[Item], message: str | None = None, device: str = "") -> Ticket:
         """Queue items for `chair`; the ticket resolves once they are committed. `message`: the sender's id of the
-        submission, when it has one (HL7 MSH-3|MSH-10): a message seen again is not stored twice."""
+        submission, when it has one (HL7: OruMessage.resend_key): a message seen again is not stored twice."""
         ticket = Ticket()
         if self._failing_since is not None and self.buffered >= MAX_BUFFERED:
             self.refused_full += len(items)  # bounded: the sender hears it was not stored (HL7 gets AE)
             ticket.resolve("the store cannot be written and the buffer is full")
             return ticket
         self._queued += len(items)
-        self._queue.put(_Submitted(chair, list(items), ticket, None if message is None else message_key(message)))
+        self._queue.put(_Submitted(chair, list(items), ticket, None if message is None else message_key(message),
+                                   device))
         return ticket
+
+    def submit_device(self, device: str, items: Sequence[Item], message: str | None = None) -> Ticket:
+        """Queue items from a device whose chair the source cannot tell: placed on the chair a nurse associated the
+        device with, else kept as unassociated device data. The ticket resolves once they are committed."""
+        return self.submit(None, items, message, device=device)
+
+    def tally(self, sender: str, peer: str, counts: Mapping[str, int]) -> None:
+        """Add to a sender's traffic counts (written with the next commit); see Sink.tally."""
+        self.devices.tally(sender, peer, counts, self.clock())
 
     @property
     def buffered(self) -> int:
         """Readings and events held but not yet committed (folded, or still queued)."""
         parked = sum(len(p.submitted.items) for p in self._parked)
-        return len(self._pending.batch.readings) + len(self._pending.batch.events) + self._queued + parked
+        batch = self._pending.batch
+        return len(batch.readings) + len(batch.events) + len(batch.devices.rows) + self._queued + parked
 
     def refuse(self, source: str, raw: bytes, reason: str) -> None:
         log.warning("refused input from %s: %s", source, reason)
@@ -141,9 +163,10 @@ class Ingest:
             stop.wait(TICK_S)
         while not self._queue.empty() and self._failing_since is None:
             self._guarded_step()
+        for parked in self._parked:  # no session opened for them yet: they wait in the store for one
+            self._keep_waiting(parked.submitted, parked.since)
+        self._parked.clear()
         self._guarded_step()
-        for parked in self._parked:  # nobody will open their session now
-            parked.submitted.ticket.resolve("ingest stopped before a session opened on that chair")
 
     def _guarded_step(self) -> None:
         """A step whose failure (the database gone, a bug) is logged once per outage, never fatal."""
@@ -162,8 +185,11 @@ class Ingest:
             self.refresh(now)
         if self._messages is None:  # before anything leaves the queue: a failing read here loses nothing
             self._messages = self.store.received_since(now - KEEP_MESSAGES_S)
+        self.devices.load()  # likewise
         if now - self._last_forget >= FORGET_EVERY_S:
             self._forget_messages(now)
+        self._follow_associations(now)
+        self.devices.take_counts(self._pending.batch.devices)
         self._place_parked(now)
         emptied = self._drain(now)
         self._take_actions(now)
@@ -188,23 +214,80 @@ class Ingest:
                 del self._live[sid]
         for sid, row in open_rows.items():
             if sid not in self._live:
-                self._live[sid] = self._rebuild(row)
+                self._live[sid] = self._open(row)
+        self._to_join.update(self.devices.load_associations())
 
     def live(self, session_id: int) -> LiveSession | None:
         return self._live.get(session_id)
 
+    # ---- sessions opening, devices associated ------------------------------------
+
+    def _open(self, row: SessionRow) -> LiveSession:
+        """A session first seen: at its first sight (nothing stored yet) its chair's readings from the pre-session
+        window join it, then its engine folds what the store holds. Simulated and replayed sessions take none."""
+        if not row.is_simulated and self.store.max_seq(row.id) == 0:
+            joined = device_data.join_waiting(self.store.engine, row.id, since=row.started_at - self.pre_session_s)
+            if joined:
+                log.info("session %s on %s: %d reading(s) from before the start joined it", row.id, row.chair, joined)
+                self._pending.touched.add(row.id)  # its board status shows them at the next commit
+        live = self._rebuild(row)
+        self._adopt_kept(live)
+        return live
+
+    def _adopt_kept(self, session: LiveSession) -> None:
+        """Rows this commit was about to keep for the chair (no session was seen a moment ago): the session takes
+        them instead, as it took the stored ones."""
+        if session.row.is_simulated:
+            return
+        writes, since = self._pending.batch.devices, session.row.started_at - self.pre_session_s
+        mine = [row for row in writes.rows if row["chair"] == session.row.chair and not row["demo"]
+                and row["received_time"] >= since]
+        if mine:
+            writes.rows[:] = [row for row in writes.rows if not any(row is taken for taken in mine)]
+            for row in mine:
+                self._apply(session, device_data.item_from(row), row["received_time"])
+
+    def _follow_associations(self, now: float) -> None:
+        """Devices a nurse associated with a chair since the last look: their unassociated readings from the
+        pre-session window take that chair, and join its open session if it has one. Done between commits: a
+        session folded again must find everything it folded in the store."""
+        if not self._to_join or self._pending.batch:
+            return
+        since = now - self.pre_session_s
+        for device, chair in list(self._to_join.items()):
+            placed = device_data.place_device(self.store.engine, self.store.site, device, chair, since)
+            self.devices.place(self._pending.batch.devices, device, chair)
+            session = self._live_on(chair)
+            if placed and session is not None and not session.row.is_simulated:
+                self._join_late(session, max(since, session.row.started_at - self.pre_session_s), device)
+            del self._to_join[device]
+
+    def _join_late(self, session: LiveSession, since: float, device: str) -> None:
+        """Readings that join an open session from before now: the session is folded again in session-time order,
+        and the alarms that differ are raised or cleared now (the stored history says when they became known)."""
+        if not device_data.join_waiting(self.store.engine, session.row.id, since):
+            return
+        old = session.engine
+        live = self._rebuild(session.row, resume_at=old.now)
+        self._live[session.row.id] = live
+        self._record(live, reconcile(old.active, live.engine.active, old.now,
+                                     f"readings of {device} joined the session when it was associated"))
+
     # ---- internals -------------------------------------------------------------
 
-    def _rebuild(self, row: SessionRow) -> LiveSession:
+    def _rebuild(self, row: SessionRow, resume_at: float | None = None) -> LiveSession:
         """The session's engine and trend, folded from what the store holds."""
         engine = SessionEngine(self.config, row.protocol)
         trend = Trend()
-        items = self.store.session_items(row.id)
+        # In session-time order: the arrival order, as ingest stores the time its engine used (never backwards),
+        # except for readings that joined late from before (a device associated while the session was open).
+        items = sorted(self.store.session_items(row.id), key=lambda item: item.offset_s or 0.0)
         for item in items:
             engine.apply(item)
             if isinstance(item, Reading):
                 trend.add(item)
-        resume_at = float(row.status.get("now", 0.0)) if row.status else 0.0
+        if resume_at is None:
+            resume_at = float(row.status.get("now") or 0.0) if row.status else 0.0
         engine.advance(resume_at)  # timers that fired before the stop: already stored
         if items:  # a session new to the store has nothing to resume
             log.info("session %s on %s: resumed from %d stored items at %.0f s", row.id, row.chair,
@@ -235,20 +318,61 @@ class Ingest:
                 self.resent += 1
                 self._pending.tickets.append(submitted.ticket)  # as stored as its first copy: at this commit at most
                 continue
-            chair = submitted.chair
-            session = None if self._is_parked(chair) else self._session_on(chair, now)  # parked first: in order
-            if session is None:
-                self._parked.append(_Parked(now, submitted))
-                continue
-            self._place(session, submitted, now)
+            self._route(submitted, now)
         return self._queue.empty()
+
+    def _route(self, submitted: _Submitted, now: float) -> None:
+        """Demo/test data is kept apart; a chair-less submission goes to its device's associated chair, else is kept
+        as unassociated device data; the rest goes to its chair's session, waiting a refresh for one if needed."""
+        if submitted.chair is None:
+            submitted.chair = self.devices.chair_of(submitted.device)
+        demo = [item for item in submitted.items if is_demo(item)]
+        if demo:
+            for item in demo:
+                self._keep(submitted.chair, item, now, submitted.device)
+            submitted.items = [item for item in submitted.items if not is_demo(item)]
+        if submitted.chair is None or not submitted.items:
+            for item in submitted.items:
+                if not is_connection_event(item):  # our link's state, not data: nothing to tell without a chair
+                    self._keep(None, item, now, submitted.device)
+            self._done(submitted, now)
+            return
+        chair = submitted.chair
+        session = None if self._is_parked(chair) else self._session_on(chair, now)  # parked first: in order
+        if session is None:
+            self._parked.append(_Parked(now, submitted))
+            return
+        self._place(session, submitted, now)
 
     def _place(self, session: LiveSession, submitted: _Submitted, now: float) -> None:
         for item in submitted.items:
             self._apply(session, item, now)
+        self._done(submitted, now)
+
+    def _done(self, submitted: _Submitted, now: float) -> None:
+        """Its items are in the batch: the ticket resolves, and its message id is stored, with the commit."""
         if submitted.message is not None:
             self._pending.batch.messages[submitted.message] = now
         self._pending.tickets.append(submitted.ticket)
+
+    def _keep(self, chair: str | None, item: Item, now: float, device: str = "") -> None:
+        received = item.received_time if item.received_time is not None else now
+        self.devices.keep(self._pending.batch.devices, chair, item, received, device)
+        self.kept += 1
+
+    def _keep_waiting(self, submitted: _Submitted, since: float) -> None:
+        """No session opened on the chair: its readings and device events wait in the store for one. Connection
+        events alone are refused: they tell of our link, and the adapter repeats them once a session is open."""
+        kept = [item for item in submitted.items if not is_connection_event(item)]
+        if not kept:
+            self.unplaced += len(submitted.items)
+            log.info("%d connection event(s) from %s: no open session on that chair", len(submitted.items),
+                     submitted.chair)
+            submitted.ticket.resolve(f"no open session on chair {submitted.chair}")
+            return
+        for item in kept:
+            self._keep(submitted.chair, item, since, submitted.device)
+        self._done(submitted, since)
 
     def _stored_before(self, message: str) -> bool:
         """Committed lately (this run or, loaded from the store, before a restart) or in the batch being made."""
@@ -269,7 +393,8 @@ class Ingest:
 
     def _place_parked(self, now: float) -> None:
         """Items that came for a chair before its session was seen (opened a moment before, between two refreshes):
-        placed once a session is open there, in their order, or refused once a refresh since they came found none."""
+        placed once a session is open there, in their order, or kept for the chair once a refresh since they came
+        found none."""
         if self._parked and now - self._last_refresh > TICK_S:
             self.refresh(now)
         waiting: deque[_Parked] = deque()
@@ -279,9 +404,7 @@ class Ingest:
             if session is not None and not any(w.submitted.chair == submitted.chair for w in waiting):
                 self._place(session, submitted, parked.since)
             elif self._last_refresh > parked.since:
-                self.unplaced += len(submitted.items)
-                log.warning("%d item(s) from %s: no open session on that chair", len(submitted.items), submitted.chair)
-                submitted.ticket.resolve(f"no open session on chair {submitted.chair}")
+                self._keep_waiting(submitted, parked.since)
             else:
                 waiting.append(parked)
         self._parked = waiting
@@ -320,7 +443,7 @@ class Ingest:
         received = item.received_time if item.received_time is not None else now
         offset = item.offset_s if item.offset_s is not None else session.session_time(received)
         # Store the session time the engine used, so a rebuild folds exactly the same stream.
-        item = dataclasses.replace(item, offset_s=max(offset, engine.now), received_time=received)
+        item = dataclasses.replace(item, offset_s=engine.fold_time(offset), received_time=received)
         session.seq += 1
         transitions = engine.apply(item)
         batch = self._pending.batch

@@ -13,7 +13,7 @@ and turn the outage into a `device_disconnect` event.
 from __future__ import annotations
 
 import threading
-from typing import Protocol, Sequence
+from typing import Mapping, Protocol, Sequence
 
 from .readings import Item
 
@@ -41,11 +41,24 @@ class Ticket:
 class Sink(Protocol):
     def submit(self, chair: str, items: Sequence[Item], message: str | None = None) -> Ticket:
         """Queue items from the device at `chair`; the ticket resolves at commit. `message`: the sender's own id
-        of them, where it numbers what it sends (HL7: MSH-3|MSH-10), so a resend is stored only once."""
+        of them, where it numbers what it sends (HL7: `OruMessage.resend_key`, sender + MSH-10 + content), so a
+        resend is stored only once. A chair with no open session keeps them until one opens (nothing is refused for
+        lack of a session)."""
+        ...
+
+    def submit_device(self, device: str, items: Sequence[Item], message: str | None = None) -> Ticket:
+        """Queue items from a device whose chair the source cannot tell (no location, no mapped patient or device
+        id): the sink places them by a nurse's association of `device` (its EUI-64, serial number...) with a chair,
+        else keeps them as unassociated device data. The ticket resolves at commit, as for `submit`."""
         ...
 
     def refuse(self, source: str, raw: bytes, reason: str) -> None:
         """Keep input that could not be used (a bad HL7 message, a garbled frame), whole, for review."""
+        ...
+
+    def tally(self, sender: str, peer: str, counts: Mapping[str, int]) -> None:
+        """Add to a sender's traffic counts (messages, readings stored, refused, "discarded:<reason>"), which an
+        admin reads; `sender` is its identity (HL7: the whole MSH-3), `peer` its network address."""
         ...
 
 

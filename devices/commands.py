@@ -58,7 +58,7 @@ def _emulate_serial(args: argparse.Namespace, items: list, capture: list[Chunk] 
         if args.kind == "suntech":
             play_suntech(line, items, stop, args.speed, args.measure_s, capture)
         else:
-            play_nonin(line, items, stop, args.speed, capture)
+            play_nonin(line, items, stop, args.speed, capture, args.format)
         print(f"{NAMES[args.kind]} emulator: source played; Ctrl-C stops", flush=True)
         while not stop.wait(0.5):  # the module keeps answering (and the line stays open) until stopped
             pass

@@ -16,16 +16,18 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from .errors import DeviceConfigError
-from .hl7.listener import ListenerSettings, Placement, local_zone
+from .hl7.listener import ListenerSettings, local_zone
+from .hl7.placement import SILENT_AFTER_S, Placement
 from .nibp import NibpSettings, SunTechNIBP
 from .oximeter import NoninOximeter
 from .supervisor import Backoff, Device
 
 PROTOCOLS = ("suntech", "nonin")
 _COMMON = {"protocol", "port", "baud"}
-_PER_PROTOCOL = {"suntech": {"interval_min", "mode"}, "nonin": {"silence_s"}}
-_HL7_KEYS = {"peers", "host", "port", "zone", "application", "facility", "ack_timeout_s", "disconnect_grace_s",
-             "idle_timeout_s", "max_connections", "locations", "patients"}
+_PER_PROTOCOL = {"suntech": {"interval_min", "mode"}, "nonin": {"silence_s", "format"}}
+_HL7_KEYS = {"peers", "host", "port", "zone", "application", "facility", "ack_timeout_s", "silent_after_s",
+             "idle_timeout_s", "frame_timeout_s", "max_connections", "max_connections_per_peer", "devices",
+             "max_message_bytes", "locations", "patients"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +40,14 @@ class SerialDevice:
     interval_min: float = 5.0  # suntech: automatic cycle; 0 = on demand only
     mode: str = "adult"  # suntech
     silence_s: float = 3.0  # nonin: silent this long = disconnected
+    data_format: int = 8  # nonin: Data Format 8 (4-byte frames) or 7 (25-frame packets with checksums)
 
     def adapter(self) -> Device:
         if self.protocol == "suntech":
             settings = NibpSettings(interval_s=self.interval_min * 60 or None, mode=self.mode)
             return SunTechNIBP(self.chair, self.port, label=self.label, baud=self.baud, settings=settings)
-        return NoninOximeter(self.chair, self.port, label=self.label, baud=self.baud, silence_s=self.silence_s)
+        return NoninOximeter(self.chair, self.port, label=self.label, baud=self.baud, silence_s=self.silence_s,
+                             data_format=self.data_format)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +107,8 @@ def _serial(chair: str, label: str, table: Any, where: str) -> SerialDevice:
                               expect="one of adult, paediatric, neonate")
     else:
         values["silence_s"] = float(_get(table, "silence_s", where, float, check=_positive, default=3.0))
+        values["data_format"] = _get(table, "format", where, int, default=8, check=lambda v: v in (7, 8),
+                                     expect="7 or 8 (the Nonin data format set on the device)")
     return SerialDevice(chair=chair, label=label, protocol=protocol, port=port, **values)
 
 
@@ -114,7 +120,12 @@ def _hl7(table: Mapping[str, Any]) -> ListenerSettings:
         zone = zoneinfo.ZoneInfo(zone_name) if zone_name else local_zone()
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise DeviceConfigError(f"hl7.zone: unknown time zone {zone_name!r} (e.g. \"Europe/Amsterdam\")") from None
-    placement = Placement(locations=_names(table, "locations"), patients=_names(table, "patients"))
+    locations, location_intervals = _places(table, "locations")
+    devices, device_intervals = _places(table, "devices")
+    placement = Placement(locations=locations, patients=_names(table, "patients"), devices=devices,
+                          silent_after_s=float(_get(table, "silent_after_s", where, float, default=SILENT_AFTER_S,
+                                                    check=_positive)),
+                          intervals=MappingProxyType({**location_intervals, **device_intervals}))
     return ListenerSettings(
         host=_get(table, "host", where, str, default="127.0.0.1"),
         port=_get(table, "port", where, int, default=2575, check=lambda v: 0 <= v <= 65535, expect="0-65535"),
@@ -122,11 +133,12 @@ def _hl7(table: Mapping[str, Any]) -> ListenerSettings:
         facility=_get(table, "facility", where, str, default=""),
         zone=zone, placement=placement,
         ack_timeout_s=float(_get(table, "ack_timeout_s", where, float, default=10.0, check=_positive)),
-        disconnect_grace_s=float(_get(table, "disconnect_grace_s", where, float, default=2.0,
-                                      check=lambda v: 0 <= v <= 3,  # device.disconnected must come within 5 s
-                                      expect="a number 0-3")),
         idle_timeout_s=float(_get(table, "idle_timeout_s", where, float, default=600.0, check=_positive)),
+        frame_timeout_s=float(_get(table, "frame_timeout_s", where, float, default=30.0, check=_positive)),
         max_connections=_get(table, "max_connections", where, int, default=64, check=_positive),
+        max_connections_per_peer=_get(table, "max_connections_per_peer", where, int, default=16, check=_positive),
+        max_message_bytes=_get(table, "max_message_bytes", where, int, default=1 << 20,
+                               check=lambda v: 4096 <= v <= 64 << 20, expect="a whole number 4096-67108864"),
         peers=_peers(table.get("peers", ["127.0.0.1", "::1"])),
     )
 
@@ -141,6 +153,26 @@ def _peers(value: Any) -> tuple[str, ...]:
         except ValueError:
             raise DeviceConfigError(f"hl7.peers: {peer!r} is not an address or network") from None
     return tuple(str(peer) for peer in value)
+
+
+def _places(table: Mapping[str, Any], key: str) -> tuple[Mapping[str, str], dict[str, float]]:
+    """hl7.locations / hl7.devices: name -> chair, or name -> {chair, silent_after_s} for a source with its own
+    expected interval (e.g. a monitor that reports only its NIBP cycles)."""
+    chairs: dict[str, str] = {}
+    intervals: dict[str, float] = {}
+    for name, value in _table(table, key, "hl7.").items():
+        where = f"hl7.{key}.{_quote(name)}"
+        if isinstance(value, dict):
+            _known(value, {"chair", "silent_after_s"}, where)
+            value, interval = _get(value, "chair", where, str, required=True), _get(
+                value, "silent_after_s", where, float, check=_positive)
+            if interval is not None:
+                intervals[name] = float(interval)
+        if not isinstance(value, str) or not value.strip():
+            raise DeviceConfigError(f"{where}: must be a chair name or {{ chair = ..., silent_after_s = ... }}, "
+                                    f"got {value!r}")
+        chairs[name] = value
+    return MappingProxyType(chairs), intervals
 
 
 def _names(table: Mapping[str, Any], key: str) -> Mapping[str, str]:

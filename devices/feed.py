@@ -1,8 +1,9 @@
 """The feed CSV (DESIGN.md "Feed file"): read, validate and write.
 
-One row per device report or session event. A malformed row is reported with
-its line number and reason and every other row is still used; a file that is
-not a feed at all (unreadable, wrong header) raises `FeedError`.
+One row per device report or session event. A malformed row (including one the csv
+module itself cannot split: a field over its size limit) is reported with its line
+number and reason and every other row is still used; a file that is not a feed at all
+(unreadable, not UTF-8 text, wrong header) raises `FeedError`. Nothing else escapes.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Iterable
+from typing import IO, TYPE_CHECKING, Iterable, Iterator
 
 from .readings import EVENT_KINDS, PROTOCOLS, Assessment, Item, Reading, SessionEvent
 
@@ -53,18 +54,35 @@ def read_feed(source: Path | str | IO[str]) -> Feed:
     """Read a feed from a path or an open text file."""
     if isinstance(source, (str, Path)):
         try:
-            with open(source, newline="", encoding="utf-8") as handle:
+            with open(source, newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's BOM is fine
                 return _read(handle)
         except OSError as exc:
-            raise FeedError(f"cannot read feed {source}: {exc.strerror}") from exc
+            raise FeedError(f"cannot read feed {source}: {exc.strerror or exc}") from exc
         except UnicodeDecodeError as exc:
-            raise FeedError(f"feed {source} is not UTF-8 text") from exc
-    return _read(source)
+            raise FeedError(f"feed {source} is not UTF-8 text (byte {exc.start} cannot be read)") from exc
+    try:
+        return _read(source)
+    except UnicodeDecodeError as exc:
+        raise FeedError(f"feed is not UTF-8 text (byte {exc.start} cannot be read)") from exc
+
+
+def _rows(reader: Iterator[list[str]]) -> Iterator[list[str] | csv.Error]:
+    """The csv rows, and in place of a row the csv module cannot split, its error (it reads on after it)."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield exc
 
 
 def _read(handle: IO[str]) -> Feed:
     reader = csv.reader(handle)
-    header = next(reader, None)
+    rows = _rows(reader)
+    header = next(rows, None)
+    if isinstance(header, csv.Error):
+        raise FeedError(f"not a feed: its first line cannot be read as CSV ({exc_text(header)})")
     if header is None:
         raise FeedError("feed is empty: expected a header " + ",".join(COLUMNS))
     header = [name.strip() for name in header]
@@ -73,8 +91,11 @@ def _read(handle: IO[str]) -> Feed:
         raise FeedError(f"feed header lacks column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}")
     index = {name: header.index(name) for name in COLUMNS}
     feed = Feed()
-    last_offset = 0.0
-    for row in reader:
+    last_offset = float("-inf")  # readings from before the session start (its pre-session window) come first
+    for row in rows:
+        if isinstance(row, csv.Error):
+            feed.problems.append(FeedProblem(reader.line_num, f"not a CSV row: {exc_text(row)}"))
+            continue
         if not any(cell.strip() for cell in row):
             continue
         try:
@@ -85,6 +106,14 @@ def _read(handle: IO[str]) -> Feed:
         last_offset = item.offset_s or 0.0
         feed.items.append(item)
     return feed
+
+
+def exc_text(exc: csv.Error) -> str:
+    """The csv module's message in our words where it has a number in it ("field larger than field limit")."""
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return f"a field is longer than {csv.field_size_limit()} characters"
+    return text
 
 
 def _parse_row(row: list[str], index: dict[str, int], width: int, last_offset: float) -> Item:

@@ -15,7 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Provenance = Literal["device", "manual"]
+# device: measured by a device; manual: entered by a person; demo: sent by a device in demo or test mode
+# (HL7 MSH-11 T/D, OBX-8 DEMO/TEST): never patient data, kept apart from it
+Provenance = Literal["device", "manual", "demo"]
 
 EVENT_KINDS: frozenset[str] = frozenset({
     "session_start", "dose_start", "infusion_end", "assessment", "nibp_failed",
@@ -40,6 +42,7 @@ class Reading:
     received_time: float | None = None
     provenance: Provenance = "device"
     device_id: str = ""
+    artifact: bool = False  # the device marked it disturbed (Nonin artifact bit): values as measured, marked
 
     @property
     def has_bp(self) -> bool:

@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import IO, Callable, Sequence
+from typing import IO, Callable, Mapping, Sequence
 
 from .adapter import Adapter, Ticket
 from .capture import CaptureWriter
@@ -39,10 +39,10 @@ class FeedRecorder:
         self.rows = 0
         self.refused = 0
 
-    def submit(self, chair: str, items: Sequence[Item], message: str | None = None) -> Ticket:
+    def submit(self, chair: str | None, items: Sequence[Item], message: str | None = None) -> Ticket:
         ticket = Ticket()
         if self.chair is not None and chair != self.chair:
-            ticket.resolve(f"not recording chair {chair}")
+            ticket.resolve(f"not recording chair {chair}" if chair else "no chair known for the device")
             return ticket
         with self._lock:
             for item in items:
@@ -54,9 +54,16 @@ class FeedRecorder:
         ticket.resolve()
         return ticket
 
+    def submit_device(self, device: str, items: Sequence[Item], message: str | None = None) -> Ticket:
+        """A device no chair is known for: recorded unless a chair is chosen (a feed has no chair column)."""
+        return self.submit(None, items, message)
+
     def refuse(self, source: str, raw: bytes, reason: str) -> None:
         self.refused += 1
         log.warning("refused input from %s: %s (%d bytes)", source, reason, len(raw))
+
+    def tally(self, sender: str, peer: str, counts: Mapping[str, int]) -> None:
+        """Traffic counts are the store's business: a recording keeps only what was measured."""
 
 
 def recording_adapter(config: DeviceConfig, chair: str | None, device: str,

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from .adapter import Adapter, Sink, Ticket
 from .emulators.hl7_sender import HL7Feed, HL7Sender
@@ -176,5 +176,11 @@ class _Router:
         ticket.resolve()
         return ticket
 
+    def submit_device(self, device: str, items: Sequence[Item], message: str | None = None) -> Ticket:
+        return self.sink.submit_device(device, items, message)
+
     def refuse(self, source: str, raw: bytes, reason: str) -> None:
         self.sink.refuse(source, raw, reason)
+
+    def tally(self, sender: str, peer: str, counts: Mapping[str, int]) -> None:
+        self.sink.tally(sender, peer, counts)

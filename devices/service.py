@@ -57,6 +57,7 @@ class Devices:
             self.listener.ready.wait(2)
             if self.listener.address:
                 lines.append("HL7 listener (MLLP) on {}:{}".format(*self.listener.address))
+                lines.append("HL7 traffic per sender on /admin/devices; devices sending with no chair on /devices")
         if self.rig is not None:
             lines += [f"emulated {line}" for line in self.rig.describe()]
         return lines

@@ -1,9 +1,9 @@
-"""SunTech Advantage OEM NIBP module: the bytes (PROTOCOLS.md section 2). Pure: no I/O.
+"""SunTech Advantage OEM NIBP module: the bytes (docs/devices.md, "SunTech Advantage NIBP"). Pure: no I/O.
 
 Host -> module: ':' + command + checksum. Module -> host: '>' + LEN + data + checksum,
 LEN counting the whole frame. A good frame sums to 0 mod 256. `ReplyReader` cuts the
 module's byte stream into replies, counts and skips what fails its checksum or grammar,
-and resynchronises on the next '>'.
+and resynchronises on the next '>' (in a loop: no amount of line noise exhausts the stack).
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ MODULE_START = 0x3E  # '>'
 MIN_LEN, MAX_LEN = 4, 64  # shortest reply ('>' LEN byte cs); longest we accept before calling it garbage
 BP_DATA_LEN = 0x18
 DONE_CODE = 0x4B
+REPLY_LENGTHS = frozenset({4, 5, BP_DATA_LEN})  # done, cuff pressure, BP data: worth waiting for in full
 
 
 def checksum(data: bytes) -> int:
@@ -136,35 +137,48 @@ class ReplyReader:
                 return replies
             replies.append(parse_reply(frame))
 
-    def _next_frame(self) -> bytes | None:
+    def _whole_frame_after(self) -> int | None:
+        """Where a whole, checksum-valid frame starts after the first byte (None if none is there yet)."""
         buf = self._buffer
-        start = buf.find(MODULE_START)
-        if start < 0:
-            self.stats.garbage_bytes += len(buf)
-            buf.clear()
-            return None
-        if start:
-            self.stats.garbage_bytes += start
-            del buf[:start]
-        if len(buf) < 2:
-            return None
-        length = buf[1]
-        if not MIN_LEN <= length <= MAX_LEN:
-            return self._skip_bad()
-        if len(buf) < length:
-            return None  # wait for the rest; a truncated frame fails its checksum once the next one arrives
-        frame = bytes(buf[:length])
-        if sum(frame) & 0xFF:
-            return self._skip_bad()
-        del buf[:length]
-        self.stats.frames += 1
-        return frame
+        at = buf.find(MODULE_START, 1)
+        while at >= 0:
+            if at + 1 < len(buf) and MIN_LEN <= buf[at + 1] <= MAX_LEN and at + buf[at + 1] <= len(buf) \
+                    and not sum(buf[at:at + buf[at + 1]]) & 0xFF:
+                return at
+            at = buf.find(MODULE_START, at + 1)
+        return None
 
-    def _skip_bad(self) -> bytes | None:
-        """Drop this '>' and look for the next one."""
-        self.stats.bad_frames += 1
-        del self._buffer[:1]
-        return self._next_frame()
+    def _next_frame(self) -> bytes | None:
+        """The next whole, checksum-valid frame; a bad one drops its '>' and the search goes on (a loop, so any
+        amount of line noise in one read costs time, never the stack)."""
+        buf = self._buffer
+        while True:
+            start = buf.find(MODULE_START)
+            if start < 0:
+                self.stats.garbage_bytes += len(buf)
+                buf.clear()
+                return None
+            if start:
+                self.stats.garbage_bytes += start
+                del buf[:start]
+            if len(buf) < 2:
+                return None
+            length = buf[1]
+            if MIN_LEN <= length <= MAX_LEN and len(buf) < length:
+                later = self._whole_frame_after() if length not in REPLY_LENGTHS else None
+                if later is None:
+                    return None  # wait for the rest; a truncated frame fails its checksum once the next one arrives
+                self.stats.bad_frames += 1  # a '>' claiming an odd length while a whole frame follows: noise
+                self.stats.garbage_bytes += later
+                del buf[:later]
+                continue
+            if MIN_LEN <= length <= MAX_LEN and not sum(buf[:length]) & 0xFF:
+                frame = bytes(buf[:length])
+                del buf[:length]
+                self.stats.frames += 1
+                return frame
+            self.stats.bad_frames += 1  # a length out of range or a failed checksum: drop this '>'
+            del buf[:1]
 
 
 # ---- host commands, parsed (the emulator's side) ----------------------------------

@@ -107,6 +107,20 @@ def oximeter_hold() -> list[Item]:
     ]
 
 
+def pre_session_baseline() -> list[Item]:
+    """Esketamine 84 mg; the chair's monitor measured before the nurse opened the session (negative session times:
+    the pre-session readings that joined it). The last of them is the baseline the rise is measured from."""
+    return sorted([
+        bp(-1500, 152, 94, hr=80),  # high, 25 min before the start: bp.predose_high
+        bp(-600, 128, 82, hr=74), *steady(-300, 0, step=10),  # 10 min before: the baseline
+        event(0, "session_start", "esketamine-84"), *steady(0, 300, step=10),
+        event(300, "dose_start", "84 mg"), *steady(300, 2400, step=10), bp(1200, 134, 86, hr=76),
+        bp(1800, 150, 96, hr=80),
+        bp(2400, 170, 108, hr=82),  # +42/+26 over the pre-session baseline: bp.rise and bp.high
+        *steady(2400, 2700, step=10), bp(2700, 140, 88, hr=78), ox(2700),
+    ], key=lambda item: item.offset_s or 0.0)
+
+
 def expected_lines(feed: Path, actions: Path | None = None) -> list[str]:
     """What `app.py check FEED --json [--actions ACTIONS]` prints, one JSON object a line."""
     return [json.dumps(t.to_dict()) for t in run_check(feed, load_config(), actions).transitions]
@@ -225,6 +239,7 @@ def main() -> None:
         write_feed(session_items(scenario_name, seed, config), FEEDS / f"{name}.csv")
     write_with_malformed_row(implausible_readings(), FEEDS / "implausible-readings.csv")
     write_feed(oximeter_hold(), FEEDS / "oximeter-hold.csv")
+    write_feed(pre_session_baseline(), FEEDS / "pre-session-baseline.csv")
     for feed in sorted(FEEDS.glob("*.csv")):
         lines = expected_lines(feed)
         feed.with_suffix(".expected.jsonl").write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")

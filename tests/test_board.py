@@ -49,8 +49,8 @@ def test_a_new_reading_patches_only_its_tile_and_slot(tmp_path: Path):
     ingest.step()
     board, memo = poll_board(store, seen, wall=START + 400)
     assigned = _assigned(board)
-    assert assigned == {(1, "props", "children", SLOT_INDEX["hr"], "props", "children"): "HR 71"}
-    assert _assigned(memo) == {("tiles", str(sids[1]), "hr"): "HR 71"}
+    assert assigned == {(1, "props", "children", SLOT_INDEX["hr"], "props", "children"): "PR (SpO2) 71"}
+    assert _assigned(memo) == {("tiles", str(sids[1]), "hr"): "PR (SpO2) 71"}
 
 
 def test_a_new_alarm_changes_the_tile_colour_and_alarm_text(tmp_path: Path):
@@ -78,7 +78,7 @@ def test_tile_shows_bp_age_phase_and_what_is_due(tmp_path: Path):
     values = tile_values(store.session(sids[0]), wall=START + 400)
     assert values["bp"] == "124/78" and values["bp_age"] == "5 min ago"
     assert values["phase"] == "Pre-dose · 6 min" and values["due"] == "Next: dose"
-    assert (values["hr"], values["spo2"]) == ("HR 70", "SpO2 98 %") and values["class"] == "tile prio-none"
+    assert (values["hr"], values["spo2"]) == ("PR (SpO2) 70", "SpO2 98 %") and values["class"] == "tile prio-none"
 
 
 def test_a_sparkline_is_the_quoted_svg_and_is_drawn_once_per_trend():

@@ -124,3 +124,37 @@ def test_unreadable_files_raise_feed_error(tmp_path):
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00")
     with pytest.raises(FeedError, match="not UTF-8"):
         read_feed(binary)
+
+
+# ---- input that is not a feed, or not CSV at all ------------------------------------------
+
+
+def test_a_field_over_the_csv_limit_is_a_malformed_row_with_its_line(tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_text("\n".join([HEADER, GOOD_START, "60,note," + "x" * 200_000 + ",,,,,,",
+                               "120,oximeter,,,,70,97,,"]) + "\n")
+    feed = read_feed(path)
+    assert [(p.line, p.reason) for p in feed.problems] == [(3, "not a CSV row: a field is longer than 131072 characters")]
+    assert [type(i).__name__ for i in feed.items] == ["SessionEvent", "Reading"]  # the rows after it are read
+
+
+def test_a_spreadsheets_byte_order_mark_is_not_part_of_the_header(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + "\n".join([HEADER, GOOD_START]).encode() + b"\n")
+    assert read_feed(path).protocol == "esketamine-84"
+
+
+@pytest.mark.parametrize("content, code", [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), 2),  # an image
+    ("x" * 200_000, 2),  # one huge line
+    (b"offset_s,source\x00,sbp\n\x00\x00\x00", 2),  # NUL bytes
+    (b"", 2),  # empty
+    ("\n".join([HEADER, "0,,,,,,,session_start,esketamine-84", '1,"unterminated']), 0),  # a feed, one bad row
+])
+def test_check_exits_2_with_a_message_never_a_traceback(tmp_path, capsys, content, code):
+    from app import main  # in process: an exception escaping `check` fails this test
+
+    path = tmp_path / "input.csv"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    assert main(["check", str(path)]) == code
+    assert str(path) in capsys.readouterr().err

@@ -30,6 +30,10 @@ POLICY: dict[str, frozenset[str]] = {
     "rp-table": TESTING,
     "users-message": ADMIN,
     "audit-download": ADMIN,
+    # devices outside sessions (issue 16): chairs without a session on the board, associating a device with a chair
+    "board-waiting": WATCH,  # real device data only for nurses and clinicians (checked in the callback)
+    "assoc-list": CARE,
+    "assoc-message": CARE,
     # the clinician's review (issue 5): sessions list, zoom, sign-off, exports
     "rv-table": REVIEW,
     "review-chart": REVIEW,

@@ -36,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     serial.add_argument("--tcp", type=int, metavar="PORT", help="serve on 127.0.0.1:PORT (socket://) instead of a pty")
     serial.add_argument("--measure-s", type=float, default=5.0, metavar="SECONDS",
                         help="suntech: how long a measurement takes (default 5)")
+    serial.add_argument("--format", type=int, choices=(7, 8), default=8,
+                        help="nonin: Data Format 7 or 8 of the oximeter (default 8)")
     hl7 = parser.add_argument_group("hl7")
     hl7.add_argument("--to", default="127.0.0.1:2575", metavar="HOST:PORT",
                      help="the listener (default 127.0.0.1:2575; `app.py --hl7-port 2575` listens there)")

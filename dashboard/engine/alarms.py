@@ -175,3 +175,22 @@ class AlarmBoard:
 
 def _timer(kind: str, code: str, source: str) -> str:
     return f"{kind}:{code}|{source}"
+
+
+def reconcile(before: dict[tuple[str, str], ActiveAlarm], after: dict[tuple[str, str], ActiveAlarm], t: float,
+              why: str) -> list[Transition]:
+    """The raises and clears that take the conditions shown in `before` to those in `after`, at session time `t`.
+
+    For a session folded again with readings that joined it late (a device associated while the session was open):
+    the new fold's alarms are stated at the time they became known, so the stored history stays a true account."""
+    out: list[Transition] = []
+    for key, alarm in after.items():
+        old = before.get(key)
+        if alarm.condition and (old is None or not old.condition or old.priority != alarm.priority):
+            out.append(Transition(t, alarm.code, alarm.priority, "raised", alarm.value, f"{alarm.message} ({why})",
+                                  alarm.source))
+    for key, old in before.items():
+        alarm = after.get(key)
+        if old.condition and (alarm is None or not alarm.condition):
+            out.append(Transition(t, old.code, old.priority, "cleared", old.value, why, old.source))
+    return out

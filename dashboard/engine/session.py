@@ -9,6 +9,13 @@ the same session times.
 
 At one instant the item is applied before the timers due at that same instant,
 so a reading at exactly the end of a 10 s hold can still cancel it.
+
+Readings from before the session start (the chair's pre-session window, DESIGN.md) come first, at negative
+session times: the engine's clock starts at its first item when that is before 0, so a BP taken before the nurse
+opened the session is the latest BP at the dose and becomes the baseline, and a high one raises the pre-dose alarm.
+
+Heart rate: the ECG's, the oximeter's pulse rate and the cuff's pulse are all kept (`rates`); the one shown is
+`shown_rate()` (docs/placement.md).
 """
 from __future__ import annotations
 
@@ -70,6 +77,7 @@ class SessionEngine:
         self.peak_bp: BP | None = None  # highest post-dose SBP so far
         self.bp_not_above_peak = False
         self.last_hr: Value | None = None
+        self.rates: dict[str, Value] = {}  # the latest heart/pulse rate of each kind of source (RATE_SOURCES)
         self.last_spo2: Value | None = None
         self.assessment: tuple[float, Assessment] | None = None
         self.ready_at: float | None = None
@@ -81,6 +89,7 @@ class SessionEngine:
         self.audio_paused_until: float | None = None
         self.overrides: list[tuple[float, str, str]] = []  # (session time, who, reason)
         self.timers_fired = 0  # lets a caller tell that state moved without a transition (e.g. a phase)
+        self.fresh = True  # nothing folded yet: the first item may set the clock before 0 (pre-session readings)
         self._established: set[str] = set()
         self._out: list[Transition] = []
 
@@ -109,7 +118,8 @@ class SessionEngine:
 
     def apply(self, item: Item) -> list[Transition]:
         """Apply the next reading or event; return the transitions it caused."""
-        t = max(item.offset_s or 0.0, self.now)  # never run the clock backwards
+        t = self.fold_time(item.offset_s)
+        self.fresh = False
         self._fire_timers(t, inclusive=False)
         self.now = t
         if self.phase != "discharged":
@@ -124,9 +134,31 @@ class SessionEngine:
         """Fire every timer due at or before session time `t` (strictly before it with inclusive=False,
         as `apply` does for an item at `t`: a replay that advances up to its next item then matches one
         that applies the item straight away)."""
+        self.fresh = self.fresh and t <= self.now  # a resume at the start still takes pre-session readings
         self._fire_timers(t, inclusive=inclusive)
         self.now = max(self.now, t)
         return self._flush()
+
+    def fold_time(self, offset_s: float | None) -> float:
+        """The session time an item at `offset_s` is folded at: its own, but never before what was folded already
+        (the clock never runs backwards); the first item may be before 0 (a pre-session reading)."""
+        if offset_s is None:
+            return self.now
+        return offset_s if self.fresh else max(offset_s, self.now)
+
+    def shown_rate(self) -> tuple[str, Value] | None:
+        """The heart rate every screen shows, with its source (docs/placement.md): the ECG's while fresh, else the
+        oximeter's pulse rate while fresh, else a pulse of unsaid origin while fresh, else the pulse of the latest BP
+        cycle, else the newest rate of any. Fresh: within `data.stale.continuous_after`."""
+        for kind in ("ecg", "oximeter", "pulse"):
+            rate = self.rates.get(kind)
+            if rate is not None and self.now - rate.offset_s <= self.stale_continuous:
+                return kind, rate
+        bp_rate = max((item for item in self.rates.items() if item[0] in ("nibp", "manual")),
+                      key=lambda item: item[1].offset_s, default=None)
+        if bp_rate is not None:
+            return bp_rate
+        return max(self.rates.items(), key=lambda item: item[1].offset_s, default=None)
 
     @property
     def active(self) -> dict[tuple[str, str], ActiveAlarm]:
@@ -223,6 +255,8 @@ class SessionEngine:
         fresh = False
         if r.hr is not None:
             fresh |= self._on_hr(r.hr, t)
+            if fresh:
+                self.rates[rate_source(r)] = Value(t, r.hr)
         if r.spo2 is not None:
             fresh |= self._on_spo2(r.spo2, t)
         if continuous and fresh:
@@ -472,3 +506,21 @@ def _signed(v: float) -> str:
 
 def _bp_text(sbp: float | None, dbp: float | None) -> str:
     return f"{_num(sbp) if sbp is not None else '?'}/{_num(dbp) if dbp is not None else '?'}"
+
+
+ECG_SOURCES = frozenset({"ecg", "monitor ecg"})  # Reading.source of an ECG heart rate (HL7: devices/hl7/assemble.py)
+OTHER_PULSE_SOURCES = frozenset({"monitor pulse"})  # a pulse rate whose origin the monitor did not say
+CUFF_SOURCES = frozenset({"monitor nibp"})  # a cuff's pulse, even in a reading without its BP
+RATE_SOURCES = ("ecg", "oximeter", "pulse", "nibp", "manual")  # the kinds of rate, as `rate_source` names them
+
+
+def rate_source(r: Reading) -> str:
+    """Which kind of source measured a reading's heart/pulse rate: a manual entry, the cuff (a BP cycle's pulse), the
+    ECG, a pulse of unsaid origin, or else a continuous pulse rate (the pulse oximeter: Nonin, HL7 `monitor spo2`)."""
+    if r.provenance == "manual":
+        return "manual"
+    if r.has_bp or r.source in CUFF_SOURCES:
+        return "nibp"
+    if r.source in ECG_SOURCES:
+        return "ecg"
+    return "pulse" if r.source in OTHER_PULSE_SOURCES else "oximeter"

@@ -26,7 +26,8 @@ def session_status(engine: SessionEngine) -> dict[str, Any]:
         "bp": _bp(engine.last_bp),
         "baseline": _bp(engine.baseline),
         "peak": _bp(engine.peak_bp),
-        "hr": _value(engine.last_hr),
+        "hr": _rate(engine),
+        "rates": {kind: _value(value) for kind, value in engine.rates.items()},
         "spo2": _value(engine.last_spo2),
         "alarms": [{"code": a.code, "source": a.source, "priority": a.priority, "since_s": a.since_s,
                     "value": a.value, "message": a.message, "technical": a.is_technical,
@@ -42,6 +43,12 @@ def session_status(engine: SessionEngine) -> dict[str, Any]:
 def _bp(bp: BP | None) -> dict[str, Any] | None:
     return None if bp is None else {"offset_s": bp.offset_s, "sbp": bp.sbp, "dbp": bp.dbp, "map": bp.map,
                                     "text": bp.text}
+
+
+def _rate(engine: SessionEngine) -> dict[str, Any] | None:
+    """The heart rate every screen shows, and which source it is (SessionEngine.shown_rate)."""
+    shown = engine.shown_rate()
+    return None if shown is None else {**_value(shown[1]), "source": shown[0]}  # type: ignore[dict-item]
 
 
 def _value(v: Value | None) -> dict[str, float] | None:

@@ -39,7 +39,7 @@ class SchemaTooNew(RuntimeError):
 
 def full_metadata() -> sa.MetaData:
     """The store's `metadata` with every table registered on it (some modules add theirs when imported)."""
-    from . import security, signoff  # noqa: F401  (users, audit; signoffs)
+    from . import device_data, security, signoff  # noqa: F401  (device data outside sessions; users, audit; signoffs)
 
     return metadata
 

@@ -43,6 +43,7 @@ readings = sa.Table(
     sa.Column("sbp", sa.Float), sa.Column("dbp", sa.Float), sa.Column("map", sa.Float),
     sa.Column("hr", sa.Float), sa.Column("spo2", sa.Float),
     sa.Column("device_id", sa.String(80), nullable=False, server_default=""),  # OBX-18 / MSH-3 (migration 0004)
+    sa.Column("artifact", sa.Boolean, nullable=False, server_default=sa.false()),  # device-flagged (0011)
     sa.Index("ix_readings_session_offset", "session_id", "offset_s"),
 )
 
@@ -123,7 +124,7 @@ ingest_heartbeat = sa.Table(  # each ingest node says here, every few seconds, t
     sa.Column("buffered", sa.Integer, nullable=False, server_default="0"),  # readings it held while it could not
 )
 
-received_messages = sa.Table(  # the ids senders gave the messages ingest stored (HL7 MSH-3|MSH-10), for an hour
+received_messages = sa.Table(  # the ids of the messages ingest stored (HL7 resend keys), for an hour
     "received_messages", metadata,
     sa.Column("site", sa.String(40), primary_key=True),
     sa.Column("message", sa.String(250), primary_key=True),

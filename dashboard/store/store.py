@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from devices.readings import Reading, SessionEvent
 
-from . import migrate
+from . import device_data, migrate
 from .schema import (DEFAULT_SITE, actions, alarms, events, ingest_heartbeat, readings, received_messages,
                      refused_messages, replays, sessions)
 
@@ -75,10 +75,11 @@ class Batch:
     applied: dict[int, str | None] = field(default_factory=dict)  # action id -> error (None = applied)
     heartbeat: tuple[str, float, int] | None = None  # (ingest node, now, readings that were buffered)
     messages: dict[str, float] = field(default_factory=dict)  # a sender's message id -> when it came
+    devices: device_data.DeviceWrites = field(default_factory=device_data.DeviceWrites)  # data outside sessions
 
     def __bool__(self) -> bool:
         return bool(self.readings or self.events or self.transitions or self.statuses or self.ended or self.applied
-                    or self.heartbeat or self.messages)
+                    or self.heartbeat or self.messages or self.devices)
 
 
 def sqlite_url(path: Path | str) -> str:
@@ -227,6 +228,8 @@ class Store:
                                        .values(at=at, buffered=buffered)).rowcount
                 if not updated:
                     conn.execute(ingest_heartbeat.insert().values(node=node, at=at, buffered=buffered))
+            if batch.devices:
+                device_data.write(conn, self.site, batch.devices)
             if batch.messages:
                 conn.execute(_insert_new(conn, received_messages), [
                     {"site": self.site, "message": message, "at": at} for message, at in batch.messages.items()])
@@ -237,7 +240,7 @@ class Store:
                              [{"action_id": action_id, "why": error} for action_id, error in batch.applied.items()])
 
     def received_since(self, since: float) -> dict[str, float]:
-        """This site's stored message ids (HL7 MSH-3|MSH-10) newer than `since`, oldest first, with when they came."""
+        """This site's stored message ids (HL7 resend keys) newer than `since`, oldest first, with when they came."""
         query = (sa.select(received_messages.c.message, received_messages.c.at)
                  .where(received_messages.c.site == self.site, received_messages.c.at >= since)
                  .order_by(received_messages.c.at))
@@ -426,7 +429,7 @@ def _inbox_row(session_id: int, item: Reading | SessionEvent, who: str, at: floa
 def _reading_row(session_id: int, seq: int, r: Reading) -> dict[str, Any]:
     return {"session_id": session_id, "seq": seq, "offset_s": r.offset_s, "source": r.source, "provenance": r.provenance,
             "device_time": r.device_time, "received_time": r.received_time, "sbp": r.sbp, "dbp": r.dbp,
-            "map": r.map, "hr": r.hr, "spo2": r.spo2, "device_id": r.device_id}
+            "map": r.map, "hr": r.hr, "spo2": r.spo2, "device_id": r.device_id, "artifact": r.artifact}
 
 
 def _event_row(session_id: int, seq: int, e: SessionEvent) -> dict[str, Any]:
@@ -438,7 +441,8 @@ def _event_row(session_id: int, seq: int, e: SessionEvent) -> dict[str, Any]:
 def _reading_from(row: Mapping[str, Any]) -> Reading:
     return Reading(source=row["source"], sbp=row["sbp"], dbp=row["dbp"], map=row["map"], hr=row["hr"],
                    spo2=row["spo2"], offset_s=row["offset_s"], device_time=row["device_time"],
-                   received_time=row["received_time"], provenance=row["provenance"], device_id=row["device_id"])
+                   received_time=row["received_time"], provenance=row["provenance"], device_id=row["device_id"],
+                   artifact=bool(row["artifact"]))
 
 
 def _event_from(row: Mapping[str, Any]) -> SessionEvent:

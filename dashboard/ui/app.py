@@ -19,16 +19,18 @@ from ..auth.web import current_user, install
 from ..engine import Config
 from ..store import DEFAULT_SITE, Store
 from . import admin, board, replay_page, review, session_page, settings, shell, start
-from . import course, review_session
+from . import associate, course, device_admin, review_session, waiting
 from .identity import may_see
 
 ASSETS = Path(__file__).with_name("assets")
-NAV = (("Chairs", "/", WATCH), ("Start a session", "/start", CARE), ("Review", "/review", REVIEW),
-       ("Replay", "/replay", TESTING), ("Users", "/admin/users", ADMIN), ("Audit", "/admin/audit", ADMIN),
+NAV = (("Chairs", "/", WATCH), ("Start a session", "/start", CARE), ("Devices", "/devices", CARE),
+       ("Review", "/review", REVIEW), ("Replay", "/replay", TESTING), ("Users", "/admin/users", ADMIN),
+       ("Audit", "/admin/audit", ADMIN), ("Device traffic", "/admin/devices", ADMIN),
        ("Settings", "/settings", EVERYONE))
 PAGE_ROLES = {"": WATCH, "session": WATCH, "start": CARE, "review": REVIEW, "replay": TESTING, "admin": ADMIN,
               "settings": EVERYONE}
 PAGE_ROLES["course"] = REVIEW  # a patient's course: the clinician's review
+PAGE_ROLES["devices"] = CARE  # associate a device with a chair (docs/placement.md)
 
 
 def create_app(store: Store, config: Config, poll_ms: int = 1000, auth: AuthSettings | None = None,
@@ -45,6 +47,8 @@ def create_app(store: Store, config: Config, poll_ms: int = 1000, auth: AuthSett
     review_session.register(app, store, config)
     replay_page.register(app, store)
     admin.register(app, store)
+    waiting.register(app, store, config)
+    associate.register(app, store)
 
     @app.callback(Output("page", "children"), Input("url", "pathname"), Input("url", "search"))
     def _route(pathname: str | None, search: str | None) -> Any:
@@ -101,6 +105,10 @@ def route(store: Store, config: Config, pathname: str, search: str, poll_ms: int
         return admin.users_layout(store)
     if parts == ["admin", "audit"]:
         return admin.audit_layout(store)
+    if parts == ["admin", "devices"]:
+        return device_admin.layout(store)
+    if parts == ["devices"]:
+        return associate.layout(config, poll_ms)
     return _not_found(f"No page at {pathname}.")
 
 

@@ -16,6 +16,8 @@ from typing import Any, Callable
 from dash import Dash, Input, Output, Patch, State, dcc, html, no_update
 
 from ..store import SessionRow, Store
+from . import waiting
+from .device_text import rate_text
 from .format import PHASE_LABELS, PRIORITY_LABELS, age, alarm_label, bp_text, minutes, number, session_clock
 from .identity import viewer_may_see
 from .sparkline import sparkline_src
@@ -69,7 +71,7 @@ def tile_values(row: SessionRow, wall: float) -> dict[str, str]:
         "due": _due_text(status.get("due") or {}, now_s),
         "bp": bp_text(bp),
         "bp_age": age((now_s - bp["offset_s"]) / row.speed) if bp else "no BP yet",
-        "hr": f"HR {number(hr['value']) if hr else '–'}",
+        "hr": rate_text(hr),  # with its source: the snapshot's rule (docs/placement.md)
         "spo2": f"SpO2 {number(spo2['value']) if spo2 else '–'} %",
         "trend": sparkline_src(status.get("trend")),
         "alarm": (f"{PRIORITY_LABELS[top['priority']]} · {alarm_label(top['code'])} · since "
@@ -100,6 +102,7 @@ def layout(poll_ms: int) -> Any:
         html.H2("Live chairs"),
         html.Div(id="board", className="board", children=[]),
         dcc.Store(id="board-seen", data={}),
+        *waiting.layout(),  # chairs without a session, demo data, devices with no chair (waiting.py)
         dcc.Interval(id="board-poll", interval=poll_ms),
     ])
 

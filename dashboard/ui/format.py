@@ -26,13 +26,14 @@ def chair_at(chair: str, site: str) -> str:
 
 
 def session_clock(offset_s: float | None) -> str:
-    """Session time as m:ss (or h:mm:ss past the hour)."""
+    """Session time as m:ss (or h:mm:ss past the hour); before the start (a pre-session reading) as -m:ss."""
     if offset_s is None:
         return "–"
-    total = int(max(offset_s, 0))
+    total = int(abs(offset_s))
     hours, rest = divmod(total, 3600)
     minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+    sign = "-" if offset_s <= -1 else ""
+    return f"{sign}{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{sign}{minutes}:{seconds:02d}"
 
 
 def minutes(seconds: float) -> str:

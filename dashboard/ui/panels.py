@@ -33,7 +33,9 @@ def header(row: SessionRow) -> Any:
     if row.dose:
         bits.insert(2, f"dose {row.dose}")
     if status.get("baseline"):
-        bits.append(f"baseline {bp_text(status['baseline'])}")
+        baseline = status["baseline"]  # one from before the session says so: the nurse checks it is this patient's
+        before = f" (before the session, {session_clock(baseline['offset_s'])})" if baseline["offset_s"] < 0 else ""
+        bits.append(f"baseline {bp_text(baseline)}{before}")
     return html.Div([html.H2(bits[0]), html.P(" · ".join(bits[1:]), className="session-meta")])
 
 

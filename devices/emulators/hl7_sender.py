@@ -53,8 +53,8 @@ class HL7Sender:
                 self._sock = None
 
     def next_control_id(self) -> str:
-        """Unique per message, across senders at one location and across restarts: the listener takes a repeated
-        (MSH-3, MSH-10) for a resend."""
+        """Unique per message, across senders at one location and across restarts (the listener tells a resend by
+        sender, MSH-10 and content, so a repeated id alone would not lose data; unique ids are still good form)."""
         return f"{self.sender.location}-{self._instance}-{next(self._ids)}"
 
     def send(self, readings: Sequence[Reading]) -> str:
@@ -86,9 +86,9 @@ class HL7Sender:
             data = self._sock.recv(65536)
             if not data:
                 raise ConnectionLost("listener closed the connection")
-            messages = self._reader.feed(data)
-            if messages:
-                return messages[0].decode("utf-8", "replace")
+            frames = self._reader.feed(data)
+            if frames:
+                return frames[0].data.decode("utf-8", "replace")
 
 
 def _msa1(ack: str) -> str:

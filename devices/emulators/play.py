@@ -74,8 +74,8 @@ def play_suntech(line: Line, items: list[Item], stop: threading.Event, speed: fl
 
 
 def play_nonin(line: Line, items: list[Item], stop: threading.Event, speed: float = 1.0,
-               capture: list[Chunk] | None = None) -> NoninEmulator:
-    emulator = NoninEmulator(line)
+               capture: list[Chunk] | None = None, data_format: int = 8) -> NoninEmulator:
+    emulator = NoninEmulator(line, data_format)
     if capture is not None:
         for chunk in paced_chunks(capture, stop, speed):
             emulator.write_raw(chunk.data)

@@ -1,13 +1,25 @@
 """HL7 v2 ORU^R01 (IHE PCD-01) -> observations -> readings. Pure: no I/O, no clock.
 
-python-hl7 splits the message; this module reads what the fields mean. Anything
-that makes a message unusable raises `HL7Error` with the acknowledgement code, the
-HL7 error code (table 0357) and where, so the listener can answer AE/AR saying why.
+python-hl7 splits the message; this module reads what the fields mean. A message that
+cannot be used at all raises `HL7Error` with the acknowledgement code, the HL7 error code
+(table 0357) and where, so the listener answers AE/AR saying why. An OBX of a vital that
+carries no value (a sentinel, a "cannot be obtained" status, text that is not a number...)
+does not fail the message: it is listed in `OruMessage.discarded` with its reason
+(`values.DISCARD_REASONS`) and the message's other values are used.
+
+What the parsed message offers the listener and ingest (kept stable):
+- `sender` (whole MSH-3, e.g. `VSM^0123456789ABCDEF^EUI-64`), `sender_eui64` (MSH-3.2 when it is
+  an EUI-64), `sender_facility` (whole MSH-4), `device_ids` (the OBX-18 ids, in order);
+- `location` (PV1-3.1), `point_of_care` (whole PV1-3, e.g. `ICU^^5`), `mrn` (PID-3.1);
+- `processing_id` (MSH-11.1) and `is_test` (MSH-11 is T or D); readings of a test message
+  or with an OBX-8 DEMO/TEST flag have `provenance == "demo"`;
+- `discarded`, `notices` (things worth one log line per sender), `unknown` (codes we do not read);
+- `resend_key`: sender + MSH-10 + a digest of the content (see `content_digest`).
 """
 from __future__ import annotations
 
 import datetime as dt
-import math
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,19 +28,21 @@ import hl7
 
 from ..errors import HL7Error
 from ..readings import Reading
-from .codes import DEFAULT_UNIT, ECG_HR, PULSE, SPO2, Quantity, quantity_of, unit_of
+from .assemble import Observation, group_readings
+from .codes import DEFAULT_UNIT, identify, unit_of
+from .values import TEST_PROCESSING_IDS, Discarded, flags_of, is_demo_flag, no_value_reason, read_number
 
 VERSIONS = ("2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8", "2.8.1", "2.8.2")
-ACCEPTED_STATUS = {"", "R", "F", "C", "P"}  # OBX-11: X (header rows), D, W and the like carry no value
-SOURCE = "monitor"  # Reading.source of every HL7 reading
 # table 0357 error codes
 REQUIRED_MISSING, DATA_TYPE, TABLE_VALUE, UNSUPPORTED_TYPE, UNSUPPORTED_VERSION, APPLICATION = 101, 102, 103, 200, 203, 207
+MAX_CONTROL_ID = 199  # MSA-2 is echoed at most this long
 
-_DTM = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(?:(\d{2})(?:\.(\d{1,4}))?)?(?:([+-])(\d{2})(\d{2}))?$")
+_DTM = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,4}))?)?)?)?(?:([+-])(\d{2})(\d{2}))?$")
+_EUI64 = re.compile(r"^[0-9A-Fa-f]{16}$")
 
 
 def parse_timestamp(text: str, zone: dt.tzinfo) -> float:
-    """`YYYYMMDDHHMM[SS[.S+]][+/-ZZZZ]` -> epoch seconds; no zone means `zone`.
+    """`YYYYMMDD[HH[MM[SS[.S+]]]][+/-ZZZZ]` -> epoch seconds; no zone means `zone`.
 
     Our own small parser: python-hl7's `parse_datetime` reads `-0030` as +00:30."""
     match = _DTM.match(text.strip())
@@ -39,23 +53,12 @@ def parse_timestamp(text: str, zone: dt.tzinfo) -> float:
     if sign:
         offset = dt.timedelta(hours=int(zh), minutes=int(zm))
         tz = dt.timezone(-offset if sign == "-" else offset)
-    stamp = dt.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), tzinfo=tz)
+    stamp = dt.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+                        tzinfo=tz)
     return stamp.timestamp() + (float(f"0.{fraction}") if fraction else 0.0)
 
 
-# ---- values ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """One usable OBX: a known quantity in standard units."""
-
-    quantity: Quantity
-    value: float
-    channel: str  # MDS.VMD.CHAN of a dotted OBX-4 ('' when OBX-4 is not a path)
-    time: float | None
-    device_id: str
-    set_id: str
+# ---- the parsed message ---------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,41 +73,96 @@ class RawObservation:
 
 
 @dataclass(frozen=True, slots=True)
+class Notice:
+    """Something about a sender worth one log line (the listener logs each kind once per sender)."""
+
+    kind: str  # "timestamp", "code-conflict"
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Group:
-    """One OBR and its OBX rows."""
+    """One OBR and its OBX rows, and the readings they make (received time not yet set)."""
 
     time: float | None  # OBR-7
     observations: tuple[Observation, ...]
     unknown: tuple[RawObservation, ...]
+    readings: tuple[Reading, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class OruMessage:
     control_id: str
-    sending_application: str
-    sending_facility: str
+    sending_application: str  # MSH-3.1
+    sending_facility: str  # MSH-4.1
     version: str
     time: float | None  # MSH-7
     location: str  # PV1-3.1, the point of care ('' when absent)
     mrn: str  # PID-3.1 ('' when absent); never logged
     groups: tuple[Group, ...] = field(default=())
+    sender: str = ""  # the whole MSH-3 (namespace^EUI-64^EUI-64): who sent it
+    sender_facility: str = ""  # the whole MSH-4 (Comen puts the monitor's serial number here)
+    point_of_care: str = ""  # the whole PV1-3 (point of care^room^bed^facility...)
+    processing_id: str = "P"  # MSH-11.1: P production, T training, D debugging
+    discarded: tuple[Discarded, ...] = ()
+    notices: tuple[Notice, ...] = ()
+    content_digest: str = ""  # see `content_digest()`
 
     @property
     def unknown(self) -> tuple[RawObservation, ...]:
         return tuple(raw for group in self.groups for raw in group.unknown)
 
+    @property
+    def is_test(self) -> bool:
+        """MSH-11 says training or debugging: none of its readings is patient data."""
+        return self.processing_id.upper() in TEST_PROCESSING_IDS
+
+    @property
+    def sender_eui64(self) -> str:
+        """The sender's EUI-64 (MSH-3.2 when MSH-3.3 says EUI-64 or it looks like one), else ''."""
+        return eui64_of(self.sender)
+
+    @property
+    def device_ids(self) -> tuple[str, ...]:
+        """Every device id (OBX-18.1) the message names, in order, each once."""
+        ids = (o.device_id for g in self.groups for o in g.observations if o.device_id)
+        return tuple(dict.fromkeys(ids))
+
+    @property
+    def default_device(self) -> str:
+        """The device id of a reading whose OBX rows name none."""
+        return default_device(self.sender, self.sending_application, self.sending_facility)
+
+    @property
+    def resend_key(self) -> str:
+        """Who sent it (MSH-3 and MSH-4 whole), its MSH-10 and a digest of its content: a resend has all three
+        the same; a monitor that restarts its counter, or two monitors that both count from 1, do not."""
+        return f"{self.sender}|{self.sender_facility}|{self.control_id}|{self.content_digest[:16]}"
+
     def readings(self, received: float, max_backdate_s: float = 300.0) -> list[Reading]:
-        """The readings, one per BP cycle and one per continuous sample in each group.
+        """The readings: per group, one per measuring source (see `assemble`).
 
         Received time keeps the spacing the device gave the observations inside this one
         message (a batch after a reconnect) without trusting the device clock's value."""
         out: list[Reading] = []
         newest = max((t for g in self.groups for t in _times(g)), default=None)
         for group in self.groups:
-            for reading in _group_readings(group, self.sending_application):
+            for reading in group.readings:
                 back = 0.0 if newest is None or reading.device_time is None else newest - reading.device_time
                 out.append(_with_received(reading, received - min(max(back, 0.0), max_backdate_s)))
         return out
+
+
+def eui64_of(sender: str) -> str:
+    parts = sender.split("^")
+    if len(parts) >= 2 and (_EUI64.match(parts[1]) or (len(parts) >= 3 and "EUI" in parts[2].upper())):
+        return parts[1]
+    return ""
+
+
+def default_device(sender: str, application: str, facility: str) -> str:
+    """The sender's EUI-64, else the first component of MSH-3 that names something, else MSH-4.1."""
+    return eui64_of(sender) or application or next((part for part in sender.split("^") if part), "") or facility
 
 
 def _times(group: Group) -> list[float]:
@@ -113,57 +171,60 @@ def _times(group: Group) -> list[float]:
 
 def _with_received(r: Reading, received: float) -> Reading:
     return Reading(r.source, sbp=r.sbp, dbp=r.dbp, map=r.map, hr=r.hr, spo2=r.spo2, device_time=r.device_time,
-                   received_time=received, device_id=r.device_id)
+                   received_time=received, provenance=r.provenance, device_id=r.device_id)
 
 
-def _group_readings(group: Group, default_device: str) -> list[Reading]:
-    """Split a group into a BP reading (with the pulse measured by the cuff) and a continuous one."""
-    obs = group.observations
-    bp = [o for o in obs if o.quantity.is_bp]
-    bp_channels = {o.channel for o in bp if o.channel}
-    has_spo2 = any(o.quantity is SPO2 for o in obs)
-
-    def with_bp(o: Observation) -> bool:
-        if o.quantity.is_bp:
-            return True
-        if o.quantity is PULSE and bp:
-            return o.channel in bp_channels if o.channel and bp_channels else not has_spo2
-        return False
-
-    readings = []
-    for part, is_bp in (([o for o in obs if with_bp(o)], True), ([o for o in obs if not with_bp(o)], False)):
-        if part:
-            readings.append(_reading(part, group.time, default_device, is_bp))
-    return readings
-
-
-def _reading(part: list[Observation], group_time: float | None, default_device: str, is_bp: bool) -> Reading:
-    values: dict[str, float] = {}
-    for o in sorted(part, key=lambda o: o.quantity is not ECG_HR):  # ECG HR wins over a pulse rate
-        key = "hr" if o.quantity.key in ("pulse", "ecg_hr") else o.quantity.key
-        if key in values and values[key] != o.value and not (key == "hr" and not is_bp):
-            raise HL7Error(f"two different {o.quantity.label} values in one OBR group", code=APPLICATION,
-                           where=f"OBX^{o.set_id}^5")
-        values.setdefault(key, o.value)
-    times = [o.time for o in part if o.time is not None]
-    device_id = next((o.device_id for o in part if o.device_id), default_device)
-    return Reading(SOURCE, device_time=max(times) if times else group_time, device_id=device_id, **values)
-
-
-# ---- parsing -----------------------------------------------------------------------
+# ---- bytes -> text ------------------------------------------------------------------
 
 
 def decode(raw: bytes) -> str:
-    """Bytes -> text with `\\r` segment ends; UTF-8 (PCD-01), Latin-1 when that fails."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
+    """Bytes -> text with `\\r` segment ends and no blank segments. Never fails.
+
+    UTF-8 (PCD-01) unless MSH-18 names ISO 8859; Latin-1 when the bytes are not UTF-8."""
+    head = raw[:1024].split(b"\r", 1)[0].split(b"\n", 1)[0]
+    if b"8859" in head:
         text = raw.decode("latin-1")
-    return text.replace("\r\n", "\r").replace("\n", "\r").strip("\r\n\t \x00")
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
+    text = text.lstrip("\ufeff\u2028\u2029 \t\r\n\x00")
+    segments = (line.rstrip(" \t\x00") for line in re.split(r"\r\n|\r|\n", text))
+    return "\r".join(s for s in segments if s.strip())
+
+
+def control_id_of(raw: bytes) -> str:
+    """MSH-10 of a message, read as simply as possible (for the ACK of one we cannot parse); '' if none."""
+    text = decode(raw[:65536])
+    if not text.startswith("MSH") or len(text) < 5:
+        return ""
+    separator = text[3]
+    fields = text.split("\r", 1)[0].split(separator)
+    if len(fields) < 10:
+        return ""
+    component = text[4] if text[4] != separator else "^"
+    return fields[9].split(component, 1)[0].strip()[:MAX_CONTROL_ID]
+
+
+def content_digest(text: str, keep_msh7: bool) -> str:
+    """SHA-256 of the message as received, segment ends normalised, without MSH-7 (the time the message was
+    sent, which a resend may renew) unless the message carries no other time (then MSH-7 is what tells two
+    otherwise identical reports apart, and a resend with a new MSH-7 is stored twice rather than a report lost)."""
+    segments = text.split("\r")
+    if not keep_msh7 and len(segments[0]) > 4:
+        fields = segments[0].split(segments[0][3])
+        if len(fields) > 6:
+            fields[6] = ""
+            segments[0] = segments[0][3].join(fields)
+    return hashlib.sha256("\r".join(segments).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# ---- text -> message ------------------------------------------------------------------
 
 
 def parse_oru(raw: bytes, zone: dt.tzinfo) -> OruMessage:
-    """Read one ORU^R01; raise HL7Error (AR for the wrong kind of message, AE for bad content)."""
+    """Read one ORU^R01; raise HL7Error (AR for the wrong kind of message, AE for one with nothing we read)."""
     text = decode(raw)
     if not text.startswith("MSH") or len(text) < 8:
         raise HL7Error("not an HL7 message: it does not start with MSH", ack="AR", code=REQUIRED_MISSING,
@@ -172,121 +233,184 @@ def parse_oru(raw: bytes, zone: dt.tzinfo) -> OruMessage:
         raise HL7Error("several messages in one frame", ack="AR", code=APPLICATION, where="MSH")
     try:
         message = hl7.parse(text)
-    except Exception as exc:  # the library's own errors on broken encoding characters
-        raise HL7Error(f"MSH cannot be read ({exc.__class__.__name__})", ack="AR", code=APPLICATION,
-                       where="MSH") from exc
-    header = _header(message, zone)
-    return OruMessage(**header, location=_first(message, "PV1", 3), mrn=_first(message, "PID", 3),
-                      groups=_groups(message, zone))
+        msh = message.segment("MSH")
+    except Exception:  # the library's own errors on broken encoding characters
+        raise HL7Error("the MSH segment cannot be read: its separators (MSH-1, MSH-2) are not usable", ack="AR",
+                       code=APPLICATION, where="MSH^1^2") from None
+    notes: list[Notice] = []
+    header = _header(msh, zone, notes)
+    context = _Context(zone, notes, _separators(text), default_device(header["sender"],
+                       header["sending_application"], header["sending_facility"]),
+                       header["processing_id"].upper() in TEST_PROCESSING_IDS)
+    groups, discarded = _groups(message, context)
+    if not any(g.observations for g in groups) and not discarded:
+        raise HL7Error("no observation of a vital sign we read (SpO2, heart/pulse rate, NIBP)",
+                       code=REQUIRED_MISSING, where="OBX")
+    pv1 = _segment(message, "PV1")
+    return OruMessage(**header, location=_field(pv1, 3), mrn=_field(_segment(message, "PID"), 3), groups=groups,
+                      point_of_care=_whole(pv1, 3), discarded=tuple(discarded), notices=tuple(notes),
+                      content_digest=content_digest(text, keep_msh7=not any(_times(g) for g in groups)))
 
 
-def control_id_of(raw: bytes) -> str:
-    """MSH-10 of a message we could not parse otherwise, for the ACK ('' if none)."""
-    try:
-        message = hl7.parse(decode(raw))
-        return _field(message.segment("MSH"), 10)
-    except Exception:
-        return ""
+def _separators(text: str) -> str:
+    """Repetition, component and subcomponent separators from MSH-1/MSH-2 (HL7 defaults where missing)."""
+    encoding = text.split("\r", 1)[0][4:].split(text[3], 1)[0]
+    return (encoding[1:2] or "~") + (encoding[0:1] or "^") + (encoding[3:4] or "&")
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    zone: dt.tzinfo
+    notes: list[Notice]
+    separators: str  # repetition, component, subcomponent
+    default_device: str
+    test_message: bool
 
 
 def _field(segment: Any, number: int, component: int = 1) -> str:
+    if segment is None:
+        return ""
     try:
         return str(segment.extract_field(1, number, 1, component, 1)).strip()
-    except (IndexError, KeyError, AttributeError):
+    except (IndexError, KeyError, AttributeError, ValueError, TypeError):
         return ""
 
 
-def _first(message: Any, name: str, number: int) -> str:
+def _whole(segment: Any, number: int) -> str:
+    """A field as sent, components and all, trailing empty components dropped."""
+    if segment is None:
+        return ""
     try:
-        return _field(message.segment(name), number)
-    except KeyError:
+        text = str(segment[number]).strip()
+    except (IndexError, KeyError, TypeError):
         return ""
+    return text.rstrip("^&")
 
 
-def _header(message: Any, zone: dt.tzinfo) -> dict[str, Any]:
-    msh = message.segment("MSH")
+def _segment(message: Any, name: str) -> Any:
+    try:
+        return message.segment(name)
+    except (KeyError, IndexError):
+        return None
+
+
+def _header(msh: Any, zone: dt.tzinfo, notes: list[Notice]) -> dict[str, Any]:
     kind, trigger = _field(msh, 9, 1), _field(msh, 9, 2)
     if (kind, trigger) != ("ORU", "R01"):
-        raise HL7Error(f"message type {kind}^{trigger} is not ORU^R01", ack="AR", code=UNSUPPORTED_TYPE,
-                       where="MSH^1^9")
+        raise HL7Error(f"message type {kind or '(empty)'}^{trigger} is not ORU^R01", ack="AR",
+                       code=UNSUPPORTED_TYPE, where="MSH^1^9")
     version = _field(msh, 12)
     if version not in VERSIONS:
         raise HL7Error(f"HL7 version {version or '(empty)'} is not 2.3-2.8", ack="AR", code=UNSUPPORTED_VERSION,
                        where="MSH^1^12")
-    control_id = _field(msh, 10)
+    control_id = _field(msh, 10)[:MAX_CONTROL_ID]
     if not control_id:
         raise HL7Error("MSH-10 message control id is empty", ack="AR", code=REQUIRED_MISSING, where="MSH^1^10")
     return {"control_id": control_id, "sending_application": _field(msh, 3), "sending_facility": _field(msh, 4),
-            "version": version, "time": _time(_field(msh, 7), zone, "MSH^1^7")}
+            "sender": _whole(msh, 3), "sender_facility": _whole(msh, 4), "version": version,
+            "processing_id": _field(msh, 11) or "P", "time": _time(_field(msh, 7), zone, "MSH-7", notes)}
 
 
-def _time(text: str, zone: dt.tzinfo, where: str) -> float | None:
+def _time(text: str, zone: dt.tzinfo, where: str, notes: list[Notice]) -> float | None:
     if not text:
         return None
     try:
         return parse_timestamp(text, zone)
-    except ValueError as exc:
-        raise HL7Error(str(exc), code=DATA_TYPE, where=where) from None
+    except (ValueError, OverflowError, OSError):
+        notes.append(Notice("timestamp", f"{where} {text[:40]!r} is not an HL7 time: ignored"))
+        return None
 
 
-def _groups(message: Any, zone: dt.tzinfo) -> tuple[Group, ...]:
+@dataclass
+class _Carry:
+    """The device id named by a device/channel row, in force for the rows below it in the same MDS."""
+
+    mds: str = ""
+    device_id: str = ""
+
+    def apply(self, path: str, own: str) -> str:
+        mds = path.split(".")[0] if "." in path else ""
+        if own:
+            self.mds, self.device_id = mds, own
+            return own
+        if self.device_id and (not mds or not self.mds or mds == self.mds):
+            return self.device_id
+        return ""
+
+
+def _groups(message: Any, context: _Context) -> tuple[tuple[Group, ...], list[Discarded]]:
     groups: list[Group] = []
+    discarded: list[Discarded] = []
     time: float | None = None
     known: list[Observation] = []
     unknown: list[RawObservation] = []
+    carry = _Carry()
     seen_obr = False
+
+    def close() -> None:
+        readings, dropped = group_readings(tuple(known), time, context.default_device, context.test_message)
+        groups.append(Group(time, tuple(known), tuple(unknown), tuple(readings)))
+        discarded.extend(dropped)
+
     for segment in message:
-        name = str(segment[0]).strip()
+        name = str(segment[0]).strip() if len(segment) else ""
         if name == "OBR":
             if seen_obr or known or unknown:
-                groups.append(Group(time, tuple(known), tuple(unknown)))
-            seen_obr, known, unknown = True, [], []
-            time = _time(_field(segment, 7), zone, "OBR^1^7")
+                close()
+            seen_obr, known, unknown, carry = True, [], [], _Carry()
+            time = _time(_field(segment, 7), context.zone, "OBR-7", context.notes)
         elif name == "OBX":
-            parsed = _observation(segment, zone)
+            parsed = _observation(segment, context, carry)
             if isinstance(parsed, Observation):
                 known.append(parsed)
-            elif parsed is not None:
+            elif isinstance(parsed, RawObservation):
                 unknown.append(parsed)
+            elif isinstance(parsed, Discarded):
+                discarded.append(parsed)
     if seen_obr or known or unknown:
-        groups.append(Group(time, tuple(known), tuple(unknown)))
-    if not any(group.observations for group in groups):
-        raise HL7Error("no usable observation (no OBX with a known vital sign)", code=REQUIRED_MISSING, where="OBX")
-    return tuple(groups)
+        close()
+    return tuple(groups), discarded
 
 
-def _observation(obx: Any, zone: dt.tzinfo) -> Observation | RawObservation | None:
-    set_id = _field(obx, 1)
-    value_type, status = _field(obx, 2).upper(), _field(obx, 11).upper()
-    if not value_type or status not in ACCEPTED_STATUS:
-        return None  # device/channel header rows and withdrawn results carry no value
-    identifier, text, sub_id = _field(obx, 3, 1), _field(obx, 3, 2), _field(obx, 4)
-    value_text = _field(obx, 5)
-    quantity = quantity_of(identifier, text, sub_id)
-    if quantity is None:
-        return RawObservation(set_id, f"{identifier}^{text}", sub_id, value_text, _field(obx, 6, 1))
-    where = f"OBX^{set_id}"
-    if value_type != "NM":
-        raise HL7Error(f"{quantity.label}: value type {value_type} is not NM", code=DATA_TYPE, where=f"{where}^2")
-    try:
-        value = float(value_text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):  # "NaN" and "inf" parse as floats but are no measurement
-        raise HL7Error(f"{quantity.label}: value {value_text!r} is not a number", code=DATA_TYPE,
-                       where=f"{where}^5")
+def _observation(obx: Any, context: _Context, carry: _Carry) -> Observation | RawObservation | Discarded | None:
+    set_id, value_type, sub_id = _field(obx, 1), _field(obx, 2).upper(), _field(obx, 4)
+    identifier, text = _field(obx, 3, 1), _field(obx, 3, 2)
+    device_id = carry.apply(sub_id, _field(obx, 18))
+    value = _whole(obx, 5)
     unit_id, unit_text = _field(obx, 6, 1), _field(obx, 6, 2)
-    unit = unit_of(unit_id, unit_text) if unit_id or unit_text else DEFAULT_UNIT[quantity.dimension]
-    if unit is None or unit.dimension != quantity.dimension:
-        raise HL7Error(f"{quantity.label}: unit {unit_id or unit_text!r} is not known for a {quantity.dimension}",
-                       code=TABLE_VALUE, where=f"{where}^6")
+    unit = unit_of(unit_id, unit_text) if unit_id or unit_text else None
+    found = identify(identifier, text, sub_id, unit)
+    code = f"{identifier}^{text}" if text else identifier
+    if found.quantity is None and not found.conflict:
+        if not value_type or not value:
+            return None  # a device/channel header row (it may name the device: see _Carry)
+        return RawObservation(set_id, code, sub_id, value, unit_id or unit_text)
+    repetition, component, _ = context.separators
+    flags = flags_of(_whole(obx, 8), repetition, component)
+    why = no_value_reason(_field(obx, 11), flags, value)
+    if why:
+        return Discarded(code, value, why)
+    if found.conflict:
+        context.notes.append(Notice("code-conflict", found.conflict))
+        return Discarded(code, value, "code-conflict")
+    quantity = found.quantity
+    assert quantity is not None
+    number = read_number(value_type, value, context.separators)
+    if isinstance(number, str):
+        return Discarded(code, value, number)
+    if unit_id or unit_text:
+        if unit is None or unit.dimension != quantity.dimension:
+            return Discarded(code, value, "unit")
+    else:
+        unit = DEFAULT_UNIT[quantity.dimension]
     if unit.to_standard != 1.0:
-        value = float(round(value * unit.to_standard))  # to the whole mmHg monitors show
-    return Observation(quantity, value, _channel(sub_id), _time(_field(obx, 14), zone, f"{where}^14"),
-                       _field(obx, 18), set_id)
+        number = float(round(number * unit.to_standard))  # to the whole mmHg monitors show
+    at = _time(_field(obx, 14), context.zone, "OBX-14", context.notes)
+    return Observation(quantity, number, _path(sub_id), at, device_id, set_id, code, value,
+                       demo=is_demo_flag(flags), method=_whole(obx, 17))
 
 
-def _channel(sub_id: str) -> str:
-    """MDS.VMD.CHAN of a dotted device path like 1.1.1.4 ('' when OBX-4 is not one)."""
+def _path(sub_id: str) -> str:
+    """OBX-4 when it is a dotted device path like 1.1.1.4 ('' when it is not)."""
     parts = sub_id.split(".")
-    return ".".join(parts[:3]) if len(parts) >= 3 and all(p.isdigit() for p in parts) else ""
+    return sub_id if len(parts) >= 3 and all(p.isdigit() for p in parts) else ""

@@ -5,7 +5,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence, TypeVar
+from typing import Callable, Iterator, Mapping, Sequence, TypeVar
 
 import pytest
 
@@ -25,6 +25,8 @@ class ListSink:
 
     items: list[tuple[str, Item]] = field(default_factory=list)
     refused: list[tuple[str, bytes, str]] = field(default_factory=list)
+    unplaced: list[tuple[str, Item]] = field(default_factory=list)  # (device, item) of chair-less submissions
+    counts: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (sender, peer, counter) -> sum
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def submit(self, chair: str, items: Sequence[Item], message: str | None = None) -> Ticket:
@@ -34,9 +36,21 @@ class ListSink:
         ticket.resolve()
         return ticket
 
+    def submit_device(self, device: str, items: Sequence[Item], message: str | None = None) -> Ticket:
+        with self.lock:
+            self.unplaced += [(device, item) for item in items]
+        ticket = Ticket()
+        ticket.resolve()
+        return ticket
+
     def refuse(self, source: str, raw: bytes, reason: str) -> None:
         with self.lock:
             self.refused.append((source, raw, reason))
+
+    def tally(self, sender: str, peer: str, counts: Mapping[str, int]) -> None:
+        with self.lock:
+            for counter, n in counts.items():
+                self.counts[(sender, peer, counter)] = self.counts.get((sender, peer, counter), 0) + n
 
     def of(self, kind: type) -> list:
         with self.lock:

@@ -20,7 +20,10 @@ def test_the_example_file_loads_into_adapters_and_a_listener():
     assert isinstance(nibp, SunTechNIBP) and nibp.settings.interval_s == 300 and nibp.url == "/dev/ttyUSB0"
     assert isinstance(by_chair[("Chair 2", "oximeter")].adapter(), NoninOximeter)
     assert config.hl7 is not None and config.hl7.port == 2575
-    assert dict(config.hl7.placement.locations) == {"CHAIR3": "Chair 3", "CHAIR4": "Chair 4"}
+    placement = config.hl7.placement
+    assert dict(placement.locations) == {"CHAIR3": "Chair 3", "CHAIR4": "Chair 4", "CHAIR6": "Chair 6"}
+    assert dict(placement.devices) == {"0123456789ABCDEF": "Chair 4", "00A0B1FFFEC2D3E4": "Chair 5"}
+    assert placement.silent_after_s == 60 and dict(placement.intervals) == {"CHAIR6": 900, "00A0B1FFFEC2D3E4": 300}
     assert config.backoff.max_s == 30
 
 
@@ -46,8 +49,11 @@ def test_interval_zero_means_on_demand_only():
     ({"chairs": {"Chair 1": "COM3"}}, 'chairs."Chair 1": must be a table'),
     ({"hl7": {"zone": "Mars/Olympus"}}, "hl7.zone: unknown time zone"),
     ({"hl7": {"port": 70000}}, "hl7.port: must be 0-65535"),
-    ({"hl7": {"disconnect_grace_s": 10}}, "hl7.disconnect_grace_s: must be a number 0-3"),
+    ({"hl7": {"silent_after_s": 0}}, "hl7.silent_after_s: must be a number > 0"),
+    ({"hl7": {"devices": {"0123456789ABCDEF": {"silent_after_s": 900}}}}, 'hl7.devices.0123456789ABCDEF.chair: missing'),
+    ({"hl7": {"locations": {"CHAIR3": {"chair": "Chair 3", "every": 5}}}}, "hl7.locations.CHAIR3.every: unknown key"),
     ({"hl7": {"locations": {"CHAIR3": 3}}}, "hl7.locations.CHAIR3: must be a chair name"),
+    ({"hl7": {"devices": {"0123456789ABCDEF": ""}}}, "hl7.devices.0123456789ABCDEF: must be a chair name"),
     ({"reconnect": {"initial_s": 5, "max_s": 1}}, "reconnect.max_s: must be a number >= initial_s"),
     ({"devices": {}}, "devices: unknown key"),
 ])
@@ -65,3 +71,16 @@ def test_a_file_that_is_not_toml_names_the_file(tmp_path):
     path.write_text('[chairs."Chair 1".nibp]\nprotocol = "suntech"\n')
     with pytest.raises(DeviceConfigError, match=r'devices.toml: chairs."Chair 1".nibp.port: missing'):
         load_device_config(path)
+
+
+def test_nonin_data_format_is_chosen_in_the_file():
+    from devices.config import parse_device_config
+
+    config = parse_device_config({"chairs": {"Chair 1": {"oximeter": {"protocol": "nonin", "port": "loop://",
+                                                                        "format": 7}}}})
+    [device] = config.serial
+    assert device.data_format == 7 and device.adapter().data_format == 7
+    default = parse_device_config({"chairs": {"C": {"ox": {"protocol": "nonin", "port": "loop://"}}}})
+    assert default.serial[0].data_format == 8
+    with pytest.raises(DeviceConfigError, match="format: must be 7 or 8"):
+        parse_device_config({"chairs": {"C": {"ox": {"protocol": "nonin", "port": "loop://", "format": 9}}}})

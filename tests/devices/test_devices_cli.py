@@ -58,13 +58,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_emulate_nonin_prints_its_pty_path_and_streams_frames(sink, stop, wait_for):
-    process = app("emulate", "nonin", "--speed", "50", "--duration", RUNS_S)
+@pytest.mark.parametrize("data_format", [8, 7])
+def test_emulate_nonin_prints_its_pty_path_and_streams_frames(sink, stop, wait_for, data_format):
+    process = app("emulate", "nonin", "--speed", "50", "--duration", RUNS_S, "--format", str(data_format))
     try:
         first = process.stdout.readline()
         assert first.startswith("Nonin oximeter emulator on /dev/pts/"), first
         path = first.rsplit(" ", 1)[1].strip()
-        Supervisor(NoninOximeter("Chair 1", path), sink).start(stop)
+        Supervisor(NoninOximeter("Chair 1", path, data_format=data_format), sink).start(stop)
         wait_for(lambda: len(sink.of(Reading)) >= 5)
         assert all(r.source == "oximeter" and 80 <= (r.spo2 or 0) <= 100 for r in sink.of(Reading))
     finally:

@@ -1,12 +1,13 @@
-"""HL7 ORU^R01 parsing (pure): the PROTOCOLS.md example, vendor code forms, units, time, framing, ACKs."""
+"""HL7 ORU^R01 parsing (pure): the PCD-01 example, vendor code forms, units, no-value rules, time, framing, ACKs."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pytest
 
 from devices.errors import HL7Error
-from devices.hl7 import MllpReader, build_ack, frame, parse_oru, parse_timestamp
+from devices.hl7 import Discarded, MllpReader, build_ack, frame, parse_oru, parse_timestamp
 from devices.hl7.codes import SBP, mdil_to_mdc
 
 UTC = dt.timezone.utc
@@ -77,9 +78,10 @@ def test_loinc_and_local_tags_in_obx3_or_obx4():
         "OBX|4|NM|59408-5^SpO2^LN||95|%|||||F",
         "OBX|5|NM|HR^^L||66|{beat}/min|||||F",
     ])
-    [bp], [cont] = bp_and_continuous(text)
+    [bp], continuous = bp_and_continuous(text)
     assert (bp.sbp, bp.dbp, bp.map, bp.hr) == (140, 90, 107, None)
-    assert (cont.spo2, cont.hr) == (95, 66)
+    assert sorted((r.source, r.spo2, r.hr) for r in continuous) == [("monitor ecg", None, 66),
+                                                                   ("monitor spo2", 95, None)]
 
 
 @pytest.mark.parametrize("end", ["\r", "\n", "\r\n"])
@@ -114,17 +116,155 @@ def test_timestamps_with_or_without_zone():
     (EXAMPLE.replace("|P|2.6|", "|P|2.1|"), "AR", 203),
     (EXAMPLE.replace("|MSG000123|P|", "||P|"), "AR", 101),
     ("hello, world", "AR", 101),
-    (EXAMPLE.replace("|128|", "|12a8|"), "AE", 102),
-    (EXAMPLE.replace("|128|", "|NaN|"), "AE", 102),  # float() would take it: no measurement is NaN
-    (EXAMPLE.replace("|128|", "|inf|"), "AE", 102),
-    (EXAMPLE.replace("|128|266016^MDC_DIM_MMHG^MDC|", "|128|cmH2O|"), "AE", 103),
-    (EXAMPLE.replace("|20250610091500+0000\rOBX|1|", "|tomorrow\rOBX|1|"), "AE", 102),
     (HEAD + "OBX|1|NM|150364^MDC_TEMP_BODY^MDC|1.3.1.1|36.8|268192^MDC_DIM_DEGC^MDC|||||R", "AE", 101),
+    (HEAD, "AE", 101),
 ])
 def test_unusable_messages_raise_with_the_ack_code_and_why(text, ack, code):
     with pytest.raises(HL7Error) as raised:
         parse_oru(text.encode(), UTC)
     assert (raised.value.ack, raised.value.code) == (ack, code) and raised.value.reason
+    assert "Error" not in raised.value.reason  # words, never an exception's name
+
+
+@pytest.mark.parametrize("value, reason", [
+    ("12a8", "not-a-number"), ("NaN", "not-a-number"), ("inf", "not-a-number"), ("1e3", "not-a-number"),
+    ("-999", "sentinel"), ("-100", "sentinel"), ("-1", "sentinel"), ("8388607", "sentinel"), ("8388608", "sentinel"),
+    ("8388606", "sentinel"), ("8388610", "sentinel"), ("2047", "sentinel"), ("2048", "sentinel"),
+    ("", "empty"), ("128~129", "array"), ("128^129", "array"),
+])
+def test_a_vital_sent_as_no_value_is_discarded_with_its_reason(value, reason):
+    message = parse_oru(EXAMPLE.replace("|128|", f"|{value}|").encode(), UTC)
+    assert message.discarded[0] == Discarded("150021^MDC_PRESS_BLD_NONINV_SYS", value, reason)
+    assert not any(r.sbp is not None for r in message.readings(0.0))
+
+
+@pytest.mark.parametrize("status", ["D", "W", "X", "N", "I", "O"])
+def test_a_status_without_a_valid_result_is_no_value(status):
+    row = "OBX|6|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.2.1.1|97|262688^MDC_DIM_PERCENT^MDC|||||R"
+    message = parse_oru(EXAMPLE.replace(row, row[:-1] + status).encode(), UTC)
+    assert [d.reason for d in message.discarded] == ["status"]
+    assert all(r.spo2 is None for r in message.readings(0.0))
+
+
+@pytest.mark.parametrize("flag", ["NAV", "OFF", "NAN", "PINF", "NINF", "?", "INV", "NI~NA"])
+def test_an_obx8_null_flavour_is_no_value(flag):
+    row = "OBX|6|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.2.1.1|97|262688^MDC_DIM_PERCENT^MDC|||||R"
+    flagged = row.replace("|||||R", f"||{flag}|||R")
+    message = parse_oru(EXAMPLE.replace(row, flagged).encode(), UTC)
+    assert [d.reason for d in message.discarded] == ["flag"]
+
+
+def test_a_welch_allyn_st_value_holding_a_number_is_read():
+    text = HEAD + "OBX|1|ST|Heart Rate^Heart Rate^WAP||80|^BPM||||||||20090127093400.000-0800"
+    [reading] = readings(text)
+    assert (reading.source, reading.hr) == ("monitor pulse", 80)
+    assert reading.device_time == dt.datetime(2009, 1, 27, 17, 34, tzinfo=UTC).timestamp()
+
+
+def test_a_unit_of_another_kind_is_discarded_not_converted():
+    message = parse_oru(EXAMPLE.replace("|128|266016^MDC_DIM_MMHG^MDC|", "|128|cmH2O|").encode(), UTC)
+    assert message.discarded[0].reason == "unit"
+
+
+def test_a_bad_timestamp_is_ignored_and_noticed_not_fatal():
+    message = parse_oru(EXAMPLE.replace("|20250610091500+0000\rOBX|1|", "|tomorrow\rOBX|1|").encode(), UTC)
+    assert [n.kind for n in message.notices] == ["timestamp"]
+    assert len(message.readings(0.0)) == 2
+
+
+@pytest.mark.parametrize("code, unit, expected", [
+    ("150301^MDC_PRESS_CUFF_SYS^MDC", "266016^MDC_DIM_MMHG^MDC", "sbp"),  # cuff codes (Mindray, Comen)
+    ("150017^MDC_PRESS_BLD_NONINV_SYS^MDC", "266016^MDC_DIM_MMHG^MDC", "sbp"),  # number not ours, name is, unit fits
+    ("150456^MDC_CO2_ET^MDC", "266016^MDC_DIM_MMHG^MDC", "code-conflict"),  # number says SpO2, name says CO2
+    ("150021^MDC_PRESS_BLD_ART_SYS^MDC", "266016^MDC_DIM_MMHG^MDC", "code-conflict"),  # cuff vs arterial line
+    ("147842^MDC_PULS_RATE^MDC", "264864^MDC_DIM_BEAT_PER_MIN^MDC", "code-conflict"),  # ECG vs pulse
+    ("150017^MDC_PRESS_BLD_NONINV_SYS^MDC", "264864^MDC_DIM_BEAT_PER_MIN^MDC", "code-conflict"),  # unit does not fit
+])
+def test_a_code_and_its_name_that_disagree_follow_the_documented_rule(code, unit, expected):
+    text = HEAD + f"OBX|1|NM|{code}|1.1.9.1|120|{unit}|||||R"
+    message = parse_oru(text.encode(), UTC)
+    if expected == "code-conflict":
+        assert [d.reason for d in message.discarded] == ["code-conflict"]
+        assert [n.kind for n in message.notices] == ["code-conflict"]
+    else:
+        assert message.groups[0].observations[0].quantity.key == expected
+
+
+def test_ecg_heart_rate_and_oximeter_pulse_are_both_kept_with_their_source():
+    text = HEAD + "\r".join([
+        "OBX|1|NM|147842^MDC_ECG_HEART_RATE^MDC|1.7.4.147842|66|264864^MDC_DIM_BEAT_PER_MIN^MDC|||||R",
+        "OBX|2|NM|149530^MDC_PULS_OXIM_PULS_RATE^MDC|1.3.1.149530|65|264864^MDC_DIM_BEAT_PER_MIN^MDC|||||R",
+        "OBX|3|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.3.1.150456|98|262688^MDC_DIM_PERCENT^MDC|||||R",
+        "OBX|4|NM|149522^MDC_BLD_PULS_RATE_INV^MDC|1.13.1.4|80|264864^MDC_DIM_BEAT_PER_MIN^MDC|||||R",
+    ])
+    assert sorted((r.source, r.hr, r.spo2) for r in readings(text)) == [
+        ("monitor ecg", 66, None), ("monitor pulse", 80, None), ("monitor spo2", 65, 98)]
+
+
+def test_a_pulse_named_as_derived_from_spo2_goes_with_the_oximeter():
+    text = HEAD + "\r".join([  # Philips Efficia: OBX-17 names the measurement the pulse comes from
+        "OBX||NM|0002-4bb8^SpO2^MDIL||98|0004-0220^%^MDIL|||||F",
+        "OBX||NM|0002-4a05^NBPs^MDIL||122|0004-0f20^mmHg^MDIL|||||F",
+        "OBX||NM|0002-4a06^NBPd^MDIL||85|0004-0f20^mmHg^MDIL|||||F",
+        "OBX||NM|0002-480a^Pulse^MDIL||80|0004-0aa0^bpm^MDIL|||||F||||||0002-4bb8^SpO2^MDIL",
+    ])
+    assert sorted((r.source, r.sbp, r.hr, r.spo2) for r in readings(text)) == [
+        ("monitor nibp", 122, None, None), ("monitor spo2", None, 80, 98)]
+
+
+def test_the_device_rows_obx18_is_carried_down_to_the_values_beneath():
+    text = "\r".join([  # Continua-style gateway (LinkWatch): EUI-64 on the device row only, no PID, no PV1
+        "MSH|^~\\&|LinkWatchAndroid||||20170503120000+0200||ORU^R01^ORU_R01|3230|P|2.6|||NE|AL",
+        "OBR|1|||182777000^monitoring of patient^SNOMED-CT|||20170503120000+0200",
+        "OBX|1||528391^MDC_DEV_SPEC_PROFILE_BP^MDC|1|||||||X|||||||5C313EFFFE020E12^EUI64",
+        "OBX|2|NM|150021^MDC_PRESS_BLD_NONINV_SYS^MDC|1.0.1.1|125|266016^MDC_DIM_MMHG^MDC|||||R",
+        "OBX|3|NM|150022^MDC_PRESS_BLD_NONINV_DIA^MDC|1.0.1.2|80|266016^MDC_DIM_MMHG^MDC|||||R",
+        "OBX|4|NM|149546^MDC_PULS_RATE_NON_INV^MDC|1.0.0.2|66|264864^MDC_DIM_BEAT_PER_MIN^MDC|||||R",
+    ])
+    message = parse_oru(text.encode(), UTC)
+    [bp] = message.readings(0.0)
+    assert (bp.sbp, bp.dbp, bp.hr, bp.device_id) == (125, 80, 66, "5C313EFFFE020E12")
+    assert message.device_ids == ("5C313EFFFE020E12",) and (message.location, message.mrn) == ("", "")
+
+
+def test_demo_and_test_data_are_marked():
+    demo = EXAMPLE.replace("|97|262688^MDC_DIM_PERCENT^MDC|||||R", "|97|262688^MDC_DIM_PERCENT^MDC||DEMO|||R")
+    message = parse_oru(demo.encode(), UTC)
+    assert not message.is_test
+    assert sorted((r.source, r.provenance) for r in message.readings(0.0)) == [
+        ("monitor nibp", "device"), ("monitor spo2", "demo")]
+    training = parse_oru(EXAMPLE.replace("|MSG000123|P|", "|MSG000123|T|").encode(), UTC)
+    assert training.is_test and {r.provenance for r in training.readings(0.0)} == {"demo"}
+
+
+def test_sender_identity_and_resend_key():
+    message = parse_oru(EXAMPLE.encode(), UTC)
+    assert (message.sender, message.sender_eui64, message.sender_facility) == (
+        "VSM^0123456789ABCDEF^EUI-64", "0123456789ABCDEF", "CLINIC_A")
+    resent = parse_oru(EXAMPLE.replace("20250610091512+0000", "20250610091612+0000").encode(), UTC)
+    assert resent.resend_key == message.resend_key  # a resend may renew MSH-7
+    other_monitor = parse_oru(EXAMPLE.replace("0123456789ABCDEF^EUI-64|", "0123456789ABCDEE^EUI-64|").encode(), UTC)
+    new_reading = parse_oru(EXAMPLE.replace("|97|262688", "|96|262688").encode(), UTC)
+    keys = {message.resend_key, other_monitor.resend_key, new_reading.resend_key}
+    assert len(keys) == 3 and all("|MSG000123|" in key for key in keys)
+
+
+def test_msh7_tells_apart_reports_that_carry_no_other_time():
+    text = "\r".join(EXAMPLE.split("\r")[:3]) + "\rOBR|1|||x\rOBX|1|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC||97|%|||||R"
+    later = text.replace("20250610091512+0000", "20250610091612+0000")
+    assert parse_oru(text.encode(), UTC).resend_key != parse_oru(later.encode(), UTC).resend_key
+
+
+@pytest.mark.parametrize("raw", [
+    EXAMPLE.replace("\r", "\r\n\r\n").encode(),  # CRLF and blank lines between segments
+    "\ufeff".encode() + EXAMPLE.replace("DOE^JANE", "ИВАНОВА^ЕЛЕНА").encode(),  # BOM, UTF-8 Cyrillic name
+    EXAMPLE.replace("DOE^JANE", "MÜLLER^JOSÉ").encode("latin-1"),  # Latin-1 bytes
+    EXAMPLE.replace("MDC_DIM_PERCENT^MDC", "%^UCUM").replace("266016^MDC_DIM_MMHG^MDC", "mm[Hg]^mm²").encode(),
+])
+def test_line_ends_and_character_sets_never_fail(raw):
+    message = parse_oru(raw, UTC)
+    assert sorted((r.source, r.sbp, r.spo2) for r in message.readings(0.0)) == [
+        ("monitor nibp", 128, None), ("monitor spo2", None, 97)]
 
 
 def test_an_unknown_code_is_kept_raw_not_guessed():
@@ -132,25 +272,37 @@ def test_an_unknown_code_is_kept_raw_not_guessed():
     message = parse_oru(text.encode(), UTC)
     [raw] = message.unknown
     assert (raw.code, raw.value, raw.sub_id) == ("150364^MDC_TEMP_BODY", "36.8", "1.3.1.1")
-    assert len(message.readings(0.0)) == 2
+    assert len(message.readings(0.0)) == 2 and message.discarded == ()
 
 
 @pytest.mark.parametrize("junk", [b"", b"\x00\xff\xfe", b"MSH", b"MSH|", b"MSH|^~\\&", "MSH|^~\\&|\u00e9|".encode("latin-1"),
                                   b"MSH|^~\\&|a|b|c|d|e||ORU^R01|1|P|2.6\rOBX|1|NM|150021|\x00|\x1c|"])
 def test_garbage_raises_hl7error_and_nothing_else(junk):
-    with pytest.raises(HL7Error):
-        parse_oru(junk, UTC)
+    try:
+        message = parse_oru(junk, UTC)
+    except HL7Error:
+        return
+    assert message.readings(0.0) == [] and len(message.discarded) == 1  # the SBP row: counted, not read
 
 
 def test_mllp_reader_frames_and_counts_garbage_and_truncation():
-    reader = MllpReader(max_bytes=100)
-    stream = b"junk" + frame("MSH|one") + b"\x0bMSH|cut" + frame("MSH|two") + b"\x0b" + b"x" * 150 + frame("MSH|3")
-    messages = []
-    for at in range(0, len(stream), 7):
-        messages += reader.feed(stream[at:at + 7])
-    assert messages == [b"MSH|one", b"MSH|two", b"MSH|3"]
-    assert reader.stats.garbage_bytes >= 4 and reader.stats.truncated == 2
-    assert reader.take_garbled()[0] == b"MSH|cut"
+    stream = b"junk" + frame("MSH|one") + b"\x0bMSH|cut" + frame("MSH|two") + frame(b"x" * 150) + frame("MSH|3")
+    for chunk in (1, 2, 7, len(stream)):  # the same frames however TCP splits the bytes
+        reader = MllpReader(max_bytes=100, keep_bytes=20)
+        frames = []
+        for at in range(0, len(stream), chunk):
+            frames += reader.feed(stream[at:at + chunk])
+        assert [(f.data, f.size, f.oversize) for f in frames] == [
+            (b"MSH|one", 7, False), (b"MSH|two", 7, False), (b"x" * 20, 150, True), (b"MSH|3", 5, False)]
+        assert frames[2].digest == hashlib.sha256(b"x" * 150).hexdigest()
+        assert reader.stats.garbage_bytes == 4 and reader.stats.truncated == 1 and reader.stats.oversize == 1
+        assert reader.take_garbled() == [b"MSH|cut"]
+
+
+def test_mllp_size_limit_is_on_the_message_exactly():
+    reader = MllpReader(max_bytes=10)
+    frames = reader.feed(frame(b"a" * 10)[:-1]) + reader.feed(b"\x0d") + reader.feed(frame(b"b" * 11))
+    assert [(f.size, f.oversize) for f in frames] == [(10, False), (11, True)]
 
 
 def test_acks_answer_the_control_id_and_say_why():
@@ -166,19 +318,3 @@ def test_acks_answer_the_control_id_and_say_why():
 
 def test_quantity_table_is_data():
     assert SBP.is_bp and SBP.dimension == "pressure"
-
-
-def test_placement_ties_a_message_to_a_chair_by_pv1_3_then_pid_3():
-    from devices.hl7 import Placement
-
-    placement = Placement(locations={"CHAIR3": "Chair 3"}, patients={"MRN12345": "Chair 3", "MRN9": "Chair 4"})
-    message = parse_oru(EXAMPLE.encode(), UTC)
-    assert placement.place(message) == ("Chair 3", "hl7 CHAIR3")
-    no_location = parse_oru(EXAMPLE.replace("PV1||O|CHAIR3^^^CLINIC_A", "PV1||O|").encode(), UTC)
-    assert placement.place(no_location) == ("Chair 3", "hl7 Chair 3")
-    assert Placement().place(message) == ("CHAIR3", "hl7 CHAIR3")  # unmapped: the location is the chair
-    elsewhere = parse_oru(EXAMPLE.replace("MRN12345", "MRN9").encode(), UTC)
-    with pytest.raises(HL7Error, match="mapped to Chair 4"):
-        placement.place(elsewhere)
-    with pytest.raises(HL7Error, match="cannot tell the chair"):
-        Placement().place(no_location)

@@ -12,7 +12,7 @@ from devices.hl7.listener import HL7Listener, ListenerSettings, Placement
 from devices.supervisor import Supervisor
 from tests.waits import DEADLINE_S, wait_until
 
-from test_hl7_parse import EXAMPLE  # noqa: E402  (the PROTOCOLS.md message)
+from test_hl7_parse import EXAMPLE  # noqa: E402  (the PCD-01 example message, docs/devices.md)
 
 
 def _listener(clinic, stop, peers: tuple[str, ...]) -> HL7Listener:

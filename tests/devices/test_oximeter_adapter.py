@@ -83,3 +83,25 @@ def test_a_silent_port_is_a_lost_connection_but_only_one_outage(line, sink, stop
     wait_for(lambda: supervisor.stats.failures >= failures + 2, "two more reopen attempts of the silent port")
     assert [(e.kind, e.detail) for e in sink.of(SessionEvent)] == [("device_disconnect", "no data for 0.5 s")]
     assert supervisor.stats.outages == 1 and supervisor.stats.failures >= 2
+
+
+def test_data_format_7_packets_from_the_emulator_become_paced_readings(line, sink, stop, wait_for):
+    emulator = NoninEmulator(line, data_format=7)
+    adapter = NoninOximeter("Chair 2", line.url, data_format=7)
+    start(adapter, sink, stop, emulator)
+    emulator.present(Reading("oximeter", hr=72, spo2=97))
+    wait_for(lambda: sink.of(Reading))
+    line.write(b"\x81\x00\x00\x05\x00" * 3 + nonin.df7_packet(99, 99)[:40])  # noise and a packet cut short
+    deadline = time.monotonic() + 10
+    while not any(r.hr == 130 for r in sink.of(Reading)):  # three packets a second, one reading a second
+        assert time.monotonic() < deadline, "the second reading never came"
+        emulator.present(Reading("oximeter", hr=130, spo2=96, artifact=True))
+        time.sleep(0.2)
+    emulator.present(SessionEvent("sensor_off", "sensor alarm", source="oximeter"))
+    wait_for(lambda: sink.of(SessionEvent))
+    readings = sink.of(Reading)
+    assert (readings[0].hr, readings[0].spo2, readings[0].artifact) == (72, 97, False)
+    assert (readings[-1].hr, readings[-1].spo2, readings[-1].artifact) == (130, 96, True)
+    assert all(b.received_time - a.received_time >= 0.9 for a, b in zip(readings, readings[1:]))
+    assert [(e.kind, e.detail) for e in sink.of(SessionEvent)] == [("sensor_off", "sensor alarm")]
+    assert 99 not in [r.hr for r in readings] and adapter.stats.reader.bad_frames >= 1

@@ -24,12 +24,12 @@ def test_the_demo_clinic_runs_through_ptys_and_mllp(clinic, stop, wait_for):
         def via_devices(chair: str, source: str, bp: bool) -> list[Reading]:
             items = clinic.store.session_items(rows[chair])
             # straight from the simulator a reading carries the simulator's device time; through a
-            # serial adapter it has none, and through HL7 its source is "monitor"
+            # serial adapter it has none, and through HL7 its source is "monitor nibp" or "monitor spo2"
             return [i for i in items if isinstance(i, Reading) and i.has_bp == bp and i.source == source
-                    and (source == "monitor" or i.device_time is None)]
+                    and (source.startswith("monitor") or i.device_time is None)]
 
-        wait_for(lambda: via_devices("Chair 1", "oximeter", False) and via_devices("Chair 3", "monitor", False))
-        wait_for(lambda: via_devices("Chair 2", "nibp", True) and via_devices("Chair 3", "monitor", True))
+        wait_for(lambda: via_devices("Chair 1", "oximeter", False) and via_devices("Chair 3", "monitor spo2", False))
+        wait_for(lambda: via_devices("Chair 2", "nibp", True) and via_devices("Chair 3", "monitor nibp", True))
         alarms = {a["code"] for sid in rows.values() for a in clinic.store.alarms_of(sid)}
         assert "device.disconnected" not in alarms
         assert rig.listener is not None and rig.listener.stats.errors == 0 and rig.listener.stats.accepted > 0

@@ -1,5 +1,7 @@
-"""SunTech Advantage bytes: PROTOCOLS.md vectors, checksums, framing through garbage and truncation."""
+"""SunTech Advantage bytes: the documented vectors (docs/devices.md), checksums, framing through garbage and truncation."""
 from __future__ import annotations
+
+import random
 
 import serial
 
@@ -73,3 +75,12 @@ def test_command_reader_is_the_emulators_side():
     reader = suntech.CommandReader()
     frames = reader.feed(b"\x00" + suntech.START_ADULT + b"\x3a\x20\x00" + suntech.GET_BP_DATA)
     assert frames == [suntech.START_ADULT, suntech.GET_BP_DATA] and reader.bad == 1
+
+
+def test_a_kilobyte_of_line_noise_in_one_read_loses_nothing_after_it():
+    noise = bytes(random.Random(5).randrange(256) for _ in range(4096)).replace(b">", b"?") + b">" * 2000
+    reader = suntech.ReplyReader()
+    data = suntech.bp_data_frame(115, 74, 88, 85)
+    replies = reader.feed(data + noise + data + suntech.reply(b"\x4b") + data)  # no RecursionError
+    assert [type(r).__name__ for r in replies] == ["BPData", "BPData", "MeasurementDone", "BPData"]
+    assert reader.stats.garbage_bytes > 0 and reader.stats.bad_frames > 1000
