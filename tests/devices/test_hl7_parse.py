@@ -334,3 +334,11 @@ def test_placement_ties_a_message_to_a_chair_by_pv1_3_then_pid_3():
         placement.place(elsewhere)
     with pytest.raises(HL7Error, match="cannot tell the chair"):
         Placement().place(no_location)
+
+
+def test_mllp_a_frame_cut_short_keeps_the_same_head_however_split():
+    stream = b"\x00\x00\x00\x0b" + b"abcdef" + frame("MSH|next")
+    for chunk in (1, 2, 3, len(stream)):  # found by tests/fuzz: a cut-short oversize frame lost its last bytes
+        reader = MllpReader(max_bytes=2, keep_bytes=64)
+        frames = [f for at in range(0, len(stream), chunk) for f in reader.feed(stream[at:at + chunk])]
+        assert reader.take_garbled() == [b"abcdef"] and [f.data for f in frames] == [b"MSH|next"[:64]]
