@@ -133,8 +133,10 @@ class MllpReader:
         return True
 
     def _cut_short(self, partial: bytes) -> None:
+        """`partial`: the frame's bytes still buffered (all of it, or what came after its kept head)."""
         self.stats.truncated += 1
-        self.garbled.append(self._head if self._skipping else partial[:self.keep_bytes])
+        head = self._head + partial if self._skipping else partial
+        self.garbled.append(head[:self.keep_bytes])
         self._reset()
 
     def _reset(self) -> None:

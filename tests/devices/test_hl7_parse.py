@@ -318,3 +318,12 @@ def test_acks_answer_the_control_id_and_say_why():
 
 def test_quantity_table_is_data():
     assert SBP.is_bp and SBP.dimension == "pressure"
+
+
+
+def test_mllp_a_frame_cut_short_keeps_the_same_head_however_split():
+    stream = b"\x00\x00\x00\x0b" + b"abcdef" + frame("MSH|next")
+    for chunk in (1, 2, 3, len(stream)):  # found by tests/fuzz: a cut-short oversize frame lost its last bytes
+        reader = MllpReader(max_bytes=2, keep_bytes=64)
+        frames = [f for at in range(0, len(stream), chunk) for f in reader.feed(stream[at:at + chunk])]
+        assert reader.take_garbled() == [b"abcdef"] and [f.data for f in frames] == [b"MSH|next"[:64]]
