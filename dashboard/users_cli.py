@@ -1,7 +1,9 @@
-"""`python app.py users add|passwd|list`: accounts, from the command line (the first admin comes from here).
+"""`python app.py users add|passwd|deactivate|reactivate|list`: accounts, from the command line (the first admin
+comes from here).
 
 The password is read without echo from the terminal, or from the first line of standard input when it is not
-a terminal (for scripts); it never appears in the command line or the logs.
+a terminal (for scripts); it never appears in the command line or the logs. `passwd` (and a role change with
+it) and `deactivate` sign the user out everywhere at once; a deactivated user keeps their history.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import sys
 
 import sqlalchemy as sa
 
-from .auth import ROLES, AuthError, add_user, record, set_password
+from .auth import ROLES, AuthError, add_user, record, set_active, set_password
 from .store import Store
 from .store.location import add_database_options, open_store
 from .store.security import users
@@ -21,8 +23,8 @@ DEMO_ROLES = ROLES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("users", help="add users, set passwords, list accounts")
-    parser.add_argument("action", choices=("add", "passwd", "list"))
+    parser = sub.add_parser("users", help="add users, set passwords, deactivate or reactivate, list accounts")
+    parser.add_argument("action", choices=("add", "passwd", "deactivate", "reactivate", "list"))
     parser.add_argument("username", nargs="?")
     parser.add_argument("--role", choices=ROLES, help="role of a new user (or a changed role with passwd)")
     add_database_options(parser)  # --database PATH or --database-url URL
@@ -33,12 +35,14 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(args)
     if args.action == "list":
         with store.engine.connect() as conn:
-            for row in conn.execute(sa.select(users.c.username, users.c.role).order_by(users.c.username)):
-                print(f"{row.username}\t{row.role}")
+            for row in conn.execute(sa.select(users.c.username, users.c.role, users.c.active).order_by(users.c.username)):
+                print(f"{row.username}\t{row.role}" + ("" if row.active else "\tdeactivated"))
         return 0
     if not args.username or (args.action == "add" and not args.role):
-        print("users add NAME --role ROLE | users passwd NAME", file=sys.stderr)
+        print("users add NAME --role ROLE | users passwd NAME | users deactivate|reactivate NAME", file=sys.stderr)
         return 2
+    if args.action in ("deactivate", "reactivate"):
+        return _set_active(store, args.username, args.action == "reactivate")
     try:
         password = _password()
         if args.action == "add":
@@ -50,6 +54,18 @@ def run(args: argparse.Namespace) -> int:
         return 2
     record(store, "command line", f"user_{args.action}", f"{args.username}" + (f" as {args.role}" if args.role else ""))
     print(f"{args.username}: {'added' if args.action == 'add' else 'password set'}")
+    return 0
+
+
+def _set_active(store: Store, username: str, active: bool) -> int:
+    try:
+        set_active(store, username, active)
+    except AuthError as exc:
+        print(f"users: {exc}", file=sys.stderr)
+        return 2
+    action = "user_reactivated" if active else "user_deactivated"
+    record(store, "command line", action, username)
+    print(f"{username}: {'reactivated' if active else 'deactivated (signed out everywhere)'}")
     return 0
 
 
@@ -66,7 +82,7 @@ def demo_logins(store: Store) -> dict[str, str]:
     """One-off passwords for demo-nurse, demo-clinician, demo-tester and demo-admin (the simulated clinic only)."""
     logins = {}
     for role in DEMO_ROLES:
-        name, password = f"demo-{role}", secrets.token_urlsafe(9)
+        name, password = f"demo-{role}", secrets.token_urlsafe(12)  # 16 random characters
         try:
             add_user(store, name, role, password)
         except AuthError:
