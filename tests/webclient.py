@@ -6,8 +6,6 @@ import json
 import re
 from typing import Any, Iterator
 
-from dash.dependencies import ALL
-
 PASSWORD = "correct-horse-battery"
 ORIGIN = {"Origin": "http://localhost"}
 
@@ -75,10 +73,3 @@ def as_json(layout: Any) -> Any:
     import plotly
 
     return json.loads(json.dumps(layout, cls=plotly.utils.PlotlyJSONEncoder))
-
-
-def is_pattern(component: str) -> bool:
-    return component.startswith("{")
-
-
-__all__ = ["ALL", "PASSWORD", "as_json", "body", "call", "components", "is_pattern", "server_callbacks", "sign_in"]

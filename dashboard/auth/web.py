@@ -198,16 +198,18 @@ class _Guard:
     def _signed_in(self, now: float) -> sessions.SignedIn | None:
         """The request's session, if it is open, not idle too long and not past its lifetime."""
         token = flask.session.get("token")
-        found = sessions.find(self.store, token) if isinstance(token, str) else None
-        if found is None:
-            flask.session.pop("token", None)
+        if not isinstance(token, str):
+            return None
+        found = sessions.find(self.store, token)
+        if found is None:  # ended (logout, a password reset, a role change, a deactivation) or unknown
+            flask.session.pop("token")
             return None
         ended = ("idle", "signed_out_idle") if now - found.active_at > self.settings.idle_minutes * 60 else \
             ("expired", "session_expired") if now - found.started_at > self.settings.max_session_hours * 3600 else None
         if ended is not None:
             if sessions.end(self.store, found.id, ended[0], now):  # once, whichever request noticed first
                 record(self.store, found.username, ended[1], role=found.role, remote=client_address())
-            flask.session.pop("token", None)
+            flask.session.pop("token")
             return None
         flask.g.user, flask.g.signed = User(found.username, found.role), found
         return found

@@ -18,8 +18,7 @@ from ..auth.roles import ADMIN, CARE, EVERYONE, REVIEW, TESTING, WATCH
 from ..auth.web import current_user, current_viewer, install
 from ..engine import Config
 from ..store import DEFAULT_SITE, Store
-from . import admin, board, replay_page, review, session_page, shell, start
-from . import review_session
+from . import admin, board, replay_page, review, review_session, session_page, shell, start
 from .identity import audit
 from .routes import Request, match, session_in_path
 
