@@ -3,7 +3,8 @@ acknowledge and discharge.
 
 Every action is validated here (forms.py), gated where the label asks for it (a pre-dose BP above the guide
 needs an override reason; discharge before `observation.ready` needs one too), then queued in the store for
-ingest to fold into the session; queuing it writes its audit row in the same transaction (auth/web.py). The panel itself is static so typing is never wiped by a poll.
+ingest to fold into the session; queuing it writes its audit row in the same transaction (auth/web.py). The
+panel itself is static so typing is never wiped by a poll.
 """
 from __future__ import annotations
 
