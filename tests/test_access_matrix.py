@@ -368,3 +368,12 @@ def test_the_guard_finds_the_session_of_every_callback_that_reads_one(app, conte
     assert any(e.record_bound for e in endpoints)
     unseen = {e.key for e in endpoints if e.record_bound and not references(_request(app, e), session_in_path)}
     assert unseen == set(), f"callbacks reading a session the guard cannot see: {unseen}"
+
+
+def test_malformed_callback_requests_are_refused_by_the_guard(app, clients):
+    """Not a callback request, or a session id that is no number: 403 before anything runs (and no 500)."""
+    poll = next(key for key in server_callbacks(app) if "session-state.data" in key)
+    for request in ([1, 2], "text", {"output": poll, "inputs": 7, "state": [{"id": "session-state", "property": "data",
+                                                                         "value": {"sid": "1 OR 1=1"}}]}):
+        response = clients["nurse"].post("/_dash-update-component", json=request, headers={"Origin": "http://localhost"})
+        assert response.status_code == 403, (request, response.get_data(as_text=True))

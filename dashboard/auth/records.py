@@ -119,7 +119,8 @@ def references(body: dict[str, Any], path_reference: PathReference | None) -> li
 
 def _props(body: dict[str, Any]) -> Iterator[tuple[Any, str, Any]]:
     for group in ("inputs", "state"):
-        for item in body.get(group) or []:
+        items = body.get(group)
+        for item in items if isinstance(items, list) else []:
             for entry in item if isinstance(item, list) else [item]:  # a pattern input (ALL) is a list
                 if isinstance(entry, dict):
                     yield entry.get("id"), str(entry.get("property", "")), entry.get("value")

@@ -184,7 +184,8 @@ class _Guard:
         if path != CALLBACK_PATH:
             sessions.touch(self.store, signed, now)
             return None
-        body = flask.request.get_json(silent=True) or {}
+        body = flask.request.get_json(silent=True)
+        body = body if isinstance(body, dict) else {}  # not a callback request: refused below as no callback
         output = str(body.get("output", ""))
         if not allowed(signed.role, output):
             return self._refuse(403, f"a {signed.role} may not do this", output)
