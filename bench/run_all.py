@@ -18,7 +18,7 @@ import benchlib as bl
 
 BENCHES = ("board_poll", "reading_latency", "engine_fold", "ingest_rate", "ingest_rate_postgresql", "review_figure",
            "memory_day", "cli_help", "board_load")
-EXTRAS = ("bench_review",)  # issue 5's review benchmarks (sessions list, chart zoom): run only when named
+EXTRAS = ("bench_review", "login_timing")  # issue 5: review (sessions list, zoom); issue 13: sign-in timing
 POSTGRES_URL_FILE = bl.ROOT / "var" / "test-postgres.url"  # the server `make postgres` starts
 
 

@@ -11,6 +11,7 @@ import heapq
 from dataclasses import dataclass
 from pathlib import Path
 
+from devices.csv_safety import plain_cell
 from devices.feed import FeedError, FeedProblem, exc_text, read_feed
 from devices.readings import Item, SessionEvent
 
@@ -77,7 +78,7 @@ def _action(row: dict[str, str]) -> SessionEvent:
         offset = float(row.get("offset_s") or "")
     except ValueError:
         raise ValueError(f"offset_s {row.get('offset_s')!r} is not a number") from None
-    who = (row.get("who") or "").strip()
+    who = plain_cell((row.get("who") or "").strip())  # as exported (devices/csv_safety.py)
     if not who:
         raise ValueError("who is empty: every action is someone's")
-    return SessionEvent(kind, detail=(row.get("detail") or "").strip(), offset_s=offset, who=who)
+    return SessionEvent(kind, detail=plain_cell((row.get("detail") or "").strip()), offset_s=offset, who=who)

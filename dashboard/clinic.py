@@ -148,7 +148,7 @@ def demo_logins(store: Store) -> dict[str, str]:
 
     logins = {}
     for role in ROLES:
-        name, password = f"demo-{role}", secrets.token_urlsafe(9)
+        name, password = f"demo-{role}", secrets.token_urlsafe(12)  # 16 random characters
         try:
             add_user(store, name, role, password)
         except AuthError:

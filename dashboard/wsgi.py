@@ -22,9 +22,8 @@ from .ui import create_app
 _site = site_from_env()
 _store = (Store(os.environ["MONITOR_DATABASE_URL"], _site) if os.environ.get("MONITOR_DATABASE_URL")
           else Store.open(Path(os.environ.get("MONITOR_DATABASE", "var/clinic.db")), _site))
-app = create_app(_store, load_config(os.environ.get("MONITOR_CONFIG") or None),
-                 poll_ms=int(os.environ.get("MONITOR_POLL_MS", "1000")),
-                 secret_path=Path(os.environ.get("MONITOR_SECRET_FILE", "var/secret_key")))
+app = create_app(_store, load_config(os.environ.get("MONITOR_CONFIG") or None),  # key: MONITOR_SECRET_KEY or _FILE
+                 poll_ms=int(os.environ.get("MONITOR_POLL_MS", "1000")))
 server = app.server
 # Dash, plotly and the app are ~150k objects that live as long as the worker: keep them out of the collector's
 # full passes, which otherwise stalled a board poll for 60-300 ms every ~8 s under load.

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Iterable, Iterator
 
+from .csv_safety import plain_cell, safe_dict
 from .readings import EVENT_KINDS, PROTOCOLS, Assessment, Item, Reading, SessionEvent
 
 if TYPE_CHECKING:
@@ -119,7 +120,7 @@ def exc_text(exc: csv.Error) -> str:
 def _parse_row(row: list[str], index: dict[str, int], width: int, last_offset: float) -> Item:
     if len(row) != width:
         raise ValueError(f"expected {width} fields, found {len(row)}")
-    cell = {name: row[i].strip() for name, i in index.items()}
+    cell = {name: plain_cell(row[i].strip()) for name, i in index.items()}  # as written (csv_safety.py)
     offset = _number(cell["offset_s"], "offset_s")
     if offset is None:
         raise ValueError("offset_s is empty")
@@ -160,7 +161,7 @@ def _number(text: str, name: str) -> float | None:
 
 
 def item_row(item: Item) -> dict[str, object]:
-    """One feed row (as a dict of COLUMNS) for a reading or event with an offset."""
+    """One feed row (as a dict of COLUMNS) for a reading or event with an offset, safe to open in a spreadsheet."""
     row: dict[str, object] = dict.fromkeys(COLUMNS, "")
     row["offset_s"] = _fmt(item.offset_s or 0.0)
     row["source"] = item.source
@@ -170,7 +171,7 @@ def item_row(item: Item) -> dict[str, object]:
             row[name] = "" if value is None else _fmt(value)
     else:
         row["event"], row["detail"] = item.kind, item.detail
-    return row
+    return safe_dict(row)
 
 
 def write_feed(items: Iterable[Item], target: Path | str | IO[str]) -> int:

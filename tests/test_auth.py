@@ -126,12 +126,18 @@ def test_login_form_needs_its_token(app):
 
 
 def test_session_expires_after_inactivity_but_not_while_a_person_acts(store, tmp_path):
+    from dashboard.store.security import user_sessions
+
     app = create_app(store, load_config(), secret_path=tmp_path / "secret", auth=AuthSettings(idle_minutes=1))
     client = signed_in(app, "nurse")
-    assert client.get("/").status_code == 200
-    with client.session_transaction() as session:
-        session["active_at"] = time.time() - 61
+    with store.engine.begin() as conn:
+        conn.execute(user_sessions.update().values(active_at=time.time() - 50))
+    assert client.get("/").status_code == 200  # a page opened: the idle clock starts again
+    with store.engine.begin() as conn:
+        conn.execute(user_sessions.update().values(active_at=time.time() - 61))
     assert client.get("/").status_code == 302  # idle for longer than the setting: signed out
+    assert client.get("/").status_code == 302  # and stays so
+    assert [r["action"] for r in audit_log(store)].count("signed_out_idle") == 1
 
 
 def test_passwords_are_argon2id_hashes_and_never_stored(store):
@@ -139,18 +145,20 @@ def test_passwords_are_argon2id_hashes_and_never_stored(store):
         stored = conn.scalar(sa.select(users.c.password_hash).where(users.c.username == "nurse1"))
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
     assert PasswordHasher().verify(stored, PASSWORD)
-    with pytest.raises(AuthError, match="at least 10"):
+    with pytest.raises(AuthError, match="at least 12"):
         add_user(store, "short", "nurse", "123")
 
 
-def test_lockout_after_repeated_failures(store):
+def test_lockout_after_repeated_failures_from_one_address(store):
     settings = AuthSettings(lockout_after=3, lockout_minutes=15)
     for _ in range(3):
         with pytest.raises(AuthError):
-            verify(store, "nurse1", "wrong password!", settings=settings)
-    with pytest.raises(AuthError):  # locked: even the right password is refused
-        verify(store, "nurse1", PASSWORD, settings=settings)
-    assert verify(store, "nurse1", PASSWORD, settings=settings, now=time.time() + 16 * 60).role == "nurse"
+            verify(store, "nurse1", "wrong password!", remote="10.0.0.9", settings=settings)
+    with pytest.raises(AuthError):  # refused from there: even the right password
+        verify(store, "nurse1", PASSWORD, remote="10.0.0.9", settings=settings)
+    assert verify(store, "nurse1", PASSWORD, remote="10.0.0.5", settings=settings).role == "nurse"  # elsewhere: in
+    later = time.time() + 16 * 60
+    assert verify(store, "nurse1", PASSWORD, remote="10.0.0.9", settings=settings, now=later).role == "nurse"
     actions = [r["action"] for r in audit_log(store)]
     assert actions.count("login_failed") == 4 and actions[0] == "login"
 

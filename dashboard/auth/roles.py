@@ -4,6 +4,8 @@
 - clinician: everything a nurse does, plus review, sign-off and exports
 - tester: replays and simulated sessions only (never a real patient's)
 - admin: users, the audit log and configuration; no patient data
+
+Which session records each may open is records.py's policy, checked for every request that names one.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ POLICY: dict[str, frozenset[str]] = {
     "board-waiting": WATCH,  # real device data only for nurses and clinicians (checked in the callback)
     "assoc-list": CARE,
     "assoc-message": CARE,
+    "audit-table": ADMIN,
     # the clinician's review (issue 5): sessions list, zoom, sign-off, exports
     "rv-table": REVIEW,
     "review-chart": REVIEW,
@@ -58,7 +61,3 @@ def required_roles(callback_key: str) -> frozenset[str]:
 
 def allowed(role: str | None, callback_key: str) -> bool:
     return role is not None and role in required_roles(callback_key)
-
-
-def sees_real_patients(role: str | None) -> bool:
-    return role in CARE

@@ -2,12 +2,15 @@
 
     python app.py users add NAME --role ROLE     a new account
     python app.py users passwd NAME [--role R]   a new password (and optionally a new role)
-    python app.py users list                     every account and its role
+    python app.py users deactivate NAME          signed out everywhere at once, cannot sign in; history kept
+    python app.py users reactivate NAME          may sign in again
+    python app.py users list                     every account, its role, and whether it is deactivated
 
 The password is never an option: it is read without echo from the terminal (asked twice), or, when standard
 input is not a terminal (a script, a pipe), from its first line, e.g. `printf '%s\\n' "$PASSWORD" | python app.py
 users add alice --role admin`. It never appears in the command line, the logs or the audit log, which records
-who was added or changed, when, and by the command line.
+who was added or changed, when, and by the command line. Passwords are at least 12 characters and not among
+common ones. A new password, a role change and deactivation end that user's sessions at once.
 """
 from __future__ import annotations
 
@@ -16,12 +19,12 @@ import argparse
 from ..auth import roles
 from .options import add_database_options
 
-HELP = "add users, set passwords, list accounts (password from the terminal or stdin)"
+HELP = "add users, set passwords, deactivate or reactivate, list accounts (password from the terminal or stdin)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=("add", "passwd", "list"), help="what to do (above)")
-    parser.add_argument("username", nargs="?", metavar="NAME", help="the account (add, passwd)")
+    parser.add_argument("action", choices=("add", "passwd", "deactivate", "reactivate", "list"), help="what to do (above)")
+    parser.add_argument("username", nargs="?", metavar="NAME", help="the account (all but list)")
     parser.add_argument("--role", choices=roles.ROLES,
                         help="role of a new user (add: required), or a changed role (passwd); roles below")
     add_database_options(parser)
@@ -40,16 +43,19 @@ def run(args: argparse.Namespace) -> int:
     from ..store.security import users
 
     if args.action != "list" and (not args.username or (args.action == "add" and not args.role)):
-        print("users: give NAME, and --role ROLE to add (users add NAME --role ROLE | users passwd NAME)",
-              file=sys.stderr)
+        print("users: give NAME, and --role ROLE to add (users add NAME --role ROLE | users passwd NAME | "
+              "users deactivate|reactivate NAME)", file=sys.stderr)
         return 2
     store = open_store(args)
     try:
         if args.action == "list":
             with store.engine.connect() as conn:
-                for row in conn.execute(sa.select(users.c.username, users.c.role).order_by(users.c.username)):
-                    print(f"{row.username}\t{row.role}")
+                query = sa.select(users.c.username, users.c.role, users.c.active).order_by(users.c.username)
+                for row in conn.execute(query):
+                    print(f"{row.username}\t{row.role}" + ("" if row.active else "\tdeactivated"))
             return 0
+        if args.action in ("deactivate", "reactivate"):
+            return _set_active(store, args.username, args.action == "reactivate")
         try:
             password = _password()
             if args.action == "add":
@@ -65,6 +71,21 @@ def run(args: argparse.Namespace) -> int:
         return 0
     finally:
         store.close()
+
+
+def _set_active(store, username: str, active: bool) -> int:
+    import sys
+
+    from ..auth import AuthError, record, set_active
+
+    try:
+        set_active(store, username, active)
+    except AuthError as exc:
+        print(f"users: {exc}", file=sys.stderr)
+        return 2
+    record(store, "command line", "user_reactivated" if active else "user_deactivated", username)
+    print(f"{username}: {'reactivated' if active else 'deactivated (signed out everywhere)'}")
+    return 0
 
 
 def _password() -> str:

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from ..sites import DEFAULT_SITE  # the site of every session stored before sites existed (migration 0003)
 
 metadata = sa.MetaData()
+NAME_LENGTH = 80  # a person's user name, wherever it is stored (users, audit, actions, events, replays, sign-offs)
 
 sessions = sa.Table(
     "sessions", metadata,
@@ -56,7 +57,7 @@ events = sa.Table(
     sa.Column("kind", sa.String(30), nullable=False),
     sa.Column("detail", sa.Text, nullable=False, server_default=""),
     sa.Column("source", sa.String(40), nullable=False, server_default=""),
-    sa.Column("who", sa.String(80), nullable=False, server_default=""),
+    sa.Column("who", sa.String(NAME_LENGTH), nullable=False, server_default=""),
     sa.Column("device_time", sa.Float),
     sa.Column("received_time", sa.Float),
     sa.Column("device_id", sa.String(80), nullable=False, server_default=""),  # the device that reported it (0004)
@@ -85,7 +86,7 @@ actions = sa.Table(  # people's actions from the web, waiting for ingest to fold
     sa.Column("session_id", sa.ForeignKey("sessions.id"), nullable=False),
     sa.Column("kind", sa.String(30), nullable=False),  # an event kind, an action, manual_bp, reading or tick
     sa.Column("detail", sa.Text, nullable=False, server_default=""),
-    sa.Column("who", sa.String(80), nullable=False),
+    sa.Column("who", sa.String(NAME_LENGTH), nullable=False),
     sa.Column("at", sa.Float, nullable=False),  # epoch seconds when the person acted
     sa.Column("offset_s", sa.Float),  # set by a replay: the feed's own session time; else taken from `at`
     sa.Column("source", sa.String(40), nullable=False, server_default=""),
@@ -114,7 +115,7 @@ replays = sa.Table(  # a tester's replay of a feed onto a chair, driven by the m
     sa.Column("state", sa.String(10), nullable=False),  # running | paused | stopped | done
     sa.Column("position_s", sa.Float, nullable=False, server_default="0"),  # session time reached
     sa.Column("sent", sa.Integer, nullable=False, server_default="0"),  # readings and events sent
-    sa.Column("who", sa.String(80), nullable=False, server_default=""),
+    sa.Column("who", sa.String(NAME_LENGTH), nullable=False, server_default=""),
 )
 
 ingest_heartbeat = sa.Table(  # each ingest node says here, every few seconds, that it can write

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from .schema import metadata, sessions
+from .schema import NAME_LENGTH, metadata, sessions
 from .store import Store
 
-MAX_NAME = 80
+MAX_NAME = NAME_LENGTH  # the user name of who signs, as everywhere it is stored
 MAX_COMMENT = 2000
 
 signoffs = sa.Table(

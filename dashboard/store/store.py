@@ -13,7 +13,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -310,13 +310,18 @@ class Store:
 
     # ---- people's actions ----------------------------------------------------
 
+    # The web sets this: it writes the audit row of a person's action in the transaction that queues it.
+    on_action: Callable[[sa.Connection, int, str, str], None] | None = None
+
     def submit_action(self, session_id: int, kind: str, who: str, detail: str = "", at: float | None = None,
                       sbp: float | None = None, dbp: float | None = None, hr: float | None = None) -> int:
-        """Queue a person's action for ingest to fold into the session; returns its id."""
+        """Queue a person's action for ingest to fold into the session (and audit it); returns its id."""
         with self.engine.begin() as conn:
             result = conn.execute(actions.insert().values(_fit(actions, dict(
                 session_id=session_id, kind=kind, detail=detail, who=who, at=time.time() if at is None else at,
                 sbp=sbp, dbp=dbp, hr=hr))))
+            if self.on_action is not None:
+                self.on_action(conn, session_id, kind, detail)
             return int(result.inserted_primary_key[0])
 
     def submit_items(self, session_id: int, items: Sequence[Reading | SessionEvent], who: str,

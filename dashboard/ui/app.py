@@ -1,4 +1,4 @@
-"""The Dash application: a shell with navigation and a router over the pages, behind the login guard.
+"""The Dash application: a shell with navigation and a router over the pages (routes.py), behind the guard.
 
 `create_app(store, config)` builds a fresh app each call (tests give each its
 own app and store). The store is the only thing the callbacks share, and it
@@ -8,36 +8,34 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import flask
 from dash import Dash, Input, Output, dcc, html
 
 from ..auth import AuthSettings
+from ..auth.records import refusal, session_number
 from ..auth.roles import ADMIN, CARE, EVERYONE, REVIEW, TESTING, WATCH
-from ..auth.web import current_user, install
+from ..auth.web import current_user, current_viewer, install
 from ..engine import Config
 from ..store import DEFAULT_SITE, Store
-from . import admin, board, replay_page, review, session_page, settings, shell, start
-from . import associate, course, device_admin, review_session, waiting
-from .identity import may_see
+from . import admin, associate, board, replay_page, review, review_session, session_page, shell, start, waiting
+from .identity import audit
+from .routes import Request, match, session_in_path
 
 ASSETS = Path(__file__).with_name("assets")
 NAV = (("Chairs", "/", WATCH), ("Start a session", "/start", CARE), ("Devices", "/devices", CARE),
        ("Review", "/review", REVIEW), ("Replay", "/replay", TESTING), ("Users", "/admin/users", ADMIN),
        ("Audit", "/admin/audit", ADMIN), ("Device traffic", "/admin/devices", ADMIN),
        ("Settings", "/settings", EVERYONE))
-PAGE_ROLES = {"": WATCH, "session": WATCH, "start": CARE, "review": REVIEW, "replay": TESTING, "admin": ADMIN,
-              "settings": EVERYONE}
-PAGE_ROLES["course"] = REVIEW  # a patient's course: the clinician's review
-PAGE_ROLES["devices"] = CARE  # associate a device with a chair (docs/placement.md)
 
 
 def create_app(store: Store, config: Config, poll_ms: int = 1000, auth: AuthSettings | None = None,
-               secret_path: Path = Path("var/secret_key")) -> Dash:
+               secret_path: Path | None = None) -> Dash:
+    """The app; the cookie key from MONITOR_SECRET_KEY, else `secret_path`, else MONITOR_SECRET_FILE or
+    var/secret_key."""
     app = Dash(__name__, assets_folder=str(ASSETS), title="Session monitor", update_title=None,
-               suppress_callback_exceptions=True)
-    install(app, store, auth or AuthSettings.from_env(), secret_path)
+               suppress_callback_exceptions=True, enable_mcp=False)  # no route to callbacks past the guard
+    install(app, store, auth or AuthSettings.from_env(), secret_path, path_reference=session_in_path)
     app.layout = lambda: shell_layout(poll_ms, store.site)  # per request: shows who is signed in
     board.register(app, store)
     session_page.register(app, store, config)
@@ -70,51 +68,33 @@ def shell_layout(poll_ms: int, site: str = DEFAULT_SITE) -> Any:
         html.Header([html.Span("Session monitor", className="brand"),
                      *([html.Span(site, className="site", id="site")] if site != DEFAULT_SITE else []), html.Nav(links),
                      html.Div(who, className="who-label")], className="top-bar"),
-        *shell.layout(poll_ms),
+        *(shell.layout(poll_ms) if role in WATCH else []),  # alarms of the chairs: for those who see them
         html.Main(id="page"),
     ])
 
 
 def route(store: Store, config: Config, pathname: str, search: str, poll_ms: int) -> Any:
-    parts = [p for p in pathname.split("/") if p]
+    """The page at `pathname` for the signed-in user, or a page saying there is none for them."""
     user = current_user()
-    if user is None or user.role not in PAGE_ROLES.get(parts[0] if parts else "", frozenset()):
-        return _not_found(f"No page at {pathname} for you." if user else "Sign in first.")
-    if not parts:
-        return board.layout(poll_ms)
-    if parts[0] in ("session", "review", "course") and len(parts) == 2:  # by session id only, never a patient
-        sid = _session_number(parts[1])
+    if user is None:
+        return _not_found("Sign in first.")
+    found = match(pathname)
+    if found is None or user.role not in found[0].roles:
+        return _not_found(f"No page at {pathname}" + (" for you." if found else "."))
+    page, sid_text = found
+    row = None
+    if page.purpose is not None:
+        sid = session_number(sid_text)
         if sid is None:
-            return _not_found(f"'{parts[1]}' is not a session number.")
-        if parts[0] != "session":
-            return (review_session if parts[0] == "review" else course).layout(store, config, sid)
+            return _not_found(f"'{sid_text}' is not a session number.")
         row = store.session(sid)
-        if row is not None and not may_see(row):
-            return _not_found("Testers see only simulated and replayed sessions.")
-        return session_page.layout(store, config, sid, poll_ms, live=True)
-    if parts == ["settings"]:
-        return settings.layout(config, store, poll_ms)
-    if parts == ["start"]:
-        return start.layout(config)
-    if parts == ["replay"]:
-        return replay_page.layout(poll_ms)
-    if parts == ["review"]:
-        page = parse_qs(search.lstrip("?")).get("page", ["0"])[0]
-        return review.layout(store, int(page) if page.isdigit() else 0)
-    if parts == ["admin", "users"]:
-        return admin.users_layout(store)
-    if parts == ["admin", "audit"]:
-        return admin.audit_layout(store)
-    if parts == ["admin", "devices"]:
-        return device_admin.layout(store)
-    if parts == ["devices"]:
-        return associate.layout(config, poll_ms)
-    return _not_found(f"No page at {pathname}.")
-
-
-def _session_number(text: str) -> int | None:
-    """A session id from a URL: digits that fit the database's integer, else None."""
-    return int(text) if text.isdigit() and int(text) < 2**63 else None
+        why = refusal(current_viewer(store.site), row, page.purpose)
+        if why is not None:
+            audit(store, user.username, "refused", f"{page.path}: {why}", session_id=sid if row else None)
+            return _not_found(f"No session {sid} for you here.")  # the same whether it exists or not
+    if page.audit:
+        audit(store, user.username, page.audit, session_id=row.id if row else None)
+    return page.render(Request(store, config, poll_ms, search, row))
 
 
 def _not_found(message: str) -> Any:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import flask
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
+from ..auth.web import client_address
 from ..engine import Config
 from ..store import Store, device_data
 from ..store.device_data import UNPLACED, AssociationError
@@ -89,7 +89,7 @@ def register(app: Dash, store: Store) -> None:
                   prevent_initial_call=True)
     def _act(_go: int | None, _end: int | None, device: str | None, chair: str | None, ended: str | None):
         who = signed_in() or ""
-        remote = (flask.request.remote_addr or "") if flask.has_request_context() else ""
+        remote = client_address()
         try:
             if ctx.triggered_id == "assoc-go":
                 chair = (chair or "").strip()

@@ -142,4 +142,4 @@ def register(app: Dash, store: Store) -> None:
     @app.callback(Output("board", "children"), Output("board-seen", "data"),
                   Input("board-poll", "n_intervals"), State("board-seen", "data"))
     def _poll(_n: int | None, seen: dict[str, Any] | None):
-        return poll_board(store, seen, visible=viewer_may_see())
+        return poll_board(store, seen, visible=viewer_may_see(store.site))

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from devices.readings import PROTOCOLS, Assessment
 
 from ..engine import Config
+from ..store.schema import NAME_LENGTH
 
 MAX_NOTE = 500
-MAX_WHO = 40
+MAX_WHO = NAME_LENGTH  # who acts is the signed-in user name: as long as any stored one
 MAX_LABEL = 80
 
 

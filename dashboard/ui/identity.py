@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-import flask
-
 from ..auth import record
-from ..auth.roles import sees_real_patients
-from ..auth.web import current_user
+from ..auth.records import LIVE, may_see as _may_see
+from ..auth.web import client_address, current_user, current_viewer
 from ..store import SessionRow, Store
 
 
@@ -21,17 +19,20 @@ def role() -> str | None:
     return user.role if user else None
 
 
-def may_see(row: SessionRow) -> bool:
-    """Nurses and clinicians see every session; a tester only simulated and replayed ones."""
-    return viewer_may_see()(row)
+def may_see(row: SessionRow, site: str | None = None) -> bool:
+    """Whether the signed-in user may open this session live (auth/records.py); `site` is the one this web
+    serves (None: the row's own, when the caller listed this site's sessions already)."""
+    return viewer_may_see(site)(row)
 
 
-def viewer_may_see() -> Callable[[SessionRow], bool]:
-    """`may_see` for the signed-in user, their role read once: a board poll asks it of every open session."""
-    current = role()
-    return lambda row: sees_real_patients(current) or (current == "tester" and row.is_simulated)
+def viewer_may_see(site: str | None = None) -> Callable[[SessionRow], bool]:
+    """`may_see` for the signed-in user, read once: a board poll asks it of every open session."""
+    user = current_user()
+    if site is not None:
+        viewer = current_viewer(site)
+        return lambda row: _may_see(viewer, row, LIVE)
+    return lambda row: _may_see(current_viewer(row.site) if user else None, row, LIVE)
 
 
 def audit(store: Store, who: str, action: str, detail: str = "", session_id: int | None = None) -> None:
-    remote = (flask.request.remote_addr or "") if flask.has_request_context() else ""
-    record(store, who, action, detail, role=role() or "", remote=remote, session_id=session_id)
+    record(store, who, action, detail, role=role() or "", remote=client_address(), session_id=session_id)

@@ -64,7 +64,7 @@ def register(app: Dash, store: Store) -> None:
     @app.callback(Output("escalation-banner", "children"), Output("alarm-sound", "data"),
                   Input("shell-poll", "n_intervals"))
     def _poll(_n: int | None):
-        return shell_state([row for row in store.open_sessions() if may_see(row)], store.heartbeats())
+        return shell_state([row for row in store.open_sessions() if may_see(row, store.site)], store.heartbeats())
 
     app.clientside_callback(ClientsideFunction(namespace="alarms", function_name="sound"),
                             Output("alarm-sound-playing", "children"), Input("alarm-sound", "data"),

@@ -3,7 +3,8 @@ acknowledge and discharge.
 
 Every action is validated here (forms.py), gated where the label asks for it (a pre-dose BP above the guide
 needs an override reason; discharge before `observation.ready` needs one too), then queued in the store for
-ingest to fold into the session. The panel itself is static so typing is never wiped by a poll.
+ingest to fold into the session; queuing it writes its audit row in the same transaction (auth/web.py). The
+panel itself is static so typing is never wiped by a poll.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from ..store.signoff import is_signed
 from . import forms
 from .forms import FormError
 from .format import session_clock
-from .identity import audit, may_see, signed_in
+from .identity import may_see, signed_in
 
 MOAAS_OPTIONS = [{"label": f"{n} – {text}", "value": n} for n, text in (
     (5, "responds readily to name"), (4, "lethargic response to name"), (3, "responds after loud or repeated name"),
@@ -70,8 +71,6 @@ def dose_start(store: Store, row: SessionRow, who: str, reason: str) -> str:
         reason = forms.note(reason, required=True, what="override")
         store.submit_action(row.id, "override", who, detail=f"dose despite pre-dose BP {predose['value']}: {reason}")
     store.submit_action(row.id, "dose_start", who, detail=row.dose)
-    if predose is not None:
-        audit(store, who, "override", f"dose despite pre-dose BP {predose['value']}: {reason}", row.id)
     return "Dose start recorded" + (" with the override reason." if predose else ".")
 
 
@@ -93,9 +92,7 @@ def discharge(store: Store, row: SessionRow, who: str, reason: str) -> str:
             raise FormError("Not ready for discharge (" + "; ".join(unmet) + "). Give an override reason to "
                             "discharge anyway.") from None
         store.submit_action(row.id, "override", who, detail=f"discharge before ready ({'; '.join(unmet)}): {reason}")
-        audit(store, who, "override", f"discharge before ready: {reason}", row.id)
     store.submit_action(row.id, "discharge", who, detail="" if ready else "override")
-    audit(store, who, "discharge", "ready" if ready else "override", row.id)
     return "Discharge recorded. The chair is free once the log is written."
 
 
@@ -118,7 +115,6 @@ def assessment(store: Store, row: SessionRow, who: str, moaas: Any, dissociation
 def acknowledge(store: Store, row: SessionRow, who: str, key_json: str) -> str:
     code, source = json.loads(key_json)
     store.submit_action(row.id, "acknowledge", who, detail=f"{code}|{source}" if source else code)
-    audit(store, who, "acknowledge", f"{code} {source}".strip(), row.id)
     return f"Acknowledged {code}."
 
 
@@ -129,8 +125,8 @@ def register(app: Dash, store: Store, config: Config) -> None:
             return "This session has ended: nothing was recorded."
         if is_signed(store, row.id):
             return "This session is signed off: its record is read-only."
-        if not may_see(row):
-            return "Testers act only on simulated or replayed sessions: nothing was recorded."
+        if not may_see(row, store.site):  # the guard refused it already (auth/records.py): never reached
+            return "This session is not yours to act on: nothing was recorded."
         try:
             return action(row, forms.who(signed_in()))
         except FormError as exc:

@@ -10,6 +10,7 @@ import csv
 import io
 
 from dashboard.check import ACTION_COLUMNS, ACTIONS
+from devices.csv_safety import safe_row
 
 from ..record import SessionRecord
 
@@ -20,7 +21,7 @@ def session_actions(record: SessionRecord) -> bytes:
     writer.writerow(ACTION_COLUMNS)
     for e in record.events:
         if e["kind"] in ACTIONS:
-            writer.writerow([_number(e["offset_s"]), e["kind"], e["who"] or "unknown", e["detail"]])
+            writer.writerow(safe_row([_number(e["offset_s"]), e["kind"], e["who"] or "unknown", e["detail"]]))
     return buffer.getvalue().encode("utf-8")
 
 

@@ -12,6 +12,8 @@ import csv
 import io
 from typing import Any, Iterator
 
+from devices.csv_safety import safe_dict
+
 from ..record import SessionRecord
 
 COLUMNS = ("session_id", "record", "offset_s", "utc", "source", "provenance", "device_time", "received_time",
@@ -25,7 +27,7 @@ def session_csv(record: SessionRecord) -> bytes:
     writer.writeheader()
     rows = sorted(_rows(record), key=lambda pair: pair[0])  # stable: readings, events, alarms at one instant
     for _, row in rows:
-        writer.writerow({key: "" if row.get(key) is None else row[key] for key in COLUMNS})
+        writer.writerow(safe_dict({key: "" if row.get(key) is None else row[key] for key in COLUMNS}))
     return buffer.getvalue().encode("utf-8")
 
 

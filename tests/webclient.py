@@ -1,0 +1,75 @@
+"""The real app through Flask's test client: sign in through the login form, call Dash callbacks as the
+browser does, read the pages the router sends."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterator
+
+PASSWORD = "correct-horse-battery"
+ORIGIN = {"Origin": "http://localhost"}
+
+
+def sign_in(app: Any, username: str, password: str = PASSWORD, remote: str = "127.0.0.1", expect: int = 302):
+    """A test client signed in as `username` from address `remote` (or refused, with `expect`)."""
+    client = app.server.test_client()
+    client.environ_base["REMOTE_ADDR"] = remote
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    response = client.post("/login?next=/", data={"csrf": token, "username": username, "password": password},
+                           headers=ORIGIN)
+    assert response.status_code == expect, response.get_data(as_text=True)[-300:]
+    return client
+
+
+def body(key: str, spec: dict[str, Any], values: dict[tuple[str, str], Any], trigger: str | None = None,
+         patterns: dict[str, list[tuple[dict[str, Any], Any]]] | None = None) -> dict[str, Any]:
+    """The request the Dash renderer sends for the callback `key` (`spec` from app.callback_map), with input and
+    state values from `values` ((component id, prop) -> value) and pattern inputs from `patterns` (pattern type
+    -> [(id, value)]); `trigger` is the changed input ("id.prop")."""
+    outputs = [{"id": out.component_id, "property": out.component_property} for out in spec["output"]] \
+        if isinstance(spec["output"], list) else {"id": spec["output"].component_id,
+                                                  "property": spec["output"].component_property}
+
+    def item(dep: dict[str, Any]) -> Any:
+        component, prop = dep["id"], dep["property"]
+        if component.startswith("{"):
+            kind = json.loads(component)["type"]
+            return [{"id": pid, "property": prop, "value": value} for pid, value in (patterns or {}).get(kind, [])]
+        return {"id": component, "property": prop, "value": values.get((component, prop))}
+
+    return {"output": key, "outputs": outputs, "inputs": [item(d) for d in spec["inputs"]],
+            "state": [item(d) for d in spec["state"]], "changedPropIds": [trigger] if trigger else []}
+
+
+def call(client: Any, request: dict[str, Any]) -> Any:
+    return client.post("/_dash-update-component", json=request, headers=ORIGIN)
+
+
+def server_callbacks(app: Any) -> dict[str, dict[str, Any]]:
+    """Every callback that runs on the server (clientside ones run in the browser)."""
+    return {key: spec for key, spec in app.callback_map.items() if "callback" in spec}
+
+
+def components(tree: Any) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """(id, props) of every component with an id in a layout as JSON (what the server sends the browser)."""
+    if isinstance(tree, dict):
+        props = tree.get("props")
+        if isinstance(props, dict) and "type" in tree:
+            if "id" in props:
+                yield props["id"], props
+            for value in props.values():
+                yield from components(value)
+        else:
+            for value in tree.values():
+                yield from components(value)
+    elif isinstance(tree, list):
+        for value in tree:
+            yield from components(value)
+
+
+def as_json(layout: Any) -> Any:
+    """A Dash layout as the browser receives it."""
+    import plotly
+
+    return json.loads(json.dumps(layout, cls=plotly.utils.PlotlyJSONEncoder))
