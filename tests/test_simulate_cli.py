@@ -112,7 +112,7 @@ def test_bad_arguments_exit_2_with_a_clear_message(args, message, capsys, monkey
     """In this process (a subprocess each costs seconds of start-up; test_help_... and the batch test run it as one)."""
     monkeypatch.chdir(ROOT)
     try:
-        code = app.main(["simulate", *args])
+        code = cli_main(["simulate", *args])
     except SystemExit as exc:  # argparse's own errors
         code = exc.code
     out, err = capsys.readouterr()

@@ -61,3 +61,8 @@ def required_roles(callback_key: str) -> frozenset[str]:
 
 def allowed(role: str | None, callback_key: str) -> bool:
     return role is not None and role in required_roles(callback_key)
+
+
+def sees_real_patients(role: str | None) -> bool:
+    """Real (not simulated) data, in a session or not yet in one: nurses and clinicians (records.py's policy)."""
+    return role in CARE
