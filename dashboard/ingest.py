@@ -33,6 +33,7 @@ from devices.adapter import Ticket
 from devices.readings import Item, Reading, SessionEvent
 
 from .engine import Config, SessionEngine, Transition, session_status
+from .reports.course import usual_baseline
 from .store import Batch, SessionRow, Store
 from .store.store import message_key
 from .store.signoff import is_signed
@@ -197,7 +198,7 @@ class Ingest:
 
     def _rebuild(self, row: SessionRow) -> LiveSession:
         """The session's engine and trend, folded from what the store holds."""
-        engine = SessionEngine(self.config, row.protocol)
+        engine = SessionEngine(self.config, row.protocol, course_baseline=usual_baseline(row))
         trend = Trend()
         items = self.store.session_items(row.id)
         for item in items:

@@ -14,6 +14,7 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ..engine import Config
 from ..reports.alarm_table import AlarmEpisode, alarm_episodes
+from ..reports.patient_course import first_treatment
 from ..reports.exports import FORMATS, SessionNotFound, export_session
 from ..store import SessionRow, Store
 from ..store.review_queries import continuous_between
@@ -47,7 +48,8 @@ def layout(store: Store, config: Config, sid: int) -> Any:
         html.Div(dcc.Graph(id="review-chart", figure=fig, config={"displaylogo": False, "scrollZoom": True}),
                  id="session-chart"),
         html.H3("Alarms"), alarm_table(episodes),
-        panels.rems_table(row, bp_readings, events, config),
+        panels.rems_table(row, bp_readings, events, config,
+                          first_treatment(store, row) if row.protocol.startswith("esketamine") else None),
         html.H3("Session log"),
         html.Div(panels.log_table(bp_readings, transitions, events, store.reading_summary(sid)), id="session-log"),
         dcc.Store(id="review-sid", data=sid),
