@@ -16,6 +16,7 @@ from typing import Any, Callable
 from dash import Dash, Input, Output, Patch, State, dcc, html, no_update
 
 from ..store import SessionRow, Store
+from .course_glance import course_line
 from .format import PHASE_LABELS, PRIORITY_LABELS, age, alarm_label, bp_text, minutes, number, session_clock
 from .identity import viewer_may_see
 from .sparkline import sparkline_src
@@ -38,6 +39,7 @@ TILE_SLOTS: tuple[Slot, ...] = (
     Slot("chair", "children", _text("tile-chair")),
     Slot("patient", "children", _text("tile-patient")),
     Slot("protocol", "children", _text("tile-protocol")),
+    Slot("course", "children", _text("tile-course")),  # the patient's course at a glance (course_glance.py)
     Slot("phase", "children", _text("tile-phase")),
     Slot("due", "children", _text("tile-due")),
     Slot("bp", "children", _text("tile-bp vital")),
@@ -65,6 +67,7 @@ def tile_values(row: SessionRow, wall: float) -> dict[str, str]:
         "chair": row.chair,
         "patient": row.patient_label,
         "protocol": status.get("protocol_label") or row.protocol,
+        "course": course_line(row),
         "phase": f"{PHASE_LABELS.get(phase, phase)} · {minutes(now_s - (status.get('phase_since') or 0))}",
         "due": _due_text(status.get("due") or {}, now_s),
         "bp": bp_text(bp),
