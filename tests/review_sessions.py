@@ -19,15 +19,17 @@ SEVERE_ACTIONS = SAMPLES / "actions" / "esketamine-severe-peak.csv"
 
 def recorded_session(store: Store, feed: Path = SEVERE_FEED, actions: Path | None = SEVERE_ACTIONS,
                      chair: str = "Chair 3", patient: str = "Demo 03", started: float | None = None,
-                     dose: str = "84 mg") -> int:
-    """The feed (and actions) folded by a real Ingest into a session that started long enough ago to be over."""
-    items = read_feed(feed).items
+                     dose: str = "84 mg", items: list | None = None, **record) -> int:
+    """The feed (and actions) folded by a real Ingest into a session that started long enough ago to be over.
+    `items`: these instead of the feed's; `record`: the start form's answers (Store.create_session)."""
+    items = read_feed(feed).items if items is None else items
     if actions is not None:
         items = list(heapq.merge(items, read_actions(actions)[0], key=lambda i: i.offset_s or 0.0))
     protocol = read_feed(feed).protocol or "esketamine-84"
     last = max(i.offset_s or 0.0 for i in items)
     started = time.time() - last - 600 if started is None else started
-    sid = store.create_session(chair=chair, patient_label=patient, protocol=protocol, started_at=started, dose=dose)
+    sid = store.create_session(chair=chair, patient_label=patient, protocol=protocol, started_at=started, dose=dose,
+                               **record)
     ingest = Ingest(store, load_config())
     ingest.refresh()
     ingest.submit(chair, items)
