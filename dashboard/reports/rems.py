@@ -58,6 +58,17 @@ class FormBP:
 
 
 @dataclass(frozen=True, slots=True)
+class FormField:
+    link_id: str  # stable: the FHIR Questionnaire's item
+    section: str
+    question: str
+    kind: str  # boolean | string | integer | date
+    value: Any  # None: not recorded, or not assessed
+    answer: str  # as printed
+    not_assessed: bool = False  # the value is missing because nobody assessed it (not merely unrecorded)
+
+
+@dataclass(frozen=True, slots=True)
 class RemsForm:
     patient_identifier: str
     first_treatment: bool | None
@@ -65,7 +76,7 @@ class RemsForm:
     concomitant: Mapping[str, bool] | None  # None: not asked (a session from before the question was)
     provider: str  # who recorded the dose start
     setting: str
-    treatment_date: str  # MM/DD/YYYY, as the form asks
+    treatment_date: str  # YYYY-MM-DD of the first device (printed MM/DD/YYYY, as the form asks)
     dose: str
     lot: str
     total_minutes: float | None  # first device to completion of monitoring
@@ -79,37 +90,47 @@ class RemsForm:
     dissociation: bool | None
     respiratory_depression: bool | None
 
-    def rows(self) -> list[tuple[str, str, str]]:
-        """(section, the form's question, the answer), in the form's order."""
+    def fields(self) -> list[FormField]:
+        """Every field, in the form's order, with its typed value (for FHIR) and its printed answer."""
         medicines = self.concomitant or {}
+        first = _yes_no(self.first_treatment, NOT_RECORDED) + (
+            "" if self.first_treatment is None else " (confirmed at the start)" if self.first_treatment_confirmed
+            else " (from the patient's earlier sessions)")
         return [
-            (PATIENT, "Patient (the site's identifier)", self.patient_identifier or NOT_RECORDED),
-            (PATIENT, "Is this the patient's first treatment?", _yes_no(self.first_treatment, NOT_RECORDED)
-             + ("" if self.first_treatment is None else " (confirmed at the start)" if self.first_treatment_confirmed
-                else " (from the patient's earlier sessions)")),
-            *((MEDICINES, f"{label}", _yes_no(medicines.get(key), NOT_RECORDED)) for key, label in CONCOMITANT),
-            (PROVIDER, "Healthcare provider conducting patient monitoring", self.provider or NOT_RECORDED),
-            (SETTING, "Healthcare Setting Name", self.setting),
-            (TREATMENT, "Treatment Date (MM/DD/YYYY)", self.treatment_date or NOT_RECORDED),
-            (TREATMENT, "Dose Administered", self.dose or NOT_RECORDED),
-            (TREATMENT, "Lot Number", self.lot or NOT_RECORDED),
-            (TREATMENT, "Treatment Duration: total time (minutes, from 1st device administration to completion of "
-                        "monitoring)", _minutes(self.total_minutes)),
-            (TREATMENT, "REMS Evaluation Question: if there was not a 2-hour minimum monitoring requirement, when would "
-                        "this patient have been ready to leave/no longer require monitoring? (minutes from start of "
-                        "administration)", _minutes(self.ready_minute)),
-            (TREATMENT, "Vital signs were in acceptable range prior to administration?",
-             _yes_no(self.vitals_ok_before, NOT_RECORDED)),
-            (TREATMENT, "Vital signs were in acceptable range prior to treatment session completion?",
-             _yes_no(self.vitals_ok_before_completion, NOT_RECORDED)),
-            (TREATMENT, "Blood pressure prior to administration", _bp(self.predose_bp)),
-            (TREATMENT, "Blood pressure 40 mins post-administration", _bp(self.bp_40_min)),
-            (TREATMENT, "Blood pressure prior to treatment session completion", _bp(self.bp_before_completion)),
-            (TREATMENT, "Did the patient experience sedation?", _yes_no(self.sedation, NOT_ASSESSED)),
-            (TREATMENT, "Did the patient experience dissociation?", _yes_no(self.dissociation, NOT_ASSESSED)),
-            (TREATMENT, "Did the patient experience respiratory depression?",
-             _yes_no(self.respiratory_depression, NOT_ASSESSED)),
+            _text("patient", PATIENT, "Patient (the site's identifier)", self.patient_identifier),
+            FormField("first-treatment", PATIENT, "Is this the patient's first treatment?", "boolean",
+                      self.first_treatment, first),
+            *(_flag(f"concomitant-{key}", MEDICINES, label, medicines.get(key), NOT_RECORDED)
+              for key, label in CONCOMITANT),
+            _text("provider", PROVIDER, "Healthcare provider conducting patient monitoring", self.provider),
+            _text("setting", SETTING, "Healthcare Setting Name", self.setting),
+            FormField("treatment-date", TREATMENT, "Treatment Date (MM/DD/YYYY)", "date", self.treatment_date or None,
+                      _us_date(self.treatment_date) or NOT_RECORDED),
+            _text("dose", TREATMENT, "Dose Administered", self.dose),
+            _text("lot", TREATMENT, "Lot Number", self.lot),
+            _whole("total-minutes", "Treatment Duration: total time (minutes, from 1st device administration to "
+                   "completion of monitoring)", self.total_minutes),
+            _whole("ready-minutes", "REMS Evaluation Question: if there was not a 2-hour minimum monitoring "
+                   "requirement, when would this patient have been ready to leave/no longer require monitoring? "
+                   "(minutes from start of administration)", self.ready_minute),
+            _flag("vitals-before", TREATMENT, "Vital signs were in acceptable range prior to administration?",
+                  self.vitals_ok_before, NOT_RECORDED),
+            _flag("vitals-completion", TREATMENT, "Vital signs were in acceptable range prior to treatment session "
+                  "completion?", self.vitals_ok_before_completion, NOT_RECORDED),
+            _pressure("bp-before", "Blood pressure prior to administration", self.predose_bp),
+            _pressure("bp-40-min", "Blood pressure 40 mins post-administration", self.bp_40_min),
+            _pressure("bp-completion", "Blood pressure prior to treatment session completion",
+                      self.bp_before_completion),
+            _flag("sedation", TREATMENT, "Did the patient experience sedation?", self.sedation, NOT_ASSESSED),
+            _flag("dissociation", TREATMENT, "Did the patient experience dissociation?", self.dissociation,
+                  NOT_ASSESSED),
+            _flag("respiratory-depression", TREATMENT, "Did the patient experience respiratory depression?",
+                  self.respiratory_depression, NOT_ASSESSED),
         ]
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(section, the form's question, the printed answer), in the form's order."""
+        return [(f.section, f.question, f.answer) for f in self.fields()]
 
     def sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
         """The rows grouped under their headings, in order (the concomitant question heads its section)."""
@@ -152,7 +173,7 @@ def rems_form(row: SessionRow, readings: Sequence[Mapping[str, Any]], events: Se
         concomitant=row.concomitant,
         provider=next((e["who"] for e in events if e["kind"] == "dose_start" and e.get("who")), ""),
         setting=row.site,
-        treatment_date=time.strftime("%m/%d/%Y", time.localtime(wall_time(dose_at if dose_at is not None else 0.0))),
+        treatment_date=time.strftime("%Y-%m-%d", time.localtime(wall_time(dose_at if dose_at is not None else 0.0))),
         dose=form_dose(row.dose),
         lot=row.lot,
         total_minutes=(end - dose_at) / 60 if dose_at is not None and end is not None else None,
@@ -200,17 +221,32 @@ def _form_bp(r: Mapping[str, Any], dose_at: float | None) -> FormBP:
     return FormBP(float(r["sbp"]), float(r["dbp"]), (r["offset_s"] - (dose_at or 0.0)) / 60)
 
 
-def _bp(bp: FormBP | None) -> str:
-    return NOT_RECORDED if bp is None else bp.text()
+def _text(link_id: str, section: str, question: str, value: str) -> FormField:
+    return FormField(link_id, section, question, "string", value or None, value or NOT_RECORDED)
 
 
-def _minutes(value: float | None) -> str:
-    return NOT_RECORDED if value is None else f"{value:.0f}"
+def _flag(link_id: str, section: str, question: str, value: bool | None, missing: str) -> FormField:
+    return FormField(link_id, section, question, "boolean", value, _yes_no(value, missing),
+                     not_assessed=value is None and missing == NOT_ASSESSED)
+
+
+def _whole(link_id: str, question: str, value: float | None) -> FormField:
+    minutes = None if value is None else int(round(value))
+    return FormField(link_id, TREATMENT, question, "integer", minutes, NOT_RECORDED if minutes is None else str(minutes))
+
+
+def _pressure(link_id: str, question: str, bp: FormBP | None) -> FormField:
+    text = None if bp is None else bp.text()
+    return FormField(link_id, TREATMENT, question, "string", text, text or NOT_RECORDED)
+
+
+def _us_date(iso: str) -> str:
+    return f"{iso[5:7]}/{iso[8:10]}/{iso[0:4]}" if iso else ""
 
 
 def _yes_no(value: bool | None, missing: str) -> str:
     return missing if value is None else ("Yes" if value else "No")
 
 
-__all__ = ["CONCOMITANT", "FORM_DOSES", "FormBP", "NOT_ASSESSED", "NOT_RECORDED", "RemsForm", "form_dose",
+__all__ = ["CONCOMITANT", "FORM_DOSES", "FormBP", "FormField", "NOT_ASSESSED", "NOT_RECORDED", "RemsForm", "form_dose",
            "rems_form"]
