@@ -18,6 +18,9 @@ from devices.readings import EVENT_KINDS, Item, Reading, SessionEvent
 from .store import Store
 
 
+OPEN_END_NOTE = "end of the exported record: the session was still open"
+
+
 class ExportError(ValueError):
     """The session cannot be exported (unknown id)."""
 
@@ -39,6 +42,11 @@ def feed_items(store: Store, session_id: int) -> tuple[list[Item], int]:
     kept.sort(key=lambda item: item.offset_s or 0.0)  # stable: arrival order at a tie
     if not any(isinstance(i, SessionEvent) and i.kind == "session_start" for i in kept):
         kept.insert(0, SessionEvent("session_start", detail=row.protocol, offset_s=0.0))
+    now = float((row.status or {}).get("now") or 0.0)
+    if row.ended_at is None and now > max((i.offset_s or 0.0) for i in kept):
+        # an open session's timers ran past its last item (a 40-min check due, a re-alarm): `check` runs its
+        # timers up to the last row, so a note at the engine's clock lets it reproduce them too
+        kept.append(SessionEvent("note", detail=OPEN_END_NOTE, offset_s=now))
     return kept, left_out
 
 

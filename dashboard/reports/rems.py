@@ -174,7 +174,7 @@ def rems_form(row: SessionRow, readings: Sequence[Mapping[str, Any]], events: Se
         provider=next((e["who"] for e in events if e["kind"] == "dose_start" and e.get("who")), ""),
         setting=row.site,
         treatment_date=time.strftime("%Y-%m-%d", time.localtime(wall_time(dose_at if dose_at is not None else 0.0))),
-        dose=form_dose(row.dose),
+        dose=form_dose(dose_given(row, events)),
         lot=row.lot,
         total_minutes=(end - dose_at) / 60 if dose_at is not None and end is not None else None,
         ready_minute=(status["ready_at"] - dose_at) / 60 if dose_at is not None and status.get("ready_at") is not None
@@ -186,6 +186,11 @@ def rems_form(row: SessionRow, readings: Sequence[Mapping[str, Any]], events: Se
         bp_before_completion=_form_bp(last[0], dose_at) if last else None,
         sedation=sedation, dissociation=dissociation, respiratory_depression=breathing,
     )
+
+
+def dose_given(row: SessionRow, events: Sequence[Mapping[str, Any]]) -> str:
+    """The session's dose, else what its dose_start said (a replayed feed's `84 mg`)."""
+    return row.dose or next((e["detail"] for e in events if e["kind"] == "dose_start" and e.get("detail")), "")
 
 
 def form_dose(dose: str) -> str:
@@ -248,5 +253,5 @@ def _yes_no(value: bool | None, missing: str) -> str:
     return missing if value is None else ("Yes" if value else "No")
 
 
-__all__ = ["CONCOMITANT", "FORM_DOSES", "FormBP", "FormField", "NOT_ASSESSED", "NOT_RECORDED", "RemsForm", "form_dose",
+__all__ = ["CONCOMITANT", "FORM_DOSES", "dose_given", "FormBP", "FormField", "NOT_ASSESSED", "NOT_RECORDED", "RemsForm", "form_dose",
            "rems_form"]

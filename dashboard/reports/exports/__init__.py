@@ -36,8 +36,9 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("feed", "feed.csv", "text/csv", "the feed CSV of DESIGN.md (readings and session events)"),
     Format("actions", "actions.csv", "text/csv", "people's actions for `check --actions` (acknowledge, ...)"),
     Format("pdf", "report.pdf", "application/pdf", "the session report: chart, alarms, log, REMS, sign-off"),
-    Format("fhir", "fhir.json", "application/fhir+json", "FHIR R4 Bundle of vital-signs Observations"),
-    Format("hl7", "oru.hl7", "x-application/hl7-v2+er7", "HL7 v2.6 ORU^R01 message"),
+    Format("fhir", "fhir.json", "application/fhir+json", "FHIR R4 Bundle: Encounter, vital-signs Observations, "
+           "MedicationAdministration, the REMS form as a QuestionnaireResponse"),
+    Format("hl7", "oru.hl7", "x-application/hl7-v2+er7", "HL7 v2.6 (or --hl7-version 2.5) ORU^R01 message"),
 )}
 
 
@@ -52,7 +53,7 @@ def _feed(store: Store, session_id: int) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def _content(fmt: str, record: SessionRecord, config: Config, every_s: float) -> bytes:
+def _content(fmt: str, record: SessionRecord, config: Config, every_s: float, hl7_version: str) -> bytes:
     # Imported here: the PDF pulls in the chart code (plotly, the ui package); the others need none of it.
     if fmt == "csv":
         from .csv_file import session_csv
@@ -65,15 +66,15 @@ def _content(fmt: str, record: SessionRecord, config: Config, every_s: float) ->
         return session_pdf(record, config)
     if fmt == "fhir":
         from .fhir_bundle import session_fhir
-        return session_fhir(record, every_s)
+        return session_fhir(record, config, every_s)
     if fmt == "hl7":
         from .hl7_message import session_hl7
-        return session_hl7(record, every_s)
+        return session_hl7(record, every_s, version=hl7_version)
     raise ValueError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
 
 
 def export_session(store: Store, config: Config, session_id: int, fmt: str,
-                   every_s: float = DEFAULT_EVERY_S) -> Export:
+                   every_s: float = DEFAULT_EVERY_S, hl7_version: str = "2.6") -> Export:
     """The session in format `fmt`. Raises SessionNotFound, or ValueError for an unknown format."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
@@ -81,7 +82,7 @@ def export_session(store: Store, config: Config, session_id: int, fmt: str,
     if fmt == "feed":
         content = _feed(store, session_id)
     else:
-        content = _content(fmt, load_record(store, session_id), config, every_s)
+        content = _content(fmt, load_record(store, session_id), config, every_s, hl7_version)
     return Export(f"session-{session_id}-{spec.suffix}", spec.media_type, content)
 
 
