@@ -58,10 +58,9 @@ class SessionRecord:
 
     @property
     def ended_wall(self) -> float | None:
-        """Epoch seconds the session ended, on the session's own clock; None while it is open."""
-        if self.row.ended_at is None:
-            return None
-        return self.wall_time(self.end_s) if self.row.clock == "feed" else self.row.ended_at
+        """Epoch seconds the session ended (its discharge, on the session's own clock); None while it is open.
+        Not `ended_at`, which is when ingest wrote it: a replay at full speed writes a 2-hour session in seconds."""
+        return None if self.row.ended_at is None else self.wall_time(self.end_s)
 
     @property
     def end_s(self) -> float:
