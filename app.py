@@ -54,11 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     ingest.set_defaults(func=_run_ingest)
 
     check = sub.add_parser("check", help="run the engine over a feed CSV and print the alarm transitions")
-    check.add_argument("feed", type=Path, help="feed CSV (see DESIGN.md)")
+    check.add_argument("feed", type=Path, help="feed CSV (docs/feed-format.md; alarm codes: docs/alarms.md)")
     check.add_argument("--config", type=Path, help="clinic settings TOML overriding the defaults")
     check.add_argument("--json", action="store_true", help="one JSON object a line")
     check.add_argument("--actions", type=Path, help="CSV of people's actions (offset_s,action,who,detail): "
-                       "acknowledge, audio_pause, override")
+                       "acknowledge, audio_pause, override; `export --format actions` writes one")
     check.set_defaults(func=_run_check)
 
     from dashboard import regress, replay_cli, users_cli

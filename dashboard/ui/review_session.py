@@ -23,9 +23,9 @@ from . import panels, review_chart
 from .format import PRIORITY_LABELS, alarm_label, session_clock, wall_clock
 from .identity import audit, signed_in
 
-EXPORT_BUTTONS = ("csv", "feed", "pdf", "fhir", "hl7")
+EXPORT_BUTTONS = ("csv", "feed", "actions", "pdf", "fhir", "hl7")
 MAX_ID = 2**63 - 1  # larger numbers are no session (and overflow SQLite's integer)
-EXPORT_LABELS = {"csv": "CSV", "feed": "Feed CSV", "pdf": "PDF report", "fhir": "FHIR R4", "hl7": "HL7 v2"}
+EXPORT_LABELS = {"csv": "CSV", "feed": "Feed CSV", "actions": "Actions CSV", "pdf": "PDF report", "fhir": "FHIR R4", "hl7": "HL7 v2"}
 
 
 def layout(store: Store, config: Config, sid: int) -> Any:
