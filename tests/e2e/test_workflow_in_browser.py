@@ -7,6 +7,7 @@ from pathlib import Path
 
 from selenium.webdriver.common.keys import Keys
 
+from dashboard.reports.rems import CONCOMITANT
 from dashboard.store import Store
 
 from tests.sessions import severe_bp_session
@@ -44,6 +45,9 @@ def test_a_session_from_start_to_discharge_with_its_gates(dash_br, start_server,
     _type(dash_br, "#new-chair", "Chair 7")
     _type(dash_br, "#new-label", "P-77")
     dash_br.select_dcc_dropdown("#new-protocol", value="Esketamine 56 mg intranasal (2 devices)")
+    for key, _ in CONCOMITANT:  # the REMS form's medicines, asked at the start of every esketamine session
+        dash_br.find_element(f"#new-med-{key} input[value='no']").click()
+    dash_br.wait_for_contains_text("#new-first-hint", "first treatment")
     dash_br.find_element("#new-start").click()
     dash_br.wait_for_element("#session-chart .js-plotly-plot")
     sid = int(dash_br.driver.current_url.rsplit("/", 1)[1])
