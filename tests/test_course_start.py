@@ -122,3 +122,13 @@ def test_a_bad_baseline_policy_is_refused(tmp_path):
     clinic.write_text('[baseline]\npolicy = "yesterday"\n')
     with pytest.raises(ConfigError, match="baseline.policy"):
         load_config(clinic)
+
+
+def test_prefill_for_a_new_patient_leaves_the_medicines_to_the_nurse(store):
+    from dash import no_update
+
+    from dashboard.ui.start import prefill
+
+    _, first, hint, *medicines, med_hint = prefill(course_for_start(store, "P-new", "esketamine-56", CONFIG))
+    assert (first, medicines) == ("yes", [no_update] * len(MEDICINE_LABELS))
+    assert "first treatment" in hint and "ask the patient" in med_hint

@@ -43,7 +43,7 @@ def layout(config: Config) -> Any:
             html.Div([
                 html.Label(["Chair ", dcc.Input(id="new-chair", placeholder="e.g. Chair 5", maxLength=40)]),
                 html.Label(["Patient label ", dcc.Input(id="new-label", placeholder="pseudonymous label",
-                                                        maxLength=forms.MAX_LABEL, debounce=True)]),
+                                                        maxLength=forms.MAX_LABEL, debounce=0.6)]),
                 html.Label(["Patient identifier (the site's, for the REMS form) ",
                             dcc.Input(id="new-identifier", placeholder="e.g. MRN", maxLength=forms.MAX_IDENTIFIER)]),
                 html.Label(["Protocol ", dcc.Dropdown(id="new-protocol", options=[
@@ -92,8 +92,10 @@ def prefill(course: CourseAtStart | None, baseline_policy: str = "session") -> t
         return (html.Div(), None, "", *(None for _ in CONCOMITANT), "")
     first_hint = ("No earlier session of this treatment: first treatment." if course.first_treatment else
                   f"{course.number - 1} earlier session{'s' if course.number > 2 else ''} of this treatment.")
-    answers = course.concomitant or {}
-    medicines = ("yes" if answers[key] else "no" if key in answers else None for key, _ in CONCOMITANT)
+    answers = course.concomitant
+    # carried answers are set for confirmation; with none, what the nurse has ticked stays as it is
+    medicines = (no_update if answers is None or key not in answers else "yes" if answers[key] else "no"
+                 for key, _ in CONCOMITANT)
     return (course_panel(course, baseline_policy), "yes" if course.first_treatment else "no", first_hint + " Confirm.",
             *medicines, concomitant_hint(course, MEDICINE_LABELS))
 
