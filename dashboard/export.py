@@ -1,7 +1,7 @@
 """`app.py export SESSION --format feed`: a stored session written back out as a feed CSV.
 
 The feed carries what the devices and the nurse reported (readings and the session
-events of DESIGN.md's feed format), so `check` and `replay` can run it again. People's
+events of docs/feed-format.md), so `check` and `replay` can run it again. People's
 alarm actions (acknowledge, audio pause, override) are not feed rows: they are counted
 and left out. A session opened on the web has no session_start item; one is written
 first from the session's protocol so the feed stands on its own.

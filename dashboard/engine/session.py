@@ -148,7 +148,7 @@ class SessionEngine:
         return self.dose_at is not None and self.phase != "discharged"
 
     def readiness(self) -> dict[str, bool]:
-        """The discharge criteria (CLINICAL.md), each true or false now."""
+        """The discharge criteria (docs/clinical.md), each true or false now."""
         bp = self.last_bp
         bp_ok = (bp is not None and self.dose_at is not None and bp.offset_s >= self.dose_at
                  and bp.sbp < self.high_sbp and bp.dbp < self.high_dbp and self.bp_not_above_peak)

@@ -47,7 +47,7 @@ def layout(config: Config, store: Store | None = None, poll_ms: int = 1000) -> A
 
 
 def alarm_delay(config: Config, delays: list[float], poll_ms: int) -> list[Any]:
-    """Total alarm delay = condition delay + signal generation delay (CLINICAL.md, alarm behaviour)."""
+    """Total alarm delay = condition delay + signal generation delay (docs/alarms.md)."""
     rows = [html.Tr([html.Td(alarm_label(code)), html.Td(_condition_delay(config, code))])
             for code in sorted(PHYSIOLOGICAL)]
     return [

@@ -1,6 +1,6 @@
 """Fault/load: 50 chairs at 1 Hz for an accelerated hour while 20 clients poll the board of a real server.
 Nothing is dropped, every poll is answered, and one poll's server time (the Server-Timing the web sets on
-every response) meets the DESIGN.md target at p95.
+every response) meets the target of bench/RESULTS.md at p95.
 
 The servers run in the production layout (README, "Production: ingest and web apart"): `python app.py
 ingest` and gunicorn's workers on one database. `MONITOR_LOAD_LAYOUT=serve` runs the same load against the
@@ -34,7 +34,7 @@ WALL_S = 30.0
 CLIENTS = 20
 POLL_S = 1.0  # the board's own interval (--poll-ms 1000)
 WORKERS = 2  # gunicorn sync workers: one per core of the 2-core machine this is measured on
-POLL_SERVER_P95_MS = 25.0  # ../shared/DESIGN.md, "Performance targets": one board poll's server time, p95
+POLL_SERVER_P95_MS = 25.0  # bench/RESULTS.md, the targets: one board poll's server time, p95
 LAYOUT = os.environ.get("MONITOR_LOAD_LAYOUT", "production")
 
 

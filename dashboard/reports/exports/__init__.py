@@ -33,7 +33,7 @@ class Format:
 
 FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("csv", "readings.csv", "text/csv", "every reading, event and alarm transition"),
-    Format("feed", "feed.csv", "text/csv", "the feed CSV of DESIGN.md (readings and session events)"),
+    Format("feed", "feed.csv", "text/csv", "the feed CSV of docs/feed-format.md (readings and session events)"),
     Format("actions", "actions.csv", "text/csv", "people's actions for `check --actions` (acknowledge, ...)"),
     Format("pdf", "report.pdf", "application/pdf", "the session report: chart, alarms, log, REMS, sign-off"),
     Format("fhir", "fhir.json", "application/fhir+json", "FHIR R4 Bundle: Encounter, vital-signs Observations, "
