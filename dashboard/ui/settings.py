@@ -37,6 +37,10 @@ def layout(config: Config, store: Store | None = None, poll_ms: int = 1000) -> A
                "the clinic's settings file (python app.py --config FILE); the file is checked at start."),
         html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Setting", "Value", "Unit", "Source")])),
                     html.Tbody(rows)], className="settings-table"),
+        html.P(f"Baseline for the rise alarm (baseline.policy): {config.baseline_policy}"
+               + (" — the label's: the last valid BP before the dose." if config.baseline_policy == "session" else
+                  " — the lower of the pre-dose BP and the patient's usual pre-dose BP over earlier sessions."),
+               id="baseline-policy"),
         html.H3("Alarm priorities"),
         html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Code", "Alarm", "Priority")])),
                     html.Tbody(priorities)], className="settings-table"),
