@@ -37,6 +37,15 @@ def recorded_session(store: Store, feed: Path = SEVERE_FEED, actions: Path | Non
     return sid
 
 
+def induction_series(store: Store, n: int, patient: str = "P-40", **record) -> list[int]:
+    """n finished IV induction infusions of one patient, three days apart and the last three days ago (the
+    sample `iv-induction-<i>` scenarios); `record`: start answers for the last of them."""
+    now = time.time()
+    return [recorded_session(store, feed=SAMPLES / "scenarios" / f"iv-induction-{i}.csv", actions=None,
+                             patient=patient, chair=f"Chair {i}", started=now - (n + 1 - i) * 3 * 86400.0,
+                             dose="0.5 mg/kg", **(record if i == n else {})) for i in range(1, n + 1)]
+
+
 PROTOCOLS = ("iv-ketamine", "esketamine-56", "esketamine-84")
 DAY = 86400.0
 

@@ -9,37 +9,26 @@ import pytest
 from dashboard.engine import ConfigError, SessionEngine, load_config
 from dashboard.reports.course import CourseAtStart
 from dashboard.reports.patient_course import course_for_start
-from dashboard.store import Store
 from dashboard.ui import forms
 from dashboard.ui.course_glance import course_line
 from dashboard.ui.forms import FormError
 from dashboard.ui.start import MEDICINE_LABELS, start_session
 from devices.readings import Reading, SessionEvent
 
-from .review_sessions import SAMPLES, recorded_session
+from .review_sessions import induction_series, recorded_session
 
 CONFIG = load_config()
 DAY = 86400.0
 ALL_NO = {key: "no" for key in MEDICINE_LABELS}
 
 
-def _series(store: Store, n: int, patient: str = "P-40") -> list[int]:
-    """n finished IV induction infusions of one patient, a few days apart (the sample induction scenarios)."""
-    now = time.time()
-    return [recorded_session(store, feed=SAMPLES / "scenarios" / f"iv-induction-{i}.csv", actions=None,
-                             patient=patient, chair=f"Chair {i}", started=now - (n + 1 - i) * 3 * DAY,
-                             dose="0.5 mg/kg") for i in range(1, n + 1)]
-
-
 @pytest.fixture
-def store(tmp_path):
-    store = Store.open(tmp_path / "clinic.db")
-    yield store
-    store.close()
+def store(sqlite_store):
+    return sqlite_store
 
 
 def test_the_fourth_infusion_sees_three_earlier_ones(store):
-    earlier = _series(store, 3)
+    earlier = induction_series(store, 3)
     course = course_for_start(store, "P-40", "iv-ketamine", CONFIG)
     assert (course.number, course.induction, course.phase, course.first_treatment) == (4, 6, "induction", False)
     assert [s.session_id for s in course.earlier] == earlier
@@ -63,7 +52,7 @@ def test_medicines_are_carried_from_the_last_answers(store):
 
 
 def test_start_keeps_the_answers_and_the_course_and_the_tile_shows_it(store):
-    _series(store, 3)
+    induction_series(store, 3)
     sid = start_session(store, CONFIG, "nurse1", "Chair 9", "P-40", "iv-ketamine", "other", "0.5 mg/kg", "",
                         "MRN-9", "no", ALL_NO)
     row = store.session(sid)

@@ -56,10 +56,8 @@ def _severe_peak_items(nurse: str = "RN-AB"):
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = Store.open(tmp_path / "clinic.db")
-    yield store
-    store.close()
+def store(sqlite_store):
+    return sqlite_store
 
 
 def test_every_field_is_filled_from_the_recorded_session(store):

@@ -4,11 +4,11 @@ Each function takes the `Store` and only reads; a course is a handful of session
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any, Sequence
 
 import sqlalchemy as sa
 
+from .review_queries import by_session
 from .schema import events, sessions
 from .store import SessionRow, Store
 
@@ -29,8 +29,4 @@ def assessments_of(store: Store, session_ids: Sequence[int]) -> dict[int, list[d
     query = (sa.select(events.c.session_id, events.c.offset_s, events.c.kind, events.c.detail)
              .where(events.c.session_id.in_(list(session_ids)), events.c.kind == "assessment")
              .order_by(events.c.session_id, events.c.offset_s, events.c.id))
-    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    with store.engine.connect() as conn:
-        for row in conn.execute(query).mappings():
-            out[row["session_id"]].append(dict(row))
-    return dict(out)
+    return by_session(store, query)

@@ -3,26 +3,20 @@ and sees the three before it at a glance, with first treatment and the medicines
 the board's tile then carries the patient's course line."""
 from __future__ import annotations
 
-import time
-
 from selenium.webdriver.common.keys import Keys
 
 from dashboard.reports.rems import CONCOMITANT
 from dashboard.store import Store
 
-from ..review_sessions import SAMPLES, recorded_session
+from ..review_sessions import induction_series
 from .conftest import login
 
-DAY = 86400.0
 TAKING = {key: key == "opioids" for key, _ in CONCOMITANT}
 
 
-def _induction(db, patient: str = "P-40") -> list[int]:
+def _induction(db) -> list[int]:
     store = Store.open(db)
-    now = time.time()
-    ids = [recorded_session(store, feed=SAMPLES / "scenarios" / f"iv-induction-{i}.csv", actions=None,
-                            patient=patient, chair=f"Chair {i}", started=now - (4 - i) * 3 * DAY, dose="0.5 mg/kg",
-                            concomitant=TAKING if i == 3 else None) for i in range(1, 4)]
+    ids = induction_series(store, 3, "P-40", concomitant=TAKING)
     store.close()
     return ids
 
