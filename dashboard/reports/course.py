@@ -153,6 +153,7 @@ class CourseAtStart:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CourseAtStart:
+        """Back from `to_dict` (keys it does not know, such as the tile's line, are left aside)."""
         earlier = tuple(CourseSession(**{k: _tuples(v) for k, v in s.items()}) for s in data.get("earlier", ()))
         return cls(earlier, data["series"], int(data["number"]), int(data["induction"]), bool(data["first_treatment"]),
                    _tuples(data.get("usual_baseline")), data.get("concomitant"), data.get("concomitant_from"))

@@ -14,6 +14,7 @@ from ..reports.course import CourseAtStart, CourseSession
 from ..store import SessionRow
 
 SERIES_LABELS = {"iv": "IV ketamine", "esketamine": "esketamine"}
+LINE_KEY = "tile_line"
 
 
 def series_text(course: CourseAtStart) -> str:
@@ -53,10 +54,20 @@ def course_panel(course: CourseAtStart, baseline_policy: str) -> Any:
 
 def course_line(row: SessionRow) -> str:
     """The tile's one line: where the session sits in the series and how the last one went. Empty without a
-    course kept at the start (replays, the simulated clinic, sessions from before 0009)."""
+    course kept at the start (replays, the simulated clinic, sessions from before 0009). Written once when the
+    session opens (`LINE_KEY`): a board poll reads it for every tile, every second."""
     if not row.course:
         return ""
-    course = CourseAtStart.from_dict(row.course)
+    line = row.course.get(LINE_KEY)
+    return line if isinstance(line, str) else course_line_text(CourseAtStart.from_dict(row.course))
+
+
+def course_record(course: CourseAtStart) -> dict[str, Any]:
+    """The course as kept on the session row, with the tile's line made once."""
+    return {**course.to_dict(), LINE_KEY: course_line_text(course)}
+
+
+def course_line_text(course: CourseAtStart) -> str:
     where = (f"Session {course.number}/{course.induction} induction" if course.phase == "induction"
              else f"Maintenance session {course.number}")
     if not course.earlier:

@@ -22,7 +22,7 @@ from ..reports.patient_course import course_for_start
 from ..reports.rems import CONCOMITANT
 from ..store import Store
 from . import forms
-from .course_glance import concomitant_hint, course_panel
+from .course_glance import concomitant_hint, course_panel, course_record
 from .forms import OTHER_DOSE, PROTOCOL_DOSES, FormError
 from .identity import signed_in
 
@@ -81,7 +81,7 @@ def start_session(store: Store, config: Config, who: str | None, chair: str | No
                                started_at=time.time(), dose=answers.dose or DEFAULT_DOSES[new.protocol],
                                patient_identifier=answers.patient_identifier, lot=answers.lot,
                                first_treatment=answers.first_treatment, concomitant=answers.concomitant,
-                               course=course.to_dict())
+                               course=course_record(course))
     store.submit_action(sid, "session_start", nurse, detail=new.protocol)
     return sid
 
