@@ -121,3 +121,28 @@ def test_prefill_for_a_new_patient_leaves_the_medicines_to_the_nurse(store):
     _, first, hint, *medicines, med_hint = prefill(course_for_start(store, "P-new", "esketamine-56", CONFIG))
     assert (first, medicines) == ("yes", [no_update] * len(MEDICINE_LABELS))
     assert "first treatment" in hint and "ask the patient" in med_hint
+
+
+def test_ingest_passes_the_usual_baseline_kept_at_the_start(store, tmp_path):
+    """The engine never reads the store: ingest hands it the usual pre-dose BP the start page kept on the row,
+    so the session folds the same after a restart."""
+    from dashboard.ingest import Ingest
+
+    clinic = tmp_path / "clinic.toml"
+    clinic.write_text('[baseline]\npolicy = "course-lower"\n')
+    config = load_config(clinic)
+    course = CourseAtStart((), "esketamine", 5, 8, False, (128.0, 80.0), None, None)
+    sid = store.create_session(chair="Chair 2", patient_label="P-2", protocol="esketamine-84",
+                               started_at=time.time() - 3000, course=course.to_dict())
+    items = [SessionEvent("session_start", "esketamine-84", offset_s=0), Reading("nibp", sbp=148, dbp=88, offset_s=60),
+             SessionEvent("dose_start", offset_s=300), Reading("nibp", sbp=172, dbp=98, offset_s=2700)]
+    for run in range(2):  # the second: a restarted ingest rebuilds the engine from the stored items
+        ingest = Ingest(store, config)
+        ingest.refresh()
+        if run == 0:
+            ingest.submit("Chair 2", items)
+            ingest.step()
+        status = store.session(sid).status
+        assert status["baseline"]["sbp"] == 148 and status["rise_baseline"]["sbp"] == 128
+        assert ingest.live(sid).engine.baseline_from == "course"
+    assert [t["state"] for t in store.alarms_of(sid) if t["code"] == "bp.rise"] == ["raised"]
