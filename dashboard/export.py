@@ -3,7 +3,7 @@
 The feed carries what the devices and the nurse reported (readings and the session
 events of docs/feed-format.md), so `check` and `replay` can run it again. People's
 alarm actions (acknowledge, audio pause, override) are not feed rows: they are counted
-and left out. A session opened on the web has no session_start item; one is written
+and left out here, and `export --format actions` writes them for `check --actions`. A session opened on the web has no session_start item; one is written
 first from the session's protocol so the feed stands on its own.
 """
 from __future__ import annotations
