@@ -1,9 +1,9 @@
 """`app.py export SESSION --format feed`: a stored session written back out as a feed CSV.
 
 The feed carries what the devices and the nurse reported (readings and the session
-events of DESIGN.md's feed format), so `check` and `replay` can run it again. People's
+events of docs/feed-format.md), so `check` and `replay` can run it again. People's
 alarm actions (acknowledge, audio pause, override) are not feed rows: they are counted
-and left out. A session opened on the web has no session_start item; one is written
+and left out here, and `export --format actions` writes them for `check --actions`. A session opened on the web has no session_start item; one is written
 first from the session's protocol so the feed stands on its own.
 """
 from __future__ import annotations
@@ -16,6 +16,9 @@ from devices.feed import write_feed
 from devices.readings import EVENT_KINDS, Item, Reading, SessionEvent
 
 from .store import Store
+
+
+OPEN_END_NOTE = "end of the exported record: the session was still open"
 
 
 class ExportError(ValueError):
@@ -39,6 +42,11 @@ def feed_items(store: Store, session_id: int) -> tuple[list[Item], int]:
     kept.sort(key=lambda item: item.offset_s or 0.0)  # stable: arrival order at a tie
     if not any(isinstance(i, SessionEvent) and i.kind == "session_start" for i in kept):
         kept.insert(0, SessionEvent("session_start", detail=row.protocol, offset_s=0.0))
+    now = float((row.status or {}).get("now") or 0.0)
+    if row.ended_at is None and now > max((i.offset_s or 0.0) for i in kept):
+        # an open session's timers ran past its last item (a 40-min check due, a re-alarm): `check` runs its
+        # timers up to the last row, so a note at the engine's clock lets it reproduce them too
+        kept.append(SessionEvent("note", detail=OPEN_END_NOTE, offset_s=now))
     return kept, left_out
 
 

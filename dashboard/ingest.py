@@ -39,6 +39,7 @@ from devices.readings import Item, Reading, SessionEvent
 
 from .device_keeper import DeviceKeeper, is_connection_event, is_demo
 from .engine import Config, SessionEngine, Transition, reconcile, session_status
+from .reports.course import usual_baseline
 from .store import Batch, SessionRow, Store, device_data
 from .store.store import message_key
 from .store.signoff import is_signed
@@ -277,7 +278,7 @@ class Ingest:
 
     def _rebuild(self, row: SessionRow, resume_at: float | None = None) -> LiveSession:
         """The session's engine and trend, folded from what the store holds."""
-        engine = SessionEngine(self.config, row.protocol)
+        engine = SessionEngine(self.config, row.protocol, course_baseline=usual_baseline(row))
         trend = Trend()
         # In session-time order: the arrival order, as ingest stores the time its engine used (never backwards),
         # except for readings that joined late from before (a device associated while the session was open).

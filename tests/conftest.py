@@ -94,3 +94,13 @@ def open_store(store_url: str) -> Iterator[Callable[[], Store]]:
     yield open_
     for store in opened:
         store.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh SQLite store in the test's folder, closed after."""
+    from dashboard.store import Store
+
+    store = Store.open(tmp_path / "clinic.db")
+    yield store
+    store.close()

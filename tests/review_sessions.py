@@ -19,20 +19,31 @@ SEVERE_ACTIONS = SAMPLES / "actions" / "esketamine-severe-peak.csv"
 
 def recorded_session(store: Store, feed: Path = SEVERE_FEED, actions: Path | None = SEVERE_ACTIONS,
                      chair: str = "Chair 3", patient: str = "Demo 03", started: float | None = None,
-                     dose: str = "84 mg") -> int:
-    """The feed (and actions) folded by a real Ingest into a session that started long enough ago to be over."""
-    items = read_feed(feed).items
+                     dose: str = "84 mg", items: list | None = None, **record) -> int:
+    """The feed (and actions) folded by a real Ingest into a session that started long enough ago to be over.
+    `items`: these instead of the feed's; `record`: the start form's answers (Store.create_session)."""
+    items = read_feed(feed).items if items is None else items
     if actions is not None:
         items = list(heapq.merge(items, read_actions(actions)[0], key=lambda i: i.offset_s or 0.0))
     protocol = read_feed(feed).protocol or "esketamine-84"
     last = max(i.offset_s or 0.0 for i in items)
     started = time.time() - last - 600 if started is None else started
-    sid = store.create_session(chair=chair, patient_label=patient, protocol=protocol, started_at=started, dose=dose)
+    sid = store.create_session(chair=chair, patient_label=patient, protocol=protocol, started_at=started, dose=dose,
+                               **record)
     ingest = Ingest(store, load_config())
     ingest.refresh()
     ingest.submit(chair, items)
     ingest.step()
     return sid
+
+
+def induction_series(store: Store, n: int, patient: str = "P-40", **record) -> list[int]:
+    """n finished IV induction infusions of one patient, three days apart and the last three days ago (the
+    sample `iv-induction-<i>` scenarios); `record`: start answers for the last of them."""
+    now = time.time()
+    return [recorded_session(store, feed=SAMPLES / "scenarios" / f"iv-induction-{i}.csv", actions=None,
+                             patient=patient, chair=f"Chair {i}", started=now - (n + 1 - i) * 3 * 86400.0,
+                             dose="0.5 mg/kg", **(record if i == n else {})) for i in range(1, n + 1)]
 
 
 PROTOCOLS = ("iv-ketamine", "esketamine-56", "esketamine-84")

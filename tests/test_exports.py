@@ -158,7 +158,7 @@ def test_pdf_report_text_has_the_patient_the_peak_each_alarm_and_the_sign_off(re
     for episode in record.episodes:
         assert episode.code in text and episode.value in text
     assert "RN-AB at 42:30" in text and "Signed off by dr-lee" in text and "BP peak managed" in text
-    assert "BP about 40 min after administration" in text  # the REMS summary
+    assert "Blood pressure 40 mins post-administration" in text  # the REMS form
     assert len(pdf.pages[0].images) == 1  # the chart, rendered by kaleido
 
 

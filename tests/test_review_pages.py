@@ -42,7 +42,7 @@ def test_review_page_has_chart_alarms_rems_log_exports_and_sign_off(tmp_path):
     store = Store.open(tmp_path / "clinic.db")
     sid = recorded_session(store)
     page = _page(tmp_path, store, f"/review/{sid}")
-    for part in ('"review-chart"', '"review-alarms"', "RN-AB at 42:30", "120 s", "REMS monitoring summary",
+    for part in ('"review-chart"', '"review-alarms"', "RN-AB at 42:30", "120 s", "REMS Patient Monitoring Form",
                  '"session-log"', '"export-pdf"', '"signoff-button"', "as clinician1"):
         assert part in page, part
     sign_off(store, sid, "clinician1", "ok")

@@ -28,6 +28,8 @@ POLICY: dict[str, frozenset[str]] = {
     "act-message": WATCH,  # a tester acts only on simulated/replayed sessions (checked per session)
     "ack-message": WATCH,
     "new-message": CARE,
+    "new-course": CARE,  # the start page: the patient's earlier sessions, first treatment, medicines (issue 14)
+    "new-dose-choice": CARE,
     "rp-message": TESTING,
     "rp-table": TESTING,
     "users-message": ADMIN,

@@ -2,6 +2,7 @@
 
     python app.py export 12 --format pdf --out session-12.pdf
     python app.py export 12 --format feed > session-12.csv      (then `check` or `replay` it again)
+    python app.py export 12 --format actions > actions-12.csv   (with the feed: `check --actions` reproduces it)
 
 SESSION is the session's number (the review page and the session page show it). Messages and file names name the
 session by its number only, never the patient's label. Exits 2, saying why, for a session or database that is
@@ -12,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..reports.exports import FORMATS
+from ..reports.exports import FORMATS, HL7_VERSIONS
 from ..reports.exports.selection import DEFAULT_EVERY_S
 from .options import add_config_option, add_database_options
 
@@ -28,7 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"fhir/hl7: one continuous HR/SpO2 sample per SECONDS (default {DEFAULT_EVERY_S:g}; "
                              "0 = every sample); every BP reading and the sample behind every alarm are always "
                              "exported")
-    add_config_option(parser, "pdf: the settings the report names")
+    parser.add_argument("--hl7-version", choices=HL7_VERSIONS, default=HL7_VERSIONS[-1],
+                        help="hl7: the version written in MSH-12 and followed (default %(default)s)")
+    add_config_option(parser, "pdf, fhir: the settings the report names")
     add_database_options(parser)
 
 
@@ -56,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     store = open_store(args)
     try:
-        done = export_session(store, config, args.session, args.format, every_s=args.every)
+        done = export_session(store, config, args.session, args.format, every_s=args.every,
+                              hl7_version=args.hl7_version)
     except SessionNotFound as exc:
         print(f"export: {exc}", file=sys.stderr)
         return 2

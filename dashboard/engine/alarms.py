@@ -1,4 +1,4 @@
-"""The alarm vocabulary (DESIGN.md) and the alarm lifecycle (IEC 60601-1-8 conventions).
+"""The alarm vocabulary (docs/alarms.md) and the alarm lifecycle (IEC 60601-1-8 conventions).
 
 Codes are stable; priorities and limits come from the configuration. The
 session engine decides when a condition holds; `AlarmBoard` decides what that
@@ -24,7 +24,7 @@ EVENT_CODES = frozenset({"observation.ready", "observation.complete", "audio.pau
 
 PRIORITY_RANK = {"high": 3, "medium": 2, "low": 1, "info": 0}
 
-# raised/cleared: the condition began/ended (DESIGN.md contract); event: observation.ready etc.;
+# raised/cleared: the condition began/ended (docs/feed-format.md); event: observation.ready etc.;
 # latched, acknowledged, realarm, escalated: the annunciation lifecycle on top of the condition.
 State = Literal["raised", "cleared", "event", "latched", "acknowledged", "realarm", "escalated"]
 

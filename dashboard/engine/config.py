@@ -14,6 +14,7 @@ from typing import Any, Mapping
 DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")
 PRIORITIES = ("high", "medium", "low")
 OBSERVATION_ANCHORS = ("dose_start", "infusion_end")
+BASELINE_POLICIES = ("session", "course-lower")  # see [baseline] in defaults.toml
 
 
 class ConfigError(ValueError):
@@ -47,6 +48,7 @@ class Config:
     priorities: Mapping[str, str]
     protocols: Mapping[str, ProtocolSpec]
     limits: Mapping[str, Mapping[str, Setting]] = field(default_factory=dict)  # per-protocol overrides
+    baseline_policy: str = "session"  # [baseline] policy: what bp.rise measures from
 
     def value(self, key: str) -> float:
         return self.settings[key].value
@@ -99,6 +101,9 @@ def _build(raw: dict[str, Any]) -> Config:
     settings: dict[str, Setting] = {}
     priorities: dict[str, str] = {}
     protocol_tables: dict[str, dict[str, Any]] = {}
+    policy = str(raw.get("baseline", {}).get("policy", "session"))
+    if policy not in BASELINE_POLICIES:
+        raise ConfigError(f"config key 'baseline.policy' must be one of {', '.join(BASELINE_POLICIES)}, got {policy!r}")
     for key, table in _walk(raw, ""):
         if key.startswith("protocol."):
             protocol_tables[key.removeprefix("protocol.")] = table
@@ -114,7 +119,7 @@ def _build(raw: dict[str, Any]) -> Config:
     priorities.setdefault("spo2.low", "medium")  # spo2.low takes its priority from the level reached
     protocols = {name: _protocol(name, table, settings) for name, table in protocol_tables.items()}
     limits = {name: _limits(name, table.get("limits", {}), settings) for name, table in protocol_tables.items()}
-    return Config(settings=settings, priorities=priorities, protocols=protocols, limits=limits)
+    return Config(settings=settings, priorities=priorities, protocols=protocols, limits=limits, baseline_policy=policy)
 
 
 def _limits(protocol: str, table: dict[str, Any], settings: dict[str, Setting]) -> dict[str, Setting]:

@@ -59,7 +59,9 @@ class Due:
 class SessionEngine:
     """State and alarms of one session. See the module docstring."""
 
-    def __init__(self, config: Config, protocol: str) -> None:
+    def __init__(self, config: Config, protocol: str, course_baseline: tuple[float, float] | None = None) -> None:
+        """`course_baseline`: the median pre-dose (sbp, dbp) of the patient's earlier sessions, for the
+        `course-lower` baseline policy; passed in by the caller (ingest reads it from the session row)."""
         if protocol not in config.protocols:
             raise ValueError(f"unknown protocol {protocol!r}; known: {', '.join(config.protocols)}")
         self.config = config.for_protocol(protocol)
@@ -72,7 +74,10 @@ class SessionEngine:
         self.infusion_end_at: float | None = None
         self.observation_end_at: float | None = None
         self.discharged_at: float | None = None
-        self.baseline: BP | None = None
+        self.baseline: BP | None = None  # the last valid pre-dose BP (the label's baseline)
+        self.rise_baseline: BP | None = None  # what bp.rise measures from (the baseline, unless the policy says)
+        self.baseline_from = ""  # "session": the pre-dose BP; "course": the patient's usual pre-dose BP was lower
+        self.course_baseline = course_baseline if config.baseline_policy == "course-lower" else None
         self.last_bp: BP | None = None
         self.peak_bp: BP | None = None  # highest post-dose SBP so far
         self.bp_not_above_peak = False
@@ -175,7 +180,7 @@ class SessionEngine:
         return self.dose_at is not None and self.phase != "discharged"
 
     def readiness(self) -> dict[str, bool]:
-        """The discharge criteria (CLINICAL.md), each true or false now."""
+        """The discharge criteria (docs/clinical.md), each true or false now."""
         bp = self.last_bp
         bp_ok = (bp is not None and self.dose_at is not None and bp.offset_s >= self.dose_at
                  and bp.sbp < self.high_sbp and bp.dbp < self.high_dbp and self.bp_not_above_peak)
@@ -294,12 +299,13 @@ class SessionEngine:
 
     def _post_dose_bp(self, bp: BP, t: float) -> None:
         assert self.dose_at is not None
-        base = self.baseline
+        base = self.rise_baseline
         if base is not None:
             rise = bp.sbp - base.sbp >= self.rise_sbp or bp.dbp - base.dbp >= self.rise_dbp
             self._set("bp.rise", "", rise, t, value=bp.text,
                       message=f"BP {bp.text} is {_signed(bp.sbp - base.sbp)}/{_signed(bp.dbp - base.dbp)} "
-                              f"over baseline {base.text}")
+                              f"over {'the usual pre-dose BP ' if self.baseline_from == 'course' else 'baseline '}"
+                              f"{base.text}")
         self.bp_not_above_peak = self.peak_bp is None or bp.sbp <= self.peak_bp.sbp
         if self.peak_bp is None or bp.sbp > self.peak_bp.sbp:
             self.peak_bp = bp
@@ -435,6 +441,7 @@ class SessionEngine:
             return  # a repeated dose_start does not restart the session's clocks
         self.dose_at = t
         self.baseline = self.last_bp
+        self.rise_baseline, self.baseline_from = self._rise_baseline(t)
         self._set("bp.predose_high", "", False, t, why="dose started")
         self._set_phase("infusion" if self.spec.is_infusion else "dosing", t)
         self._timers["check_due"] = t + self.check_end
@@ -442,6 +449,17 @@ class SessionEngine:
         if not self.spec.is_infusion:
             self._timers["dosing_end"] = t + self.spec.dosing_s
             self._start_observation_clock(t)
+
+    def _rise_baseline(self, t: float) -> tuple[BP | None, str]:
+        """The BP bp.rise measures from: the last valid pre-dose BP (the label's), or under the `course-lower`
+        policy the lower of it and the patient's usual pre-dose BP, per component."""
+        bp, usual = self.last_bp, self.course_baseline
+        if usual is None:
+            return bp, "session" if bp else ""
+        if bp is None:
+            return BP(t, float(usual[0]), float(usual[1]), None), "course"
+        lower = BP(bp.offset_s, min(bp.sbp, usual[0]), min(bp.dbp, usual[1]), bp.map)
+        return lower, "session" if (lower.sbp, lower.dbp) == (bp.sbp, bp.dbp) else "course"
 
     def _start_observation_clock(self, t: float) -> None:
         self.observation_end_at = t + self.spec.observation_s

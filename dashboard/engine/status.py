@@ -25,6 +25,8 @@ def session_status(engine: SessionEngine) -> dict[str, Any]:
         "discharged_at": engine.discharged_at,
         "bp": _bp(engine.last_bp),
         "baseline": _bp(engine.baseline),
+        "rise_baseline": _bp(engine.rise_baseline) if engine.baseline_from == "course" else None,
+        "baseline_from": engine.baseline_from,
         "peak": _bp(engine.peak_bp),
         "hr": _rate(engine),
         "rates": {kind: _value(value) for kind, value in engine.rates.items()},

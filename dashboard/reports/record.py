@@ -9,7 +9,10 @@ from typing import Any
 from ..store import SessionRow, Store
 from ..store.review_queries import readings_of
 from ..store.signoff import SignOff, signoff_of
+from ..engine import Config
 from .alarm_table import AlarmEpisode, alarm_episodes
+from .patient_course import first_treatment
+from .rems import RemsForm, rems_form
 
 
 class SessionNotFound(LookupError):
@@ -23,6 +26,7 @@ class SessionRecord:
     events: tuple[dict[str, Any], ...]
     transitions: tuple[dict[str, Any], ...]  # alarm transitions and status events, in order
     signoff: SignOff | None
+    first_treatment: bool | None = None  # the REMS form's answer (esketamine): confirmed, or from the course
 
     @property
     def id(self) -> int:
@@ -41,11 +45,22 @@ class SessionRecord:
         return alarm_episodes(self.transitions)
 
     def wall_time(self, offset_s: float) -> float:
-        """Epoch seconds of a session time: session time runs at the session's speed from its start."""
-        return self.row.started_at + offset_s / (self.row.speed or 1.0)
+        return session_wall_time(self.row, offset_s)
+
+    def rems(self, config: Config) -> RemsForm | None:
+        """The REMS Patient Monitoring Form of an esketamine session; None for IV ketamine."""
+        if not self.row.protocol.startswith("esketamine"):
+            return None
+        return rems_form(self.row, self.bp_readings, self.events, config, self.wall_time, self.first_treatment)
 
     def utc(self, offset_s: float) -> dt.datetime:
         return dt.datetime.fromtimestamp(self.wall_time(offset_s), tz=dt.timezone.utc)
+
+    @property
+    def ended_wall(self) -> float | None:
+        """Epoch seconds the session ended (its discharge, on the session's own clock); None while it is open.
+        Not `ended_at`, which is when ingest wrote it: a replay at full speed writes a 2-hour session in seconds."""
+        return None if self.row.ended_at is None else self.wall_time(self.end_s)
 
     @property
     def end_s(self) -> float:
@@ -55,9 +70,19 @@ class SessionRecord:
         return float(status.get("discharged_at") or status.get("now") or last)
 
 
+def session_wall_time(row: SessionRow, offset_s: float) -> float:
+    """Epoch seconds of a session time. A live or simulated session's time runs at its speed from its start. A
+    replayed session's time is the feed's own (a replay at 60x or full speed still took its 2 hours): its times
+    are the start plus the session seconds, whatever speed it was replayed at."""
+    if row.clock == "feed":
+        return row.started_at + offset_s
+    return row.started_at + offset_s / (row.speed or 1.0)
+
+
 def load_record(store: Store, session_id: int) -> SessionRecord:
     row = store.session(session_id)
     if row is None:
         raise SessionNotFound(f"there is no session {session_id}")
     return SessionRecord(row, tuple(readings_of(store, session_id)), tuple(store.events_of(session_id)),
-                         tuple(store.alarms_of(session_id)), signoff_of(store, session_id))
+                         tuple(store.alarms_of(session_id)), signoff_of(store, session_id),
+                         first_treatment(store, row) if row.protocol.startswith("esketamine") else None)

@@ -164,6 +164,11 @@ def bp_readings_of(store: Store, session_ids: Sequence[int]) -> dict[int, list[d
                        readings.c.sbp, readings.c.dbp, readings.c.map, readings.c.hr)
              .where(readings.c.session_id.in_(list(session_ids)), readings.c.sbp.is_not(None))
              .order_by(readings.c.session_id, readings.c.offset_s, readings.c.id))
+    return by_session(store, query)
+
+
+def by_session(store: Store, query: sa.Select) -> dict[int, list[dict[str, Any]]]:
+    """The rows of a query over several sessions, grouped by their session_id (each group in the query's order)."""
     out: dict[int, list[dict[str, Any]]] = defaultdict(list)
     with store.engine.connect() as conn:
         for row in conn.execute(query).mappings():
@@ -175,11 +180,7 @@ def transitions_of(store: Store, session_ids: Sequence[int]) -> dict[int, list[d
     """The alarm transitions of several sessions in one query, each list in session-time order."""
     query = (alarms.select().where(alarms.c.session_id.in_(list(session_ids)))
              .order_by(alarms.c.session_id, alarms.c.offset_s, alarms.c.id))
-    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    with store.engine.connect() as conn:
-        for row in conn.execute(query).mappings():
-            out[row["session_id"]].append(dict(row))
-    return dict(out)
+    return by_session(store, query)
 
 
 # ---- chart windows -----------------------------------------------------------------

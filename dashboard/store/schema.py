@@ -25,6 +25,12 @@ sessions = sa.Table(
     sa.Column("seed", sa.Integer),
     sa.Column("clock", sa.String(10), nullable=False, server_default="wall"),  # "feed": a replay drives the time
     sa.Column("site", sa.String(40), nullable=False, server_default=DEFAULT_SITE),  # whose ingest folds it
+    # the REMS form's answers asked at the start, and the patient's course as the start page showed it (0009)
+    sa.Column("patient_identifier", sa.String(80), nullable=False, server_default=""),  # the site's, never logged
+    sa.Column("first_treatment", sa.Boolean),  # the nurse's confirmed answer; NULL: started before 0009
+    sa.Column("concomitant", sa.JSON),  # {medicine class: taking it}, asked at start; NULL: not asked
+    sa.Column("lot", sa.String(40), nullable=False, server_default=""),
+    sa.Column("course", sa.JSON),  # reports.course.CourseAtStart as a dict; NULL: no earlier session known
     sa.Index("ix_sessions_open", "ended_at", "chair"),
     sa.Index("ix_sessions_site_open", "site", "ended_at", "chair"),
     sa.Index("ix_sessions_started", "started_at"),  # the sessions list, newest first (migration 0002)

@@ -47,6 +47,11 @@ class SessionRow:
     seed: int | None
     clock: str = "wall"
     site: str = DEFAULT_SITE
+    patient_identifier: str = ""
+    first_treatment: bool | None = None
+    concomitant: Mapping[str, bool] | None = None
+    lot: str = ""
+    course: Mapping[str, Any] | None = None
 
     @property
     def is_simulated(self) -> bool:
@@ -148,12 +153,13 @@ class Store:
 
     def create_session(self, *, chair: str, patient_label: str, protocol: str, started_at: float,
                        dose: str = "", speed: float = 1.0, scenario: str | None = None,
-                       seed: int | None = None, clock: str = "wall") -> int:
+                       seed: int | None = None, clock: str = "wall", **record: Any) -> int:
+        """`record`: the start form's answers (patient_identifier, first_treatment, concomitant, lot, course)."""
         with self.engine.begin() as conn:
             result = conn.execute(sessions.insert().values(
                 chair=chair, patient_label=patient_label, protocol=protocol, dose=dose, started_at=started_at,
                 speed=speed, scenario=scenario, seed=seed, status={}, phase="pre-dose", rev=0, clock=clock,
-                site=self.site))
+                site=self.site, **record))
             return int(result.inserted_primary_key[0])
 
     def session(self, session_id: int) -> SessionRow | None:

@@ -39,7 +39,7 @@ def create_app(store: Store, config: Config, poll_ms: int = 1000, auth: AuthSett
     app.layout = lambda: shell_layout(poll_ms, store.site)  # per request: shows who is signed in
     board.register(app, store)
     session_page.register(app, store, config)
-    start.register(app, store)
+    start.register(app, store, config)
     shell.register(app, store)
     review.register(app, store)
     review_session.register(app, store, config)

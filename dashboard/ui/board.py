@@ -17,6 +17,7 @@ from dash import Dash, Input, Output, Patch, State, dcc, html, no_update
 
 from ..store import SessionRow, Store
 from . import waiting
+from .course_glance import course_line
 from .device_text import rate_text
 from .format import PHASE_LABELS, PRIORITY_LABELS, age, alarm_label, bp_text, minutes, number, session_clock
 from .identity import viewer_may_see
@@ -40,6 +41,7 @@ TILE_SLOTS: tuple[Slot, ...] = (
     Slot("chair", "children", _text("tile-chair")),
     Slot("patient", "children", _text("tile-patient")),
     Slot("protocol", "children", _text("tile-protocol")),
+    Slot("course", "children", _text("tile-course")),  # the patient's course at a glance (course_glance.py)
     Slot("phase", "children", _text("tile-phase")),
     Slot("due", "children", _text("tile-due")),
     Slot("bp", "children", _text("tile-bp vital")),
@@ -67,6 +69,7 @@ def tile_values(row: SessionRow, wall: float) -> dict[str, str]:
         "chair": row.chair,
         "patient": row.patient_label,
         "protocol": status.get("protocol_label") or row.protocol,
+        "course": course_line(row),
         "phase": f"{PHASE_LABELS.get(phase, phase)} · {minutes(now_s - (status.get('phase_since') or 0))}",
         "due": _due_text(status.get("due") or {}, now_s),
         "bp": bp_text(bp),

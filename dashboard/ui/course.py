@@ -1,8 +1,9 @@
 """A patient's course (`/course/<session id>`): every session of the patient of that session.
 
 The URL names a session, never the patient: the label is read from the store.
-Per session: baseline and peak BP (with the peak's minute after the dose), the
-largest rise, alarms by code and minutes to ready; then the trends across the series.
+Per session: its number in its series, baseline and peak BP (with the peak's minute after the dose), the
+largest rise, alarms by code and how many were severe, minutes to ready, and sedation, dissociation and
+respiratory depression seen; then the same per session across the series as charts.
 """
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from typing import Any
 from dash import dcc, html
 
 from ..engine import Config
-from ..reports.course import CourseSession, course_sessions
+from ..reports.course import CourseSession
+from ..reports.patient_course import load_course
 from ..store import Store
-from ..store.review_queries import bp_readings_of, course_of, transitions_of
+from ..store.review_queries import course_of
+from .course_glance import seen_text
 from .figures import course_figure
 from .format import alarm_label
 
@@ -24,8 +27,7 @@ def layout(store: Store, config: Config, sid: int) -> Any:
     if not rows:
         return html.Div([html.H2("Course not found"), html.P(f"There is no session {sid}."),
                          dcc.Link("Back to the sessions", href="/review")], className="not-found")
-    ids = [r.id for r in rows]
-    sessions = course_sessions(rows, bp_readings_of(store, ids), transitions_of(store, ids), config)
+    sessions = load_course(store, rows, config)
     dates = [_day(r.started_at) for r in rows]
     limits = (config.value("bp.rise.sbp"), config.value("bp.rise.dbp"))
     return html.Div([
@@ -40,15 +42,17 @@ def layout(store: Store, config: Config, sid: int) -> Any:
 
 
 def course_table(sessions: list[CourseSession], dates: list[str], current: int) -> Any:
-    head = ("#", "Session", "Date", "Protocol", "Dose", "Baseline BP", "Peak BP", "Peak at", "Largest rise",
-            "Alarms", "Minutes to ready")
+    head = ("#", "In series", "Session", "Date", "Protocol", "Dose", "Baseline BP", "Peak BP", "Peak at",
+            "Largest rise", "Alarms", "Severe", "Minutes to ready", "Sedation", "Dissociation", "Resp. depression")
     body = [html.Tr([
-        html.Td(str(s.number)), html.Td(dcc.Link(f"Session {s.session_id}", href=f"/review/{s.session_id}")),
+        html.Td(str(s.number)), html.Td(str(s.series_number)), html.Td(dcc.Link(f"Session {s.session_id}", href=f"/review/{s.session_id}")),
         html.Td(day), html.Td(s.protocol), html.Td(s.dose or "–"), html.Td(_bp(s.baseline)), html.Td(_bp(s.peak)),
         html.Td("–" if s.peak_minute is None else f"{s.peak_minute:.0f} min after dose"),
         html.Td("–" if s.rise is None else f"+{s.rise[0]:.0f}/+{s.rise[1]:.0f}"),
         html.Td(", ".join(f"{alarm_label(code)} ×{n}" for code, n in s.alarms) or "none"),
+        html.Td(str(s.severe_alarms)),
         html.Td("–" if s.ready_minutes is None else f"{s.ready_minutes:.0f}" + ("" if s.finished else " (open)")),
+        html.Td(seen_text(s.sedation)), html.Td(seen_text(s.dissociation)), html.Td(seen_text(s.respiratory_depression)),
     ], className="current" if s.session_id == current else "") for s, day in zip(sessions, dates)]
     return html.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(body)],
                       className="sessions-table course-table", id="course-table")

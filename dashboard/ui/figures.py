@@ -236,11 +236,13 @@ def _alarm_lanes(shapes: list[dict[str, Any]], episodes: Sequence[Any], end_s: f
 
 def course_figure(sessions: Sequence[Any], rise_limits: tuple[float, float], dates: Sequence[str]) -> go.Figure:
     """Trends across a patient's sessions (reports.course.CourseSession): BP before the dose and at its peak,
-    the largest rise against the label's outlier limits, minutes to ready, and alarms by code."""
+    the largest rise against the label's outlier limits, minutes to ready, alarms by code (severe ones outlined),
+    and sedation, dissociation and respiratory depression seen (a hollow mark: nobody assessed)."""
     x = [f"#{s.number} {day}" for s, day in zip(sessions, dates)]
-    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+    fig = make_subplots(rows=5, cols=1, shared_xaxes=True, vertical_spacing=0.05,
                         subplot_titles=("BP before the dose and at its peak (mmHg)", "Largest rise over baseline (mmHg)",
-                                        "Minutes from dose to ready for discharge", "Alarms by code"))
+                                        "Minutes from dose to ready for discharge", "Alarms by code (severe: red line)",
+                                        "Seen after the dose"))
 
     def pick(attr: str, index: int) -> list[float | None]:
         return [getattr(s, attr)[index] if getattr(s, attr) is not None else None for s in sessions]
@@ -262,6 +264,17 @@ def course_figure(sessions: Sequence[Any], rise_limits: tuple[float, float], dat
     for code in codes:
         fig.add_trace(go.Bar(x=x, y=[dict(s.alarms).get(code, 0) for s in sessions], name=alarm_label(code)),
                       row=4, col=1)
-    fig.update_layout(barmode="group", height=900, template="plotly_white", hovermode="x unified",
-                      margin={"l": 60, "r": 20, "t": 60, "b": 40})
+    fig.add_trace(go.Scatter(x=x, y=[s.severe_alarms for s in sessions], name="Severe alarms", mode="lines+markers",
+                             line={"color": "#b00020"}), row=4, col=1)
+    for name, attr in (("Sedation", "sedation"), ("Dissociation", "dissociation"),
+                       ("Resp. depression", "respiratory_depression")):
+        flags = [getattr(s, attr) for s in sessions]
+        fig.add_trace(go.Scatter(
+            x=x, y=[name] * len(sessions), name=name, mode="markers", showlegend=False,
+            marker={"size": 13, "color": ["#b00020" if f else "#2b8a3e" if f is False else "#fff" for f in flags],
+                    "line": {"width": 1.5, "color": "#555"}},
+            customdata=["yes" if f else "no" if f is False else "not assessed" for f in flags],
+            hovertemplate=f"{name}: %{{customdata}}<extra></extra>"), row=5, col=1)
+    fig.update_layout(barmode="group", height=1050, template="plotly_white", hovermode="x unified",
+                      margin={"l": 110, "r": 20, "t": 60, "b": 40})
     return fig

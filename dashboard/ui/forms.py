@@ -99,3 +99,64 @@ def new_session(chair: str | None, label: str | None, protocol: str | None, dose
     if protocol not in PROTOCOLS:
         raise FormError("Choose the protocol.")
     return NewSession(chair_text, label_text, protocol, note(dose, what="dose")[:40])
+
+
+@dataclass(frozen=True, slots=True)
+class StartAnswers:
+    """What the REMS Patient Monitoring Form asks at the start of a session (issue 14)."""
+
+    dose: str
+    lot: str
+    patient_identifier: str
+    first_treatment: bool | None
+    concomitant: dict[str, bool] | None
+
+
+PROTOCOL_DOSES = {"esketamine-56": "56 mg", "esketamine-84": "84 mg"}  # the form's boxes each protocol gives
+OTHER_DOSE = "other"
+MAX_LOT = 40
+MAX_IDENTIFIER = 80
+
+
+def start_answers(protocol: str, dose_choice: str | None, dose_other: str | None, lot: str | None,
+                  identifier: str | None, first: str | None, medicines: dict[str, str | None],
+                  medicine_labels: dict[str, str]) -> StartAnswers:
+    """The dose as a structured choice (56 mg / 84 mg / other), its lot, the site's patient identifier, first
+    treatment and the five concomitant medicine classes. All required for esketamine (the REMS form asks them
+    every session); for IV ketamine only the dose is, and what is answered is kept."""
+    esketamine = protocol in PROTOCOL_DOSES
+    dose = _dose(protocol, dose_choice, dose_other)
+    lot_text = " ".join((lot or "").split())
+    if len(lot_text) > MAX_LOT:
+        raise FormError(f"The lot number is too long: at most {MAX_LOT} characters.")
+    ident = " ".join((identifier or "").split())
+    if len(ident) > MAX_IDENTIFIER:
+        raise FormError(f"The patient identifier is too long: at most {MAX_IDENTIFIER} characters.")
+    if first not in ("yes", "no", None):
+        raise FormError("Say whether this is the patient's first treatment (yes or no).")
+    if esketamine and first is None:
+        raise FormError("Say whether this is the patient's first treatment (yes or no): the REMS form asks it.")
+    unanswered = [label for key, label in medicine_labels.items() if medicines.get(key) not in ("yes", "no")]
+    if esketamine and unanswered:
+        raise FormError("Answer every concomitant medicine (the REMS form asks each): " + ", ".join(unanswered) + ".")
+    answered = {key: medicines[key] == "yes" for key in medicine_labels if medicines.get(key) in ("yes", "no")}
+    return StartAnswers(dose, lot_text, ident, None if first is None else first == "yes",
+                        answered if len(answered) == len(medicine_labels) else None)
+
+
+def _dose(protocol: str, choice: str | None, other: str | None) -> str:
+    box = PROTOCOL_DOSES.get(protocol)
+    if choice == OTHER_DOSE:
+        text = note(other, what="dose")[:40]
+        if not text:
+            raise FormError("Write the dose given (e.g. 28 mg, or 0.5 mg/kg).")
+        return text
+    if box is None:
+        if choice is None:
+            return ""  # IV ketamine: the protocol's dose unless one is written
+        raise FormError(f"{choice} is an esketamine dose: for IV ketamine choose Other and write the dose.")
+    if choice is None:
+        raise FormError(f"Choose the dose given: {box} or Other.")
+    if choice != box:
+        raise FormError(f"The protocol gives {box}: choose {box}, Other, or the protocol that gives {choice}.")
+    return box

@@ -7,7 +7,8 @@ from typing import Any, Mapping, Sequence
 from dash import html
 
 from ..engine import Config
-from ..reports.rems import rems_summary
+from ..reports.record import session_wall_time
+from ..reports.rems import MEDICINES, MEDICINES_QUESTION, rems_form
 from ..store import SessionRow
 from .figures import EVENT_LABELS
 from .format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, bp_text, minutes, session_clock, wall_clock
@@ -89,13 +90,20 @@ def readiness_checklist(row: SessionRow) -> Any:
 
 
 def rems_table(row: SessionRow, readings: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],
-               config: Config) -> Any:
+               config: Config, first_treatment: bool | None = None) -> Any:
+    """The REMS Patient Monitoring Form in its own order and wording (esketamine sessions only)."""
     if not row.protocol.startswith("esketamine"):
         return html.Div()
-    summary = rems_summary(row.status or {}, readings, events, config, dose=row.dose)
+    form = rems_form(row, readings, events, config, lambda offset: session_wall_time(row, offset), first_treatment)
+    body = []
+    for section, rows in form.sections():
+        body.append(html.Tr(html.Th(section, colSpan=2, className="rems-section")))
+        if section == MEDICINES:
+            body.append(html.Tr(html.Td(MEDICINES_QUESTION, colSpan=2, className="rems-question")))
+        body.extend(html.Tr([html.Th(q), html.Td(a)]) for q, a in rows)
     return html.Div([
-        html.H4("REMS monitoring summary"),
-        html.Table(html.Tbody([html.Tr([html.Th(q), html.Td(a)]) for q, a in summary.rows()]), className="rems"),
+        html.H4("REMS Patient Monitoring Form"),
+        html.Table(html.Tbody(body), className="rems", id="rems-form"),
     ], className="rems-box")
 
 

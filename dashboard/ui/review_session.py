@@ -14,6 +14,7 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ..engine import Config
 from ..reports.alarm_table import AlarmEpisode, alarm_episodes
+from ..reports.patient_course import first_treatment
 from ..reports.exports import FORMATS, SessionNotFound, export_session
 from ..store import SessionRow, Store
 from ..store.review_queries import continuous_between
@@ -22,9 +23,9 @@ from . import panels, review_chart
 from .format import PRIORITY_LABELS, alarm_label, session_clock, wall_clock
 from .identity import audit, signed_in
 
-EXPORT_BUTTONS = ("csv", "feed", "pdf", "fhir", "hl7")
+EXPORT_BUTTONS = ("csv", "feed", "actions", "pdf", "fhir", "hl7")
 MAX_ID = 2**63 - 1  # larger numbers are no session (and overflow SQLite's integer)
-EXPORT_LABELS = {"csv": "CSV", "feed": "Feed CSV", "pdf": "PDF report", "fhir": "FHIR R4", "hl7": "HL7 v2"}
+EXPORT_LABELS = {"csv": "CSV", "feed": "Feed CSV", "actions": "Actions CSV", "pdf": "PDF report", "fhir": "FHIR R4", "hl7": "HL7 v2"}
 
 
 def layout(store: Store, config: Config, sid: int) -> Any:
@@ -47,7 +48,8 @@ def layout(store: Store, config: Config, sid: int) -> Any:
         html.Div(dcc.Graph(id="review-chart", figure=fig, config={"displaylogo": False, "scrollZoom": True}),
                  id="session-chart"),
         html.H3("Alarms"), alarm_table(episodes),
-        panels.rems_table(row, bp_readings, events, config),
+        panels.rems_table(row, bp_readings, events, config,
+                          first_treatment(store, row) if row.protocol.startswith("esketamine") else None),
         html.H3("Session log"),
         html.Div(panels.log_table(bp_readings, transitions, events, store.reading_summary(sid)), id="session-log"),
         dcc.Store(id="review-sid", data=sid),

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from ..engine import Config
+from ..reports.patient_course import first_treatment
 from ..store import SessionRow, Store
 from . import panels, workflow
 from .figures import extend_payload, session_figure
@@ -36,6 +37,11 @@ class SessionView:
     def bp_readings(self) -> list[dict[str, Any]]:
         return self.store.readings_after(self.row.id, bp_only=True)
 
+    @cached_property
+    def first_treatment(self) -> bool | None:
+        """For the REMS form: read only for an esketamine session."""
+        return first_treatment(self.store, self.row) if self.row.protocol.startswith("esketamine") else None
+
     def figure(self) -> Any:
         return session_figure(self.readings, self.transitions, self.events, self.row.status or {},
                               self.row.session_now())
@@ -45,7 +51,7 @@ class SessionView:
             html.Div([html.H4("Clocks"), html.Ul(panels.countdowns(self.row, self.config), className="clocks")],
                      className="clocks-box"),
             panels.readiness_checklist(self.row),
-            panels.rems_table(self.row, self.bp_readings, self.events, self.config),
+            panels.rems_table(self.row, self.bp_readings, self.events, self.config, self.first_treatment),
         ], className="status-panel")
 
     def log(self) -> Any:

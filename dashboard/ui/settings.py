@@ -37,6 +37,10 @@ def layout(config: Config, store: Store | None = None, poll_ms: int = 1000) -> A
                "the clinic's settings file (python app.py --config FILE); the file is checked at start."),
         html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Setting", "Value", "Unit", "Source")])),
                     html.Tbody(rows)], className="settings-table"),
+        html.P(f"Baseline for the rise alarm (baseline.policy): {config.baseline_policy}"
+               + (" — the label's: the last valid BP before the dose." if config.baseline_policy == "session" else
+                  " — the lower of the pre-dose BP and the patient's usual pre-dose BP over earlier sessions."),
+               id="baseline-policy"),
         html.H3("Alarm priorities"),
         html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Code", "Alarm", "Priority")])),
                     html.Tbody(priorities)], className="settings-table"),
@@ -47,7 +51,7 @@ def layout(config: Config, store: Store | None = None, poll_ms: int = 1000) -> A
 
 
 def alarm_delay(config: Config, delays: list[float], poll_ms: int) -> list[Any]:
-    """Total alarm delay = condition delay + signal generation delay (CLINICAL.md, alarm behaviour)."""
+    """Total alarm delay = condition delay + signal generation delay (docs/alarms.md)."""
     rows = [html.Tr([html.Td(alarm_label(code)), html.Td(_condition_delay(config, code))])
             for code in sorted(PHYSIOLOGICAL)]
     return [

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from dashboard.replay import STEP_S
+from dashboard.reports.rems import CONCOMITANT
 from dashboard.store import Store
 
 from tests.sessions import severe_bp_session
@@ -29,6 +30,9 @@ def test_a_session_from_start_to_discharge_with_its_gates(dash_br, start_server,
     type_into(dash_br, "#new-chair", "Chair 7")
     type_into(dash_br, "#new-label", "P-77")
     select(dash_br, "#new-protocol", label="Esketamine 56 mg intranasal (2 devices)")
+    for key, _ in CONCOMITANT:  # the REMS form's medicines, asked at the start of every esketamine session
+        click(dash_br, f"#new-med-{key} input[value='no']")
+    wait_for_text(dash_br, "#new-first-hint", "first treatment")
     click(dash_br, "#new-start")
     dash_br.wait_for_element("#session-chart .js-plotly-plot")
     sid = int(dash_br.driver.current_url.rsplit("/", 1)[1])

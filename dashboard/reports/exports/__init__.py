@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from .selection import DEFAULT_EVERY_S
 
+HL7_VERSIONS = ("2.5", "2.6")  # the HL7 v2 versions the export writes (MSH-12) and follows; the last is the default
+
 if TYPE_CHECKING:
     from ...engine import Config
     from ...store import Store
@@ -36,11 +38,12 @@ class Format:
 
 FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("csv", "readings.csv", "text/csv", "every reading, event and alarm transition"),
-    Format("feed", "feed.csv", "text/csv", "the feed CSV of DESIGN.md (readings and session events)"),
+    Format("feed", "feed.csv", "text/csv", "the feed CSV of docs/feed-format.md (readings and session events)"),
     Format("actions", "actions.csv", "text/csv", "people's actions for `check --actions` (acknowledge, ...)"),
     Format("pdf", "report.pdf", "application/pdf", "the session report: chart, alarms, log, REMS, sign-off"),
-    Format("fhir", "fhir.json", "application/fhir+json", "FHIR R4 Bundle of vital-signs Observations"),
-    Format("hl7", "oru.hl7", "x-application/hl7-v2+er7", "HL7 v2.6 ORU^R01 message"),
+    Format("fhir", "fhir.json", "application/fhir+json", "FHIR R4 Bundle: Encounter, vital-signs Observations, "
+           "MedicationAdministration, the REMS form as a QuestionnaireResponse"),
+    Format("hl7", "oru.hl7", "x-application/hl7-v2+er7", "HL7 v2.6 (or --hl7-version 2.5) ORU^R01 message"),
 )}
 
 
@@ -57,7 +60,7 @@ def _feed(store: Store, session_id: int) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def _content(fmt: str, record: SessionRecord, config: Config, every_s: float) -> bytes:
+def _content(fmt: str, record: SessionRecord, config: Config, every_s: float, hl7_version: str) -> bytes:
     # Imported here: the PDF pulls in the chart code (plotly, the ui package); the others need none of it.
     if fmt == "csv":
         from .csv_file import session_csv
@@ -70,15 +73,15 @@ def _content(fmt: str, record: SessionRecord, config: Config, every_s: float) ->
         return session_pdf(record, config)
     if fmt == "fhir":
         from .fhir_bundle import session_fhir
-        return session_fhir(record, every_s)
+        return session_fhir(record, config, every_s)
     if fmt == "hl7":
         from .hl7_message import session_hl7
-        return session_hl7(record, every_s)
+        return session_hl7(record, every_s, version=hl7_version)
     raise ValueError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
 
 
 def export_session(store: Store, config: Config, session_id: int, fmt: str,
-                   every_s: float = DEFAULT_EVERY_S) -> Export:
+                   every_s: float = DEFAULT_EVERY_S, hl7_version: str = HL7_VERSIONS[-1]) -> Export:
     """The session in format `fmt`. Raises SessionNotFound, or ValueError for an unknown format."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
@@ -88,7 +91,7 @@ def export_session(store: Store, config: Config, session_id: int, fmt: str,
     if fmt == "feed":
         content = _feed(store, session_id)
     else:
-        content = _content(fmt, load_record(store, session_id), config, every_s)
+        content = _content(fmt, load_record(store, session_id), config, every_s, hl7_version)
     return Export(f"session-{session_id}-{spec.suffix}", spec.media_type, content)
 
 

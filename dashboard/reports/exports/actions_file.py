@@ -26,4 +26,6 @@ def session_actions(record: SessionRecord) -> bytes:
 
 
 def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+    """To the millisecond, as the feed writes its offsets: an action and a reading in the same millisecond keep
+    the order `check` gives them (the feed's row first), and none swap places by rounding."""
+    return str(int(value)) if float(value).is_integer() else f"{value:.3f}".rstrip("0").rstrip(".")

@@ -1,11 +1,14 @@
-"""The session as one HL7 v2.6 ORU^R01 message: an OBR group per exported reading.
+"""The session as one HL7 v2.6 (or v2.5) ORU^R01 message: an OBR group per exported reading.
 
-MSH, then PID (PID-3 = the pseudonymous patient label, no name), PV1 (PV1-3 = the
-chair), and per reading an OBR (OBR-7 = its time) with NM OBX rows coded in LOINC
-with UCUM units: 8480-6 / 8462-4 / 8478-0 mm[Hg], 8867-4 /min, 59408-5 %; OBX-14
-is the observation time and OBX-18 the device (reading source). Segments end in
-CR, as the standard wants. The readings are those of `selection.py` (every BP,
-continuous samples thinned unless every_s=0).
+MSH (MSH-4/6 = the site), then PID: PID-3 = the pseudonymous patient label (PI), and the site's identifier (MR)
+when given; PID-5, which both versions require, = the label as a name of type S ("coded pseudo-name to ensure
+anonymity", HL7 table 0200), never a real name. PV1-3 = the chair: PL-1 (point of care, IS) holds at most 20
+characters, so a longer chair name is cut there and written whole in PL-9 (location description). Per reading
+an OBR (OBR-7 = its time) with NM OBX rows coded in LOINC with UCUM units: 8480-6 / 8462-4 / 8478-0 mm[Hg],
+8867-4 /min, 59408-5 %; OBX-14 is the observation time and OBX-18 the device (reading source). Times are the
+session's own (a replay's are its feed's). Segments end in CR, as the standard wants. The readings are those
+of `selection.py` (every BP, continuous samples thinned unless every_s=0). Validated in the tests by hl7apy in
+STRICT mode for both versions.
 """
 from __future__ import annotations
 
@@ -13,9 +16,11 @@ import datetime as dt
 from typing import Any
 
 from ..record import SessionRecord
+from . import HL7_VERSIONS
 from .selection import DEFAULT_EVERY_S, exported_readings
 
 APPLICATION = "SESSION-MONITOR"
+IS_MAX = 20  # the IS data type's length in v2.5 and v2.6 (PL-1 point of care, HD-1 namespace id)
 OBSERVATIONS = (  # (reading key, OBX-3, OBX-6)
     ("sbp", "8480-6^Systolic blood pressure^LN", "mm[Hg]^mm[Hg]^UCUM"),
     ("dbp", "8462-4^Diastolic blood pressure^LN", "mm[Hg]^mm[Hg]^UCUM"),
@@ -28,21 +33,42 @@ VITALS_SERVICE = "8716-3^Vital signs^LN"
 _ESCAPES = (("\\", "\\E\\"), ("|", "\\F\\"), ("^", "\\S\\"), ("~", "\\R\\"), ("&", "\\T\\"))
 
 
-def session_hl7(record: SessionRecord, every_s: float = DEFAULT_EVERY_S, now: float | None = None) -> bytes:
-    return oru_message(record, every_s, now).encode("utf-8")
+def session_hl7(record: SessionRecord, every_s: float = DEFAULT_EVERY_S, now: float | None = None,
+                version: str = HL7_VERSIONS[-1]) -> bytes:
+    return oru_message(record, every_s, now, version).encode("utf-8")
 
 
-def oru_message(record: SessionRecord, every_s: float = DEFAULT_EVERY_S, now: float | None = None) -> str:
+def oru_message(record: SessionRecord, every_s: float = DEFAULT_EVERY_S, now: float | None = None,
+                version: str = HL7_VERSIONS[-1]) -> str:
+    if version not in HL7_VERSIONS:
+        raise ValueError(f"HL7 version {version!r} is not written; choose one of {', '.join(HL7_VERSIONS)}")
     sent = _ts(dt.datetime.now(dt.timezone.utc) if now is None else dt.datetime.fromtimestamp(now, dt.timezone.utc))
     control = f"S{record.id}"
+    site = _escape(record.row.site[:IS_MAX])
     segments = [
-        f"MSH|^~\\&|{APPLICATION}|CLINIC|RECEIVER|CLINIC|{sent}||ORU^R01^ORU_R01|{control}|P|2.6|||NE|NE||UNICODE UTF-8",
-        f"PID|1||{_escape(record.row.patient_label)}^^^{APPLICATION}^PI",
-        f"PV1|1|O|{_escape(record.row.chair)}",
+        f"MSH|^~\\&|{APPLICATION}|{site}|RECEIVER|{site}|{sent}||ORU^R01^ORU_R01|{control}|P|{version}|||NE|NE"
+        "||UNICODE UTF-8",
+        _pid(record), _pv1(record),
     ]
     for number, r in enumerate(exported_readings(record, every_s), start=1):
         segments.extend(_group(record, number, r))
     return "\r".join(segments) + "\r"
+
+
+def _pid(record: SessionRecord) -> str:
+    row = record.row
+    label = _escape(row.patient_label)
+    ids = f"{label}^^^{APPLICATION}^PI"
+    if row.patient_identifier:
+        ids += f"~{_escape(row.patient_identifier)}^^^{_escape(row.site[:IS_MAX])}^MR"
+    return f"PID|1||{ids}||{label}^^^^^^S"
+
+
+def _pv1(record: SessionRecord) -> str:
+    chair = record.row.chair
+    if len(chair) <= IS_MAX:
+        return f"PV1|1|O|{_escape(chair)}"
+    return f"PV1|1|O|{_escape(chair[:IS_MAX].rstrip())}^^^^^^^^{_escape(chair)}"
 
 
 def _group(record: SessionRecord, number: int, r: dict[str, Any]) -> list[str]:

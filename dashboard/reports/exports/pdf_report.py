@@ -21,7 +21,7 @@ from ...ui.format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, session_clo
 from ...ui.panels import log_entries
 from ..course import course_session
 from ..record import SessionRecord
-from ..rems import rems_summary
+from ..rems import MEDICINES, MEDICINES_QUESTION
 from .chart_image import ChartImage, chart_png
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
@@ -115,7 +115,8 @@ def details(record: SessionRecord, config: Config) -> list[tuple[str, str]]:
     return [
         ("Patient", row.patient_label), ("Chair", row.chair),
         ("Protocol", status.get("protocol_label") or row.protocol), ("Dose", row.dose or "–"),
-        ("Started", _local(row.started_at)), ("Ended", _local(row.ended_at) if row.ended_at else "still open"),
+        ("Started", _local(record.wall_time(0.0))),
+        ("Ended", _local(record.ended_wall) if record.ended_wall is not None else "still open"),
         ("Phase", PHASE_LABELS.get(row.phase, row.phase)),
         ("Baseline BP", _bp(status.get("baseline"))),
         ("Peak BP", f"{_bp(peak)} at {session_clock(peak['offset_s'])}" if peak else "–"),
@@ -155,11 +156,19 @@ def _alarms(pdf: ReportPDF, record: SessionRecord) -> None:
 
 
 def _rems(pdf: ReportPDF, record: SessionRecord, config: Config) -> None:
-    if not record.row.protocol.startswith("esketamine"):
+    """The REMS Patient Monitoring Form, section by section in the form's order, to copy or attach."""
+    form = record.rems(config)
+    if form is None:
         return
-    pdf.heading("REMS monitoring summary")
-    summary = rems_summary(record.status, record.bp_readings, record.events, config, dose=record.row.dose)
-    pdf.grid(None, summary.rows(), (110, 72))
+    pdf.heading("SPRAVATO REMS Patient Monitoring Form")
+    pdf.paragraph("Filled from the session record, in the form's order. The patient's name, birth date and sex, "
+                  "the provider's telephone and e-mail and the setting's address are the nurse's to add.")
+    for section, rows in form.sections():
+        pdf.set_font(pdf.face, "B", 9)
+        pdf.cell(0, 6, pdf.safe(section), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        if section == MEDICINES:
+            pdf.paragraph(MEDICINES_QUESTION)
+        pdf.grid(None, rows, (120, 62))
 
 
 def _log(pdf: ReportPDF, record: SessionRecord) -> None:

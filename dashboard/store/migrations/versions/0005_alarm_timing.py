@@ -4,7 +4,7 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-01
 
-CLINICAL.md: total alarm delay = condition delay (the configured holds) + signal generation delay (device ->
+docs/alarms.md: total alarm delay = condition delay (the configured holds) + signal generation delay (device ->
 adapter -> store -> browser), which the software measures and reports. `received_at` is NULL for a transition a
 timer or a replay's clock made (no input triggered it).
 """

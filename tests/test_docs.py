@@ -1,0 +1,41 @@
+"""The repository explains itself: the docs name every alarm code and setting, the README links them, and
+nothing points to a folder a clone does not have."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from dashboard.engine import ALARM_CODES, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ("docs/feed-format.md", "docs/alarms.md", "docs/clinical.md")
+NOT_YET = {"docs/devices.md"}  # rewritten on the hl7 branch (issue 13's sibling); drop once merged
+
+
+def test_alarms_doc_names_every_code_and_setting():
+    text = (ROOT / "docs" / "alarms.md").read_text()
+    for code in ALARM_CODES:
+        assert f"`{code}`" in text, code
+    for key in load_config().settings:
+        if key.startswith("protocol."):
+            continue
+        table = key.rsplit(".", 1)[0]
+        assert f"`{key}`" in text or f"`{table}.*`" in text, key
+
+
+def test_readme_links_the_docs_and_check_help_names_them():
+    readme = (ROOT / "README.md").read_text()
+    for doc in DOCS:
+        assert f"]({doc})" in readme and (ROOT / doc).exists()
+    help_text = subprocess.run([sys.executable, "app.py", "check", "--help"], cwd=ROOT, capture_output=True, text=True,
+                               timeout=60).stdout
+    assert "docs/feed-format.md" in help_text
+
+
+def test_nothing_points_outside_the_repository():
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    briefs = "../" + "shared"  # the team's briefs sit beside the work tree, never in a clone
+    outside = [f for f in files if f not in NOT_YET and f.endswith((".py", ".md", ".toml", ".txt", ".cfg"))
+               and briefs in (ROOT / f).read_text(errors="replace")]
+    assert outside == []
