@@ -35,7 +35,7 @@ suite:
 	$(PY) app.py regress
 	MONITOR_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest -n 3 --dist worksteal --durations=15 $(PYTEST_ARGS)
 
-# The performance targets of DESIGN.md, each against the obvious implementation (bench/RESULTS.md).
+# The performance targets (bench/RESULTS.md), each against the obvious implementation (bench/RESULTS.md).
 bench: $(DEV) browser postgres
 	$(PY) bench/run_all.py
 

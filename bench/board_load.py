@@ -1,5 +1,5 @@
 """Board under load (RESULTS.md section 7): 50 chairs at 1 Hz for an accelerated hour (120x: 6,000 readings/s)
-while 20 signed-in clients poll the board once a second; a live poll's server time p95 against DESIGN.md's 25 ms.
+while 20 signed-in clients poll the board once a second; a live poll's server time p95 against the 25 ms target of bench/RESULTS.md.
 
     python bench/board_load.py                    # the production layout: app.py ingest + 2 gunicorn workers
     python bench/board_load.py --layout serve     # the one-process `app.py serve` (misses it on 2 cores)
@@ -21,7 +21,7 @@ import benchlib as bl
 
 from tests.e2e.load import Load, run, servers
 
-TARGET_P95_MS = 25.0  # DESIGN.md, "Performance targets": one board poll's server time, p95
+TARGET_P95_MS = 25.0  # bench/RESULTS.md, the targets: one board poll's server time, p95
 
 
 def main() -> int:

@@ -2,12 +2,12 @@
 
 1. Ingest rate, the same readings (24 chairs, 1 Hz oximeter and a BP every 5 min) submitted 1,000 per step: into 24
    open sessions (the engine folds each), and for 24 chairs with no session (kept in `device_readings`, each device's
-   latest values in `device_status`). Target: >= 5,000 readings/s either way (DESIGN.md's ingest target).
+   latest values in `device_status`). Target: >= 5,000 readings/s either way (the ingest target of bench/RESULTS.md).
 2. A session opening on a chair that has kept 30 min of readings (the pre-session window: 1,800 oximeter samples and 6
    BPs): the refresh that joins them to the session and folds them, its time.
 3. The board's "chairs without a session" part with 24 such chairs: server time of one poll's queries and tile values
    (`waiting.waiting_values`; the markup is built only when they changed), p50/p95 over 300 polls. The live board's
-   target is p95 <= 25 ms (DESIGN.md).
+   target is p95 <= 25 ms (docs/placement.md).
 
     python bench/outside_sessions.py [--minutes 10] [--database-url URL]
 """

@@ -18,7 +18,7 @@ start (and when a session appears, e.g. opened by a nurse) a session's engine
 is rebuilt by folding its stored items, so a restart resumes with the same
 state and writes no transition twice.
 
-Nothing a device sends is refused for lack of a session (DESIGN.md): items for a chair with no open session, from a
+Nothing a device sends is refused for lack of a session (docs/placement.md): items for a chair with no open session, from a
 device no chair is known for, and demo/test data are kept outside sessions (`DeviceKeeper`, store/device_data.py).
 A session that opens takes its chair's readings from the pre-session window (`baseline.pre_session_window`); a
 device a nurse associates with a chair brings its readings from that window with it.

@@ -1,4 +1,4 @@
-"""The feed CSV (DESIGN.md "Feed file"): read, validate and write.
+"""The feed CSV (docs/feed-format.md): read, validate and write.
 
 One row per device report or session event. A malformed row (including one the csv
 module itself cannot split: a field over its size limit) is reported with its line

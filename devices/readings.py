@@ -51,7 +51,7 @@ class Reading:
 
 @dataclass(frozen=True, slots=True)
 class SessionEvent:
-    """A session event; `kind` is one of EVENT_KINDS (see DESIGN.md, feed file)."""
+    """A session event; `kind` is one of EVENT_KINDS (docs/feed-format.md)."""
 
     kind: str
     detail: str = ""

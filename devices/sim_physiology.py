@@ -1,6 +1,6 @@
 """What the simulator draws from: the physiology (every number with its source) and the scenario knobs.
 
-`Physiology` holds the published figures (CLINICAL.md, "Simulator physiology" and
+`Physiology` holds the published figures (docs/clinical.md, "The simulated patients", and
 "What the BP does") and the assumed ones, each with its source or "assumed";
 a `Scenario` names one kind of session and overrides what it needs. The
 episodes a scenario places in time (HR spells, probe-offs, disconnects, clock
@@ -35,7 +35,7 @@ class Response:
 class Physiology:
     """Every number the simulator draws from, each with its source."""
 
-    # Baselines: CLINICAL.md "Simulator physiology".
+    # Baselines: docs/clinical.md "The simulated patients".
     baseline_sbp: Span = (110, 150)
     baseline_dbp: Span = (65, 95)
     baseline_hr: Span = (60, 90)
@@ -43,8 +43,8 @@ class Physiology:
     # SBP and DBP go together: DBP's place in its range is SBP's plus this SD (assumed).
     baseline_dbp_spread: float = 0.2
     # Esketamine: mean maximum rise +13/+9 (18-64 y), peak ~40 min, back by ~1.5 h,
-    # outliers >= +40/+25 in 10-15 % of sessions (CLINICAL.md). The SDs are assumed;
-    # BP "before dosing, again about 40 min after": a 5-min cycle (CLINICAL.md: 3-10 min).
+    # outliers >= +40/+25 in 10-15 % of sessions (docs/clinical.md). The SDs are assumed;
+    # BP "before dosing, again about 40 min after": a 5-min cycle (docs/clinical.md: 3-10 min).
     esketamine: Response = Response(rise_sbp=(13, 7), rise_dbp=(9, 5), outlier_fraction=0.12,
                                     onset_min=2, peak_min=40, resolve_min=90, nibp_interval_s=300)
     # IV ketamine: mean rises +3/+3 (Emory) to +16/+11 (Yale) -> midpoint; peak 30-40 min
@@ -55,7 +55,7 @@ class Physiology:
     # Outlier size: the label's outlier definition (>= +40 systolic, >= +25 diastolic); upper ends assumed.
     outlier_sbp: Span = (40, 60)
     outlier_dbp: Span = (25, 35)
-    # "Heart rate can rise or fall" (CLINICAL.md, IV ketamine); size at the BP peak assumed.
+    # "Heart rate can rise or fall" (docs/clinical.md, IV ketamine); size at the BP peak assumed.
     hr_change: Normal = (0, 6)
     # Reading-to-reading scatter of NIBP; assumed, well inside ISO 81060-2 (mean error
     # <= 5 mmHg, SD <= 8), small enough that a scenario stays in its intended alarm band.
@@ -73,7 +73,7 @@ class Physiology:
     hr_jitter_sd: float = 0.8
     spo2_drift_sd: float = 0.6
     spo2_jitter_sd: float = 0.3
-    # Sedation starts ~15 min, peaks 30-45, resolves by 60-90 min (CLINICAL.md, esketamine);
+    # Sedation starts ~15 min, peaks 30-45, resolves by 60-90 min (docs/clinical.md, esketamine);
     # dissociation is assumed to follow the same course. MOAA/S at the deepest point: 3 or 4.
     sedation_onset_min: float = 15
     sedation_peak_min: Span = (30, 45)
@@ -83,11 +83,11 @@ class Physiology:
     assessment_every_min: float = 15
     # Discharge this long after the minimum observation: final checks, escort (assumed).
     discharge_margin_s: float = 300
-    # What a failed cuff cycle reports (CLINICAL.md artifacts: motion, cuff size, failed cycles).
+    # What a failed cuff cycle reports (docs/clinical.md artifacts: motion, cuff size, failed cycles).
     nibp_failures: tuple[str, ...] = ("motion artifact", "cuff leak", "cuff too loose", "measurement timeout")
     # What the oximeter says when its probe comes off: the Nonin adapter's words (devices/nonin.py).
     probe_off_detail: str = "sensor alarm"
-    # An induction course (CLINICAL.md): "severe hypertension ... more in the first three infusions".
+    # An induction course (docs/clinical.md): "severe hypertension ... more in the first three infusions".
     # The patient's BP response in infusion n is their first-infusion response times factor[n-1]
     # (factors assumed: about the same for the first three, then smaller), times a session-to-session
     # spread (assumed). Baselines vary from day to day by these SDs (assumed, typical visit-to-visit).

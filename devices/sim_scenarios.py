@@ -64,7 +64,7 @@ _QUIET_BP_IV: dict[str, Span] = {"rise_sbp": (6, 12), "rise_dbp": (4, 8), "basel
 
 
 def _induction_course(name: str, patient: str, count: int = 6) -> tuple[Scenario, ...]:
-    """One patient's IV induction (CLINICAL.md: up to 6 infusions over 2-3 weeks): an older patient
+    """One patient's IV induction (docs/clinical.md: up to 6 infusions over 2-3 weeks): an older patient
     with treated hypertension whose BP response is about twice the mean (Yale +16/+11) in the first
     infusions and smaller later ("more in the first three"); baselines vary from day to day."""
     return tuple(Scenario(

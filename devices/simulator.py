@@ -8,7 +8,7 @@ sedation course, and the discharge once the minimum observation is over.
 
 `SimulatedChair` is the `Adapter` that paces such a session on the wall clock.
 
-Every physiological number lives in `Physiology` with its source (CLINICAL.md,
+Every physiological number lives in `Physiology` with its source (docs/clinical.md,
 "Simulator physiology" and "What the BP does"), beside the `Scenario` knobs in
 `devices/sim_physiology.py`; the named scenarios are in `devices/sim_scenarios.py`
 (both re-exported here); the observation and infusion times come from the

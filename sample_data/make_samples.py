@@ -6,7 +6,7 @@ sample_data/scenarios/, and the alarms each is expected to raise.
 Deterministic: the simulated feeds use fixed seeds, the others are built by hand
 below. Each `<name>.expected.jsonl` holds exactly the lines
 `python app.py check <name>.csv --json [--actions <name>.actions.csv]` prints;
-review a changed one against CLINICAL.md before committing it.
+review a changed one against docs/clinical.md before committing it.
 """
 from __future__ import annotations
 

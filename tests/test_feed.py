@@ -1,4 +1,4 @@
-"""The feed CSV contract (DESIGN.md "Feed file"): round trip, malformed rows, files that are not feeds."""
+"""The feed CSV contract (docs/feed-format.md): round trip, malformed rows, files that are not feeds."""
 from __future__ import annotations
 
 import io

@@ -86,7 +86,7 @@ def test_cli_exits_2_with_a_message_for_a_file_that_is_not_a_feed(tmp_path, cont
     assert str(path) in done.stderr and message in done.stderr
 
 
-# ---- the expected files, read clinically (CLINICAL.md) -----------------------------------
+# ---- the expected files, read clinically (docs/clinical.md) -----------------------------------
 
 
 def test_iv_quiet_raises_nothing_and_is_ready_an_hour_after_the_infusion():

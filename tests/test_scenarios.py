@@ -1,7 +1,7 @@
 """The testers' scenario library (sample_data/scenarios): complete, reproducible, and clinically right.
 
 Each scenario's expected file is what `check` prints; the assertions below read the
-feed itself to say when each alarm must come (CLINICAL.md), so a wrong expected file
+feed itself to say when each alarm must come (docs/clinical.md), so a wrong expected file
 cannot pass just by matching the engine.
 """
 from __future__ import annotations
@@ -149,7 +149,7 @@ def test_every_session_ends_ready_and_discharged_with_nothing_left_showing(name)
     assert ready >= anchor + spec.observation_s
 
 
-# ---- what each scenario proves (CLINICAL.md) ----------------------------------------------
+# ---- what each scenario proves (docs/clinical.md) ----------------------------------------------
 
 
 @pytest.mark.parametrize("name", ["iv-infusion-quiet", "esketamine-56-quiet", "clock-jump",

@@ -10,7 +10,7 @@ the same session times.
 At one instant the item is applied before the timers due at that same instant,
 so a reading at exactly the end of a 10 s hold can still cancel it.
 
-Readings from before the session start (the chair's pre-session window, DESIGN.md) come first, at negative
+Readings from before the session start (the chair's pre-session window, docs/placement.md) come first, at negative
 session times: the engine's clock starts at its first item when that is before 0, so a BP taken before the nurse
 opened the session is the latest BP at the dose and becomes the baseline, and a high one raises the pre-dose alarm.
 

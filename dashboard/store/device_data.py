@@ -1,7 +1,7 @@
 """Device data outside any session: readings kept for a chair with no open session, for a device no chair is known
 for, and demo/test data; the nurses' device associations; and per-sender traffic counts for the admin.
 
-Nothing a device sends is refused for lack of a session (DESIGN.md). Ingest keeps such readings here, with the
+Nothing a device sends is refused for lack of a session (docs/placement.md). Ingest keeps such readings here, with the
 chair when it is known and always with the device's identity, and keeps each device's latest values in
 `device_status` for the board and the association page. When a session opens on a chair, its readings from the
 pre-session window join the session (`join_waiting`): they are copied into the session's record at their own session

@@ -5,7 +5,7 @@ rise and fall; then the module says "measurement done" (`3E 04 4B 73`) and the B
 data request gets the result it was given with `present()` (sample and hold: the
 latest NIBP reading or failure of the source). With nothing presented it measures
 120/80. A failure is sent as a non-zero error code from this emulator's own table
-(the module's real codes are not in PROTOCOLS.md).
+(the module's real codes are not published in docs/devices.md).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Compose ORU^R01 messages the way monitors send them (for the HL7 emulator and tests).
 
 `style` picks the observation ids a vendor uses: "mdc" (IEEE 11073 numbers, as in
-PROTOCOLS.md), "philips" (MDIL partition-codes), "loinc", "tags" (local tags in
+docs/devices.md), "philips" (MDIL partition-codes), "loinc", "tags" (local tags in
 OBX-4, Welch Allyn style) or "kpa" (MDC with pressures in kPa).
 """
 from __future__ import annotations

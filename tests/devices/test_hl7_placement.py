@@ -20,7 +20,7 @@ from devices.readings import Reading
 from devices.supervisor import Supervisor
 
 from test_hl7_listener import msa, receive_ack  # noqa: E402
-from test_hl7_parse import EXAMPLE, UTC  # noqa: E402  (the PROTOCOLS.md message)
+from test_hl7_parse import EXAMPLE, UTC  # noqa: E402  (the docs/devices.md message)
 
 EUI = "0123456789ABCDEF"  # the EXAMPLE monitor's EUI-64, in MSH-3.2 and in the device row's OBX-18
 NO_PLACE = "\r".join(line for line in EXAMPLE.split("\r") if not line.startswith(("PID|", "PV1|")))

@@ -7,7 +7,7 @@ browser's board-poll request every POLL_S, staggered through the second, keeping
 does, and records the `Server-Timing` the web sets on every response (app: the server's time; cpu: its CPU time).
 
 tests/e2e/test_load.py runs it for what must hold (nothing dropped, every poll answered, every board complete);
-bench/board_load.py runs it for the DESIGN.md figure (a live poll's server time p95) in bench/RESULTS.md.
+bench/board_load.py runs it for the target figure (a live poll's server time p95) in bench/RESULTS.md.
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from devices.hl7.mllp import MllpReader
 from .conftest import free_port, login
 
 EUI = "0123456789ABCDEF"
-MESSAGE = "\r".join([  # the PROTOCOLS.md example, without the patient
+MESSAGE = "\r".join([  # the docs/devices.md example, without the patient
     r"MSH|^~\&|VSM^0123456789ABCDEF^EUI-64|CLINIC_A|DASH|CLINIC_A|20250610091512+0000||ORU^R01^ORU_R01|{id}|{mode}|2.6"
     r"|||NE|AL||UNICODE UTF-8|||PCD_DEC_001^IHE PCD^1.3.6.1.4.1.19376.1.6.1.1.1^ISO",
     "PV1||O|{location}",

@@ -2,7 +2,7 @@
 (ingest and gunicorn's workers apart, the production layout). Nothing is dropped, every poll is answered, and
 every client's board ends up with every chair.
 
-How fast a poll is under this load (DESIGN.md's 25 ms p95 server time) is a benchmark, not a test:
+How fast a poll is under this load (the 25 ms p95 server time of bench/RESULTS.md) is a benchmark, not a test:
 `python bench/board_load.py` runs the same load for a whole hour and records the figure in bench/RESULTS.md.
 """
 from __future__ import annotations

@@ -5,7 +5,7 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-02
 
-Nothing a device sends is refused for lack of a session (DESIGN.md): `readings.session_id` is NOT NULL, so such
+Nothing a device sends is refused for lack of a session (docs/placement.md): `readings.session_id` is NOT NULL, so such
 readings wait in `device_readings` until a session opens on their chair (the pre-session window joins it) or a nurse
 associates their device with a chair.
 """
