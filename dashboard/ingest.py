@@ -100,6 +100,7 @@ class Ingest:
         self._parked: deque[_Parked] = deque()
         self.on_measure_now: Callable[[str], None] | None = None  # set where an NIBP adapter can measure on demand
         self.node = store.site  # one ingest per site: its heartbeat is the one that site's screens watch
+        self.demo = False  # it runs the simulated clinic: its heartbeat puts the site's screens in demo mode
         self.refused_full = 0  # items refused because the buffer was full while the store could not be written
         self._last_heartbeat = float("-inf")
         self._failing_since: float | None = None
@@ -367,7 +368,7 @@ class Ingest:
         pending = self._pending
         now = self.clock()
         if now - self._last_heartbeat >= HEARTBEAT_S:
-            pending.batch.heartbeat = (self.node, now, len(pending.batch.readings))
+            pending.batch.heartbeat = (self.node, now, len(pending.batch.readings), self.demo)
         if not pending.touched and not pending.tickets and not pending.batch:
             return
         self._snapshot()

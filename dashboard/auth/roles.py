@@ -21,7 +21,8 @@ ADMIN = frozenset({"admin"})
 POLICY: dict[str, frozenset[str]] = {
     "page": EVERYONE,  # the router: each page then checks the role itself
     "board": WATCH,
-    "escalation-banner": WATCH,
+    "board-message": WATCH,  # acknowledge from the alarm bar (a tester's: on simulated/replayed sessions only)
+    "escalation-banner": EVERYONE,  # the admin's carries only the system's banners (demo, data not stored)
     "session-chart": WATCH,
     "act-message": WATCH,  # a tester acts only on simulated/replayed sessions (checked per session)
     "ack-message": WATCH,

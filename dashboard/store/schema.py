@@ -121,6 +121,8 @@ ingest_heartbeat = sa.Table(  # each ingest node says here, every few seconds, t
     sa.Column("node", sa.String(80), primary_key=True),
     sa.Column("at", sa.Float, nullable=False),  # epoch seconds of its last successful commit
     sa.Column("buffered", sa.Integer, nullable=False, server_default="0"),  # readings it held while it could not
+    # it runs the simulated clinic: the site's screens are a bannered demo, its simulated chairs on the board
+    sa.Column("demo", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 received_messages = sa.Table(  # the ids senders gave the messages ingest stored (HL7 MSH-3|MSH-10), for an hour

@@ -20,21 +20,26 @@ from ..engine import Config
 from ..store import DEFAULT_SITE, Store
 from . import admin, board, replay_page, review, session_page, settings, shell, start
 from . import course, review_session
+from . import static
 from .identity import may_see
+from .scope import TEST, board_for
 
 ASSETS = Path(__file__).with_name("assets")
-NAV = (("Chairs", "/", WATCH), ("Start a session", "/start", CARE), ("Review", "/review", REVIEW),
-       ("Replay", "/replay", TESTING), ("Users", "/admin/users", ADMIN), ("Audit", "/admin/audit", ADMIN),
-       ("Settings", "/settings", EVERYONE))
-PAGE_ROLES = {"": WATCH, "session": WATCH, "start": CARE, "review": REVIEW, "replay": TESTING, "admin": ADMIN,
-              "settings": EVERYONE}
+NAV = (("Chairs", "/", CARE), ("Test board", "/test", TESTING), ("Start a session", "/start", CARE),
+       ("Review", "/review", REVIEW), ("Replay", "/replay", TESTING), ("Users", "/admin/users", ADMIN),
+       ("Audit", "/admin/audit", ADMIN), ("Settings", "/settings", EVERYONE))
+# "" is each role's home: the board for nurses and clinicians, the test board for testers, users for the admin
+PAGE_ROLES = {"": EVERYONE, "session": WATCH, "start": CARE, "review": REVIEW, "replay": TESTING, "admin": ADMIN,
+              "settings": EVERYONE, "test": TESTING}
 PAGE_ROLES["course"] = REVIEW  # a patient's course: the clinician's review
+SOUNDING = WATCH  # the roles that hear alarms: their screens watch that the browser lets sound play
 
 
 def create_app(store: Store, config: Config, poll_ms: int = 1000, auth: AuthSettings | None = None,
                secret_path: Path = Path("var/secret_key")) -> Dash:
     app = Dash(__name__, assets_folder=str(ASSETS), title="Session monitor", update_title=None,
                suppress_callback_exceptions=True)
+    static.install(app)
     install(app, store, auth or AuthSettings.from_env(), secret_path)
     app.layout = lambda: shell_layout(poll_ms, store.site)  # per request: shows who is signed in
     board.register(app, store)
@@ -57,7 +62,8 @@ def shell_layout(poll_ms: int, site: str = DEFAULT_SITE) -> Any:
     user = current_user()
     role = user.role if user else None
     links = [dcc.Link(label, href=href) for label, href, roles in NAV if role in roles]
-    who = [html.Span(f"{user.username} ({user.role})", id="signed-in"),
+    who = [html.Button("Night view", id="theme-toggle", className="theme-toggle", title="dark screen for dimmed rooms"),
+           html.Span(f"{user.username} ({user.role})", id="signed-in"),
            html.Form([dcc.Input(type="hidden", name="csrf", value=flask.session.get("csrf", "")),
                       html.Button("Sign out", type="submit", id="sign-out")], method="POST", action="/logout",
                      className="sign-out")] if user else []
@@ -66,9 +72,9 @@ def shell_layout(poll_ms: int, site: str = DEFAULT_SITE) -> Any:
         html.Header([html.Span("Session monitor", className="brand"),
                      *([html.Span(site, className="site", id="site")] if site != DEFAULT_SITE else []), html.Nav(links),
                      html.Div(who, className="who-label")], className="top-bar"),
-        *shell.layout(poll_ms),
+        *shell.layout(poll_ms, sound=role in SOUNDING),
         html.Main(id="page"),
-    ])
+    ], className="app")
 
 
 def route(store: Store, config: Config, pathname: str, search: str, poll_ms: int) -> Any:
@@ -77,7 +83,9 @@ def route(store: Store, config: Config, pathname: str, search: str, poll_ms: int
     if user is None or user.role not in PAGE_ROLES.get(parts[0] if parts else "", frozenset()):
         return _not_found(f"No page at {pathname} for you." if user else "Sign in first.")
     if not parts:
-        return board.layout(poll_ms)
+        return _home(store, user.role, poll_ms)
+    if parts == ["test"]:
+        return board.layout(poll_ms, TEST)
     if parts[0] in ("session", "review", "course") and len(parts) == 2:  # by session id only, never a patient
         sid = _session_number(parts[1])
         if sid is None:
@@ -102,6 +110,13 @@ def route(store: Store, config: Config, pathname: str, search: str, poll_ms: int
     if parts == ["admin", "audit"]:
         return admin.audit_layout(store)
     return _not_found(f"No page at {pathname}.")
+
+
+def _home(store: Store, role: str, poll_ms: int) -> Any:
+    """Where each role lands after signing in: a page of theirs."""
+    if role == "admin":
+        return admin.users_layout(store)
+    return board.layout(poll_ms, board_for(role))
 
 
 def _session_number(text: str) -> int | None:
