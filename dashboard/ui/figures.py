@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..engine import PRIORITY_RANK
-from .format import PHASE_LABELS, alarm_label, session_clock
+from .format import PHASE_LABELS, alarm_label, assessment_words, session_clock
 
 TRACE = {"bp_bar": 0, "sbp": 1, "dbp": 2, "hr": 3, "spo2": 4, "alarms": 5, "events": 6}
 PRIORITY_COLOURS = {"high": "#d62728", "medium": "#f2b705", "low": "#17becf", "info": "#2ca02c"}
@@ -104,8 +104,13 @@ def _event_markers(events: Sequence[Mapping[str, Any]]) -> go.Scatter:
         marker={"symbol": "line-ns-open", "size": 14, "color": "#444"}, textposition="top center",
         text=[EVENT_LABELS[e["kind"]] if e["kind"] in ("dose_start", "infusion_end", "discharge") else ""
               for e in shown],
-        customdata=[f"{EVENT_LABELS[e['kind']]} {e['detail']}".strip() for e in shown],
+        customdata=[f"{EVENT_LABELS[e['kind']]} {event_detail(e)}".strip() for e in shown],
         hovertemplate="%{customdata}<extra></extra>")
+
+
+def event_detail(event: Mapping[str, Any]) -> str:
+    """An event's detail as words (an assessment: 'MOAA/S 4, dissociated, breathing normal')."""
+    return assessment_words(event["detail"]) if event["kind"] == "assessment" else event["detail"]
 
 
 def phase_spans(status: Mapping[str, Any], now_s: float) -> list[tuple[str, float, float]]:
@@ -185,7 +190,7 @@ def _review_event_markers(events: Sequence[Mapping[str, Any]]) -> go.Scatter:
                 "color": "#444", "line": {"width": 1.5, "color": "#444"}},
         textposition="top center", text=[REVIEW_EVENTS[e["kind"]] if e["kind"] in LABELLED_EVENTS else ""
                                          for e in shown],
-        customdata=[f"{REVIEW_EVENTS[e['kind']]} {e['detail']}{' (' + e['who'] + ')' if e.get('who') else ''}".strip()
+        customdata=[f"{REVIEW_EVENTS[e['kind']]} {event_detail(e)}{' (' + e['who'] + ')' if e.get('who') else ''}".strip()
                     for e in shown],
         hovertemplate="%{customdata}<extra></extra>")
 

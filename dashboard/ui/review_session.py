@@ -21,6 +21,7 @@ from ..store.signoff import SignOff, SignOffError, sign_off, signoff_of
 from . import panels, review_chart
 from .format import PRIORITY_LABELS, alarm_label, session_clock, wall_clock
 from .identity import audit, signed_in
+from .notice import error
 
 EXPORT_BUTTONS = ("csv", "feed", "pdf", "fhir", "hl7")
 MAX_ID = 2**63 - 1  # larger numbers are no session (and overflow SQLite's integer)
@@ -121,7 +122,7 @@ def register(app: Dash, store: Store, config: Config) -> None:
         try:
             signed = sign_off(store, sid, who, comment or "")
         except SignOffError as exc:
-            return no_update, str(exc)
+            return no_update, error(str(exc))
         audit(store, who, "sign_off", "the session record is now read-only", session_id=sid)
         return signoff_box(store.session(sid), signed), no_update  # type: ignore[arg-type]
 
@@ -135,7 +136,7 @@ def register(app: Dash, store: Store, config: Config) -> None:
         try:
             done = export_session(store, config, args[-1], fmt)
         except SessionNotFound:
-            return no_update, "This session no longer exists."
+            return no_update, error("This session no longer exists.")
         audit(store, signed_in() or "", "export", f"{fmt}: {done.filename}", session_id=args[-1])
         return (dcc.send_bytes(done.content, done.filename, type=done.media_type),
                 f"{EXPORT_LABELS[fmt]}: {done.filename} ({len(done.content):,} bytes)")

@@ -13,6 +13,7 @@ from ..store import Store
 from . import forms
 from .forms import FormError
 from .identity import signed_in
+from .notice import error
 
 DEFAULT_DOSES = {"iv-ketamine": "0.5 mg/kg", "esketamine-56": "56 mg", "esketamine-84": "84 mg"}
 
@@ -55,5 +56,5 @@ def register(app: Dash, store: Store) -> None:
         try:
             sid = start_session(store, signed_in(), chair, label, protocol, dose)
         except FormError as exc:
-            return str(exc), no_update
+            return error(str(exc)), no_update
         return "", f"/session/{sid}"
