@@ -307,8 +307,11 @@ class Ingest:
                 continue
             if action["kind"] == "tick":  # a replay's clock: timers run up to its position
                 fired = session.engine.timers_fired
-                transitions = session.engine.advance(action["offset_s"], inclusive=action["detail"] == "end")
-                self._record(session, transitions, touched=session.engine.timers_fired != fired)
+                final = action["detail"] == "end"
+                transitions = session.engine.advance(action["offset_s"], inclusive=final)
+                self._record(session, transitions, touched=session.engine.timers_fired != fired or final)
+                if final:  # the replay finished or was stopped: its session ends (no discharge: no new alarm)
+                    self._pending.batch.ended[session.row.id] = now
             else:
                 self._apply(session, action_item(action), now)
             applied[action["id"]] = None

@@ -1,7 +1,7 @@
 """`python app.py replay FEED... --speed 1|10|60|max [--chair NAME ...]`: feeds onto chairs as if live.
 
 Each feed gets its own chair and progress bar (session time, speed, readings sent). Ctrl-C stops every
-replay cleanly: what was sent is committed, the clock ticks to where each got, and the sessions stay open.
+replay cleanly: what was sent is committed, the clock ticks to where each got, and the sessions end there.
 """
 from __future__ import annotations
 
@@ -15,11 +15,9 @@ from tqdm import tqdm
 
 from devices.feed import FeedError
 
-from .replay import Progress, Replayer, drive, load_items, open_replay_session
+from .replay import SPEEDS, Progress, Replayer, drive, load_items, open_replay_session
 from .store.location import add_database_options, add_site_option, open_store
 from .ui.format import session_clock
-
-SPEEDS = {"1": 1.0, "10": 10.0, "60": 60.0, "max": None}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

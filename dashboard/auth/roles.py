@@ -29,6 +29,7 @@ POLICY: dict[str, frozenset[str]] = {
     "new-message": CARE,
     "rp-message": TESTING,
     "rp-table": TESTING,
+    "rp-control-message": TESTING,  # pause, resume, stop a replay
     "users-message": ADMIN,
     "audit-download": ADMIN,
     # the clinician's review (issue 5): sessions list, zoom, sign-off, exports

@@ -99,8 +99,10 @@ def test_unacknowledged_high_alarm_sounds_and_escalates_until_acknowledged(dash_
     server = start_server("serve", "--no-simulator", "--database", str(db), "--poll-ms", "500")
     login(dash_br, server.url, "nurse")
     dash_br.wait_for_contains_text("#escalation-banner", "Chair 3: BP severe 185/112", timeout=15)
+    dash_br.find_element("#sound-on").click()  # the browser allows sound once someone touches the page
     _wait(lambda: _sounding(dash_br) == "high")
-    played = dash_br.driver.execute_script("return window.__alarmSoundLog.map(s => s.priority)")
+    _wait(lambda: dash_br.driver.execute_script("return window.__alarmSound.played.length"))
+    played = dash_br.driver.execute_script("return window.__alarmSound.played.map(s => s.priority)")
     assert played and set(played) == {"high"}
 
     dash_br.find_element(".escalation-link").click()
@@ -126,17 +128,17 @@ def test_a_tester_replays_a_scenario_onto_a_chair_and_controls_it(dash_br, start
     dash_br.wait_for_contains_text("#rp-message", "Replaying on session 1")
     dash_br.wait_for_contains_text("#rp-table", "running", timeout=10)
 
-    dash_br.find_element("nav a[href='/']").click()  # the chair shows on the board like a live one
+    dash_br.find_element("nav a[href='/test']").click()  # the chair shows on the test board like a live one
     dash_br.wait_for_contains_text(".board", "Replay 1", timeout=10)
-    dash_br.wait_for_contains_text(".tile", "HR", timeout=10)
+    dash_br.wait_for_contains_text(".tile .tile-mark", "REPLAY", timeout=10)
 
     dash_br.find_element("nav a[href='/replay']").click()
-    dash_br.wait_for_element("#rp-table button").click()  # Pause
+    dash_br.wait_for_element("#rp-table .rp-pause").click()
     dash_br.wait_for_contains_text("#rp-table", "paused", timeout=10)
     paused_at = Store.open(db).replays()[0]["position_s"]
     time.sleep(1.5)
     assert Store.open(db).replays()[0]["position_s"] == paused_at
-    dash_br.find_elements("#rp-table button")[1].click()  # Stop
+    dash_br.wait_for_element("#rp-table .rp-stop").click()
     dash_br.wait_for_contains_text("#rp-table", "stopped", timeout=10)
     _wait(lambda: not Store.open(db).pending_actions())
     store = Store.open(db)
@@ -144,4 +146,4 @@ def test_a_tester_replays_a_scenario_onto_a_chair_and_controls_it(dash_br, start
     expected = [(t.offset_s, t.code, t.state) for t in run_check(scenario_files()["feeds/oximeter-hold"]).transitions
                 if t.offset_s <= position]
     assert [(a["offset_s"], a["code"], a["state"]) for a in store.alarms_of(1)] == expected
-    assert store.session(1).ended_at is None and store.replays()[0]["who"] == "tester1"
+    assert store.session(1).ended_at is not None and store.replays()[0]["who"] == "tester1"  # stopped: it ended
