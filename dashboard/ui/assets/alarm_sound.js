@@ -11,7 +11,8 @@
    every state change and every poll.
 
    window.__alarmSound reports what happened, for the browser tests and for anyone at the console:
-   {state, oscillators (started so far), tests (test tones), played: [{priority, at}]}. */
+   {state, context, polls (answers from the server), oscillators (started so far), tests (test tones),
+    played: [{priority, key, at}]}. */
 (function () {
   const PATTERNS = {
     high: { pitch: 880, pulses: [0, 0.15, 0.3, 0.6, 0.75, 1.0, 1.15, 1.3, 1.6, 1.75], repeatMs: 5000 },
@@ -21,7 +22,7 @@
   const TEST_TONE = { pitch: 660, pulses: [0] };
   const PULSE_S = 0.12;
   const AudioContextClass = window.AudioContext || window.webkitAudioContext;
-  const report = { state: "none", oscillators: 0, tests: 0, played: [] };
+  const report = { state: "none", context: null, polls: 0, oscillators: 0, tests: 0, played: [] };
   window.__alarmSound = report;
   let ctx = null;
   let lastPlayed = { priority: null, key: null, at: 0 };
@@ -56,6 +57,7 @@
     if (!ctx) {
       ctx = new AudioContextClass();
       ctx.addEventListener("statechange", showState);
+      report.context = ctx;
     }
     ctx.resume().then(function () {
       showState();
@@ -77,6 +79,7 @@
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     alarms: {
       sound: function (sound, _n) {
+        report.polls += 1;
         showState();
         const priority = sound && sound.priority;
         if (!priority || !PATTERNS[priority]) { lastPlayed = { priority: null, key: null, at: 0 }; return priority || ""; }
@@ -84,7 +87,7 @@
         const changed = priority !== lastPlayed.priority || (sound.key && sound.key !== lastPlayed.key);
         if (!running()) return priority;  // the bar is up; the context is left alone; it plays once sound is on
         if (changed || now - lastPlayed.at >= PATTERNS[priority].repeatMs) {
-          report.played.push({ priority: priority, at: now });
+          report.played.push({ priority: priority, key: sound.key, at: now });
           beep(PATTERNS[priority]);
           lastPlayed = { priority: priority, key: sound.key, at: now };
         }
