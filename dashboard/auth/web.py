@@ -25,7 +25,8 @@ from .accounts import AuthError, AuthSettings, User, record, verify
 from .roles import allowed
 
 OPEN_PATHS = ("/login", "/favicon.ico")
-OPEN_PREFIXES = ("/assets/",)  # our own CSS and JS: no patient data
+# our own CSS and JS, and Dash's libraries: no patient data (and no login cookie, so browsers cache them)
+OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/")
 CALLBACK_PATH = "/_dash-update-component"
 TIMING_HEADER = "Server-Timing"
 SECURITY_HEADERS = {

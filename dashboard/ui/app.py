@@ -39,8 +39,8 @@ def create_app(store: Store, config: Config, poll_ms: int = 1000, auth: AuthSett
                secret_path: Path = Path("var/secret_key")) -> Dash:
     app = Dash(__name__, assets_folder=str(ASSETS), title="Session monitor", update_title=None,
                suppress_callback_exceptions=True)
-    static.install(app)
     install(app, store, auth or AuthSettings.from_env(), secret_path)
+    static.install(app)  # after the guard: its Server-Timing spans the compression too
     app.layout = lambda: shell_layout(poll_ms, store.site)  # per request: shows who is signed in
     board.register(app, store)
     session_page.register(app, store, config)

@@ -19,6 +19,7 @@ from ..store import SessionRow, Store
 from ..store.review_queries import continuous_between
 from ..store.signoff import SignOff, SignOffError, sign_off, signoff_of
 from . import panels, review_chart
+from .chart_marks import limit_lines
 from .format import PRIORITY_LABELS, alarm_label, session_clock, wall_clock
 from .identity import audit, signed_in
 from .notice import error
@@ -37,7 +38,8 @@ def layout(store: Store, config: Config, sid: int) -> Any:
     bp_readings = store.readings_after(sid, bp_only=True)
     episodes = alarm_episodes(transitions)
     end_s = _end_s(row)
-    fig = review_chart.figure(row, bp_readings, continuous_between(store, sid), transitions, events, episodes, end_s)
+    fig = review_chart.figure(row, bp_readings, continuous_between(store, sid), transitions, events, episodes, end_s,
+                              limits=limit_lines(config, row.protocol))
     return html.Div([
         html.Div([dcc.Link("← Sessions", href="/review"), dcc.Link("Patient course", href=f"/course/{sid}"),
                   *([dcc.Link("Live page", href=f"/session/{sid}")] if row.ended_at is None else [])],
