@@ -15,27 +15,15 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Literal, Mapping
 
+__all__ = ["kind", "mark"]  # re-exported: the screens import them from here
+
 from ..store import SessionRow
+from ..store.test_data import kind, mark
 from .identity import role, viewer_may_see
 
 Board = Literal["clinical", "test"]
 CLINICAL: Board = "clinical"
 TEST: Board = "test"
-MARKS = {"replay": "REPLAY", "simulated": "SIMULATED"}
-
-
-def kind(row: SessionRow) -> str:
-    """'replay', 'simulated' or 'real'."""
-    if row.clock == "feed":
-        return "replay"
-    return "simulated" if row.scenario is not None else "real"
-
-
-def mark(row: SessionRow) -> str:
-    """The word every screen showing the session puts beside it: REPLAY, SIMULATED, or nothing for a patient."""
-    return MARKS.get(kind(row), "")
-
-
 def board_of(row: SessionRow, demo: bool) -> Board:
     what = kind(row)
     if what == "replay" or (what == "simulated" and not demo):

@@ -18,6 +18,7 @@ import json
 import uuid
 from typing import Any
 
+from ...store.test_data import mark
 from ..record import SessionRecord
 from .selection import DEFAULT_EVERY_S, exported_readings
 
@@ -27,6 +28,7 @@ CATEGORY = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observa
                         "code": "vital-signs", "display": "Vital Signs"}], "text": "Vital Signs"}
 PROFILE = "http://hl7.org/fhir/StructureDefinition/"
 LABEL_SYSTEM = "urn:session-monitor:patient-label"  # the clinic's pseudonymous label, not a national id
+TEST_DATA_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActReason"  # HTEST: test health data
 NAMESPACE = uuid.UUID("5b0e4a52-3f0c-4d2a-9a8e-6f1f2a3b4c5d")  # fixed: ids are stable across exports
 
 BP_PANEL = ("85354-9", "Blood pressure panel with all children optional")
@@ -45,8 +47,11 @@ def session_bundle(record: SessionRecord, every_s: float = DEFAULT_EVERY_S) -> d
     for r in exported_readings(record, every_s):
         for key, resource in _observations(record, r, patient, devices.get(r["source"])):
             entries.append(_entry(_urn(key, record.id, r["id"]), resource))
-    return {"resourceType": "Bundle", "id": str(_uuid("bundle", record.id)), "type": "collection",
-            "timestamp": _instant(record, record.end_s), "entry": entries}
+    bundle = {"resourceType": "Bundle", "id": str(_uuid("bundle", record.id)), "type": "collection",
+              "timestamp": _instant(record, record.end_s), "entry": entries}
+    if mark(record.row):  # a replay or simulated session: tagged as test data (v3 ActReason HTEST)
+        bundle["meta"] = {"tag": [{"system": TEST_DATA_SYSTEM, "code": "HTEST", "display": "test health data"}]}
+    return bundle
 
 
 def session_fhir(record: SessionRecord, every_s: float = DEFAULT_EVERY_S) -> bytes:

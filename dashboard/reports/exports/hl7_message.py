@@ -1,6 +1,7 @@
 """The session as one HL7 v2.6 ORU^R01 message: an OBR group per exported reading.
 
-MSH, then PID (PID-3 = the pseudonymous patient label, no name), PV1 (PV1-3 = the
+MSH (MSH-11 processing ID: P, or T for training when the session is a replay or
+simulated), then PID (PID-3 = the pseudonymous patient label, no name), PV1 (PV1-3 = the
 chair), and per reading an OBR (OBR-7 = its time) with NM OBX rows coded in LOINC
 with UCUM units: 8480-6 / 8462-4 / 8478-0 mm[Hg], 8867-4 /min, 59408-5 %; OBX-14
 is the observation time and OBX-18 the device (reading source). Segments end in
@@ -12,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ...store.test_data import mark
 from ..record import SessionRecord
 from .selection import DEFAULT_EVERY_S, exported_readings
 
@@ -35,8 +37,10 @@ def session_hl7(record: SessionRecord, every_s: float = DEFAULT_EVERY_S, now: fl
 def oru_message(record: SessionRecord, every_s: float = DEFAULT_EVERY_S, now: float | None = None) -> str:
     sent = _ts(dt.datetime.now(dt.timezone.utc) if now is None else dt.datetime.fromtimestamp(now, dt.timezone.utc))
     control = f"S{record.id}"
+    processing = "T" if mark(record.row) else "P"  # HL7 table 0103: T = training, never taken for production
     segments = [
-        f"MSH|^~\\&|{APPLICATION}|CLINIC|RECEIVER|CLINIC|{sent}||ORU^R01^ORU_R01|{control}|P|2.6|||NE|NE||UNICODE UTF-8",
+        f"MSH|^~\\&|{APPLICATION}|CLINIC|RECEIVER|CLINIC|{sent}||ORU^R01^ORU_R01|{control}|{processing}|2.6|||NE|NE||"
+        "UNICODE UTF-8",
         f"PID|1||{_escape(record.row.patient_label)}^^^{APPLICATION}^PI",
         f"PV1|1|O|{_escape(record.row.chair)}",
     ]

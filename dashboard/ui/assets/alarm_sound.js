@@ -69,6 +69,9 @@
   ["click", "keydown", "touchend"].forEach(function (type) {
     document.addEventListener(type, enable, true);
   });
+  // Where the browser says sound may start without a touch (a kiosk so configured; Firefox's site setting),
+  // it starts at load. Browsers that cannot say (Chrome) wait for the first touch: never a blocked context.
+  if (navigator.getAutoplayPolicy && navigator.getAutoplayPolicy("audiocontext") === "allowed") enable();
   ["focus", "pageshow"].forEach(function (type) { window.addEventListener(type, showState); });
   document.addEventListener("visibilitychange", showState);
   // The bar is drawn by Dash after this file runs: show it as soon as it exists.
