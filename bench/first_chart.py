@@ -87,6 +87,7 @@ def browser(profile: Path, network: dict[str, Any] | None) -> Any:
                  f"--user-data-dir={profile}", "--window-size=1920,1080"):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options)
+    driver.set_script_timeout(120)  # a busy machine
     if network:
         driver.execute_cdp_cmd("Network.enable", {})
         driver.execute_cdp_cmd("Network.emulateNetworkConditions", network)
@@ -122,25 +123,35 @@ def cpu_s(pids: list[int]) -> float:
     return total
 
 
-def chromium_pids(driver: Any) -> list[int]:
+def chromium_processes(driver: Any) -> dict[str, list[int]]:
+    """Chromium's processes by kind (renderer, gpu-process, utility...; 'browser' for the main one)."""
     import psutil
 
-    return [p.pid for p in psutil.Process(driver.service.process.pid).children(recursive=True)]
+    kinds: dict[str, list[int]] = {}
+    for process in psutil.Process(driver.service.process.pid).children(recursive=True):
+        try:
+            kind = next((a.split("=", 1)[1] for a in process.cmdline() if a.startswith("--type=")), "browser")
+        except psutil.Error:
+            continue
+        kinds.setdefault(kind, []).append(process.pid)
+    return kinds
 
 
 class CPU:
-    """CPU spent by Chromium and the server between `start()` and `stop()`."""
+    """CPU spent by Chromium (by kind of process) and the server between `start()` and `stop()`."""
 
     def __init__(self, driver: Any, server_pid: int) -> None:
         self.driver, self.server_pid = driver, server_pid
 
     def start(self) -> None:
-        self.pids = chromium_pids(self.driver)
-        self.before = (cpu_s(self.pids), cpu_s([self.server_pid]))
+        self.kinds = chromium_processes(self.driver)
+        self.before = {kind: cpu_s(pids) for kind, pids in self.kinds.items()}
+        self.server_before = cpu_s([self.server_pid])
 
-    def stop(self) -> dict[str, float]:
-        browser_s, server_s = cpu_s(self.pids) - self.before[0], cpu_s([self.server_pid]) - self.before[1]
-        return {"browser_cpu_s": browser_s, "server_cpu_s": server_s}
+    def stop(self) -> dict[str, Any]:
+        by_kind = {kind: cpu_s(pids) - self.before[kind] for kind, pids in self.kinds.items()}
+        return {"browser_cpu_s": sum(by_kind.values()), "server_cpu_s": cpu_s([self.server_pid]) - self.server_before,
+                "browser_cpu_by_kind_s": by_kind}
 
 
 def board_then_chart(url: str, profile: Path, network: dict[str, Any] | None, server_pid: int) -> dict[str, Any]:

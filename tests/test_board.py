@@ -13,7 +13,7 @@ from dashboard.ingest import Ingest
 from dashboard.store import Store
 from dashboard.ui import alarm_view
 from dashboard.ui.board import BAR_FIRST_SLOT, SLOT_INDEX, bar_items, poll_board, tile_values
-from dashboard.ui.scope import CLINICAL, TEST, board_of, is_demo
+from dashboard.ui.scope import CLINICAL, TEST, board_of, is_demo, on_board
 from dashboard.ui.sparkline import _drawn, sparkline_src
 from devices.readings import Reading, SessionEvent
 
@@ -64,7 +64,7 @@ def test_a_new_alarm_changes_the_tile_colour_and_alarm_text(tmp_path: Path):
     assigned = _assigned(poll_board(store, seen, wall=START + 400)[0])
     assert assigned[(1, "props", "className")] == "tile prio-medium is-unacked bp-medium hr-none spo2-none real"
     assert assigned[(1, "props", "children", SLOT_INDEX["alarm"], "props", "children")] == (
-        "MEDIUM · Pre-dose BP above guide 150/92 · 1 s")
+        "MEDIUM · Pre-dose BP above guide 150/92 · under 1 min")
     assert {location[0] for location in assigned} == {0, 1}  # the alarm bar, redrawn with its new alarm, and the tile
     bar = assigned[(0,)]
     assert "Chair 1 · Pre-dose BP above guide" in str(bar) and "Acknowledge" in str(bar)
@@ -141,7 +141,7 @@ def test_acknowledged_latched_and_paused_read_apart(tmp_path: Path):
 
 
 def test_durations_and_pause_read_as_a_nurse_says_them():
-    assert [alarm_view.elapsed(s) for s in (0, 45.9, 200, 3725)] == ["0 s", "45 s", "3 min 20 s", "1 h 02 min"]
+    assert [alarm_view.elapsed(s) for s in (0, 59.9, 200, 3725)] == ["under 1 min", "under 1 min", "3 min", "1 h 02 min"]
     assert alarm_view.pause_text(alarm_view.pause_left({"audio_paused_until": 500}, now_s=380.2, speed=1.0)) == \
         "AUDIO PAUSED 2:00"
     assert alarm_view.pause_left({"audio_paused_until": 500}, now_s=500, speed=1.0) is None
@@ -156,6 +156,8 @@ def test_test_data_stays_off_the_clinical_board(tmp_path: Path):
     rows = {row.id: row for row in store.open_sessions()}
     assert [board_of(rows[sid], demo=False) for sid in (sids[0], replay, simulated)] == [CLINICAL, TEST, TEST]
     assert [board_of(rows[sid], demo=True) for sid in (sids[0], replay, simulated)] == [CLINICAL, TEST, CLINICAL]
+    for demo in (False, True):  # the tester's board: all the test data, never a patient
+        assert [on_board(rows[sid], TEST, demo) for sid in (sids[0], replay, simulated)] == [False, True, True]
     tiles, _ = poll_board(store, None, wall=START + 400, visible=lambda row: board_of(row, False) == CLINICAL)
     assert "Replay 1" not in str(tiles) and "Chair 9" not in str(tiles) and "Chair 1" in str(tiles)
     assert is_demo([{"node": "main", "demo": True}]) and not is_demo([{"node": "main", "demo": False}])

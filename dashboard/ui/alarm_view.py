@@ -33,12 +33,13 @@ def current_value(alarm: Mapping[str, Any], status: Mapping[str, Any]) -> str:
 
 
 def elapsed(seconds: float) -> str:
-    """A duration as a nurse says it: '45 s', '3 min 20 s', '1 h 05 min'."""
+    """A duration as a nurse says it, to the minute ('under 1 min', '3 min', '1 h 05 min'): the board's texts then
+    change once a minute, not every second."""
     total = int(max(seconds, 0))
     if total < 60:
-        return f"{total} s"
+        return "under 1 min"
     if total < 3600:
-        return f"{total // 60} min {total % 60:02d} s"
+        return f"{total // 60} min"
     return f"{total // 3600} h {total % 3600 // 60:02d} min"
 
 

@@ -7,6 +7,7 @@ The rule (README, "The board"):
   clinic says so in its heartbeat, every screen of the site then carries a DEMO banner, and its simulated chairs
   are on the clinical board and sound there, each marked SIMULATED.
 - Every other session is a real patient's: on the clinical board.
+- The test board shows all test data: replays, and the simulated clinic's chairs (a demo's too).
 
 Nurses and clinicians watch, hear and see escalations of the clinical board; testers of the test board. The
 role decides, not the page: a replay never reaches a nurse's sound, whichever page the nurse has open.
@@ -44,7 +45,12 @@ def viewer_board() -> Board:
     return board_for(role())
 
 
+def on_board(row: SessionRow, board: Board, demo: bool) -> bool:
+    """The test board shows all test data, a demo's simulated chairs too; the clinical board what board_of says."""
+    return kind(row) != "real" if board == TEST else board_of(row, demo) == CLINICAL
+
+
 def on_viewers_board(demo: bool) -> Callable[[SessionRow], bool]:
     """The sessions the signed-in user's board shows, hears and escalates (their role read once)."""
     board, may_see = viewer_board(), viewer_may_see()
-    return lambda row: may_see(row) and board_of(row, demo) == board
+    return lambda row: may_see(row) and on_board(row, board, demo)

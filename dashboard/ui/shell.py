@@ -81,7 +81,7 @@ def _escalation(row: SessionRow, alarm: dict[str, Any], now: float) -> Any:
     status = row.status or {}
     tag = f"[{mark(row)}] " if mark(row) else ""
     value = alarm_view.current_value(alarm, status)
-    return dcc.Link(f"{tag}{row.chair}: {alarm_label(alarm['code'])} {value} for "
+    return dcc.Link(f"{tag}{row.chair}: {alarm_label(alarm['code'])} {value}, "
                     f"{alarm_view.elapsed(row.session_now(now) - alarm['since_s'])} – not acknowledged",
                     href=f"/session/{row.id}", className="escalation-link")
 

@@ -2,6 +2,7 @@
 exact viewport, with what the board's tests measure on the page itself."""
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -61,9 +62,14 @@ class Screen:
         self.console += fresh
         return fresh
 
-    def shot(self, path: Path) -> None:
+    def shot(self, path: Path, colours: int = 64) -> None:
+        """A screenshot kept small for the repository: `colours` colours, no dithering (flat UI colours)."""
+        from PIL import Image
+
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.driver.save_screenshot(str(path))
+        image = Image.open(io.BytesIO(self.driver.get_screenshot_as_png())).convert("RGB")
+        image.quantize(colors=colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+            path, optimize=True)
 
     def quit(self) -> None:
         self.driver.quit()

@@ -59,6 +59,7 @@ def ward(start_server, tmp_path):
         feeder.join(timeout=10)
 
 
+@pytest.mark.timeout(900)  # a ward of 24 chairs, six page loads: slow on a busy machine
 @pytest.mark.parametrize("chairs", [4, 8, 24])
 def test_tiles_fill_the_screen_with_their_alarm_states_apart(chairs, ward, screen):
     server, sids = ward(chairs)
@@ -68,6 +69,8 @@ def test_tiles_fill_the_screen_with_their_alarm_states_apart(chairs, ward, scree
                  f"{chairs} tiles")
     _alarm_states_are_distinct(screen)
     _the_replay_stays_off(screen)
+    if chairs == 4:
+        _acknowledge_from_the_alarm_bar(screen)
     for theme in ("day", "night"):
         screen.js("localStorage.setItem('monitor.theme', arguments[0])", theme)
         for width, height in SIZES:
@@ -128,6 +131,20 @@ def _alarm_states_are_distinct(screen: Screen) -> None:
         assert re.fullmatch(r"AUDIO PAUSED [01]:\d\d", shown["Chair 07"]["paused"])  # the clinic's 2 min, counting down
     bar = screen.js("return Array.from(document.querySelectorAll('#alarm-bar .bar-item')).map(i => i.className)")
     assert bar and "prio-high" in bar[0]  # the alarm bar: highest first
+
+
+ACK_JS = """const item = Array.from(document.querySelectorAll('#alarm-bar .bar-item'))
+  .find(i => i.querySelector('.bar-chair').textContent === arguments[0]);
+if (!item || !item.querySelector('.bar-ack')) return false;
+item.querySelector('.bar-ack').click(); return true;"""
+
+
+def _acknowledge_from_the_alarm_bar(screen: Screen) -> None:
+    assert screen.js(ACK_JS, "Chair 02 · BP severe"), "an Acknowledge button for Chair 02's severe BP in the bar"
+    screen.until(lambda: "ack'd by nurse1" in screen.js(
+        "return document.querySelector('.board > .tile:nth-child(3) .tile-alarm').textContent"),
+        "Chair 02 acknowledged from the bar", timeout=30)
+    assert "Chair 02: Acknowledged bp.severe" in screen.js("return document.getElementById('board-message').textContent")
 
 
 def _the_replay_stays_off(screen: Screen) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 import urllib.request
 
+import pytest
+
 from dashboard.store import Store
 from tests.ward import keep_live, make_ward
 
@@ -83,6 +85,7 @@ BUTTONS_JS = """return Array.from(document.querySelectorAll('button')).filter(b 
   .map(b => [b.textContent.trim() || b.id, b.getBoundingClientRect().height]).filter(([, h]) => h < arguments[0]);"""
 
 
+@pytest.mark.timeout(900)  # four roles, twenty pages
 def test_every_page_of_every_role_loads_clean_on_a_tablet(start_server, tmp_path):
     db = tmp_path / "clinic.db"
     sids = make_ward(db, 2, replays=1)
