@@ -8,10 +8,13 @@ banners about the system (demo, data not stored) and no patient's alarm.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from typing import Any, Callable
 
-from dash import ClientsideFunction, Dash, Input, Output, dcc, html
+from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
+from plotly.utils import PlotlyJSONEncoder
 
 from ..engine import PRIORITY_RANK
 from ..ingest import NOT_WRITING_AFTER_S
@@ -36,6 +39,7 @@ def layout(poll_ms: int, sound: bool = True) -> list[Any]:
         *bar,
         html.Div(id="escalation-banner", role="alert"),
         dcc.Store(id="alarm-sound"),
+        dcc.Store(id="shell-seen"),  # what the banner and sound were last sent as: unchanged, nothing is sent
         html.Span(id="alarm-sound-playing", className="sound-state", title="audible alarm priority"),
         dcc.Interval(id="shell-poll", interval=poll_ms),
     ]
@@ -95,12 +99,16 @@ def _watched(store: Store, demo: bool) -> list[SessionRow]:
 
 
 def register(app: Dash, store: Store) -> None:
-    @app.callback(Output("escalation-banner", "children"), Output("alarm-sound", "data"),
-                  Input("shell-poll", "n_intervals"))
-    def _poll(_n: int | None):
+    @app.callback(Output("escalation-banner", "children"), Output("alarm-sound", "data"), Output("shell-seen", "data"),
+                  Input("shell-poll", "n_intervals"), State("shell-seen", "data"))
+    def _poll(_n: int | None, seen: str | None):
         heartbeats = store.heartbeats()
         demo = is_demo(heartbeats)
-        return shell_state(_watched(store, demo), heartbeats, demo=demo)
+        banner, sound = shell_state(_watched(store, demo), heartbeats, demo=demo)
+        key = hashlib.sha1(json.dumps([banner, sound], cls=PlotlyJSONEncoder, sort_keys=True).encode()).hexdigest()
+        if key == seen:  # a redrawn banner reflows the whole page: send it only when it changed
+            return no_update, no_update, no_update
+        return banner, sound, key
 
     app.clientside_callback(ClientsideFunction(namespace="alarms", function_name="sound"),
                             Output("alarm-sound-playing", "children"), Input("alarm-sound", "data"),
