@@ -143,7 +143,7 @@ def _acknowledge_from_the_alarm_bar(screen: Screen) -> None:
     assert screen.js(ACK_JS, "Chair 02 · BP severe"), "an Acknowledge button for Chair 02's severe BP in the bar"
     screen.until(lambda: "ack'd by nurse1" in screen.js(
         "return document.querySelector('.board > .tile:nth-child(3) .tile-alarm').textContent"),
-        "Chair 02 acknowledged from the bar", timeout=30)
+        "Chair 02 acknowledged from the bar")
     assert "Chair 02: Acknowledged bp.severe" in screen.js("return document.getElementById('board-message').textContent")
 
 

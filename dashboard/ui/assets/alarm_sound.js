@@ -52,8 +52,10 @@
   }
 
   // Inside a user gesture only: create the context if need be, resume it, and confirm with a test tone.
-  function enable() {
+  // A click made by a script is no gesture (the browser would refuse the context and log a warning).
+  function enable(event) {
     if (!AudioContextClass || running()) return;
+    if (event && (!event.isTrusted || (navigator.userActivation && !navigator.userActivation.isActive))) return;
     if (!ctx) {
       ctx = new AudioContextClass();
       ctx.addEventListener("statechange", showState);
