@@ -123,27 +123,27 @@ def test_a_tester_replays_a_scenario_onto_a_chair_and_controls_it(dash_br, start
     db = tmp_path / "clinic.db"
     server = start_server("serve", "--no-simulator", "--database", str(db), "--poll-ms", "500")
     login(dash_br, server.url, "tester", then="/replay")
-    dash_br.select_dcc_dropdown("#rp-scenario", value="feeds/oximeter-hold")
+    dash_br.select_dcc_dropdown("#rp-scenario", value="feeds/iv-quiet")  # 2 h: still running when paused
     dash_br.find_element("#rp-start").click()
     dash_br.wait_for_contains_text("#rp-message", "Replaying on session 1")
-    dash_br.wait_for_contains_text("#rp-table", "running", timeout=10)
+    dash_br.wait_for_contains_text("#rp-table", "running", timeout=30)
 
     dash_br.find_element("nav a[href='/test']").click()  # the chair shows on the test board like a live one
-    dash_br.wait_for_contains_text(".board", "Replay 1", timeout=10)
-    dash_br.wait_for_contains_text(".tile .tile-mark", "REPLAY", timeout=10)
+    dash_br.wait_for_contains_text(".board", "Replay 1", timeout=30)
+    dash_br.wait_for_contains_text(".tile .tile-mark", "REPLAY", timeout=30)
 
     dash_br.find_element("nav a[href='/replay']").click()
-    dash_br.wait_for_element("#rp-table .rp-pause").click()
-    dash_br.wait_for_contains_text("#rp-table", "paused", timeout=10)
+    dash_br.wait_for_element("#rp-table .rp-pause", timeout=30).click()
+    dash_br.wait_for_contains_text("#rp-table", "paused", timeout=30)
     paused_at = Store.open(db).replays()[0]["position_s"]
     time.sleep(1.5)
     assert Store.open(db).replays()[0]["position_s"] == paused_at
     dash_br.wait_for_element("#rp-table .rp-stop").click()
-    dash_br.wait_for_contains_text("#rp-table", "stopped", timeout=10)
+    dash_br.wait_for_contains_text("#rp-table", "stopped", timeout=30)
     _wait(lambda: not Store.open(db).pending_actions())
     store = Store.open(db)
     position = store.session(1).session_now()
-    expected = [(t.offset_s, t.code, t.state) for t in run_check(scenario_files()["feeds/oximeter-hold"]).transitions
+    expected = [(t.offset_s, t.code, t.state) for t in run_check(scenario_files()["feeds/iv-quiet"]).transitions
                 if t.offset_s <= position]
     assert [(a["offset_s"], a["code"], a["state"]) for a in store.alarms_of(1)] == expected
     assert store.session(1).ended_at is not None and store.replays()[0]["who"] == "tester1"  # stopped: it ended
