@@ -59,7 +59,8 @@ def limit_marks(limits: Sequence[LimitLine]) -> tuple[list[dict[str, Any]], list
                        "y1": line.value, "layer": "below",
                        "line": {"color": LINE_COLOURS[line.priority], "width": 1, "dash": line.dash}})
         notes.append({"xref": "x domain", "x": 1, "xanchor": "right", "yref": line.axis, "y": line.value,
-                      "yanchor": "bottom", "showarrow": False, "text": line.label,
+                      "yanchor": "top" if line.dash == "dot" else "bottom",  # DBP under its line, SBP over
+                      "showarrow": False, "text": line.label,
                       "font": {"size": 10, "color": LABEL_COLOURS[line.priority]}})
     return shapes, notes
 
