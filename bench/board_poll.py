@@ -9,7 +9,8 @@ polled three ways on the same state:
 - `poll_board(store, seen, wall)` called directly (server time of the function alone, plus Dash's JSON
   encoding of its answer);
 - the real Dash callback over HTTP: POST /_dash-update-component through Flask's test client as a signed-in
-  nurse (the login guard, Dash's dispatch and encoding included); the bytes are the response body;
+  tester (simulated chairs are on the test board; the login guard, Dash's dispatch and encoding included);
+  the bytes are the response body;
 - the obvious board: one plotly figure per chair carrying its whole 1 Hz series (HR, SpO2, BP), built from
   the store and re-sent every poll (measured on every 10th step: it is slow).
 
@@ -121,7 +122,7 @@ def main() -> int:
     print(f"setup: {args.chairs} chairs, {count:,} readings and events folded in {elapsed:.1f} s")
 
     app = create_app(store, config, secret_path=tmp / "secret", auth=AuthSettings(idle_minutes=24 * 60))
-    client = bl.signed_in_client(app, "nurse")
+    client = bl.signed_in_client(app, "tester")  # simulated chairs: the test board (issue 12), the same poll
     board.time = types.SimpleNamespace(time=lambda: clock[0])  # the board reads the (virtual) clock in the callback
     headers = {"Origin": "http://localhost"}
 
@@ -229,7 +230,7 @@ def main() -> int:
     print(f"{'per poll, 24 chairs':38} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for label, key in (("poll_board() direct", "direct_poll_board"),
                        ("poll_board() + Dash JSON", "direct_poll_board_plus_json"),
-                       ("HTTP callback (test client, nurse)", "http_callback"),
+                       ("HTTP callback (test client, tester)", "http_callback"),
                        ("HTTP shell poll (banner + sound)", "http_shell_poll"),
                        ("obvious board: figures + JSON", "obvious_build_plus_json")):
         s = f[key]

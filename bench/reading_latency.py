@@ -12,7 +12,7 @@ The real path end to end:
    and without this every reading would meet the poll at the same phase (one fixed latency per run).
    On 4 of the chairs the heart rate follows a sequence that never repeats within 41 readings, so the
    value on screen names the reading that put it there.
-4. Headless Chromium signs in as a nurse through the real login form and opens the board; a
+4. Headless Chromium signs in (as a tester: simulated chairs are on the test board) and opens the board; a
    MutationObserver records (Date.now()) every change of a tile's HR text, and the time of the next frame.
 
 Latency = when the value appeared in the DOM - when its HL7 message was sent. Also reported: send -> ACK
@@ -135,7 +135,7 @@ def sign_in(driver: Any, url: str, chairs: int) -> int:
     from selenium.webdriver.common.by import By
 
     driver.get(f"{url}/login?next=/")
-    driver.find_element(By.ID, "login-user").send_keys("bench-nurse")
+    driver.find_element(By.ID, "login-user").send_keys("bench-tester")  # simulated chairs: the test board
     driver.find_element(By.ID, "login-password").send_keys(bl.PASSWORD)
     driver.find_element(By.ID, "login-submit").click()
     deadline = time.time() + 60

@@ -112,6 +112,7 @@ class Ingest:
         self._parked: deque[_Parked] = deque()
         self.on_measure_now: Callable[[str], None] | None = None  # set where an NIBP adapter can measure on demand
         self.node = store.site  # one ingest per site: its heartbeat is the one that site's screens watch
+        self.demo = False  # it runs the simulated clinic: its heartbeat puts the site's screens in demo mode
         self.refused_full = 0  # items refused because the buffer was full while the store could not be written
         self._last_heartbeat = float("-inf")
         self._failing_since: float | None = None
@@ -431,8 +432,11 @@ class Ingest:
                 continue
             if action["kind"] == "tick":  # a replay's clock: timers run up to its position
                 fired = session.engine.timers_fired
-                transitions = session.engine.advance(action["offset_s"], inclusive=action["detail"] == "end")
-                self._record(session, transitions, touched=session.engine.timers_fired != fired)
+                final = action["detail"] == "end"
+                transitions = session.engine.advance(action["offset_s"], inclusive=final)
+                self._record(session, transitions, touched=session.engine.timers_fired != fired or final)
+                if final:  # the replay finished or was stopped: its session ends (no discharge: no new alarm)
+                    self._pending.batch.ended[session.row.id] = now
             else:
                 self._apply(session, action_item(action), now)
             applied[action["id"]] = None
@@ -492,7 +496,7 @@ class Ingest:
         pending = self._pending
         now = self.clock()
         if now - self._last_heartbeat >= HEARTBEAT_S:
-            pending.batch.heartbeat = (self.node, now, len(pending.batch.readings))
+            pending.batch.heartbeat = (self.node, now, len(pending.batch.readings), self.demo)
         if not pending.touched and not pending.tickets and not pending.batch:
             return
         self._snapshot()

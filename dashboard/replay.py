@@ -8,7 +8,8 @@ like everything else a person or a device adds.
 
 `Replayer` is the pure pacing; `drive` runs it against the store; `dashboard/cli/replay.py`
 is `python app.py replay`, and `ReplayDriver` serves the testers' replay page
-from the main process.
+from the main process. A replay that finishes or is stopped ends its session:
+test data does not linger as an open chair.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from .store import Store
 
 log = logging.getLogger(__name__)
 
+SPEEDS: dict[str, float | None] = {"1": 1.0, "10": 10.0, "60": 60.0, "max": None}  # None: as fast as possible
 CHUNK = 2000  # items per inbox write at full speed: one ingest step folds a chunk quickly
 STEP_S = 0.2  # how often a paced replay wakes to send what is due and tick the clock
 WHO = "replay"
@@ -121,7 +123,8 @@ def drive(store: Store, sid: int, replayer: Replayer, stop: threading.Event,
             (wait or stop.wait)(STEP_S)
     progress.stopped = stop.is_set()
     final = replayer.last_offset if replayer.done else replayer.position
-    store.submit_items(sid, [], WHO, tick=final, final=True)  # timers up to and at the end, as `check` runs them
+    # timers up to and at the end, as `check` runs them; then ingest ends the session (finished or stopped)
+    store.submit_items(sid, [], WHO, tick=final, final=True)
     return progress
 
 
@@ -143,11 +146,22 @@ class ReplayDriver:
         self._running: dict[int, threading.Thread] = {}
 
     def run(self, stop: threading.Event, every_s: float = 0.5) -> None:
+        self.end_cut_off()
         while not stop.wait(every_s):
             try:
                 self._start_new(stop)
             except Exception:  # a broken replay must not take the dashboard down
                 log.exception("replay driver")
+
+    def end_cut_off(self) -> None:
+        """Replays a previous run was driving when it stopped (some items sent): stopped where they got, their
+        sessions ended. Starting them again from the top would send their first items twice."""
+        for replay in self.store.replays(states=("running", "paused")):
+            if replay["sent"]:
+                log.warning("replay %s was cut off by a restart at %.0f s: stopped, its session ended", replay["id"],
+                            replay["position_s"])
+                self.store.submit_items(replay["session_id"], [], WHO, tick=replay["position_s"], final=True)
+                self.store.update_replay(replay["id"], state="stopped")
 
     def _start_new(self, stop: threading.Event) -> None:
         for replay in self.store.replays(states=("running", "paused")):

@@ -203,3 +203,26 @@ def test_the_command_line_pdf_and_a_missing_session(recorded, tmp_path):
 
 def _epoch(text: str) -> float:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def test_a_replayed_session_is_marked_test_data_in_every_export(recorded, tmp_path):
+    """Issue 12: test data kept apart. The real session above carries no mark; the same record as a replay does."""
+    import sqlalchemy as sa
+
+    from dashboard.store.schema import sessions
+
+    store = Store.open(tmp_path / "replay.db")
+    sid = recorded_session(store, patient="Replay esketamine-severe-peak", actions=None)
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(sessions).where(sessions.c.id == sid).values(clock="feed"))
+    test = {fmt: export_session(store, CONFIG, sid, fmt, every_s=0).content for fmt in ("csv", "hl7", "fhir", "pdf")}
+    real = {fmt: _export(recorded, fmt, every_s=0) for fmt in ("csv", "hl7", "fhir")}
+    assert set(pd.read_csv(io.BytesIO(test["csv"]))["test_data"]) == {"REPLAY"}
+    assert pd.read_csv(io.BytesIO(real["csv"]))["test_data"].isna().all()
+    assert str(hl7.parse(test["hl7"].decode()).segment("MSH")[11]) == "T"  # processing ID: training
+    assert str(hl7.parse(real["hl7"].decode()).segment("MSH")[11]) == "P"
+    bundle = json.loads(test["fhir"])
+    Bundle.model_validate(bundle)
+    assert bundle["meta"]["tag"][0]["code"] == "HTEST" and "meta" not in json.loads(real["fhir"])
+    assert "TEST DATA (REPLAY)" in PdfReader(io.BytesIO(test["pdf"])).pages[0].extract_text()
+    store.close()

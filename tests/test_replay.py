@@ -1,4 +1,5 @@
-"""Replays: the same stored alarm history at any speed, equal to `check`; pausing; a clean stop."""
+"""Replays: the same stored alarm history at any speed, equal to `check`; pausing; a clean stop that ends the
+session; the replay page's inputs and controls."""
 from __future__ import annotations
 
 import threading
@@ -38,6 +39,7 @@ def replay(tmp_path: Path, name: str, speed: float | None, stop_after: float | N
             stop.set()
 
     progress = drive(store, sid, Replayer(ITEMS, speed), stop, clock=clock, wait=wait)
+    ingest.refresh()  # the dashboard's ingest looks again now and then: an ended session is no longer folded
     while store.pending_actions():
         ingest.step()
     history = [(a["offset_s"], a["code"], a["state"], a["priority"], a["value"]) for a in store.alarms_of(sid)]
@@ -52,19 +54,18 @@ def test_max_speed_and_60x_store_the_same_history_as_check(tmp_path: Path):
     assert progress.sent == len(ITEMS) and not progress.stopped
 
 
-def test_a_stopped_replay_leaves_a_consistent_session_that_reopens(tmp_path: Path):
+def test_a_finished_or_stopped_replay_ends_its_session_where_it_got(tmp_path: Path):
+    store, sid, _, _ = replay(tmp_path, "done", None)
+    assert store.session(sid).ended_at is not None and store.open_sessions() == []
     store, sid, history, progress = replay(tmp_path, "stopped", 60.0, stop_after=30)  # 30 s wall = 30 min session
     assert progress.stopped and 0 < progress.sent < len(ITEMS)
     row = store.session(sid)
-    assert row.ended_at is None and row.clock == "feed"
+    assert row.ended_at is not None and row.clock == "feed" and store.open_sessions() == []  # off every board
     assert abs(row.session_now() - progress.position) < 1e-6  # the clock stands where the replay stopped
     assert len(store.session_items(sid)) == progress.sent
     expected = [(t.offset_s, t.code, t.state, t.priority, t.value) for t in run_check(FEED).transitions
                 if t.offset_s <= progress.position]
-    assert history == expected
-    again = Ingest(Store.open(tmp_path / "stopped.db"), load_config(), Clock())
-    again.refresh()
-    assert again.live(sid).engine.now == progress.position
+    assert history == expected  # ending it wrote no alarm of its own
 
 
 def test_pause_holds_the_clock():
@@ -79,7 +80,7 @@ def test_pause_holds_the_clock():
     assert batch and abs(tick - (at_pause + 60.0)) <= 1.0 + 1e-9
 
 
-def test_ctrl_c_stops_the_cli_cleanly_and_the_session_reopens(tmp_path: Path):
+def test_ctrl_c_stops_the_cli_cleanly_and_ends_the_session(tmp_path: Path):
     import signal
     import subprocess
     import sys
@@ -103,10 +104,82 @@ def test_ctrl_c_stops_the_cli_cleanly_and_the_session_reopens(tmp_path: Path):
     sent = int(out.split("items sent")[0].rsplit(",", 1)[1])
     assert store.pending_actions() == []  # all it sent was stored before it returned
     assert 0 < len(store.session_items(1)) == sent < len(ITEMS)
-    assert store.session(1).ended_at is None
-    reopened = Ingest(Store.open(db), load_config(), Clock())
-    reopened.refresh()
-    assert reopened.live(1).engine.now == store.session(1).session_now()
+    assert store.session(1).ended_at is not None
+
+
+def _page_store(tmp_path: Path):
+    import flask
+
+    from dashboard.ui import create_app
+
+    store = Store.open(tmp_path / "page.db")
+    app = create_app(store, load_config(), secret_path=tmp_path / "secret")
+    context = app.server.test_request_context("/replay")
+    context.push()
+    flask.session.update(user="tester1", role="tester")
+    return store, context
+
+
+def test_the_replay_page_refuses_a_speed_it_does_not_offer(tmp_path: Path):
+    import pytest
+
+    from dashboard.ui.forms import FormError
+    from dashboard.ui.replay_page import start_replay
+
+    store, context = _page_store(tmp_path)
+    try:
+        for speed in ("nan", "inf", "-1", "0", "1e308", None, "60.0"):  # 'nan' used to reach the store: a 500
+            with pytest.raises(FormError, match="Choose a speed"):
+                start_replay(store, "tester1", "feeds/esketamine-severe-peak", "Replay 1", speed)
+        assert store.open_sessions() == [] and store.replays() == []
+    finally:
+        context.pop()
+
+
+def test_replay_controls_act_once_from_the_right_state_and_are_audited(tmp_path: Path):
+    import pytest
+
+    from dashboard.auth import audit_log
+    from dashboard.ui.forms import FormError
+    from dashboard.ui.replay_page import control_replay, start_replay
+
+    store, context = _page_store(tmp_path)
+    try:
+        sid = start_replay(store, "tester1", "feeds/esketamine-severe-peak", "Replay 1", "60")
+        rid = store.replays()[0]["id"]
+        control_replay(store, "tester1", rid, "pause")
+        with pytest.raises(FormError, match="the replay is paused now"):
+            control_replay(store, "tester1", rid, "pause")  # a second Pause (a late click) changes nothing
+        control_replay(store, "tester1", rid, "resume")
+        control_replay(store, "tester1", rid, "stop")
+        with pytest.raises(FormError, match="the replay is stopped now"):
+            control_replay(store, "tester1", rid, "resume")
+        with pytest.raises(FormError, match="Unknown replay control"):
+            control_replay(store, "tester1", rid, "delete")
+        assert store.replays()[0]["state"] == "stopped"
+        assert [(r["who"], r["action"], r["session_id"]) for r in reversed(audit_log(store))  # oldest first
+                if r["action"].startswith("replay")] \
+            == [("tester1", action, sid) for action in ("replay_start", "replay_pause", "replay_resume", "replay_stop")]
+    finally:
+        context.pop()
+
+
+def test_a_replay_cut_off_by_a_restart_is_stopped_and_its_session_ended(tmp_path: Path):
+    from dashboard.replay import ReplayDriver
+
+    store = Store.open(tmp_path / "restart.db")
+    sid = open_replay_session(store, ITEMS, "Replay 1", "Replay", 60.0)
+    rid = store.create_replay(sid, str(FEED), 60.0, "tester1")
+    store.update_replay(rid, sent=120, position_s=1800.0)  # where the previous run got
+    fresh = store.create_replay(open_replay_session(store, ITEMS, "Replay 2", "Replay", 60.0), str(FEED), 60.0, "t")
+    ReplayDriver(store).end_cut_off()
+    ingest = Ingest(store, load_config(), Clock())
+    ingest.refresh()
+    while store.pending_actions():
+        ingest.step()
+    states = {r["id"]: r["state"] for r in store.replays()}
+    assert states == {rid: "stopped", fresh: "running"}  # a replay not yet begun starts as asked
+    assert store.session(sid).ended_at is not None
 
 
 def _stored_some(db: Path) -> bool:

@@ -23,7 +23,8 @@ ADMIN = frozenset({"admin"})
 POLICY: dict[str, frozenset[str]] = {
     "page": EVERYONE,  # the router: each page then checks the role itself
     "board": WATCH,
-    "escalation-banner": WATCH,
+    "board-message": WATCH,  # acknowledge from the alarm bar (a tester's: on simulated/replayed sessions only)
+    "escalation-banner": EVERYONE,  # the admin's carries only the system's banners (demo, data not stored)
     "session-chart": WATCH,
     "act-message": WATCH,  # a tester acts only on simulated/replayed sessions (checked per session)
     "ack-message": WATCH,
@@ -32,6 +33,7 @@ POLICY: dict[str, frozenset[str]] = {
     "new-dose-choice": CARE,
     "rp-message": TESTING,
     "rp-table": TESTING,
+    "rp-control-message": TESTING,  # pause, resume, stop a replay
     "users-message": ADMIN,
     "audit-download": ADMIN,
     # devices outside sessions (issue 16): chairs without a session on the board, associating a device with a chair

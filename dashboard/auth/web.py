@@ -34,7 +34,8 @@ from .records import PathReference, Viewer, references, refusal
 from .roles import allowed
 
 OPEN_PATHS = ("/login", "/favicon.ico")
-OPEN_PREFIXES = ("/assets/",)  # our own CSS and JS: no patient data
+# our own CSS and JS, and Dash's libraries: no patient data (and no login cookie, so browsers cache them)
+OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/")
 CALLBACK_PATH = "/_dash-update-component"
 # Dash's own routes the pages use. Any other path under /_ (Dash's optional MCP server or callback API
 # routes, should a setting turn them on) is refused: it would reach callbacks past the checks below.

@@ -70,6 +70,7 @@ class SessionEngine:
         self.now = 0.0
         self.phase = "pre-dose"
         self.phase_since = 0.0
+        self.phases: list[tuple[str, float]] = [("pre-dose", 0.0)]  # every phase change: the charts shade them
         self.dose_at: float | None = None
         self.infusion_end_at: float | None = None
         self.observation_end_at: float | None = None
@@ -488,6 +489,7 @@ class SessionEngine:
     def _set_phase(self, phase: str, t: float) -> None:
         if phase != self.phase:
             self.phase, self.phase_since = phase, t
+            self.phases.append((phase, t))
 
     def _settled(self, code: str, source: str, on: bool, priority: str | None = None) -> bool:
         """True when (code, source) already stands as asked, so a caller can skip building messages."""

@@ -14,6 +14,7 @@ def session_status(engine: SessionEngine) -> dict[str, Any]:
         "now": engine.now,
         "phase": engine.phase,
         "phase_since": engine.phase_since,
+        "phases": [[phase, since] for phase, since in engine.phases],  # ready can be lost again: each change
         "dose_at": engine.dose_at,
         "infusion_end_at": engine.infusion_end_at,
         "dosing_end_at": (engine.dose_at + engine.spec.dosing_s

@@ -57,7 +57,8 @@ class SessionListRow:
     peak_dbp: float | None
     alarms: int  # alarm conditions raised in the session
     signed: bool
-
+    scenario: str | None = None  # a simulated session's scenario
+    clock: str = "wall"  # "feed": a tester's replay
 
 @dataclass(frozen=True, slots=True)
 class SessionPage:
@@ -120,7 +121,7 @@ def list_sessions(store: Store, f: SessionFilter) -> SessionPage:
     query = (sa.select(sessions.c.id, sessions.c.site, sessions.c.chair, sessions.c.patient_label, sessions.c.protocol,
                        sessions.c.dose, sessions.c.started_at, sessions.c.ended_at, sessions.c.phase,
                        _peak("sbp").label("peak_sbp"), _peak("dbp").label("peak_dbp"),
-                       (signoffs.c.id.is_not(None)).label("signed"))
+                       (signoffs.c.id.is_not(None)).label("signed"), sessions.c.scenario, sessions.c.clock)
              .select_from(sessions.outerjoin(signoffs, signoffs.c.session_id == sessions.c.id))
              .where(*where).order_by(*order).limit(f.page_size).offset(f.page * f.page_size))
     with store.engine.connect() as conn:

@@ -129,6 +129,8 @@ ingest_heartbeat = sa.Table(  # each ingest node says here, every few seconds, t
     sa.Column("node", sa.String(80), primary_key=True),
     sa.Column("at", sa.Float, nullable=False),  # epoch seconds of its last successful commit
     sa.Column("buffered", sa.Integer, nullable=False, server_default="0"),  # readings it held while it could not
+    # it runs the simulated clinic: the site's screens are a bannered demo, its simulated chairs on the board
+    sa.Column("demo", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 received_messages = sa.Table(  # the ids of the messages ingest stored (HL7 resend keys), for an hour

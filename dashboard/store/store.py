@@ -78,7 +78,7 @@ class Batch:
     statuses: dict[int, dict[str, Any]] = field(default_factory=dict)  # session_id -> status
     ended: dict[int, float] = field(default_factory=dict)  # session_id -> ended_at
     applied: dict[int, str | None] = field(default_factory=dict)  # action id -> error (None = applied)
-    heartbeat: tuple[str, float, int] | None = None  # (ingest node, now, readings that were buffered)
+    heartbeat: tuple[str, float, int, bool] | None = None  # (ingest node, now, readings buffered, demo clinic)
     messages: dict[str, float] = field(default_factory=dict)  # a sender's message id -> when it came
     devices: device_data.DeviceWrites = field(default_factory=device_data.DeviceWrites)  # data outside sessions
 
@@ -229,11 +229,11 @@ class Store:
                     values["ended_at"] = batch.ended[sid]
                 conn.execute(sessions.update().where(sessions.c.id == sid).values(**values))
             if batch.heartbeat is not None:
-                node, at, buffered = batch.heartbeat
+                node, at, buffered, demo = batch.heartbeat
                 updated = conn.execute(ingest_heartbeat.update().where(ingest_heartbeat.c.node == node)
-                                       .values(at=at, buffered=buffered)).rowcount
+                                       .values(at=at, buffered=buffered, demo=demo)).rowcount
                 if not updated:
-                    conn.execute(ingest_heartbeat.insert().values(node=node, at=at, buffered=buffered))
+                    conn.execute(ingest_heartbeat.insert().values(node=node, at=at, buffered=buffered, demo=demo))
             if batch.devices:
                 device_data.write(conn, self.site, batch.devices)
             if batch.messages:

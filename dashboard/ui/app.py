@@ -18,15 +18,16 @@ from ..auth.roles import ADMIN, CARE, EVERYONE, REVIEW, TESTING, WATCH
 from ..auth.web import current_user, current_viewer, install
 from ..engine import Config
 from ..store import DEFAULT_SITE, Store
-from . import admin, associate, board, replay_page, review, review_session, session_page, shell, start, waiting
+from . import admin, associate, board, replay_page, review, review_session, session_page, shell, start, static, waiting
 from .identity import audit
 from .routes import Request, match, session_in_path
 
 ASSETS = Path(__file__).with_name("assets")
-NAV = (("Chairs", "/", WATCH), ("Start a session", "/start", CARE), ("Devices", "/devices", CARE),
-       ("Review", "/review", REVIEW), ("Replay", "/replay", TESTING), ("Users", "/admin/users", ADMIN),
-       ("Audit", "/admin/audit", ADMIN), ("Device traffic", "/admin/devices", ADMIN),
+NAV = (("Chairs", "/", CARE), ("Test board", "/test", TESTING), ("Start a session", "/start", CARE),
+       ("Devices", "/devices", CARE), ("Review", "/review", REVIEW), ("Replay", "/replay", TESTING),
+       ("Users", "/admin/users", ADMIN), ("Audit", "/admin/audit", ADMIN), ("Device traffic", "/admin/devices", ADMIN),
        ("Settings", "/settings", EVERYONE))
+SOUNDING = WATCH  # the roles that hear alarms: their screens watch that the browser lets sound play
 
 
 def create_app(store: Store, config: Config, poll_ms: int = 1000, auth: AuthSettings | None = None,
@@ -36,6 +37,7 @@ def create_app(store: Store, config: Config, poll_ms: int = 1000, auth: AuthSett
     app = Dash(__name__, assets_folder=str(ASSETS), title="Session monitor", update_title=None,
                suppress_callback_exceptions=True, enable_mcp=False)  # no route to callbacks past the guard
     install(app, store, auth or AuthSettings.from_env(), secret_path, path_reference=session_in_path)
+    static.install(app)  # after the guard: its Server-Timing spans the compression too
     app.layout = lambda: shell_layout(poll_ms, store.site)  # per request: shows who is signed in
     board.register(app, store)
     session_page.register(app, store, config)
@@ -59,7 +61,8 @@ def shell_layout(poll_ms: int, site: str = DEFAULT_SITE) -> Any:
     user = current_user()
     role = user.role if user else None
     links = [dcc.Link(label, href=href) for label, href, roles in NAV if role in roles]
-    who = [html.Span(f"{user.username} ({user.role})", id="signed-in"),
+    who = [html.Button("Night view", id="theme-toggle", className="theme-toggle", title="dark screen for dimmed rooms"),
+           html.Span(f"{user.username} ({user.role})", id="signed-in"),
            html.Form([dcc.Input(type="hidden", name="csrf", value=flask.session.get("csrf", "")),
                       html.Button("Sign out", type="submit", id="sign-out")], method="POST", action="/logout",
                      className="sign-out")] if user else []
@@ -68,9 +71,9 @@ def shell_layout(poll_ms: int, site: str = DEFAULT_SITE) -> Any:
         html.Header([html.Span("Session monitor", className="brand"),
                      *([html.Span(site, className="site", id="site")] if site != DEFAULT_SITE else []), html.Nav(links),
                      html.Div(who, className="who-label")], className="top-bar"),
-        *(shell.layout(poll_ms) if role in WATCH else []),  # alarms of the chairs: for those who see them
+        *shell.layout(poll_ms, sound=role in SOUNDING),
         html.Main(id="page"),
-    ])
+    ], className="app")
 
 
 def route(store: Store, config: Config, pathname: str, search: str, poll_ms: int) -> Any:

@@ -20,6 +20,7 @@ from ..store.review_queries import course_of
 from .course_glance import seen_text
 from .figures import course_figure
 from .format import alarm_label
+from .scope import mark
 
 
 def layout(store: Store, config: Config, sid: int) -> Any:
@@ -36,16 +37,21 @@ def layout(store: Store, config: Config, sid: int) -> Any:
         html.H2(f"Course of {rows[0].patient_label}"),
         html.P(f"{len(rows)} session{'s' if len(rows) != 1 else ''}, {dates[0]} to {dates[-1]}.",
                className="session-meta"),
-        course_table(sessions, dates, sid),
+        course_table(sessions, dates, sid, {r.id: mark(r) for r in rows}),
         dcc.Graph(id="course-chart", figure=course_figure(sessions, limits, dates), config={"displaylogo": False}),
     ], className="course-page")
 
 
-def course_table(sessions: list[CourseSession], dates: list[str], current: int) -> Any:
+def course_table(sessions: list[CourseSession], dates: list[str], current: int,
+                 marks: dict[int, str] | None = None) -> Any:
+    """One row per session; `marks`: REPLAY or SIMULATED by session id, for the ones that are test data."""
+    marks = marks or {}
     head = ("#", "In series", "Session", "Date", "Protocol", "Dose", "Baseline BP", "Peak BP", "Peak at",
             "Largest rise", "Alarms", "Severe", "Minutes to ready", "Sedation", "Dissociation", "Resp. depression")
     body = [html.Tr([
-        html.Td(str(s.number)), html.Td(str(s.series_number)), html.Td(dcc.Link(f"Session {s.session_id}", href=f"/review/{s.session_id}")),
+        html.Td(str(s.number)), html.Td(str(s.series_number)),
+        html.Td([dcc.Link(f"Session {s.session_id}", href=f"/review/{s.session_id}"),
+                 *([html.Span(marks[s.session_id], className="test-mark")] if marks.get(s.session_id) else [])]),
         html.Td(day), html.Td(s.protocol), html.Td(s.dose or "–"), html.Td(_bp(s.baseline)), html.Td(_bp(s.peak)),
         html.Td("–" if s.peak_minute is None else f"{s.peak_minute:.0f} min after dose"),
         html.Td("–" if s.rise is None else f"+{s.rise[0]:.0f}/+{s.rise[1]:.0f}"),

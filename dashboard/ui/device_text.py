@@ -19,6 +19,12 @@ def rate_text(rate: Mapping[str, Any] | None) -> str:
     return f"{RATE_LABELS.get(rate.get('source', ''), 'HR')} {number(rate['value'])}"
 
 
+def rate_class(rate: Mapping[str, Any] | None) -> str:
+    """The tile's class naming the rate's source: the stylesheet labels the numeral by it ("HR (ECG)", "PR (SpO2)")."""
+    source = (rate or {}).get("source", "")
+    return f"rate-{source}" if source in RATE_LABELS else "rate-unstated"
+
+
 def latest_parts(latest: Mapping[str, Any], wall: float) -> dict[str, str]:
     """A device's latest values as the tile and the Devices page show them (device_status.latest)."""
     bp, hr, spo2 = latest.get("bp"), latest.get("hr"), latest.get("spo2")

@@ -2,6 +2,7 @@
 
 Time is session minutes. Trace order is fixed (TRACE) so the live page can
 extend the series in place with `extendData` instead of re-sending the figure.
+Phases and alarm limits are drawn by chart_marks.py.
 """
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..engine import PRIORITY_RANK
-from .format import PHASE_LABELS, alarm_label, session_clock
+from .chart_marks import (LimitLine, edge_positions, extend_open_phase, limit_marks, open_phase_traces,
+                          phase_marks, phase_spans)
+from .format import alarm_label, assessment_words, session_clock
 
+# the live chart adds the phase under way as one filled trace per panel (7-9): the review has 0-6 only
 TRACE = {"bp_bar": 0, "sbp": 1, "dbp": 2, "hr": 3, "spo2": 4, "alarms": 5, "events": 6}
+OPEN_PHASE = [7, 8, 9]
 PRIORITY_COLOURS = {"high": "#d62728", "medium": "#f2b705", "low": "#17becf", "info": "#2ca02c"}
-PHASE_COLOURS = {"dosing": "rgba(255,165,0,0.12)", "infusion": "rgba(255,165,0,0.12)",
-                 "observation": "rgba(31,119,180,0.08)", "ready": "rgba(44,160,44,0.10)"}
 EVENT_LABELS = {"dose_start": "Dose", "infusion_end": "Infusion end", "assessment": "Assessment",
                 "discharge": "Discharge", "nibp_failed": "NIBP failed", "sensor_off": "Sensor off",
                 "device_disconnect": "Disconnected", "device_reconnect": "Reconnected", "note": "Note"}
@@ -44,14 +47,19 @@ def series(readings: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, list]]:
     return out
 
 
-def extend_payload(readings: Sequence[Mapping[str, Any]]) -> tuple[dict[str, list], list[int], int] | None:
-    """The `extendData` value that appends these readings to a live chart, or None if nothing to add."""
+def extend_payload(readings: Sequence[Mapping[str, Any]], open_phase_now: float | None = None
+                   ) -> tuple[dict[str, list], list[int], int] | None:
+    """The `extendData` value that appends these readings to a live chart (and, with `open_phase_now`, carries the
+    shading of the phase under way to that session time), or None if nothing to add."""
     data = series(readings)
     names = [name for name, xy in data.items() if xy["x"]]
-    if not names:
+    xs, ys, indices = [data[n]["x"] for n in names], [data[n]["y"] for n in names], [TRACE[n] for n in names]
+    if open_phase_now is not None:
+        phase_x, phase_y = extend_open_phase(open_phase_now)
+        xs, ys, indices = xs + phase_x, ys + phase_y, indices + OPEN_PHASE
+    if not indices:
         return None
-    return ({"x": [data[n]["x"] for n in names], "y": [data[n]["y"] for n in names]},
-            [TRACE[n] for n in names], MAX_LIVE_POINTS)
+    return {"x": xs, "y": ys}, indices, MAX_LIVE_POINTS
 
 
 def add_bp_traces(fig: go.Figure, data: Mapping[str, Mapping[str, list]]) -> None:
@@ -66,8 +74,18 @@ def add_bp_traces(fig: go.Figure, data: Mapping[str, Mapping[str, list]]) -> Non
                              **data["dbp"]), row=1, col=1)
 
 
+def open_phase(status: Mapping[str, Any], now_s: float) -> tuple[str, float, float] | None:
+    """The phase still under way on a live chart (none before the dose and after discharge)."""
+    spans = phase_spans(status, now_s)
+    if not spans or status.get("discharged_at") is not None or status.get("phase") != spans[-1][0]:
+        return None
+    return spans[-1]
+
+
 def session_figure(readings: Sequence[Mapping[str, Any]], transitions: Sequence[Mapping[str, Any]],
-                   events: Sequence[Mapping[str, Any]], status: Mapping[str, Any], now_s: float) -> go.Figure:
+                   events: Sequence[Mapping[str, Any]], status: Mapping[str, Any], now_s: float,
+                   limits: Sequence[LimitLine] = (), live: bool = False) -> go.Figure:
+    """The session chart; `live`: the phase under way is drawn as traces the poll extends (OPEN_PHASE)."""
     data = series(readings)
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.04, row_heights=[0.5, 0.25, 0.25])
     add_bp_traces(fig, data)
@@ -76,13 +94,22 @@ def session_figure(readings: Sequence[Mapping[str, Any]], transitions: Sequence[
     fig.add_trace(go.Scatter(name="SpO2", mode="lines", line={"color": "#6f42c1", "width": 1.5},
                              hovertemplate="SpO2 %{y:.0f} %<extra></extra>", **data["spo2"]), row=3, col=1)
     fig.add_trace(_alarm_markers(transitions), row=1, col=1)
-    fig.add_trace(_event_markers(events), row=1, col=1)
-    _shade_phases(fig, status, now_s)
+    fig.add_trace(_event_markers(events, now_s), row=1, col=1)
+    spans = phase_spans(status, now_s)
+    under_way = open_phase(status, now_s) if live else None
+    if live:
+        for row, trace in enumerate(open_phase_traces(under_way), start=1):
+            fig.add_trace(trace, row=row, col=1)
+    shapes, notes = phase_marks(spans[:-1] if under_way else spans, now_s)
+    if under_way:
+        notes.append(phase_marks([under_way], now_s)[1][0])
+    limit_shapes, limit_notes = limit_marks(limits)
+    fig.update_layout(shapes=shapes + limit_shapes, annotations=notes + limit_notes)
     fig.update_yaxes(title_text="BP mmHg", range=[40, 230], row=1, col=1)
     fig.update_yaxes(title_text="HR /min", range=[30, 160], row=2, col=1)
     fig.update_yaxes(title_text="SpO2 %", range=[80, 101], row=3, col=1)
     fig.update_xaxes(title_text="minutes from session start", row=3, col=1)
-    fig.update_layout(height=560, margin={"l": 60, "r": 20, "t": 40, "b": 40}, hovermode="x unified",
+    fig.update_layout(height=560, margin={"l": 60, "r": 30, "t": 40, "b": 40}, hovermode="x unified",
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"}, uirevision="session", template="plotly_white")
     return fig
 
@@ -97,41 +124,21 @@ def _alarm_markers(transitions: Sequence[Mapping[str, Any]]) -> go.Scatter:
         text=[f"{t['code']} {t['value']}: {t['message']}" for t in raised], hovertemplate="%{text}<extra></extra>")
 
 
-def _event_markers(events: Sequence[Mapping[str, Any]]) -> go.Scatter:
+def _event_markers(events: Sequence[Mapping[str, Any]], end_s: float) -> go.Scatter:
     shown = [e for e in events if e["kind"] in EVENT_LABELS]
+    xs = [e["offset_s"] / 60 for e in shown]
     return go.Scatter(
-        name="Events", mode="markers+text", x=[e["offset_s"] / 60 for e in shown], y=[48] * len(shown),
-        marker={"symbol": "line-ns-open", "size": 14, "color": "#444"}, textposition="top center",
+        name="Events", mode="markers+text", x=xs, y=[48] * len(shown), cliponaxis=False,
+        marker={"symbol": "line-ns-open", "size": 14, "color": "#444"}, textposition=edge_positions(xs, end_s / 60),
         text=[EVENT_LABELS[e["kind"]] if e["kind"] in ("dose_start", "infusion_end", "discharge") else ""
               for e in shown],
-        customdata=[f"{EVENT_LABELS[e['kind']]} {e['detail']}".strip() for e in shown],
+        customdata=[f"{EVENT_LABELS[e['kind']]} {event_detail(e)}".strip() for e in shown],
         hovertemplate="%{customdata}<extra></extra>")
 
 
-def phase_spans(status: Mapping[str, Any], now_s: float) -> list[tuple[str, float, float]]:
-    """(phase, start s, end s) of each phase after the dose, from the status snapshot."""
-    dose = status.get("dose_at")
-    if dose is None:
-        return []
-    end = status.get("discharged_at") or now_s
-    dosing_end = status.get("infusion_end_at") or status.get("dosing_end_at") or dose
-    spans = []
-    ready = status.get("ready_at")
-    first = "infusion" if status.get("infusion_end_at") is not None or status.get("phase") == "infusion" else "dosing"
-    if status.get("phase") in ("dosing", "infusion"):
-        return [(first, dose, end)]
-    spans.append((first, dose, max(dosing_end, dose)))
-    spans.append(("observation", max(dosing_end, dose), ready if ready is not None else end))
-    if ready is not None:
-        spans.append(("ready", ready, end))
-    return [s for s in spans if s[2] > s[1]]
-
-
-def _shade_phases(fig: go.Figure, status: Mapping[str, Any], now_s: float) -> None:
-    for phase, start, end in phase_spans(status, now_s):
-        fig.add_vrect(x0=start / 60, x1=end / 60, fillcolor=PHASE_COLOURS[phase], line_width=0, layer="below")
-        fig.add_annotation(x=start / 60, y=0.99, yref="y domain", xanchor="left", yanchor="top", showarrow=False,
-                           text=PHASE_LABELS[phase], font={"size": 10, "color": "#555"})
+def event_detail(event: Mapping[str, Any]) -> str:
+    """An event's detail as words (an assessment: 'MOAA/S 4, dissociated, breathing normal')."""
+    return assessment_words(event["detail"]) if event["kind"] == "assessment" else event["detail"]
 
 
 # ---- the review chart --------------------------------------------------------------------------------
@@ -145,7 +152,8 @@ LANE_MMHG = 9  # height of one alarm lane above the BP readings
 
 def review_figure(bp_readings: Sequence[Mapping[str, Any]], hr: Any, spo2: Any,
                   transitions: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],
-                  status: Mapping[str, Any], end_s: float, episodes: Sequence[Any], for_print: bool = False) -> go.Figure:
+                  status: Mapping[str, Any], end_s: float, episodes: Sequence[Any], for_print: bool = False,
+                  limits: Sequence[LimitLine] = ()) -> go.Figure:
     """The whole session for review: exact NIBP bars, reduced HR/SpO2 (`hr`, `spo2` have .x/.y in minutes),
     phases, event markers and, above the BP, one lane per alarm with its spans coloured by priority.
     Trace order is TRACE, so a zoom can replace HR and SpO2 in place."""
@@ -159,10 +167,11 @@ def review_figure(bp_readings: Sequence[Mapping[str, Any]], hr: Any, spo2: Any,
     data_top = max([200.0] + [r["sbp"] + 8 for r in bp_readings if r.get("sbp") is not None])
     shapes: list[dict[str, Any]] = []
     fig.add_trace(_alarm_lanes(shapes, episodes, end_s, data_top), row=1, col=1)
-    fig.add_trace(_review_event_markers(events), row=1, col=1)
-    annotations = _phase_shapes(shapes, status, end_s)
+    fig.add_trace(_review_event_markers(events, end_s), row=1, col=1)
+    phase_shapes, annotations = phase_marks(phase_spans(status, end_s), end_s)
+    limit_shapes, limit_notes = limit_marks(limits)
     # one layout update with plain dicts: plotly's add_vrect/add_shape per subplot cost ~10 ms each
-    fig.update_layout(shapes=shapes, annotations=annotations)
+    fig.update_layout(shapes=phase_shapes + shapes + limit_shapes, annotations=annotations + limit_notes)
     lanes = len({(ep.code, ep.source) for ep in episodes})
     fig.update_yaxes(title_text="BP mmHg", range=[40, data_top + LANE_MMHG * lanes + 12], row=1, col=1)
     fig.update_yaxes(title_text="HR /min", range=[30, 160], row=2, col=1)
@@ -172,36 +181,23 @@ def review_figure(bp_readings: Sequence[Mapping[str, Any]], hr: Any, spo2: Any,
     if not for_print:
         fig.update_xaxes(rangeslider={"visible": True, "thickness": 0.07}, row=3, col=1)
     fig.update_layout(height=680 if not for_print else 620, hovermode="x unified", template="plotly_white",
-                      margin={"l": 60, "r": 20, "t": 40, "b": 40}, uirevision="review",
+                      margin={"l": 60, "r": 30, "t": 40, "b": 40}, uirevision="review",
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"})
     return fig
 
 
-def _review_event_markers(events: Sequence[Mapping[str, Any]]) -> go.Scatter:
+def _review_event_markers(events: Sequence[Mapping[str, Any]], end_s: float) -> go.Scatter:
     shown = [e for e in events if e["kind"] in REVIEW_EVENTS]
+    xs = [e["offset_s"] / 60 for e in shown]
     return go.Scatter(
-        name="Events", mode="markers+text", x=[e["offset_s"] / 60 for e in shown], y=[48] * len(shown),
+        name="Events", mode="markers+text", x=xs, y=[48] * len(shown), cliponaxis=False,
         marker={"symbol": [EVENT_SYMBOLS.get(e["kind"], "line-ns-open") for e in shown], "size": 12,
                 "color": "#444", "line": {"width": 1.5, "color": "#444"}},
-        textposition="top center", text=[REVIEW_EVENTS[e["kind"]] if e["kind"] in LABELLED_EVENTS else ""
+        textposition=edge_positions(xs, end_s / 60), text=[REVIEW_EVENTS[e["kind"]] if e["kind"] in LABELLED_EVENTS else ""
                                          for e in shown],
-        customdata=[f"{REVIEW_EVENTS[e['kind']]} {e['detail']}{' (' + e['who'] + ')' if e.get('who') else ''}".strip()
+        customdata=[f"{REVIEW_EVENTS[e['kind']]} {event_detail(e)}{' (' + e['who'] + ')' if e.get('who') else ''}".strip()
                     for e in shown],
         hovertemplate="%{customdata}<extra></extra>")
-
-
-def _phase_shapes(shapes: list[dict[str, Any]], status: Mapping[str, Any], end_s: float) -> list[dict[str, Any]]:
-    """Shade each phase in all three panels; return the phase names as annotations on the BP panel."""
-    annotations = []
-    for phase, start, end in phase_spans(status, end_s):
-        for axis in ("y", "y2", "y3"):
-            shapes.append({"type": "rect", "xref": "x", "yref": f"{axis} domain", "x0": start / 60, "x1": end / 60,
-                           "y0": 0, "y1": 1, "fillcolor": PHASE_COLOURS[phase], "line": {"width": 0},
-                           "layer": "below"})
-        annotations.append({"x": start / 60, "y": 0.99, "xref": "x", "yref": "y domain", "xanchor": "left",
-                            "yanchor": "top", "showarrow": False, "text": PHASE_LABELS[phase],
-                            "font": {"size": 10, "color": "#555"}})
-    return annotations
 
 
 def _alarm_lanes(shapes: list[dict[str, Any]], episodes: Sequence[Any], end_s: float, data_top: float) -> go.Scatter:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import time
 from typing import Any, Mapping
 
+from devices.readings import Assessment
+
 from ..store import DEFAULT_SITE
 
 PHASE_LABELS = {
@@ -62,3 +64,14 @@ def bp_text(bp: Mapping[str, Any] | None) -> str:
 
 def alarm_label(code: str) -> str:
     return ALARM_LABELS.get(code, code)
+
+
+def assessment_words(detail: str) -> str:
+    """An assessment as a nurse says it ('MOAA/S 4, dissociated, breathing normal'), not `moaas=4;...`; a detail
+    that does not parse is shown as written."""
+    try:
+        a = Assessment.parse(detail)
+    except ValueError:
+        return detail
+    return (f"MOAA/S {a.moaas}, {'dissociated' if a.dissociation else 'not dissociated'}, "
+            f"breathing {'normal' if a.breathing_ok else 'depressed'}")

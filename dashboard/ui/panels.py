@@ -10,8 +10,10 @@ from ..engine import Config
 from ..reports.record import session_wall_time
 from ..reports.rems import MEDICINES, MEDICINES_QUESTION, rems_form
 from ..store import SessionRow
-from .figures import EVENT_LABELS
+from . import alarm_view
+from .figures import EVENT_LABELS, event_detail
 from .format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, bp_text, minutes, session_clock, wall_clock
+from .scope import mark
 
 # The Spravato label's escalation advice (§5.6, boxed warning), shown with the high-priority BP alarm.
 ESCALATION_CHECKLIST = (
@@ -37,7 +39,10 @@ def header(row: SessionRow) -> Any:
         baseline = status["baseline"]  # one from before the session says so: the nurse checks it is this patient's
         before = f" (before the session, {session_clock(baseline['offset_s'])})" if baseline["offset_s"] < 0 else ""
         bits.append(f"baseline {bp_text(baseline)}{before}")
-    return html.Div([html.H2(bits[0]), html.P(" · ".join(bits[1:]), className="session-meta")])
+    test = [html.Span(mark(row), className="test-mark", title="test data: no real patient")] if mark(row) else []
+    paused = alarm_view.pause_text(alarm_view.pause_left(status, now_s, row.speed)) if row.ended_at is None else ""
+    return html.Div([html.H2([bits[0], *test]), html.P(" · ".join(bits[1:]), className="session-meta"),
+                     *([html.P(paused, className="audio-paused", id="audio-paused")] if paused else [])])
 
 
 def countdowns(row: SessionRow, config: Config) -> list[Any]:
@@ -108,15 +113,16 @@ def rems_table(row: SessionRow, readings: Sequence[Mapping[str, Any]], events: S
 
 
 def alarm_panel(row: SessionRow, live: bool) -> Any:
-    alarms = (row.status or {}).get("alarms") or []
-    paused = (row.status or {}).get("audio_paused_until")
-    top = [html.P(f"Audio paused until {session_clock(paused)}", className="audio-paused")] if paused else []
+    """The active alarms (the audio pause and its time left are in the header, which every poll redraws)."""
+    status = row.status or {}
+    alarms = status.get("alarms") or []
     if not alarms:
-        return html.Div(top + [html.P("No active alarm.", className="no-alarm")])
-    return html.Div(top + [html.Ul([_alarm_item(alarm, live) for alarm in alarms], className="alarm-list")])
+        return html.Div([html.P("No active alarm.", className="no-alarm")])
+    now_s = row.session_now()
+    return html.Div([html.Ul([_alarm_item(alarm, status, now_s, live) for alarm in alarms], className="alarm-list")])
 
 
-def _alarm_item(alarm: Mapping[str, Any], live: bool) -> Any:
+def _alarm_item(alarm: Mapping[str, Any], status: Mapping[str, Any], now_s: float, live: bool) -> Any:
     state = []
     if alarm.get("latched"):
         state.append(html.Span("condition ended · latched until acknowledged", className="latched"))
@@ -130,25 +136,32 @@ def _alarm_item(alarm: Mapping[str, Any], live: bool) -> Any:
         state.append(html.Button("Acknowledge", id={"type": "ack", "index": key}, className="ack-button"))
     else:
         state.append(html.Span("not acknowledged", className="not-acked"))
+    now = alarm_view.current_value(alarm, status)
     children = [
+        html.Span(className="alarm-marker", **{"aria-hidden": "true"}),
         html.Span(PRIORITY_LABELS[alarm["priority"]], className=f"badge prio-{alarm['priority']}"),
         html.Span(f" {alarm_label(alarm['code'])}{' (' + alarm['source'] + ')' if alarm['source'] else ''}: ",
                   className="alarm-name", title=alarm["code"]),
+        html.Span(f"now {now} · " if now and now != alarm["value"] else "", className="alarm-now"),
         html.Span(alarm["message"], className="alarm-message"),
-        html.Span(f" · since {session_clock(alarm['since_s'])} ", className="alarm-since"),
+        html.Span(f" · since {session_clock(alarm['since_s'])} (for {minutes(now_s - alarm['since_s'])})",
+                  className="alarm-since"),
         *state,
     ]
     if alarm["code"] in BP_ALARMS_WITH_CHECKLIST:
         children.append(html.Div([html.Strong("Ask and look for: "), html.Ul([html.Li(x) for x in ESCALATION_CHECKLIST]),
                                   html.P(ESCALATION_ADVICE)], className="escalation-checklist"))
-    css = f"alarm-item prio-{alarm['priority']}" + (" acknowledged" if alarm.get("acked_by") else "")
-    return html.Li(children, className=css)
+    return html.Li(children, className=f"alarm-item prio-{alarm['priority']} {alarm_view.state(alarm)}")
 
 
 def alarm_key(row: SessionRow) -> str:
-    """What the alarm panel depends on: it is redrawn only when this changes."""
+    """What the alarm panel depends on: it is redrawn only when this changes (each minute at most for the time
+    an alarm has lasted), so an Acknowledge button stays where it is."""
     status = row.status or {}
-    return json.dumps([status.get("alarms") or [], status.get("audio_paused_until")], sort_keys=True)
+    now_s = row.session_now()
+    shown = [[alarm, alarm_view.current_value(alarm, status), int((now_s - alarm["since_s"]) // 60)]
+             for alarm in status.get("alarms") or []]
+    return json.dumps(shown, sort_keys=True)
 
 
 def log_table(bp_readings: Sequence[Mapping[str, Any]], transitions: Sequence[Mapping[str, Any]],
@@ -176,7 +189,7 @@ def log_entries(readings: Sequence[Mapping[str, Any]], transitions: Sequence[Map
         if e["kind"] in ACTION_KINDS_IN_TRANSITIONS:
             continue
         label = EVENT_LABELS.get(e["kind"], e["kind"].replace("_", " ").capitalize())
-        out.append((e["offset_s"], label, e["detail"], e["who"] if e["who"] != "simulator" else "simulated"))
+        out.append((e["offset_s"], label, event_detail(e), e["who"] if e["who"] != "simulator" else "simulated"))
     for t in transitions:
         if t["state"] == "event":
             out.append((t["offset_s"], "Status", f"{alarm_label(t['code'])}: {t['value']} {t['message']}".strip(), ""))

@@ -1,25 +1,36 @@
 """The testers' replay page: pick a scenario, a chair and a speed; start, pause, resume, stop.
 
-The page only writes the request to the store; the main process's ReplayDriver paces the feed into the
-chair's session, which then shows on the board like a live one.
+The page only writes the request to the store; the ingest process's ReplayDriver paces the feed into the chair's
+session, which shows on the test board (never on the nurses' board). A stopped or finished replay ends its
+session. Start, pause, resume and stop are audited with who did them.
+
+The controls stay under the tester's finger: the poll patches the cells that changed (state, session time, items
+sent, which buttons show) and redraws the table only when a replay is added, and the buttons act through a
+callback of their own, each naming what it does (a Pause pressed just as the replay finished pauses nothing).
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
 
-from ..replay import load_items, open_replay_session
+from ..replay import SPEEDS, load_items, open_replay_session
 from ..store import Store
 from . import forms
-from .forms import FormError
-from .identity import signed_in
 from .format import session_clock
+from .forms import FormError
+from .identity import audit, signed_in
+from .notice import error, ok
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
-SPEEDS = [{"label": "1×", "value": "1"}, {"label": "10×", "value": "10"}, {"label": "60×", "value": "60"},
-          {"label": "as fast as possible", "value": "max"}]
+SPEED_OPTIONS = [{"label": "1×", "value": "1"}, {"label": "10×", "value": "10"}, {"label": "60×", "value": "60"},
+                 {"label": "as fast as possible", "value": "max"}]
+SHOWN = 20  # the newest replays
+CONTROLS = {"pause": ("Pause", "running", "paused"), "resume": ("Resume", "paused", "running"),
+            "stop": ("Stop", None, "stopped")}  # action: (label, the state it acts from (None: any active), to)
+ACTIVE = ("running", "paused")
+CELLS = ("state", "position", "sent")  # the cells a poll patches, after chair, scenario and speed
 
 
 def scenario_files() -> dict[str, Path]:
@@ -32,16 +43,28 @@ def scenario_files() -> dict[str, Path]:
 def layout(poll_ms: int) -> Any:
     return html.Div([
         html.H2("Replay a scenario"),
+        html.P("Replays run on the test board, marked REPLAY: never on the nurses' board or in their sound.",
+               className="session-meta"),
         html.Div([
             dcc.Dropdown(id="rp-scenario", options=list(scenario_files()), placeholder="scenario", className="moaas"),
             dcc.Input(id="rp-chair", value="Replay 1", maxLength=40),
-            dcc.RadioItems(id="rp-speed", options=SPEEDS, value="60", inline=True),
+            dcc.RadioItems(id="rp-speed", options=SPEED_OPTIONS, value="60", inline=True),
             html.Button("Start", id="rp-start", className="act"),
         ], className="act-row"),
         html.Div(id="rp-message", className="form-message", role="status"),
+        html.Div(id="rp-control-message", className="form-message", role="status"),
         html.Div(id="rp-table"),
+        dcc.Store(id="rp-seen", data={}),
         dcc.Interval(id="rp-poll", interval=poll_ms),
     ])
+
+
+def speed_of(speed: str | None) -> float | None:
+    """Session seconds per wall second for a choice on the page (None: as fast as possible); FormError for
+    anything else (the value comes from the browser: 'nan', '-1' or '1e308' are refused, not stored)."""
+    if speed not in SPEEDS:
+        raise FormError("Choose a speed: 1×, 10×, 60× or as fast as possible.")
+    return SPEEDS[speed]
 
 
 def start_replay(store: Store, who: str | None, scenario: str | None, chair: str | None, speed: str | None) -> int:
@@ -52,35 +75,94 @@ def start_replay(store: Store, who: str | None, scenario: str | None, chair: str
     chair_text = (chair or "").strip()
     if not chair_text or len(chair_text) > 40:
         raise FormError("Name the chair (at most 40 characters).")
-    rate = None if speed == "max" else float(speed or "60")
+    rate = speed_of(speed)
     try:
         sid = open_replay_session(store, load_items(feed), chair_text, f"Replay {feed.stem}", rate)
     except ValueError as exc:
         raise FormError(str(exc)) from None
     store.create_replay(sid, str(feed), rate, tester)
+    audit(store, tester, "replay_start", f"{scenario} on {chair_text} at {speed}", sid)
     return sid
 
 
-def replay_table(store: Store) -> Any:
-    rows = []
-    for replay in store.replays()[:20]:
-        session = store.session(replay["session_id"])
-        controls = []
-        if replay["state"] in ("running", "paused"):
-            label = "Resume" if replay["state"] == "paused" else "Pause"
-            controls = [html.Button(label, id={"type": "rp-toggle", "index": replay["id"]}),
-                        html.Button("Stop", id={"type": "rp-stop", "index": replay["id"]})]
-        rows.append(html.Tr([
-            html.Td(dcc.Link(session.chair if session else "?", href=f"/session/{replay['session_id']}")),
-            html.Td(Path(replay["feed"]).stem), html.Td("max" if replay["speed"] is None else f"{replay['speed']:g}×"),
-            html.Td(replay["state"], className=f"replay-{replay['state']}"), html.Td(session_clock(replay["position_s"])),
-            html.Td(str(replay["sent"])), html.Td(controls),
-        ]))
-    if not rows:
+def control_replay(store: Store, who: str | None, replay_id: Any, action: Any) -> str:
+    """Pause, resume or stop one replay, if it is in a state that allows it; audited. Returns what happened."""
+    tester = forms.who(who)
+    if action not in CONTROLS:
+        raise FormError("Unknown replay control: nothing was changed.")
+    label, from_state, to_state = CONTROLS[action]
+    current = next((r for r in store.replays() if r["id"] == replay_id), None)
+    if current is None or current["state"] not in ACTIVE or (from_state and current["state"] != from_state):
+        state = current["state"] if current else "gone"
+        raise FormError(f"{label}: the replay is {state} now, so nothing was changed.")
+    store.update_replay(current["id"], state=to_state)
+    session = store.session(current["session_id"])
+    chair = session.chair if session else "?"
+    audit(store, tester, f"replay_{action}", f"{Path(current['feed']).stem} on {chair} at "
+          f"{session_clock(current['position_s'])}", current["session_id"])
+    return f"{label}: the replay on {chair}" + (" stops and its session ends." if action == "stop" else ".")
+
+
+# ---- the table ----------------------------------------------------------------------------------------
+
+
+def _row_values(replay: dict[str, Any]) -> dict[str, str]:
+    return {"state": replay["state"], "position": session_clock(replay["position_s"]), "sent": str(replay["sent"])}
+
+
+def _row(replay: dict[str, Any], chair: str) -> Any:
+    values = _row_values(replay)
+    buttons = [html.Button(label, id={"type": "rp-control", "action": action, "index": replay["id"]},
+                           hidden=not _shows(action, replay["state"]), className=f"rp-{action}")
+               for action, (label, _, _) in CONTROLS.items()]
+    return html.Tr([
+        html.Td(dcc.Link(chair, href=f"/session/{replay['session_id']}")), html.Td(Path(replay["feed"]).stem),
+        html.Td("max" if replay["speed"] is None else f"{replay['speed']:g}×"),
+        html.Td(values["state"], className=f"replay-{replay['state']}"), html.Td(values["position"]),
+        html.Td(values["sent"]), html.Td(buttons),
+    ], id={"type": "rp-row", "index": replay["id"]})
+
+
+def _shows(action: str, state: str) -> bool:
+    from_state = CONTROLS[action][1]
+    return state in ACTIVE and (from_state is None or from_state == state)
+
+
+def replay_table(store: Store, replays: list[dict[str, Any]]) -> Any:
+    if not replays:
         return html.P("No replay yet.")
-    return html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Chair", "Scenario", "Speed", "State",
-                                                                 "Session time", "Sent", "")])),
-                       html.Tbody(rows)], className="sessions-table replays")
+    rows = []
+    for replay in replays:
+        session = store.session(replay["session_id"])
+        rows.append(_row(replay, session.chair if session else "?"))
+    head = html.Thead(html.Tr([html.Th(h) for h in ("Chair", "Scenario", "Speed", "State", "Session time", "Sent",
+                                                     "")]))
+    return html.Table([head, html.Tbody(rows)], className="sessions-table replays")
+
+
+def poll_replays(store: Store, seen: dict[str, Any] | None) -> tuple[Any, Any]:
+    """(table or a Patch of the cells that changed, what the browser now shows)."""
+    replays = store.replays()[:SHOWN]
+    ids = [replay["id"] for replay in replays]
+    values = {str(replay["id"]): _row_values(replay) for replay in replays}
+    if not seen or seen.get("ids") != ids:
+        return replay_table(store, replays), {"ids": ids, "rows": values}
+    table, memo = Patch(), Patch()
+    changed = False
+    for index, replay in enumerate(replays):
+        key = str(replay["id"])
+        before = seen["rows"].get(key, {})
+        cells = table["props"]["children"][1]["props"]["children"][index]["props"]["children"]
+        for offset, name in enumerate(CELLS):
+            if before.get(name) != values[key][name]:
+                cells[3 + offset]["props"]["children"] = values[key][name]
+                memo["rows"][key][name] = values[key][name]
+                changed = True
+        if before.get("state") != values[key]["state"]:
+            cells[3]["props"]["className"] = f"replay-{replay['state']}"
+            for position, action in enumerate(CONTROLS):
+                cells[6]["props"]["children"][position]["props"]["hidden"] = not _shows(action, replay["state"])
+    return (table, memo) if changed else (no_update, no_update)
 
 
 def register(app: Dash, store: Store) -> None:
@@ -93,18 +175,21 @@ def register(app: Dash, store: Store) -> None:
         try:
             sid = start_replay(store, signed_in(), scenario, chair, speed)
         except FormError as exc:
-            return str(exc)
-        return f"Replaying on session {sid}."
+            return error(str(exc))
+        return ok(f"Replaying on session {sid}: it shows on the test board.")
 
-    @app.callback(Output("rp-table", "children"), Input("rp-poll", "n_intervals"),
-                  Input({"type": "rp-toggle", "index": ALL}, "n_clicks"),
-                  Input({"type": "rp-stop", "index": ALL}, "n_clicks"))
-    def _table(_n: int | None, _toggles: list, _stops: list):
+    @app.callback(Output("rp-table", "children"), Output("rp-seen", "data"), Input("rp-poll", "n_intervals"),
+                  State("rp-seen", "data"))
+    def _table(_n: int | None, seen: dict[str, Any] | None):
+        return poll_replays(store, seen)
+
+    @app.callback(Output("rp-control-message", "children"),
+                  Input({"type": "rp-control", "action": ALL, "index": ALL}, "n_clicks"), prevent_initial_call=True)
+    def _control(_clicks: list[int | None]):
         trigger = ctx.triggered_id
-        if isinstance(trigger, dict) and ctx.triggered[0]["value"]:
-            current = next((r for r in store.replays() if r["id"] == trigger["index"]), None)
-            if current is not None and current["state"] in ("running", "paused"):
-                new = "stopped" if trigger["type"] == "rp-stop" else (
-                    "running" if current["state"] == "paused" else "paused")
-                store.update_replay(current["id"], state=new)
-        return replay_table(store)
+        if not isinstance(trigger, dict) or not ctx.triggered or not ctx.triggered[0]["value"]:
+            return no_update
+        try:
+            return ok(control_replay(store, signed_in(), trigger.get("index"), trigger.get("action")))
+        except FormError as exc:
+            return error(str(exc))

@@ -16,6 +16,7 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from ..store import Store
 from ..store.review_queries import PAGE_SIZES, SessionFilter, SessionPage, filter_choices, list_sessions
 from .format import PHASE_LABELS, chair_at, wall_clock
+from .scope import mark
 
 PAGE_SIZE = 50
 MAX_PAGE = 1_000_000  # a page number from the URL is clamped: SQLite's integers overflow long before
@@ -72,7 +73,7 @@ def table(page: SessionPage) -> Any:
     if not page.rows:
         return html.P("No session matches.", className="no-sessions")
     body = [html.Tr([
-        html.Td(dcc.Link(f"Session {r.id}", href=f"/review/{r.id}")), html.Td(wall_clock(r.started_at)),
+        html.Td([dcc.Link(f"Session {r.id}", href=f"/review/{r.id}"), *_test_mark(r)]), html.Td(wall_clock(r.started_at)),
         html.Td(wall_clock(r.ended_at) if r.ended_at else "open"), html.Td(chair_at(r.chair, r.site)),
         html.Td(r.patient_label),
         html.Td(r.protocol), html.Td(PHASE_LABELS.get(r.phase, r.phase)),
@@ -83,6 +84,11 @@ def table(page: SessionPage) -> Any:
     head = html.Thead(html.Tr([html.Th(h) for h in ("Session", "Started", "Ended", "Chair", "Patient", "Protocol",
                                                      "Phase", "Peak BP", "Alarms", "Sign-off", "")]))
     return html.Table([head, html.Tbody(body)], className="sessions-table")
+
+
+def _test_mark(row: Any) -> list[Any]:
+    """REPLAY or SIMULATED beside a session that is no real patient's."""
+    return [html.Span(mark(row), className="test-mark")] if mark(row) else []
 
 
 def _count(page: SessionPage) -> str:

@@ -18,6 +18,7 @@ from ..reports.alarm_table import AlarmEpisode
 from ..store import SessionRow, Store
 from ..store.review_queries import Continuous, continuous_between
 from .decimate import Reduced, reduce_series
+from .chart_marks import LimitLine
 from .figures import TRACE, review_figure
 
 _RANGE_KEY = re.compile(r"^xaxis\d*\.range(\[[01]\])?$")
@@ -39,10 +40,11 @@ def reduced(continuous: Continuous, window: tuple[float, float] | None = None) -
 
 def figure(row: SessionRow, bp_readings: Sequence[Mapping[str, Any]], continuous: Continuous,
            transitions: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],
-           episodes: Sequence[AlarmEpisode], end_s: float, for_print: bool = False) -> go.Figure:
+           episodes: Sequence[AlarmEpisode], end_s: float, for_print: bool = False,
+           limits: Sequence[LimitLine] = ()) -> go.Figure:
     hr, spo2 = reduced(continuous)
     return review_figure(bp_readings, hr, spo2, transitions, events, row.status or {}, end_s, episodes,
-                         for_print=for_print)
+                         for_print=for_print, limits=limits)
 
 
 def visible_window(relayout: Mapping[str, Any] | None) -> tuple[float, float] | None | str:

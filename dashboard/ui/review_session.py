@@ -20,8 +20,10 @@ from ..store import SessionRow, Store
 from ..store.review_queries import continuous_between
 from ..store.signoff import SignOff, SignOffError, sign_off, signoff_of
 from . import panels, review_chart
+from .chart_marks import limit_lines
 from .format import PRIORITY_LABELS, alarm_label, session_clock, wall_clock
 from .identity import audit, signed_in
+from .notice import error
 
 EXPORT_BUTTONS = ("csv", "feed", "actions", "pdf", "fhir", "hl7")
 MAX_ID = 2**63 - 1  # larger numbers are no session (and overflow SQLite's integer)
@@ -37,7 +39,8 @@ def layout(store: Store, config: Config, sid: int) -> Any:
     bp_readings = store.readings_after(sid, bp_only=True)
     episodes = alarm_episodes(transitions)
     end_s = _end_s(row)
-    fig = review_chart.figure(row, bp_readings, continuous_between(store, sid), transitions, events, episodes, end_s)
+    fig = review_chart.figure(row, bp_readings, continuous_between(store, sid), transitions, events, episodes, end_s,
+                              limits=limit_lines(config, row.protocol))
     return html.Div([
         html.Div([dcc.Link("← Sessions", href="/review"), dcc.Link("Patient course", href=f"/course/{sid}"),
                   *([dcc.Link("Live page", href=f"/session/{sid}")] if row.ended_at is None else [])],
@@ -123,7 +126,7 @@ def register(app: Dash, store: Store, config: Config) -> None:
         try:
             signed = sign_off(store, sid, who, comment or "")
         except SignOffError as exc:
-            return no_update, str(exc)
+            return no_update, error(str(exc))
         audit(store, who, "sign_off", "the session record is now read-only", session_id=sid)
         return signoff_box(store.session(sid), signed), no_update  # type: ignore[arg-type]
 
@@ -137,7 +140,7 @@ def register(app: Dash, store: Store, config: Config) -> None:
         try:
             done = export_session(store, config, args[-1], fmt)
         except SessionNotFound:
-            return no_update, "This session no longer exists."
+            return no_update, error("This session no longer exists.")
         audit(store, signed_in() or "", "export", f"{fmt}: {done.filename}", session_id=args[-1])
         return (dcc.send_bytes(done.content, done.filename, type=done.media_type),
                 f"{EXPORT_LABELS[fmt]}: {done.filename} ({len(done.content):,} bytes)")

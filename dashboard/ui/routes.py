@@ -18,6 +18,8 @@ from ..engine import Config
 from ..store import SessionRow, Store
 from . import admin, associate, board, course, device_admin, replay_page, review, review_session, session_page
 from . import settings, start
+from .identity import audit, role, signed_in
+from .scope import TEST, board_for
 
 SID = "<sid>"
 
@@ -51,8 +53,19 @@ def _review_page_number(search: str) -> int:
     return int(page) if page.isdigit() else 0
 
 
+def _home(r: Request) -> Any:
+    """Where each role lands after signing in, a page of theirs: the board for nurses and clinicians, the test
+    board for testers, the users for the admin."""
+    user_role = role()
+    if user_role == "admin":
+        return admin.users_layout(r.store)
+    audit(r.store, signed_in() or "", "open_board")  # a board shows patient data: its opening is audited
+    return board.layout(r.poll_ms, board_for(user_role))
+
+
 PAGES: tuple[Page, ...] = (
-    Page("/", WATCH, lambda r: board.layout(r.poll_ms), audit="open_board"),
+    Page("/", EVERYONE, _home),  # audited in _home, but for the admin's (no patient data)
+    Page("/test", TESTING, lambda r: board.layout(r.poll_ms, TEST), audit="open_test_board"),
     Page("/session/<sid>", WATCH, lambda r: session_page.layout(r.store, r.config, r.row.id, r.poll_ms, live=True),
          purpose=LIVE, audit="open_session"),
     Page("/start", CARE, lambda r: start.layout(r.config)),

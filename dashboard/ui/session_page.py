@@ -17,7 +17,8 @@ from ..engine import Config
 from ..reports.patient_course import first_treatment
 from ..store import SessionRow, Store
 from . import panels, workflow
-from .figures import extend_payload, session_figure
+from .chart_marks import limit_lines
+from .figures import extend_payload, open_phase, session_figure
 
 
 class SessionView:
@@ -44,7 +45,12 @@ class SessionView:
 
     def figure(self) -> Any:
         return session_figure(self.readings, self.transitions, self.events, self.row.status or {},
-                              self.row.session_now())
+                              self.row.session_now(), limit_lines(self.config, self.row.protocol),
+                              live=self.row.ended_at is None)
+
+    def marks(self) -> int:
+        """What a full redraw of the chart depends on beyond the readings: markers, log lines, phase changes."""
+        return len(self.transitions) + len(self.events) + len((self.row.status or {}).get("phases") or [])
 
     def status_panel(self) -> Any:
         return html.Div([
@@ -60,7 +66,7 @@ class SessionView:
     def state(self, last_id: int | None = None) -> dict[str, Any]:
         return {"sid": self.row.id, "rev": self.row.rev,
                 "last_id": max((r["id"] for r in self.readings), default=0) if last_id is None else last_id,
-                "marks": len(self.transitions) + len(self.events), "alarms": panels.alarm_key(self.row)}
+                "marks": self.marks(), "alarms": panels.alarm_key(self.row)}
 
 
 def layout(store: Store, config: Config, sid: int, poll_ms: int, live: bool) -> Any:
@@ -97,11 +103,13 @@ def poll_session(store: Store, config: Config, state: Mapping[str, Any]) -> tupl
     view = SessionView(store, row, config)
     alarm_changed = panels.alarm_key(row) != state["alarms"]
     alarms = panels.alarm_panel(row, row.ended_at is None) if alarm_changed else no_update
-    if len(view.transitions) + len(view.events) != state["marks"]:  # a new marker or log line: full redraw
+    if view.marks() != state["marks"]:  # a new marker, log line or phase: full redraw
         return no_update, view.figure(), head, alarms, view.status_panel(), view.log(), view.state()
     fresh = store.readings_after(row.id, state["last_id"])
     new_state = view.state(last_id=max((r["id"] for r in fresh), default=state["last_id"]))
-    extend = extend_payload(fresh) if fresh else None
+    now_s = row.session_now()
+    under_way = open_phase(row.status or {}, now_s)
+    extend = extend_payload(fresh, now_s if under_way else None)
     log = view.log() if any(r.get("sbp") is not None for r in fresh) else no_update
     return extend or no_update, no_update, head, alarms, view.status_panel(), log, new_state
 

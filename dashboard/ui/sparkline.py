@@ -38,7 +38,8 @@ def _points(series: Any) -> Points:
 def _drawn(hr: Points, bp: Points, window_s: float) -> str:
     latest = max([p[0] for p in hr] + [p[0] for p in bp] + [0.0])
     start = latest - window_s
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}">']
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '  # stretches to its tile
+             f'viewBox="0 0 {WIDTH} {HEIGHT}" preserveAspectRatio="none">']
     for t, sbp, dbp in bp:
         at = _x(t - start, window_s)
         parts.append(f'<line x1="{at}" x2="{at}" y1="{_y(sbp, *BP_RANGE)}" y2="{_y(dbp, *BP_RANGE)}" '

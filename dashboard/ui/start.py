@@ -25,6 +25,7 @@ from . import forms
 from .course_glance import concomitant_hint, course_panel, course_record
 from .forms import OTHER_DOSE, PROTOCOL_DOSES, FormError
 from .identity import signed_in
+from .notice import error
 
 DEFAULT_DOSES = {"iv-ketamine": "0.5 mg/kg", "esketamine-56": "56 mg", "esketamine-84": "84 mg"}
 YES_NO = [{"label": "yes", "value": "yes"}, {"label": "no", "value": "no"}]
@@ -133,5 +134,5 @@ def register(app: Dash, store: Store, config: Config) -> None:
             sid = start_session(store, config, signed_in(), chair, label, protocol, dose_choice, dose, lot,
                                 identifier, first, dict(zip((key for key, _ in CONCOMITANT), medicines)))
         except FormError as exc:
-            return str(exc), no_update
+            return error(str(exc)), no_update
         return "", f"/session/{sid}"

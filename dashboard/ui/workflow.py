@@ -18,8 +18,10 @@ from ..store import SessionRow, Store
 from ..store.signoff import is_signed
 from . import forms
 from .forms import FormError
+from ..engine import ALARM_CODES
 from .format import session_clock
-from .identity import may_see, signed_in
+from .identity import audit, may_see, signed_in
+from .notice import error, ok
 
 MOAAS_OPTIONS = [{"label": f"{n} – {text}", "value": n} for n, text in (
     (5, "responds readily to name"), (4, "lethargic response to name"), (3, "responds after loud or repeated name"),
@@ -41,9 +43,10 @@ def panel(row: SessionRow) -> Any:
         ], className="act-row"),
         html.Div([
             html.Strong("Manual BP "),
-            dcc.Input(id="bp-sbp", placeholder="systolic", size="6", inputMode="numeric"),
-            html.Span(" / "), dcc.Input(id="bp-dbp", placeholder="diastolic", size="6", inputMode="numeric"),
-            dcc.Input(id="bp-hr", placeholder="HR (optional)", size="8", inputMode="numeric"),
+            dcc.Input(id="bp-sbp", placeholder="systolic", inputMode="numeric", className="bp-input", maxLength=3),
+            html.Span(" / "),
+            dcc.Input(id="bp-dbp", placeholder="diastolic", inputMode="numeric", className="bp-input", maxLength=3),
+            dcc.Input(id="bp-hr", placeholder="HR (optional)", inputMode="numeric", className="bp-input", maxLength=3),
             html.Button("Record BP", id="act-bp", className="act"),
         ], className="act-row"),
         html.Div([
@@ -113,24 +116,36 @@ def assessment(store: Store, row: SessionRow, who: str, moaas: Any, dissociation
 
 
 def acknowledge(store: Store, row: SessionRow, who: str, key_json: str) -> str:
-    code, source = json.loads(key_json)
+    code, source = _alarm_key(key_json)
     store.submit_action(row.id, "acknowledge", who, detail=f"{code}|{source}" if source else code)
     return f"Acknowledged {code}."
 
 
+def _alarm_key(key_json: str) -> tuple[str, str]:
+    """(code, source) of the alarm a button names; FormError for anything else (the id comes from the browser)."""
+    try:
+        code, source = json.loads(key_json)
+    except (TypeError, ValueError):
+        raise FormError("That is not an alarm of this session: nothing was recorded.") from None
+    if code not in ALARM_CODES or not isinstance(source, str) or len(source) > 80:
+        raise FormError("That is not an alarm of this session: nothing was recorded.")
+    return code, source
+
+
 def register(app: Dash, store: Store, config: Config) -> None:
-    def run(sid: int, action: Callable[[SessionRow, str], str]) -> str:
+    def run(sid: int, action: Callable[[SessionRow, str], str]) -> Any:
+        """The action's confirmation, or why nothing was recorded (styled as an error)."""
         row = store.session(sid)
         if row is None or row.ended_at is not None:
-            return "This session has ended: nothing was recorded."
+            return error("This session has ended: nothing was recorded.")
         if is_signed(store, row.id):
-            return "This session is signed off: its record is read-only."
+            return error("This session is signed off: its record is read-only.")
         if not may_see(row, store.site):  # the guard refused it already (auth/records.py): never reached
-            return "This session is not yours to act on: nothing was recorded."
+            return error("This session is not yours to act on: nothing was recorded.")
         try:
-            return action(row, forms.who(signed_in()))
+            return ok(action(row, forms.who(signed_in())))
         except FormError as exc:
-            return str(exc)
+            return error(str(exc))
 
     @app.callback(Output("act-message", "children"),
                   Input("act-dose", "n_clicks"), Input("act-infusion-end", "n_clicks"), Input("act-measure", "n_clicks"),
@@ -140,7 +155,7 @@ def register(app: Dash, store: Store, config: Config) -> None:
                   State("bp-sbp", "value"), State("bp-dbp", "value"), State("bp-hr", "value"),
                   State("as-moaas", "value"), State("as-dissociation", "value"), State("as-breathing", "value"),
                   State("as-note", "value"), prevent_initial_call=True)
-    def _act(*args: Any) -> str:
+    def _act(*args: Any) -> Any:
         state, reason, sbp, dbp, hr, moaas, dissociation, breathing, note = args[7:]
         chosen = {
             "act-dose": lambda row, who: dose_start(store, row, who, reason),

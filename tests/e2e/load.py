@@ -145,7 +145,8 @@ def feed(store: Store, sids: list[int], load: Load) -> int:
 def _client(url: str) -> requests.Session:
     session = requests.Session()
     token = re.search(r'name="csrf" value="([^"]+)"', session.get(f"{url}/login").text).group(1)
-    session.post(f"{url}/login", data={"csrf": token, "username": USERS["nurse"], "password": PASSWORD},
+    # the load's sessions are feed-clocked (replayed) test data: they are on the tester's board, the same poll
+    session.post(f"{url}/login", data={"csrf": token, "username": USERS["tester"], "password": PASSWORD},
                  headers={"Origin": url}, allow_redirects=False)
     return session
 

@@ -19,6 +19,9 @@ HR_POINTS_JS = """const graph = document.querySelector('#session-chart .js-plotl
     return graph && graph.data && graph.data[3] ? graph.data[3].x.length : 0;"""
 
 
+MARKS_JS = "return Array.from(document.querySelectorAll('.tile .tile-mark')).map(m => ({mark: m.textContent}))"
+
+
 def tiles(dash_br) -> dict[str, dict[str, str]]:
     """Every tile's slots, read in one script: the board patches itself while we look."""
     return {t["chair"]: t for t in dash_br.driver.execute_script(TILES_JS)}
@@ -29,6 +32,11 @@ def test_board_shows_the_clinic_and_a_tile_updates_on_its_own(dash_br, start_ser
     server = start_server("--database", str(db))
     assert f"Database: {db}" in server.log.read_text()
     login(dash_br, server.url, "nurse")
+
+    dash_br.wait_for_contains_text(".board", "Chair 4", timeout=20)
+    # a server running the simulated clinic is a demo: said on every screen, its chairs marked on the board
+    dash_br.wait_for_contains_text("#demo-banner", "DEMO / TRAINING", timeout=20)
+    assert {t["mark"] for t in dash_br.driver.execute_script(MARKS_JS)} == {"SIMULATED"}
 
     def phases() -> dict[str, str]:
         return {chair: (t["phase"] or "").split(" · ")[0] for chair, t in tiles(dash_br).items()}

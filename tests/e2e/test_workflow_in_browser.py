@@ -88,9 +88,11 @@ def test_unacknowledged_high_alarm_sounds_and_escalates_until_acknowledged(dash_
     sid = severe_bp_session(db)  # raised at 1100 s; the session is at 1200 s: past the 60 s escalation
     server = start_server("serve", "--no-simulator", "--database", str(db))
     login(dash_br, server.url, "nurse")
-    dash_br.wait_for_contains_text("#escalation-banner", "Chair 3: BP severe 185/112")
+    wait_for_text(dash_br, "#escalation-banner", "Chair 3: BP severe 185/112")
+    click(dash_br, "#sound-on")  # the browser allows sound once someone touches the page
     wait_until(lambda: _sounding(dash_br) == "high", "the high alarm sound")
-    played = dash_br.driver.execute_script("return window.__alarmSoundLog.map(s => s.priority)")
+    wait_until(lambda: dash_br.driver.execute_script("return window.__alarmSound.played.length"), "a sound played")
+    played = dash_br.driver.execute_script("return window.__alarmSound.played.map(s => s.priority)")
     assert played and set(played) == {"high"}
 
     follow(dash_br, ".escalation-link", f"/session/{sid}")
@@ -129,27 +131,27 @@ def test_a_tester_replays_a_scenario_onto_a_chair_and_controls_it(dash_br, start
     db = tmp_path / "clinic.db"
     server = start_server("serve", "--no-simulator", "--database", str(db))
     login(dash_br, server.url, "tester", then="/replay")
-    select(dash_br, "#rp-scenario", label="feeds/oximeter-hold")
+    select(dash_br, "#rp-scenario", label="feeds/iv-quiet")  # 2 h: still running when paused
     click(dash_br, "#rp-start")
-    dash_br.wait_for_contains_text("#rp-message", "Replaying on session 1")
-    dash_br.wait_for_contains_text("#rp-table", "running")
+    wait_for_text(dash_br, "#rp-message", "Replaying on session 1")
+    wait_for_text(dash_br, "#rp-table", "running")
 
-    click(dash_br, "nav a[href='/']")  # the chair shows on the board like a live one
-    dash_br.wait_for_contains_text(".board", "Replay 1")
-    dash_br.wait_for_contains_text(".tile", "HR")
+    click(dash_br, "nav a[href='/test']")  # the chair shows on the test board like a live one
+    wait_for_text(dash_br, ".board", "Replay 1")
+    wait_for_text(dash_br, ".tile .tile-mark", "REPLAY")
 
     click(dash_br, "nav a[href='/replay']")
-    click(dash_br, "#rp-table button")  # Pause
-    dash_br.wait_for_contains_text("#rp-table", "paused")
+    click(dash_br, "#rp-table .rp-pause")
+    wait_for_text(dash_br, "#rp-table", "paused")
     paused_at = _held_position(db)
     time.sleep(1.5)  # a window to see nothing move in (not a wait for something to happen)
     assert _replay_position(db) == paused_at
-    click(dash_br, "#rp-table button", index=1)  # Stop
-    dash_br.wait_for_contains_text("#rp-table", "stopped")
+    click(dash_br, "#rp-table .rp-stop")
+    wait_for_text(dash_br, "#rp-table", "stopped")
     wait_until(lambda: not Store.open(db).pending_actions(), "ingest to fold the replay")
     store = Store.open(db)
     position = store.session(1).session_now()
-    expected = [(t.offset_s, t.code, t.state) for t in run_check(scenario_files()["feeds/oximeter-hold"]).transitions
+    expected = [(t.offset_s, t.code, t.state) for t in run_check(scenario_files()["feeds/iv-quiet"]).transitions
                 if t.offset_s <= position]
     assert [(a["offset_s"], a["code"], a["state"]) for a in store.alarms_of(1)] == expected
-    assert store.session(1).ended_at is None and store.replays()[0]["who"] == "tester1"
+    assert store.session(1).ended_at is not None and store.replays()[0]["who"] == "tester1"  # stopped: it ended

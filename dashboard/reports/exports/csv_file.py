@@ -4,7 +4,8 @@ pandas reads it as is (`pd.read_csv`). The `record` column says what a row is;
 columns that do not apply to it are empty. Times: `offset_s` (session seconds,
 what the engine and the chart use), `utc` (wall time), and each reading's own
 `device_time` and `received_time` (epoch seconds) as stored. No patient label:
-the file is about the session, named by its id.
+the file is about the session, named by its id. `test_data` is REPLAY or
+SIMULATED on every row of a session that is no real patient's.
 """
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from typing import Any, Iterator
 
 from devices.csv_safety import safe_dict
 
+from ...store.test_data import mark
 from ..record import SessionRecord
 
 COLUMNS = ("session_id", "record", "offset_s", "utc", "source", "provenance", "device_time", "received_time",
            "sbp", "dbp", "map", "hr", "spo2", "event", "detail", "who", "code", "priority", "state", "value",
-           "message")
+           "message", "test_data")
 
 
 def session_csv(record: SessionRecord) -> bytes:
@@ -32,7 +34,7 @@ def session_csv(record: SessionRecord) -> bytes:
 
 
 def _rows(record: SessionRecord) -> Iterator[tuple[float, dict[str, Any]]]:
-    base = {"session_id": record.id}
+    base = {"session_id": record.id, "test_data": mark(record.row)}
     for r in record.readings:
         yield r["offset_s"], {**base, **r, "record": "reading", "utc": _utc(record, r["offset_s"])}
     for e in record.events:

@@ -29,6 +29,7 @@ import uuid
 from typing import Any
 
 from ...engine import Config
+from ...store.test_data import mark
 from ..record import SessionRecord
 from ..rems import RemsForm, dose_given
 from .selection import DEFAULT_EVERY_S, exported_readings
@@ -48,6 +49,7 @@ ROUTES = {  # SNOMED CT route of administration
     "esketamine": {"system": SNOMED, "code": "46713006", "display": "Nasal route"},
     "iv": {"system": SNOMED, "code": "47625008", "display": "Intravenous route"},
 }
+TEST_DATA_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActReason"  # HTEST: test health data
 NAMESPACE = uuid.UUID("5b0e4a52-3f0c-4d2a-9a8e-6f1f2a3b4c5d")  # fixed: ids are stable across exports
 
 BP_PANEL = ("85354-9", "Blood pressure panel with all children optional")
@@ -75,8 +77,11 @@ def session_bundle(record: SessionRecord, config: Config, every_s: float = DEFAU
     if form is not None:
         entries.append(_entry(_urn("questionnaire", "rems"), _questionnaire(form)))
         entries.append(_entry(_urn("rems", record.id), _response(record, form, context)))
-    return {"resourceType": "Bundle", "id": str(_uuid("bundle", record.id)), "type": "collection",
-            "timestamp": _instant(record, record.end_s), "entry": entries}
+    bundle = {"resourceType": "Bundle", "id": str(_uuid("bundle", record.id)), "type": "collection",
+              "timestamp": _instant(record, record.end_s), "entry": entries}
+    if mark(record.row):  # a replay or simulated session: tagged as test data (v3 ActReason HTEST)
+        bundle["meta"] = {"tag": [{"system": TEST_DATA_SYSTEM, "code": "HTEST", "display": "test health data"}]}
+    return bundle
 
 
 def session_fhir(record: SessionRecord, config: Config, every_s: float = DEFAULT_EVERY_S) -> bytes:

@@ -1,6 +1,7 @@
 """The session as one HL7 v2.6 (or v2.5) ORU^R01 message: an OBR group per exported reading.
 
-MSH (MSH-4/6 = the site), then PID: PID-3 = the pseudonymous patient label (PI), and the site's identifier (MR)
+MSH (MSH-4/6 = the site; MSH-11 processing ID: P, or T for training when the session is a replay or simulated),
+then PID: PID-3 = the pseudonymous patient label (PI), and the site's identifier (MR)
 when given; PID-5, which both versions require, = the label as a name of type S ("coded pseudo-name to ensure
 anonymity", HL7 table 0200), never a real name. PV1-3 = the chair: PL-1 (point of care, IS) holds at most 20
 characters, so a longer chair name is cut there and written whole in PL-9 (location description). Per reading
@@ -15,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ...store.test_data import mark
 from ..record import SessionRecord
 from . import HL7_VERSIONS
 from .selection import DEFAULT_EVERY_S, exported_readings
@@ -44,9 +46,10 @@ def oru_message(record: SessionRecord, every_s: float = DEFAULT_EVERY_S, now: fl
         raise ValueError(f"HL7 version {version!r} is not written; choose one of {', '.join(HL7_VERSIONS)}")
     sent = _ts(dt.datetime.now(dt.timezone.utc) if now is None else dt.datetime.fromtimestamp(now, dt.timezone.utc))
     control = f"S{record.id}"
+    processing = "T" if mark(record.row) else "P"  # HL7 table 0103: T = training, never taken for production
     site = _escape(record.row.site[:IS_MAX])
     segments = [
-        f"MSH|^~\\&|{APPLICATION}|{site}|RECEIVER|{site}|{sent}||ORU^R01^ORU_R01|{control}|P|{version}|||NE|NE"
+        f"MSH|^~\\&|{APPLICATION}|{site}|RECEIVER|{site}|{sent}||ORU^R01^ORU_R01|{control}|{processing}|{version}|||NE|NE"
         "||UNICODE UTF-8",
         _pid(record), _pv1(record),
     ]

@@ -16,6 +16,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from ...engine import Config
+from ...store.test_data import mark
 from ...ui import review_chart
 from ...ui.format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, session_clock
 from ...ui.panels import log_entries
@@ -42,7 +43,8 @@ class ReportPDF(FPDF):
     def header(self) -> None:
         self.set_font(self.face, "", 8)
         self.set_text_color(90)
-        self.cell(0, 5, self.safe(f"Session {self.record.id} · {self.record.row.patient_label} · "
+        test = f"TEST DATA ({mark(self.record.row)}): no real patient · " if mark(self.record.row) else ""
+        self.cell(0, 5, self.safe(f"{test}Session {self.record.id} · {self.record.row.patient_label} · "
                                   f"{self.record.row.chair}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_text_color(0)
         self.ln(2)

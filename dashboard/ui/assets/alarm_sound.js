@@ -1,54 +1,99 @@
 /* Alarm sounds in the browser (Web Audio), after IEC 60601-1-8's burst patterns:
    high = 2 bursts of 5 pulses, medium = 3 pulses, low = 1 pulse, each with its own pitch and repeat.
-   The server says which priority is audible (unacknowledged, not paused); this file only plays it. */
+   The server says which priority is audible (unacknowledged, not paused); this file plays it.
+
+   Sound is never silently off. Browsers keep Web Audio suspended until someone touches the page (Chrome's
+   autoplay policy), so the AudioContext is created and resumed only inside a click, tap or key press, and
+   never touched otherwise (touching it earlier only logs a warning and plays nothing). While it is not
+   running - after every load, when the system suspends it, when the tab comes back - the sound-off bar
+   (#sound-off, on the screens of roles that hear alarms) says so, and one click turns sound on and plays a
+   short test tone. The state shown is the AudioContext's own (`ctx.state`), re-read on load, on focus, on
+   every state change and every poll.
+
+   window.__alarmSound reports what happened, for the browser tests and for anyone at the console:
+   {state, context, polls (answers from the server), oscillators (started so far), tests (test tones),
+    played: [{priority, key, at}]}. */
 (function () {
   const PATTERNS = {
     high: { pitch: 880, pulses: [0, 0.15, 0.3, 0.6, 0.75, 1.0, 1.15, 1.3, 1.6, 1.75], repeatMs: 5000 },
     medium: { pitch: 660, pulses: [0, 0.25, 0.5], repeatMs: 15000 },
     low: { pitch: 440, pulses: [0], repeatMs: 30000 },
   };
+  const TEST_TONE = { pitch: 660, pulses: [0] };
   const PULSE_S = 0.12;
+  const AudioContextClass = window.AudioContext || window.webkitAudioContext;
+  const report = { state: "none", context: null, polls: 0, oscillators: 0, tests: 0, played: [] };
+  window.__alarmSound = report;
   let ctx = null;
-  let lastPlayed = { priority: null, at: 0 };
-  window.__alarmSoundLog = [];
+  let lastPlayed = { priority: null, key: null, at: 0 };
 
-  function audio() {
-    if (!ctx && (window.AudioContext || window.webkitAudioContext)) {
-      ctx = new (window.AudioContext || window.webkitAudioContext)();
-    }
-    return ctx;
+  function running() { return ctx !== null && ctx.state === "running"; }
+
+  function showState() {
+    report.state = ctx ? ctx.state : "none";
+    const bar = document.getElementById("sound-off");
+    if (bar) bar.hidden = running();
   }
-  // Browsers start audio suspended until the page is touched: any click enables it.
-  document.addEventListener("click", function () { const a = audio(); if (a && a.state === "suspended") a.resume(); });
 
-  function play(priority) {
-    const pattern = PATTERNS[priority];
-    window.__alarmSoundLog.push({ priority: priority, at: Date.now() });
-    const a = audio();
-    if (!a) return;
-    const start = a.currentTime + 0.02;
+  function beep(pattern) {
+    const start = ctx.currentTime + 0.02;
     pattern.pulses.forEach(function (offset) {
-      const osc = a.createOscillator();
-      const gain = a.createGain();
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
       osc.frequency.value = pattern.pitch;
       gain.gain.setValueAtTime(0.0001, start + offset);
       gain.gain.exponentialRampToValueAtTime(0.3, start + offset + 0.01);
       gain.gain.exponentialRampToValueAtTime(0.0001, start + offset + PULSE_S);
-      osc.connect(gain).connect(a.destination);
+      osc.connect(gain).connect(ctx.destination);
       osc.start(start + offset);
       osc.stop(start + offset + PULSE_S + 0.02);
+      report.oscillators += 1;
     });
   }
+
+  // Inside a user gesture only: create the context if need be, resume it, and confirm with a test tone.
+  // A click made by a script is no gesture (the browser would refuse the context and log a warning).
+  function enable(event) {
+    if (!AudioContextClass || running()) return;
+    if (event && (!event.isTrusted || (navigator.userActivation && !navigator.userActivation.isActive))) return;
+    if (!ctx) {
+      ctx = new AudioContextClass();
+      ctx.addEventListener("statechange", showState);
+      report.context = ctx;
+    }
+    ctx.resume().then(function () {
+      showState();
+      if (running()) { beep(TEST_TONE); report.tests += 1; }
+    });
+    showState();
+  }
+
+  ["click", "keydown", "touchend"].forEach(function (type) {
+    document.addEventListener(type, enable, true);
+  });
+  // Where the browser says sound may start without a touch (a kiosk so configured; Firefox's site setting),
+  // it starts at load. Browsers that cannot say (Chrome) wait for the first touch: never a blocked context.
+  if (navigator.getAutoplayPolicy && navigator.getAutoplayPolicy("audiocontext") === "allowed") enable();
+  ["focus", "pageshow"].forEach(function (type) { window.addEventListener(type, showState); });
+  document.addEventListener("visibilitychange", showState);
+  // The bar is drawn by Dash after this file runs: show it as soon as it exists.
+  new MutationObserver(function (_records, observer) {
+    if (document.getElementById("sound-off")) { showState(); observer.disconnect(); }
+  }).observe(document.documentElement, { childList: true, subtree: true });
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     alarms: {
       sound: function (sound, _n) {
+        report.polls += 1;
+        showState();
         const priority = sound && sound.priority;
-        if (!priority || !PATTERNS[priority]) { lastPlayed = { priority: null, at: 0 }; return priority || ""; }
+        if (!priority || !PATTERNS[priority]) { lastPlayed = { priority: null, key: null, at: 0 }; return priority || ""; }
         const now = Date.now();
         const changed = priority !== lastPlayed.priority || (sound.key && sound.key !== lastPlayed.key);
+        if (!running()) return priority;  // the bar is up; the context is left alone; it plays once sound is on
         if (changed || now - lastPlayed.at >= PATTERNS[priority].repeatMs) {
-          play(priority);
+          report.played.push({ priority: priority, key: sound.key, at: now });
+          beep(PATTERNS[priority]);
           lastPlayed = { priority: priority, key: sound.key, at: now };
         }
         return priority;

@@ -1,0 +1,261 @@
+"""Issue 12: the first session chart is not held up by the cold 4.8 MB plotly bundle. Target: the first chart on an
+idle machine <= 2 s.
+
+A store holds one real session an hour in (1 Hz oximetry, NIBP every 5 min, from the simulator). The real server
+runs as a subprocess (`python app.py serve --no-simulator`) and headless Chromium, each trial with a fresh
+profile (a cold cache), measures on the page:
+
+- board -> chart: sign in, the board (the nurse's home) is drawn, 3 s pass (a nurse looks at the board), the
+  tile is clicked; time from the click to the chart drawn with its traces;
+- direct, cold: sign in straight to /session/ID; time from that page's navigation start to the chart drawn;
+- next visit: the same profile in a new browser (the HTTP cache kept, as the next shift), straight to the
+  session; time to the chart, and the bytes plotly.js cost on the wire.
+
+Each on the loopback and on a clinic Wi-Fi emulated by Chromium (30 Mbit/s, 20 ms each way). The bytes are the
+page's own Resource Timing for plotly.min.js (transferSize: 0 or a few hundred bytes when the cache answered).
+
+On a shared machine the wall time mostly measures the wait for a core, so each trial also records the CPU the
+work took: Chromium's processes (psutil, every process under chromedriver) and the server's, from the click (or
+the navigation) to the chart. On an idle machine with two cores the first chart takes at most about their sum.
+
+    python bench/first_chart.py [--repeats 3]
+    BENCH_CODE_ROOT=/path/to/a/checkout/of/the/base python bench/first_chart.py   # the same, before the fixes
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import benchlib as bl
+
+WIFI = {"offline": False, "latency": 40, "downloadThroughput": 30e6 / 8, "uploadThroughput": 10e6 / 8}
+CHART_JS = "return !!document.querySelector('#session-chart .js-plotly-plot .main-svg .scatterlayer .trace')"
+PLOTLY_JS = """return performance.getEntriesByType('resource').filter(e => e.name.includes('plotly.min'))
+  .map(e => ({transfer: e.transferSize, encoded: e.encodedBodySize, decoded: e.decodedBodySize}));"""
+SESSION_S = 3600.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare(db: Path) -> int:
+    """One real session an hour in, its items folded through a real Ingest."""
+    from dashboard.engine import load_config
+    from dashboard.ingest import Ingest
+    from dashboard.store import Store
+    from devices.simulator import scenario, session_items
+
+    config = load_config()
+    store = Store.open(db)
+    bl.add_users(store)
+    scn = scenario("esketamine-84-typical")
+    now = time.time()
+    sid = store.create_session(chair="Chair 01", patient_label="Bench 01", protocol=scn.protocol,
+                               started_at=now - SESSION_S, dose=scn.dose_detail)
+    ingest = Ingest(store, config)
+    ingest.refresh()
+    items = [i for i in session_items(scn, 11, config) if (i.offset_s or 0.0) <= SESSION_S - 5]
+    for start in range(0, len(items), 500):
+        ingest.submit("Chair 01", items[start:start + 500])
+    ingest.flush()
+    store.close()
+    return sid
+
+
+def browser(profile: Path, network: dict[str, Any] | None) -> Any:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.binary_location = shutil.which("chromium") or "chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={profile}", "--window-size=1920,1080"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options)
+    driver.set_script_timeout(120)  # a busy machine
+    if network:
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd("Network.emulateNetworkConditions", network)
+    return driver
+
+
+def until(driver: Any, script: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not driver.execute_script(script):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"waited {timeout:.0f} s for: {script}")
+        time.sleep(0.02)
+
+
+def sign_in(driver: Any, url: str, then: str) -> None:
+    driver.get(f"{url}/login?next={then}")
+    driver.find_element("id", "login-user").send_keys("bench-nurse")
+    driver.find_element("id", "login-password").send_keys(bl.PASSWORD)
+    driver.find_element("id", "login-submit").click()
+
+
+def cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes so far (a process gone since counts as 0)."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def chromium_processes(driver: Any) -> dict[str, list[int]]:
+    """Chromium's processes by kind (renderer, gpu-process, utility...; 'browser' for the main one)."""
+    import psutil
+
+    kinds: dict[str, list[int]] = {}
+    for process in psutil.Process(driver.service.process.pid).children(recursive=True):
+        try:
+            kind = next((a.split("=", 1)[1] for a in process.cmdline() if a.startswith("--type=")), "browser")
+        except psutil.Error:
+            continue
+        kinds.setdefault(kind, []).append(process.pid)
+    return kinds
+
+
+class CPU:
+    """CPU spent by Chromium (by kind of process) and the server between `start()` and `stop()`."""
+
+    def __init__(self, driver: Any, server_pid: int) -> None:
+        self.driver, self.server_pid = driver, server_pid
+
+    def start(self) -> None:
+        self.kinds = chromium_processes(self.driver)
+        self.before = {kind: cpu_s(pids) for kind, pids in self.kinds.items()}
+        self.server_before = cpu_s([self.server_pid])
+
+    def stop(self) -> dict[str, Any]:
+        by_kind = {kind: cpu_s(pids) - self.before[kind] for kind, pids in self.kinds.items()}
+        return {"browser_cpu_s": sum(by_kind.values()), "server_cpu_s": cpu_s([self.server_pid]) - self.server_before,
+                "browser_cpu_by_kind_s": by_kind}
+
+
+def board_then_chart(url: str, profile: Path, network: dict[str, Any] | None, server_pid: int) -> dict[str, Any]:
+    driver = browser(profile, network)
+    try:
+        sign_in(driver, url, "/")
+        until(driver, "return !!document.querySelector('.board > .tile')")
+        time.sleep(10)  # the nurse looks at the board first
+        cpu = CPU(driver, server_pid)
+        cpu.start()
+        clicked = driver.execute_script("document.querySelector('.board > .tile').click(); return performance.now()")
+        until(driver, CHART_JS)
+        drawn = driver.execute_script("return performance.now()")
+        return {"s": (drawn - clicked) / 1000, **cpu.stop(), "plotly": driver.execute_script(PLOTLY_JS)}
+    finally:
+        driver.quit()
+
+
+def direct(url: str, sid: int, profile: Path, network: dict[str, Any] | None, server_pid: int) -> dict[str, Any]:
+    driver = browser(profile, network)
+    try:
+        cpu = CPU(driver, server_pid)
+        driver.get(f"{url}/login?next=/session/{sid}")
+        driver.find_element("id", "login-user").send_keys("bench-nurse")
+        driver.find_element("id", "login-password").send_keys(bl.PASSWORD)
+        cpu.start()
+        driver.find_element("id", "login-submit").click()
+        until(driver, "return location.pathname.startsWith('/session/')")
+        until(driver, CHART_JS)
+        drawn = driver.execute_script("return performance.now()")  # from this page's navigation start
+        return {"s": drawn / 1000, **cpu.stop(), "plotly": driver.execute_script(PLOTLY_JS)}
+    finally:
+        driver.quit()
+
+
+def start_server(db: Path, tmp: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp / f"server-{port}.log"
+    server = subprocess.Popen([sys.executable, "app.py", "serve", "--no-simulator", "--database", str(db),
+                               "--port", str(port)], cwd=bl.CODE_ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    deadline = time.time() + 90
+    while True:
+        if server.poll() is not None:
+            raise RuntimeError(f"server exited:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url + "/login", timeout=2):
+                return server, url
+        except OSError:
+            if time.time() > deadline:
+                raise RuntimeError(f"server not up in 90 s:\n{log.read_text()[-3000:]}") from None
+            time.sleep(0.2)
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    info = bl.machine()
+    bl.print_machine(info)
+    result = bl.Result("first_chart", bl.command_line(), info)
+    tmp = bl.scratch_dir("bench-first-chart-")
+    sid = prepare(tmp / "clinic.db")
+    server, url = start_server(tmp / "clinic.db", tmp)
+    runs: dict[str, list[dict[str, Any]]] = {}
+    try:
+        for net_name, network in (("loopback", None), ("wifi", WIFI)):
+            for _ in range(args.repeats):
+                profile = Path(tempfile.mkdtemp(dir=tmp, prefix="profile-"))
+                runs.setdefault(f"{net_name}: board -> chart", []).append(
+                    board_then_chart(url, profile, network, server.pid))
+                runs.setdefault(f"{net_name}: next visit", []).append(direct(url, sid, profile, network, server.pid))
+                cold = Path(tempfile.mkdtemp(dir=tmp, prefix="profile-"))
+                runs.setdefault(f"{net_name}: direct, cold", []).append(direct(url, sid, cold, network, server.pid))
+    finally:
+        stop_server(server)
+    print(f"\n{'first chart':28} {'wall s':>7} {'browser CPU s':>14} {'server CPU s':>13} {'CPU sum':>8}  "
+          "plotly.js on the wire (bytes)")
+    for name, trials in runs.items():
+        figures = {key: statistics.median(t[key] for t in trials) for key in ("s", "browser_cpu_s", "server_cpu_s")}
+        wire = [t["plotly"][0]["transfer"] if t["plotly"] else None for t in trials]
+        result.figures[name] = {"median_wall_s": figures["s"], "median_browser_cpu_s": figures["browser_cpu_s"],
+                                "median_server_cpu_s": figures["server_cpu_s"],
+                                "cpu_sum_s": figures["browser_cpu_s"] + figures["server_cpu_s"],
+                                "trials": [{k: v for k, v in t.items() if k != "plotly"} for t in trials],
+                                "plotly_transfer_bytes": wire}
+        print(f"{name:28} {figures['s']:7.2f} {figures['browser_cpu_s']:14.2f} {figures['server_cpu_s']:13.2f} "
+              f"{figures['browser_cpu_s'] + figures['server_cpu_s']:8.2f}  {wire}")
+    for name in ("loopback: board -> chart", "loopback: direct, cold"):
+        result.target(f"first chart, {name}: CPU it took (browser + server, median)", result.figures[name]["cpu_sum_s"],
+                      2.0, "s")
+    result.figures["load_average"] = os.getloadavg()
+    result.save()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
