@@ -35,7 +35,7 @@ from dashboard.store import Store
 from dashboard.store.schema import actions
 from dashboard.store.security import audit
 from dashboard.ui import create_app
-from dashboard.ui.routes import PAGES, SID, Page, Request
+from dashboard.ui.routes import PAGES, SID, Page, Request, home, match
 from devices.readings import Reading, SessionEvent
 
 from .webclient import PASSWORD, as_json, body, call, components, server_callbacks, sign_in
@@ -44,7 +44,7 @@ CONFIG = load_config()
 NODE_SITE = "main"  # the site the web under test serves
 LIVE, REVIEW = "live", "review"
 WATCH = frozenset({"nurse", "clinician", "tester"})
-SHELL_ROLES = WATCH  # the banner and sound on every page carry the chairs' alarms: patient data
+SHELL_ROLES = frozenset(ROLES)  # the banner on every page (the chairs' alarms only for WATCH: _watched)
 IDENTITIES = (None, *ROLES)
 ACTION_KINDS = ("session_start", "dose_start", "infusion_end", "assessment", "note", "manual_bp", "measure_now",
                 "audio_pause", "discharge", "acknowledge", "override")
@@ -201,14 +201,35 @@ class Endpoint:
     record_bound: bool  # it reads something of the page that depends on the page's record
 
 
-def _endpoints(app, contexts: list[Context]) -> Iterator[Endpoint]:
+def _forged(key: str, spec: dict[str, Any], contexts: list[Context], records: dict[str, Record]) -> list[Context]:
+    """For a callback whose only inputs are pattern ids that a poll draws (the alarm bar's Acknowledge, the replay
+    table's controls): the pages holding its output, with the ids an attacker would send, one per record when
+    the id names a session (a valid alarm key, so an allowed request really acts)."""
+    output_ids = {part.split(".")[0] for part in key.strip(".").split("...")}
+    patterns = [json.loads(d["id"]) for d in spec["inputs"] if d["id"].startswith("{")]
+    if not patterns or len(patterns) != len(spec["inputs"]):
+        return []
+    out = []
+    for home in (c for c in contexts if output_ids & c.ids and c.record is None):
+        for record in (records.values() if any("sid" in p for p in patterns) else [None]):
+            forged = {p["type"]: [({k: (record.sid if k == "sid" else 0 if k == "index"
+                                        else json.dumps(["bp.severe", ""]) if k == "alarm" else "pause")
+                                    for k, v in p.items() if k != "type"} | {"type": p["type"]}, None)]
+                      for p in patterns}
+            bound = set(forged) if record is not None else set()  # an id naming a session is the record's
+            out.append(Context(home.page, home.path, record, home.values, {**home.patterns, **forged}, home.ids,
+                               home.varying | bound))
+    return out
+
+
+def _endpoints(app, contexts: list[Context], records: dict[str, Record]) -> Iterator[Endpoint]:
     for key, spec in server_callbacks(app).items():
         if key == "page.children":
             continue  # the router: test_every_page_for_every_identity_and_record
         deps = [*spec["inputs"], *spec["state"]]
         plain = {d["id"] for d in deps if not d["id"].startswith("{")}
         kinds = {json.loads(d["id"])["type"] for d in deps if d["id"].startswith("{")}
-        homes = [c for c in contexts if plain & c.ids or kinds & set(c.patterns)]
+        homes = [c for c in contexts if plain & c.ids or kinds & set(c.patterns)] or _forged(key, spec, contexts, records)
         if not homes:  # only shell components (on every page): the banner and sound
             homes = [c for c in contexts if c.page.path == "/"]
             roles = SHELL_ROLES
@@ -268,7 +289,7 @@ def _forbidden_labels(role: str | None, records: dict[str, Record], purpose: str
 @pytest.mark.parametrize("role", IDENTITIES, ids=lambda r: r or "anonymous")
 def test_every_callback_for_every_identity_and_record(app, clinic, clients, contexts, role):
     store, records = clinic
-    endpoints = list(_endpoints(app, contexts))
+    endpoints = list(_endpoints(app, contexts, records))
     assert {e.key for e in endpoints} == set(server_callbacks(app)) - {"page.children"}, "a callback with no page"
     assert {e.context.record.kind for e in endpoints if e.context.record} == set(records), "a record kind unused"
     wrong = []
@@ -303,7 +324,9 @@ def test_every_page_for_every_identity_and_record(app, clinic, clients, contexts
                        "url.pathname")
         response = call(clients[role], request)
         text = response.get_data(as_text=True)
-        page, record = context.page, context.record
+        record = context.record
+        shown = match(home(context.path, role))  # "/" is each role's home (routes.HOMES)
+        page = shown[0] if shown else context.page
         allowed = role is not None and role in page.roles and (
             record is None or may_open(role, record, purpose_of(page)))
         if role is None:
@@ -325,11 +348,13 @@ def test_every_page_for_every_identity_and_record(app, clinic, clients, contexts
 
 def test_the_pages_roles_are_the_issues(app):
     """The table the matrix reads its page roles from says what the issue says for the pages it names."""
-    expected = {"/": WATCH, "/session/<sid>": WATCH, "/start": {"nurse", "clinician"}, "/review": {"clinician"},
+    expected = {"/": {"nurse", "clinician"}, "/test": {"tester"}, "/session/<sid>": WATCH, "/start": {"nurse", "clinician"}, "/review": {"clinician"},
                 "/review/<sid>": {"clinician"}, "/course/<sid>": {"clinician"}, "/replay": {"tester"},
                 "/settings": set(ROLES), "/admin/users": {"admin"}, "/admin/audit": {"admin"}}
     table = {page.path: set(page.roles) for page in PAGES}
     assert {path: table.get(path) for path in expected} == {path: set(roles) for path, roles in expected.items()}
+    assert {role: home("/", role) for role in ROLES} == {"nurse": "/", "clinician": "/", "tester": "/test",
+                                                       "admin": "/admin/users"}  # a page of theirs for each
     assert all(page.purpose is not None for page in PAGES if SID in page.path)
 
 
@@ -340,10 +365,13 @@ def test_routes_past_the_guard_are_closed(clients):
             assert clients[role].post(path, headers={"Origin": "http://localhost"}).status_code == 404, (role, path)
 
 
-def test_the_shell_polls_only_for_those_who_see_the_chairs(clients):
+def test_the_shell_sounds_only_for_those_who_see_the_chairs(clients):
+    """Every signed-in screen polls the shell (the admin's too: the site's demo and data-not-stored banners), but
+    only the roles who watch chairs get the sound; the admin's answers carry no chair (the matrix checks that)."""
     for role in ROLES:
         layout = json.dumps(clients[role].get("/_dash-layout").get_json())
-        assert ('"shell-poll"' in layout) == (role in WATCH), role
+        assert '"shell-poll"' in layout, role
+        assert ('"sound-off-bar"' in layout) == (role in WATCH), role
 
 
 def test_a_refused_request_is_audited_with_who_and_where(clinic, clients, app, contexts):
@@ -358,13 +386,13 @@ def test_a_refused_request_is_audited_with_who_and_where(clinic, clients, app, c
         ("tester1", "tester", "refused", records["real"].sid, "127.0.0.1")
 
 
-def test_the_guard_finds_the_session_of_every_callback_that_reads_one(app, contexts):
+def test_the_guard_finds_the_session_of_every_callback_that_reads_one(app, clinic, contexts):
     """Where a callback reads something of a page that depends on its record, the guard sees the session it
     names (auth/records.py `references`): a new component carrying a session id under another name shows here."""
     from dashboard.auth.records import references
     from dashboard.ui.routes import session_in_path
 
-    endpoints = [e for e in _endpoints(app, contexts) if e.context.record is not None]
+    endpoints = [e for e in _endpoints(app, contexts, clinic[1]) if e.context.record is not None]
     assert any(e.record_bound for e in endpoints)
     unseen = {e.key for e in endpoints if e.record_bound and not references(_request(app, e), session_in_path)}
     assert unseen == set(), f"callbacks reading a session the guard cannot see: {unseen}"

@@ -20,7 +20,7 @@ from ..engine import Config
 from ..store import DEFAULT_SITE, Store
 from . import admin, associate, board, replay_page, review, review_session, session_page, shell, start, static, waiting
 from .identity import audit
-from .routes import Request, match, session_in_path
+from .routes import Request, home, match, session_in_path
 
 ASSETS = Path(__file__).with_name("assets")
 NAV = (("Chairs", "/", CARE), ("Test board", "/test", TESTING), ("Start a session", "/start", CARE),
@@ -81,7 +81,7 @@ def route(store: Store, config: Config, pathname: str, search: str, poll_ms: int
     user = current_user()
     if user is None:
         return _not_found("Sign in first.")
-    found = match(pathname)
+    found = match(home(pathname, user.role))
     if found is None or user.role not in found[0].roles:
         return _not_found(f"No page at {pathname}" + (" for you." if found else "."))
     page, sid_text = found

@@ -18,8 +18,7 @@ from ..engine import Config
 from ..store import SessionRow, Store
 from . import admin, associate, board, course, device_admin, replay_page, review, review_session, session_page
 from . import settings, start
-from .identity import audit, role, signed_in
-from .scope import TEST, board_for
+from .scope import TEST
 
 SID = "<sid>"
 
@@ -53,18 +52,11 @@ def _review_page_number(search: str) -> int:
     return int(page) if page.isdigit() else 0
 
 
-def _home(r: Request) -> Any:
-    """Where each role lands after signing in, a page of theirs: the board for nurses and clinicians, the test
-    board for testers, the users for the admin."""
-    user_role = role()
-    if user_role == "admin":
-        return admin.users_layout(r.store)
-    audit(r.store, signed_in() or "", "open_board")  # a board shows patient data: its opening is audited
-    return board.layout(r.poll_ms, board_for(user_role))
+HOMES = {"tester": "/test", "admin": "/admin/users"}  # "/" for each role: a page of theirs (nurses: the board)
 
 
 PAGES: tuple[Page, ...] = (
-    Page("/", EVERYONE, _home),  # audited in _home, but for the admin's (no patient data)
+    Page("/", CARE, lambda r: board.layout(r.poll_ms), audit="open_board"),
     Page("/test", TESTING, lambda r: board.layout(r.poll_ms, TEST), audit="open_test_board"),
     Page("/session/<sid>", WATCH, lambda r: session_page.layout(r.store, r.config, r.row.id, r.poll_ms, live=True),
          purpose=LIVE, audit="open_session"),
@@ -83,6 +75,11 @@ PAGES: tuple[Page, ...] = (
     Page("/devices", CARE, lambda r: associate.layout(r.config, r.poll_ms),  # associate a device with a chair
          audit="open_devices"),
 )
+
+
+def home(pathname: str, role: str | None) -> str:
+    """The path a user is shown: "/" is each role's home (HOMES), every other path itself."""
+    return HOMES.get(role or "", pathname) if pathname.strip("/") == "" else pathname
 
 
 def match(pathname: str) -> tuple[Page, str | None] | None:
