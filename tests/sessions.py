@@ -7,6 +7,7 @@ from pathlib import Path
 from dashboard.engine import load_config
 from dashboard.ingest import Ingest
 from dashboard.store import Store
+from dashboard.store.schema import ingest_heartbeat
 from devices.readings import Reading, SessionEvent
 
 
@@ -26,5 +27,7 @@ def severe_bp_session(db: Path, chair: str = "Chair 3", elapsed_s: float = 1200,
         items += [Reading("oximeter", hr=80, spo2=97, offset_s=float(t)) for t in range(300, int(severe_at) + 90)]
     ingest.submit(chair, sorted(items, key=lambda i: i.offset_s or 0.0))
     ingest.step()
+    with store.engine.begin() as conn:  # a builder, not a running ingest: `replay` must not wait for it to fold
+        conn.execute(ingest_heartbeat.delete())
     store.close()
     return sid

@@ -62,7 +62,7 @@ def test_a_new_alarm_changes_the_tile_colour_and_alarm_text(tmp_path: Path):
     ingest.submit("Chair 1", [Reading("nibp", sbp=150, dbp=92, hr=72, offset_s=399)])  # above 140/90 before the dose
     ingest.step()
     assigned = _assigned(poll_board(store, seen, wall=START + 400)[0])
-    assert assigned[(1, "props", "className")] == "tile prio-medium is-unacked bp-medium hr-none spo2-none real"
+    assert assigned[(1, "props", "className")] == "tile prio-medium is-unacked bp-medium hr-none spo2-none real rate-oximeter"
     assert assigned[(1, "props", "children", SLOT_INDEX["alarm"], "props", "children")] == (
         "MEDIUM · Pre-dose BP above guide 150/92 · under 1 min")
     assert {location[0] for location in assigned} == {0, 1}  # the alarm bar, redrawn with its new alarm, and the tile
