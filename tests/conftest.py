@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import uuid
 from pathlib import Path
@@ -16,6 +17,10 @@ if TYPE_CHECKING:
 
 POSTGRES_URL_FILE = ROOT / "var" / "test-postgres.url"  # written by tests/postgres.sh (make postgres)
 os.environ.pop("MONITOR_DATABASE_URL", None)  # subprocesses the tests start use the database they are given
+# A suite started in the background by a shell without job control (`make test &`, some CI runners) inherits
+# SIGINT ignored, and so would every program it starts: Ctrl-C (SIGINT) would not stop them, as it does for a
+# person at a terminal. With a handler here, the programs the tests start get SIGINT's default again at exec.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # Files whose tests take tens of seconds (servers, browsers, several processes): run first, so that under

@@ -55,4 +55,4 @@ def test_the_fourth_infusion_opens_with_the_patients_course(dash_br, start_serve
 
     # The board: the tile carries the patient's course line.
     dash_br.driver.get(server.url + "/")
-    dash_br.wait_for_contains_text(".tile-course", "Session 4/6 induction · last: peak", timeout=30)
+    dash_br.wait_for_contains_text(".tile-extra", "Session 4/6 induction · last: peak", timeout=30)

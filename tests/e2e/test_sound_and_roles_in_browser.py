@@ -60,7 +60,7 @@ def test_sound_is_never_silently_off_and_a_replay_never_sounds_for_a_nurse(start
         # The tester's board is where the replay is, with its sound and its escalation.
         tester.size(1280, 800)
         tester.sign_in(server.url, "tester")
-        tester.until(lambda: "REPLAY" in tester.js("return document.querySelector('.board').textContent"),
+        tester.until(lambda: "REPLAY" in tester.js("return document.querySelector('.board')?.textContent ?? ''"),
                      "the replay on the test board")
         assert tester.js("return document.querySelectorAll('.board > .tile').length") == 1
         tester.driver.find_element("id", "sound-on").click()
