@@ -22,6 +22,9 @@ from pathlib import Path
 from typing import Protocol
 
 
+LINE_GONE = (errno.EIO, errno.EBADF, errno.ENOTCONN, errno.ECONNRESET)  # the other end went away: no data
+
+
 class Line(Protocol):
     url: str
 
@@ -71,7 +74,7 @@ class PtyLine:
             except BlockingIOError:
                 return 0
             except OSError as exc:
-                if exc.errno in (errno.EIO, errno.EBADF):
+                if exc.errno in LINE_GONE:
                     return 0
                 raise
 
@@ -86,7 +89,7 @@ class PtyLine:
         except (BlockingIOError, ValueError):
             return b""
         except OSError as exc:
-            if exc.errno in (errno.EIO, errno.EBADF):
+            if exc.errno in LINE_GONE:
                 return b""
             raise
 
