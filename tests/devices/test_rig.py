@@ -30,8 +30,16 @@ def test_the_demo_clinic_runs_through_ptys_and_mllp(clinic, stop, wait_for):
 
         wait_for(lambda: via_devices("Chair 1", "oximeter", False) and via_devices("Chair 3", "monitor spo2", False))
         wait_for(lambda: via_devices("Chair 2", "nibp", True) and via_devices("Chair 3", "monitor nibp", True))
-        alarms = {a["code"] for sid in rows.values() for a in clinic.store.alarms_of(sid)}
-        assert "device.disconnected" not in alarms
+
+        def lost(state: str) -> set[tuple[int, str]]:
+            return {(a["session_id"], a["source"]) for sid in rows.values() for a in clinic.store.alarms_of(sid)
+                    if a["code"] == "device.disconnected" and a["state"] == state}
+
+        # HL7's alarm follows the data, never the connection: none. A serial device's silence (3 s) is real time, and
+        # a machine whose cores are saturated can starve the emulators' threads that long: then it clears again as
+        # soon as the adapter hears its device.
+        assert not [source for _, source in lost("raised") if source.startswith("hl7")], lost("raised")
+        wait_for(lambda: lost("raised") <= lost("cleared"))
         assert rig.listener is not None and rig.listener.stats.errors == 0 and rig.listener.stats.accepted > 0
     finally:
         stop.set()
