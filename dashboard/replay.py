@@ -27,7 +27,6 @@ from .store import Store
 
 log = logging.getLogger(__name__)
 
-SPEEDS: dict[str, float | None] = {"1": 1.0, "10": 10.0, "60": 60.0, "max": None}  # None: as fast as possible
 CHUNK = 2000  # items per inbox write at full speed: one ingest step folds a chunk quickly
 STEP_S = 0.2  # how often a paced replay wakes to send what is due and tick the clock
 WHO = "replay"

@@ -19,6 +19,7 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
+from ..speeds import SPEEDS
 from .check import clock
 from .options import add_config_option, add_database_options, add_site_option
 
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from ..store import Store
 
 HELP = "replay feed CSVs onto chairs as if live, into the dashboard's store (runs the fold if no ingest does)"
-SPEEDS = {"1": 1.0, "10": 10.0, "60": 60.0, "max": None}
 WAIT_S = 0.2  # how often the end of the fold is looked for
 PATIENCE_S = 60.0  # a running ingest that folds nothing and writes no heartbeat this long is taken for stopped
 

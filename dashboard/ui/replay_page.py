@@ -15,7 +15,8 @@ from typing import Any
 
 from dash import ALL, Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
 
-from ..replay import SPEEDS, load_items, open_replay_session
+from ..replay import load_items, open_replay_session
+from ..speeds import SPEEDS
 from ..store import Store
 from . import forms
 from .format import session_clock
