@@ -144,7 +144,9 @@ def _acknowledge_from_the_alarm_bar(screen: Screen) -> None:
     screen.until(lambda: "ack'd by nurse1" in screen.js(
         "return document.querySelector('.board > .tile:nth-child(3) .tile-alarm').textContent"),
         "Chair 02 acknowledged from the bar")
-    assert "Chair 02: Acknowledged bp.severe" in screen.js("return document.getElementById('board-message').textContent")
+    # the callback's own answer may arrive after the next poll redrew the tile
+    screen.until(lambda: "Chair 02: Acknowledged bp.severe" in screen.js(
+        "return document.getElementById('board-message').textContent"), "the bar's confirmation")
 
 
 def _the_replay_stays_off(screen: Screen) -> None:
