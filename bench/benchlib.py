@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -337,6 +338,17 @@ def dash_json(value: Any) -> bytes:
     from dash._utils import to_json
 
     return to_json(value).encode()
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 20) -> None:
+    """Stop a server the bench started as a person would (Ctrl-C: it commits and closes), killing it only when it
+    has not ended within `timeout` seconds."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def rss_mb(pid: int | None = None) -> float:

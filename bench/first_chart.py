@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -206,15 +205,6 @@ def start_server(db: Path, tmp: Path) -> tuple[subprocess.Popen, str]:
             time.sleep(0.2)
 
 
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -236,7 +226,7 @@ def main() -> int:
                 cold = Path(tempfile.mkdtemp(dir=tmp, prefix="profile-"))
                 runs.setdefault(f"{net_name}: direct, cold", []).append(direct(url, sid, cold, network, server.pid))
     finally:
-        stop_server(server)
+        bl.stop_process(server)
     print(f"\n{'first chart':28} {'wall s':>7} {'browser CPU s':>14} {'server CPU s':>13} {'CPU sum':>8}  "
           "plotly.js on the wire (bytes)")
     for name, trials in runs.items():

@@ -21,7 +21,6 @@ import http.cookiejar
 import json
 import os
 import re
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -177,12 +176,7 @@ def main() -> int:
             time.sleep(max(0.0, 1.0 - (time.time() - tick)))
         wall = time.time() - live
     finally:
-        if server.poll() is None:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        bl.stop_process(server, timeout=30)
 
     with sqlite3.connect(db) as conn:
         readings = conn.execute("SELECT count(*) FROM readings").fetchone()[0]

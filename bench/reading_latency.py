@@ -27,7 +27,6 @@ import dataclasses
 import os
 import random
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -221,12 +220,7 @@ def main() -> int:
         stop.set()
         if driver is not None:
             driver.quit()
-        if server.poll() is None:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        bl.stop_process(server)
 
     measured_chairs = {feeds[i].chair for i in measured}
     by_chair: dict[str, list[Sent]] = {}
