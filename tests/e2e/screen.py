@@ -42,6 +42,16 @@ class Screen:
         self.driver.get(url)
         self.until(lambda: self.js("return !!document.querySelector('#page > *')"), f"{url} drawn")
 
+    def go(self, path: str) -> None:
+        """Opens `path` inside the running page as the app's own links do (history + Dash's location event), and
+        waits until the router has drawn it: #page went through Dash's loading state and came out of it."""
+        routed = ROUTED_JS if self.js(NAVIGATE_JS, path) else DRAWN_JS  # already there: no route to wait for
+        self.until(lambda: self.js(routed), f"{path} routed and drawn")
+
+    def sign_out(self) -> None:
+        self.driver.find_element("id", "sign-out").click()
+        self.until(lambda: self.js("return !!document.getElementById('login-user')"), "the sign-in form")
+
     def js(self, script: str, *args: Any) -> Any:
         return self.driver.execute_script(script, *args)
 
@@ -74,6 +84,23 @@ class Screen:
     def quit(self) -> None:
         self.driver.quit()
 
+
+# In-page navigation as dcc.Link does it; the router's answer is seen as #page's loading state going on, then off.
+NAVIGATE_JS = """
+if (location.pathname + location.search === arguments[0]) return false;
+const page = document.getElementById('page');
+const routing = window.__routing = {seen: false};
+routing.observer = new MutationObserver(() => {
+  if (page.getAttribute('data-dash-is-loading') === 'true') routing.seen = true; });
+routing.observer.observe(page, {attributes: true, attributeFilter: ['data-dash-is-loading']});
+history.pushState({}, '', arguments[0]);
+window.dispatchEvent(new CustomEvent('_dashprivate_pushstate'));
+return true;
+"""
+PAGE_DRAWN = ("document.getElementById('page').getAttribute('data-dash-is-loading') !== 'true'"
+              " && !!document.getElementById('page').firstElementChild")
+DRAWN_JS = f"return {PAGE_DRAWN}"
+ROUTED_JS = f"return window.__routing.seen && {PAGE_DRAWN}"
 
 # What the board's tests read off the page, in one script each (the board patches itself while we look).
 MEASURE_JS = """

@@ -59,7 +59,7 @@ def ward(start_server, tmp_path):
         feeder.join(timeout=10)
 
 
-@pytest.mark.timeout(900)  # a ward of 24 chairs, six page loads: slow on a busy machine
+@pytest.mark.timeout(900)  # a ward of 24 chairs, six screenshots: slow on a busy machine
 @pytest.mark.parametrize("chairs", [4, 8, 24])
 def test_tiles_fill_the_screen_with_their_alarm_states_apart(chairs, ward, screen):
     server, sids = ward(chairs)
@@ -71,16 +71,23 @@ def test_tiles_fill_the_screen_with_their_alarm_states_apart(chairs, ward, scree
     _the_replay_stays_off(screen)
     if chairs == 4:
         _acknowledge_from_the_alarm_bar(screen)
+    # One page for the whole sweep, as a nurse's screen: the night view by its own button, and each size by
+    # resizing the viewport (the tiles lay out by container query units, with no reload).
     for theme in ("day", "night"):
-        screen.js("localStorage.setItem('monitor.theme', arguments[0])", theme)
+        if theme == "night":
+            screen.driver.find_element("id", "theme-toggle").click()
+            screen.until(lambda: screen.js(THEME_JS) == ["night", "night"], "the night view, remembered")
         for width, height in SIZES:
             screen.size(width, height, SHOT_SCALE)
-            screen.open(server.url + "/")
-            screen.until(lambda: len(screen.js(MEASURE_JS)["tiles"]) == chairs, f"{chairs} tiles drawn")
+            page = screen.until(lambda: (p := screen.js(MEASURE_JS))["viewport"] == [width, height]
+                                and len(p["tiles"]) == chairs and p, f"{chairs} tiles laid out at {width}x{height}")
             screen.shot(SCREENS / f"board-{chairs}-chairs-{width}x{height}-{theme}.png")
-            _fills_the_screen(screen.js(MEASURE_JS), chairs)
+            _fills_the_screen(page, chairs)
             _alarm_text_is_readable(screen, theme)
     assert not [entry for entry in screen.logs() if entry["level"] in ("SEVERE", "WARNING")]
+
+
+THEME_JS = "return [document.documentElement.dataset.theme, localStorage.getItem('monitor.theme')]"
 
 
 def _fills_the_screen(page: dict, chairs: int) -> None:
