@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import sys
@@ -23,14 +24,45 @@ os.environ.pop("MONITOR_DATABASE_URL", None)  # subprocesses the tests start use
 signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-# Files whose tests take tens of seconds (servers, browsers, several processes): run first, so that under
-# pytest-xdist none of them starts last while the other workers sit idle. Add a file here when it is that slow.
-SLOW_FIRST = ("tests/e2e/", "tests/test_sites.py", "tests/devices/test_kill_ingest.py",
-              "tests/devices/test_flapping_device.py", "tests/test_exports.py", "tests/test_replay.py")
+# Files whose tests take tens of seconds (servers, browsers, several processes), heaviest first. Under pytest-xdist
+# they are dealt out so that each worker starts with its share (see `_dealt`): none of them then starts last while
+# the other workers sit idle. Add a file here when it is that slow. The files in TOGETHER share a costly module
+# fixture (a clinic and its app, validated exports): their tests go to one worker, so that fixture is built once.
+SLOW_FIRST = ("tests/test_access_matrix.py", "tests/e2e/", "tests/test_readme.py", "tests/test_export_validators.py",
+              "tests/test_sites.py", "tests/devices/test_kill_ingest.py", "tests/devices/test_flapping_device.py",
+              "tests/test_exports.py", "tests/test_replay.py", "tests/test_regress.py")
+TOGETHER = ("tests/test_access_matrix.py", "tests/test_export_validators.py")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))  # stable: otherwise in file order
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, prefix in enumerate(SLOW_FIRST) if item.nodeid.startswith(prefix)), len(SLOW_FIRST))
+
+    items.sort(key=rank)  # stable: otherwise in file order
+    workers = getattr(config, "workerinput", {}).get("workercount", 1)  # set on pytest-xdist's workers
+    if workers > 1:
+        items[:] = _dealt(items, sum(rank(item) < len(SLOW_FIRST) for item in items), workers)
+
+
+def _dealt(items: list[pytest.Item], slow: int, workers: int) -> list[pytest.Item]:
+    """The order whose consecutive chunks, as pytest-xdist's worksteal scheduler first hands them out (the n-th
+    of `workers` gets len(rest) // (workers - n)), each begin with a fair share of the `slow` first items; idle
+    workers then steal from the other queues' ends, where the quick tests are."""
+    units: list[list[pytest.Item]] = []
+    for item in items[:slow]:
+        if item.nodeid.startswith(TOGETHER) and units and units[-1][0].path == item.path:
+            units[-1].append(item)
+        else:
+            units.append([item])
+    heads: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    for index, unit in enumerate(units):
+        heads[index % workers] += unit
+    quick, out, left = iter(items[slow:]), [], len(items)
+    for n, head in enumerate(heads):
+        size = left // (workers - n)
+        out += head + list(itertools.islice(quick, max(0, size - len(head))))
+        left -= size
+    return out + list(quick)
 
 
 @pytest.fixture(scope="session")
