@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 POSTGRES_URL_FILE = ROOT / "var" / "test-postgres.url"  # written by tests/postgres.sh (make postgres)
 os.environ.pop("MONITOR_DATABASE_URL", None)  # subprocesses the tests start use the database they are given
+# Passwords hashed at argon2's lowest cost here and in every program the tests start (dashboard/auth/credentials.py;
+# test_auth.py checks the full cost without it): hundreds of accounts and sign-ins would cost minutes of CPU.
+os.environ["MONITOR_TEST_CHEAP_HASHES"] = "1"
 # A suite started in the background by a shell without job control (`make test &`, some CI runners) inherits
 # SIGINT ignored, and so would every program it starts: Ctrl-C (SIGINT) would not stop them, as it does for a
 # person at a terminal. With a handler here, the programs the tests start get SIGINT's default again at exec.

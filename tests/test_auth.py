@@ -1,7 +1,10 @@
 """Logins, roles and audit: every page and every callback refuses an anonymous request and a wrong role."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -16,6 +19,9 @@ from dashboard.store import Store
 from dashboard.store.security import audit, users
 from dashboard.ui import create_app
 
+from tests.waits import DEADLINE_S
+
+ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery"
 PAGES = ["/", "/session/1", "/start", "/review", "/replay", "/settings", "/admin/users", "/admin/audit"]
 
@@ -147,6 +153,26 @@ def test_passwords_are_argon2id_hashes_and_never_stored(store):
     assert PasswordHasher().verify(stored, PASSWORD)
     with pytest.raises(AuthError, match="at least 12"):
         add_user(store, "short", "nurse", "123")
+
+
+def test_outside_the_suite_hashes_cost_full_and_a_test_cost_hash_is_remade_at_sign_in(tmp_path):
+    """The suite hashes cheaply (MONITOR_TEST_CHEAP_HASHES, tests/conftest.py); a real installation never does."""
+    db = tmp_path / "clinic.db"
+    store = Store.open(db)
+    add_user(store, "nurse9", "nurse", PASSWORD)  # at the suite's cost
+    script = ("import sys; from dashboard.auth import verify; from dashboard.store import Store; "
+              "from dashboard.auth.credentials import hash_password; "
+              "verify(Store.open(sys.argv[1]), 'nurse9', sys.argv[2]); print(hash_password('x' * 12))")
+    env = {name: value for name, value in os.environ.items() if name != "MONITOR_TEST_CHEAP_HASHES"}
+    done = subprocess.run([sys.executable, "-c", script, str(db), PASSWORD], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=DEADLINE_S)
+    assert done.returncode == 0, done.stderr
+    full = PasswordHasher()  # argon2-cffi's recommended cost
+    assert not full.check_needs_rehash(done.stdout.strip())
+    with store.engine.connect() as conn:
+        remade = conn.scalar(sa.select(users.c.password_hash).where(users.c.username == "nurse9"))
+    store.close()
+    assert not full.check_needs_rehash(remade) and full.verify(remade, PASSWORD)
 
 
 def test_lockout_after_repeated_failures_from_one_address(store):

@@ -16,8 +16,8 @@ from ..store import Store
 from ..store.security import audit, users
 from . import sessions, throttle
 from .audit import row as audit_row
-from .credentials import (HASHER, AuthError, check_password, check_username, dummy_hash, hash_password, normalised,
-                          password_matches, printable)
+from .credentials import (AuthError, check_password, check_username, dummy_hash, hash_password, needs_rehash,
+                          normalised, password_matches, printable)
 from .roles import ROLES
 
 IDLE_MINUTES = 12 * 60  # a shift: a board that signed itself out would also stop sounding alarms
@@ -146,7 +146,7 @@ def verify(store: Store, username: str, password: str, remote: str = "", setting
         else:
             throttle.succeeded(conn, name, remote)
             conn.execute(audit.insert().values(audit_row(account.username, "login", role=account.role, remote=remote)))
-            if HASHER.check_needs_rehash(account.password_hash):  # the library's recommended cost went up
+            if needs_rehash(account.password_hash):  # the library's recommended cost went up
                 conn.execute(users.update().where(users.c.id == account.id).values(
                     password_hash=hash_password(password)))
     if not matched:

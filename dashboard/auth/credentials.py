@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import secrets
 import unicodedata
 
@@ -18,7 +19,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from ..store.schema import NAME_LENGTH
 
-HASHER = PasswordHasher()  # argon2id with the library's current recommended cost
+# MONITOR_TEST_CHEAP_HASHES=1 is for the test suite only (tests/conftest.py sets it): argon2id at its lowest cost,
+# because the suite makes and checks hundreds of passwords, at 0.3 s of CPU each at the recommended cost. Never in a
+# real installation: the web warns at start, and a hash made so is remade at the recommended cost at its account's
+# next sign-in without the variable (needs_rehash).
+CHEAP_FOR_TESTS = os.environ.get("MONITOR_TEST_CHEAP_HASHES") == "1"
+HASHER = (PasswordHasher(time_cost=1, memory_cost=8, parallelism=1) if CHEAP_FOR_TESTS
+          else PasswordHasher())  # argon2id with the library's current recommended cost
 MIN_PASSWORD = 12
 MIN_SCORE = 3  # zxcvbn: 3 "safely unguessable: moderate protection from offline slow-hash scenario"
 CONTEXT_WORDS = ("monitor", "ketamine", "esketamine", "spravato", "clinic", "nurse", "clinician", "tester", "admin")
@@ -67,6 +74,11 @@ def password_matches(password_hash: str, password: str) -> bool:
         return HASHER.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """A hash made at another cost than ours (the library's recommendation went up, or a test's cheap one)."""
+    return HASHER.check_needs_rehash(password_hash)
 
 
 @functools.cache

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import html
 import json
+import logging
 import os
 import secrets
 import time
@@ -29,9 +30,11 @@ from ..store.schema import NAME_LENGTH
 from . import sessions
 from .accounts import AuthError, AuthSettings, User, verify
 from .audit import Actor, record, record_action
-from .credentials import dummy_hash
+from .credentials import CHEAP_FOR_TESTS, dummy_hash
 from .records import PathReference, Viewer, references, refusal
 from .roles import allowed
+
+log = logging.getLogger(__name__)
 
 OPEN_PATHS = ("/login", "/favicon.ico")
 # our own CSS and JS, and Dash's libraries: no patient data (and no login cookie, so browsers cache them)
@@ -120,6 +123,9 @@ def install(app: Any, store: Store, settings: AuthSettings, secret_path: Path | 
                                    x_proto=settings.trusted_proxies)
     store.on_action = lambda conn, sid, kind, detail: record_action(conn, current_actor(), sid, kind, detail)
     dummy_hash()  # made now, not during the first sign-in of an unknown name (which would then take longer)
+    if CHEAP_FOR_TESTS:
+        log.warning("MONITOR_TEST_CHEAP_HASHES is set: passwords are hashed at a test's cost; unset it outside the "
+                    "test suite (each account's hash is remade at the full cost at its next sign-in without it)")
     _install_timing(server)  # first, so its clock spans the guard and every other hook
     guard = _Guard(store, settings, path_reference)
     server.before_request(guard.check)
