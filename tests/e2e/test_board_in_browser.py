@@ -51,7 +51,7 @@ def ward(start_server, tmp_path):
         feeder = threading.Thread(target=keep_live, args=(db, sids, stop), daemon=True)
         feeder.start()
         feeders.append(feeder)
-        return start_server("serve", "--no-simulator", "--database", str(db), "--poll-ms", "500"), sids
+        return start_server("serve", "--no-simulator", "--database", str(db)), sids
 
     yield start
     stop.set()
