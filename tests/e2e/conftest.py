@@ -2,12 +2,16 @@
 
 How to write one (the suite runs in parallel under pytest-xdist, on a 2-core machine other jobs share):
 - `start_server("serve", "--no-simulator", "--database", str(tmp_path / "clinic.db"))` runs `python app.py` with
-  those arguments on a free port, the four accounts (servers.USERS, password servers.PASSWORD) seeded into the
-  database, and waits until it answers; `command=[...]` runs another program (gunicorn) with `{port}` filled in.
-  Every test gets its own database (tmp_path), port, server and browser; servers stop after the test. Pages poll
-  every servers.POLL_MS (2 s, unless the test passes --poll-ms / MONITOR_POLL_MS): see there why.
-- `dash_br` is dash[testing]'s browser; its `wait_for_*` methods wait up to the suite's one deadline
-  (tests/waits.py DEADLINE_S, 90 s): never pass a shorter `timeout=`.
+  those arguments, the four accounts (servers.USERS, password servers.PASSWORD) seeded into the database, and
+  waits until it answers; `command=[...]` runs another program (gunicorn) with `{port}` filled in. Every test gets
+  its own database (tmp_path) and servers, stopped after the test; a test's first server listens on its worker's
+  WEB_PORT, any other on a free port. Pages poll every servers.POLL_MS (2 s, unless the test passes --poll-ms /
+  MONITOR_POLL_MS): see there why.
+- `dash_br` is dash[testing]'s browser, `screen` a Chromium keeping its whole console (screen.py): each is the
+  worker's one browser of its kind, cleared before every test (cookies, the site's storage, viewport, console) and
+  replaced after a failed one. A test needing two people at once makes a second `Screen()` and quits it.
+  `dash_br`'s `wait_for_*` methods wait up to the suite's one deadline (tests/waits.py DEADLINE_S, 90 s): never
+  pass a shorter `timeout=`.
 - tests/e2e/browser.py: `login`, `click`, `type_into`, `select` (a dcc.Dropdown), `wait_for_text`, `text_of`,
   `script_until`, `idle`: each waits for its condition and survives the page re-rendering under it.
 - tests/waits.py `wait_until(condition, what)` for anything else (a row in the store, a file downloaded).
@@ -21,7 +25,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -48,19 +52,109 @@ def pytest_setup_options():
     return options
 
 
+def _worker_number() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")  # set by pytest-xdist on its workers
+    return int(worker[2:]) if worker[2:].isdigit() else 0
+
+
+# A worker's tests run their (first) web server one after another on this port, below the ephemeral range that free
+# ports come from, so the worker's one browser of each kind finds Dash's bundles in its cache: a page Chromium has
+# cached costs it about 3 s of CPU less than a cold one, on a 2-core machine the suite keeps busy.
+WEB_PORT = 20310 + _worker_number()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = (yield).get_result()
+    if report.failed:
+        item.stash[FAILED] = True  # the shared browsers start afresh after a failed test
+
+
+FAILED = pytest.StashKey[bool]()
+
+
+class SharedBrowsers:
+    """One browser of each kind per worker, reused from test to test; `fresh` clears what a test leaves behind
+    (cookies, the site's storage, the viewport, console entries) and sets the test's download folder. After a
+    failed test the browser is replaced, so one test's breakage never reaches the next."""
+
+    def __init__(self) -> None:
+        self.open: dict[str, Any] = {}
+
+    def get(self, kind: str, make: Callable[[], Any], driver_of: Callable[[Any], Any], downloads: Path) -> Any:
+        browser = self.open.get(kind)
+        if browser is not None:
+            try:
+                _clean(driver_of(browser))
+            except Exception:  # the browser died with the last test: a new one
+                self.drop(kind, driver_of)
+                browser = None
+        if browser is None:
+            browser = self.open[kind] = make()
+        driver_of(browser).execute_cdp_cmd("Browser.setDownloadBehavior",
+                                           {"behavior": "allow", "downloadPath": str(downloads)})
+        return browser
+
+    def drop(self, kind: str, driver_of: Callable[[Any], Any]) -> None:
+        browser = self.open.pop(kind, None)
+        if browser is not None:
+            try:
+                driver_of(browser).quit()
+            except Exception:
+                pass
+
+
+def _clean(driver: Any) -> None:
+    driver.get("about:blank")
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    driver.execute_cdp_cmd("Storage.clearDataForOrigin", {
+        "origin": f"http://127.0.0.1:{WEB_PORT}", "storageTypes": "local_storage,session_storage,indexeddb"})
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    driver.get_log("browser")  # the last test's console entries
+
+
+@pytest.fixture(scope="session")
+def shared_browsers() -> Iterator[SharedBrowsers]:
+    browsers = SharedBrowsers()
+    yield browsers
+    for kind in list(browsers.open):
+        browsers.drop(kind, lambda b: b.driver)  # dash's Browser and our Screen both hold theirs as .driver
+
+
 @pytest.fixture
-def dash_br(request: pytest.FixtureRequest, tmp_path: Path):
-    """dash[testing]'s `dash_br`, its waits on the suite's deadline instead of 10 s."""
+def dash_br(request: pytest.FixtureRequest, tmp_path: Path, shared_browsers: SharedBrowsers):
+    """dash[testing]'s `dash_br`, its waits on the suite's deadline instead of 10 s; the worker's shared one."""
     from dash.testing.browser import Browser
 
     config = request.config
-    (tmp_path / "download").mkdir()
-    with Browser(browser=config.getoption("webdriver"), remote=config.getoption("remote"),
-                 remote_url=config.getoption("remote_url"), headless=config.getoption("headless"),
-                 options=config.hook.pytest_setup_options(), download_path=str(tmp_path / "download"),
-                 percy_assets_root=config.getoption("percy_assets"), percy_finalize=config.getoption("nopercyfinalize"),
-                 pause=config.getoption("pause"), wait_timeout=int(DEADLINE_S)) as browser:
-        yield browser
+    downloads = tmp_path / "download"
+    downloads.mkdir()
+
+    def make() -> Browser:
+        return Browser(browser=config.getoption("webdriver"), remote=config.getoption("remote"),
+                       remote_url=config.getoption("remote_url"), headless=config.getoption("headless"),
+                       options=config.hook.pytest_setup_options(), download_path=str(downloads),
+                       percy_assets_root=config.getoption("percy_assets"),
+                       percy_finalize=config.getoption("nopercyfinalize"), pause=config.getoption("pause"),
+                       wait_timeout=int(DEADLINE_S))
+
+    browser = shared_browsers.get("dash", make, lambda b: b.driver, downloads)
+    browser._download_path = str(downloads)  # what tests read as dash_br.download_path
+    yield browser
+    if request.node.stash.get(FAILED, False):
+        shared_browsers.drop("dash", lambda b: b.driver)
+
+
+@pytest.fixture
+def screen(request: pytest.FixtureRequest, tmp_path: Path, shared_browsers: SharedBrowsers):
+    """The worker's shared `Screen` (tests/e2e/screen.py): a headless Chromium keeping the whole console."""
+    from .screen import Screen
+
+    opened = shared_browsers.get("screen", Screen, lambda s: s.driver, tmp_path)
+    opened.console = []
+    yield opened
+    if request.node.stash.get(FAILED, False):
+        shared_browsers.drop("screen", lambda s: s.driver)
 
 
 @pytest.fixture
@@ -74,7 +168,8 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
             seed_users(Path(args[args.index("--database") + 1]))
         poll = () if "--poll-ms" in args else ("--poll-ms", str(POLL_MS))
         argv = command or [sys.executable, "app.py", *args, *poll, "--port", "{port}"]
-        servers.append(launch(argv, tmp_path, {"MONITOR_POLL_MS": str(POLL_MS), **(env or {})}))
+        servers.append(launch(argv, tmp_path, {"MONITOR_POLL_MS": str(POLL_MS), **(env or {})},
+                              port=None if servers else WEB_PORT))
         return servers[-1]
 
     yield start

@@ -70,11 +70,12 @@ def seed_users(db: Path) -> None:
     store.close()
 
 
-def launch(argv: Sequence[str], folder: Path, env: dict[str, str] | None = None, ready_path: str = "/login") -> Server:
-    """Runs `argv` (its parts may hold `{port}`) from the repository root on a free port, its output in
-    `folder`/server-PORT.log, and waits until `ready_path` answers. Tries another port if that one was taken."""
+def launch(argv: Sequence[str], folder: Path, env: dict[str, str] | None = None, ready_path: str = "/login",
+           port: int | None = None) -> Server:
+    """Runs `argv` (its parts may hold `{port}`) from the repository root on `port` (else a free one), its output
+    in `folder`/server-PORT.log, and waits until `ready_path` answers. Tries another port if that one was taken."""
     for attempt in range(PORT_TRIES):
-        port = free_port()
+        port = port if attempt == 0 and port else free_port()
         try:
             return _launch_on(port, argv, folder, env, ready_path)
         except ServerFailed as failed:

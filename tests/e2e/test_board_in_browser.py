@@ -33,13 +33,6 @@ MIN_CONTRAST = 4.5  # WCAG AA for text
 
 
 @pytest.fixture
-def screen():
-    opened = Screen()
-    yield opened
-    opened.quit()
-
-
-@pytest.fixture
 def ward(start_server, tmp_path):
     """start(chairs): a ward of that many real chairs plus a tester's replay, kept live, and its server."""
     stop = threading.Event()

@@ -86,7 +86,7 @@ BUTTONS_JS = """return Array.from(document.querySelectorAll('button')).filter(b 
 
 
 @pytest.mark.timeout(900)  # four roles, twenty pages
-def test_every_page_of_every_role_loads_clean_on_a_tablet(start_server, tmp_path):
+def test_every_page_of_every_role_loads_clean_on_a_tablet(start_server, screen, tmp_path):
     """Each role signs in on one tablet (the page loaded cold, its home), then opens each of its pages as the app's
     links do, and signs out for the next role."""
     db = tmp_path / "clinic.db"
@@ -95,26 +95,22 @@ def test_every_page_of_every_role_loads_clean_on_a_tablet(start_server, tmp_path
     with urllib.request.urlopen(server.url + "/login") as page:  # the sign-in page itself: 200, our stylesheet
         assert page.status == 200 and 'href="/assets/style.css"' in page.read().decode()
     ids = {"real": sids["Chair 01"], "replay": sids["Replay 1"]}
-    screen = Screen()
-    try:
-        screen.size(1024, 768)
-        for role, paths in PAGES.items():
-            screen.sign_in(server.url, role)
-            assert screen.js("return getComputedStyle(document.body).backgroundColor") != "rgba(0, 0, 0, 0)"
-            if role == "admin":  # the admin lands on a page of theirs
-                screen.until(lambda: "Users" in screen.js("return document.getElementById('page').textContent"),
-                             "the admin's home: users")
-            for path in paths:
-                where = f"{role} {path}"
-                screen.go(path.format(**ids))
-                text = screen.js("return document.getElementById('page').textContent")
-                assert "Not found" not in text and "Sign in first" not in text, f"{where}: {text[:200]}"
-                if path.startswith(("/session", "/review/")):
-                    screen.until(lambda: screen.js("return !!document.querySelector('.js-plotly-plot .main-svg')"),
-                                 f"{where}: the chart")
-                assert not screen.js(BUTTONS_JS, MIN_BUTTON_PX), f"{where}: buttons under {MIN_BUTTON_PX} px"
-            assert not _noisy(screen.logs()), f"{role}: {_noisy(screen.console)}"
-            screen.sign_out()
-    finally:
-        screen.quit()
+    screen.size(1024, 768)
+    for role, paths in PAGES.items():
+        screen.sign_in(server.url, role)
+        assert screen.js("return getComputedStyle(document.body).backgroundColor") != "rgba(0, 0, 0, 0)"
+        if role == "admin":  # the admin lands on a page of theirs
+            screen.until(lambda: "Users" in screen.js("return document.getElementById('page').textContent"),
+                         "the admin's home: users")
+        for path in paths:
+            where = f"{role} {path}"
+            screen.go(path.format(**ids))
+            text = screen.js("return document.getElementById('page').textContent")
+            assert "Not found" not in text and "Sign in first" not in text, f"{where}: {text[:200]}"
+            if path.startswith(("/session", "/review/")):
+                screen.until(lambda: screen.js("return !!document.querySelector('.js-plotly-plot .main-svg')"),
+                             f"{where}: the chart")
+            assert not screen.js(BUTTONS_JS, MIN_BUTTON_PX), f"{where}: buttons under {MIN_BUTTON_PX} px"
+        assert not _noisy(screen.logs()), f"{role}: {_noisy(screen.console)}"
+        screen.sign_out()
     assert Store.open(db).session(ids["replay"]).ended_at is None  # nothing here changed the sessions
