@@ -74,32 +74,44 @@ FAILED = pytest.StashKey[bool]()
 
 
 class SharedBrowsers:
-    """One browser of each kind per worker, reused from test to test; `fresh` clears what a test leaves behind
-    (cookies, the site's storage, the viewport, console entries) and sets the test's download folder. After a
-    failed test the browser is replaced, so one test's breakage never reaches the next."""
+    """One browser of each kind per worker (dash[testing]'s Browser, our Screen: each holds its WebDriver as
+    .driver), reused from test to test. `lend` clears what the last test left (cookies, the site's storage, the
+    viewport, console entries) and sets this test's download folder; `give_back` leaves the page, or replaces the
+    browser after a failed test, so one test's breakage never reaches the next."""
 
     def __init__(self) -> None:
         self.open: dict[str, Any] = {}
 
-    def get(self, kind: str, make: Callable[[], Any], driver_of: Callable[[Any], Any], downloads: Path) -> Any:
+    def lend(self, kind: str, make: Callable[[], Any], downloads: Path) -> Any:
         browser = self.open.get(kind)
         if browser is not None:
             try:
-                _clean(driver_of(browser))
+                _clean(browser.driver)
             except Exception:  # the browser died with the last test: a new one
-                self.drop(kind, driver_of)
+                self.drop(kind)
                 browser = None
         if browser is None:
             browser = self.open[kind] = make()
-        driver_of(browser).execute_cdp_cmd("Browser.setDownloadBehavior",
-                                           {"behavior": "allow", "downloadPath": str(downloads)})
+        browser.driver.execute_cdp_cmd("Browser.setDownloadBehavior",
+                                       {"behavior": "allow", "downloadPath": str(downloads)})
         return browser
 
-    def drop(self, kind: str, driver_of: Callable[[Any], Any]) -> None:
+    def give_back(self, kind: str, request: pytest.FixtureRequest) -> None:
+        """Leaves the page (a board left open keeps polling and animating, costing CPU until the next browser test),
+        or, after a failed test, the browser."""
+        if request.node.stash.get(FAILED, False):
+            self.drop(kind)
+            return
+        try:
+            self.open[kind].driver.get("about:blank")
+        except Exception:
+            self.drop(kind)
+
+    def drop(self, kind: str) -> None:
         browser = self.open.pop(kind, None)
         if browser is not None:
             try:
-                driver_of(browser).quit()
+                browser.driver.quit()
             except Exception:
                 pass
 
@@ -118,7 +130,7 @@ def shared_browsers() -> Iterator[SharedBrowsers]:
     browsers = SharedBrowsers()
     yield browsers
     for kind in list(browsers.open):
-        browsers.drop(kind, lambda b: b.driver)  # dash's Browser and our Screen both hold theirs as .driver
+        browsers.drop(kind)
 
 
 @pytest.fixture
@@ -138,11 +150,10 @@ def dash_br(request: pytest.FixtureRequest, tmp_path: Path, shared_browsers: Sha
                        percy_finalize=config.getoption("nopercyfinalize"), pause=config.getoption("pause"),
                        wait_timeout=int(DEADLINE_S))
 
-    browser = shared_browsers.get("dash", make, lambda b: b.driver, downloads)
+    browser = shared_browsers.lend("dash", make, downloads)
     browser._download_path = str(downloads)  # what tests read as dash_br.download_path
     yield browser
-    if request.node.stash.get(FAILED, False):
-        shared_browsers.drop("dash", lambda b: b.driver)
+    shared_browsers.give_back("dash", request)
 
 
 @pytest.fixture
@@ -150,11 +161,10 @@ def screen(request: pytest.FixtureRequest, tmp_path: Path, shared_browsers: Shar
     """The worker's shared `Screen` (tests/e2e/screen.py): a headless Chromium keeping the whole console."""
     from .screen import Screen
 
-    opened = shared_browsers.get("screen", Screen, lambda s: s.driver, tmp_path)
+    opened = shared_browsers.lend("screen", Screen, tmp_path)
     opened.console = []
     yield opened
-    if request.node.stash.get(FAILED, False):
-        shared_browsers.drop("screen", lambda s: s.driver)
+    shared_browsers.give_back("screen", request)
 
 
 @pytest.fixture
