@@ -144,9 +144,16 @@ def _acknowledge_from_the_alarm_bar(screen: Screen) -> None:
     screen.until(lambda: "ack'd by nurse1" in screen.js(
         "return document.querySelector('.board > .tile:nth-child(3) .tile-alarm').textContent"),
         "Chair 02 acknowledged from the bar")
-    # the callback's own answer may arrive after the next poll redrew the tile
-    screen.until(lambda: "Chair 02: Acknowledged bp.severe" in screen.js(
-        "return document.getElementById('board-message').textContent"), "the bar's confirmation")
+    # The bar shows it too: the item acknowledged, its button gone. (The line under the board that confirms it is
+    # not awaited: Dash drops that answer when a poll redraws the bar while it is on its way, plotly/dash#941.)
+    screen.until(lambda: screen.js(BAR_ITEM_JS, "Chair 02 · BP severe") == ["is-acked", False],
+                 "Chair 02's alarm acknowledged in the bar")
+
+
+BAR_ITEM_JS = """const item = Array.from(document.querySelectorAll('#alarm-bar .bar-item'))
+  .find(i => i.querySelector('.bar-chair').textContent === arguments[0]);
+return item ? [item.classList.contains('is-acked') ? 'is-acked' : item.className, !!item.querySelector('.bar-ack')]
+  : null;"""
 
 
 def _the_replay_stays_off(screen: Screen) -> None:
