@@ -44,7 +44,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=rank)  # stable: otherwise in file order
     workers = getattr(config, "workerinput", {}).get("workercount", 1)  # set on pytest-xdist's workers
     if workers > 1:
-        items[:] = _dealt(items, sum(rank(item) < len(SLOW_FIRST) for item in items), workers)
+        slow = next((i for i, item in enumerate(items) if rank(item) == len(SLOW_FIRST)), len(items))  # sorted
+        items[:] = _dealt(items, slow, workers)
 
 
 def _dealt(items: list[pytest.Item], slow: int, workers: int) -> list[pytest.Item]:

@@ -145,8 +145,9 @@ def test_readme_line_runs_as_written(example: Example, checkout: Path):
         assert done.returncode == 0, f"{example.line}\n{done.stdout}\n{done.stderr}"
         _assert_clean(done.stderr)
         if "--out" in argv:  # an export: the file it names, whole (a PDF starts with its header)
-            written = (checkout / argv[argv.index("--out") + 1]).read_bytes()
-            assert written and (not argv[argv.index("--out") + 1].endswith(".pdf") or written.startswith(b"%PDF"))
+            out = argv[argv.index("--out") + 1]
+            written = (checkout / out).read_bytes()
+            assert written and (not out.endswith(".pdf") or written.startswith(b"%PDF"))
 
 
 def _through_make(example: Example) -> list[str] | None:

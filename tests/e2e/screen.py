@@ -38,10 +38,6 @@ class Screen:
         self.driver.find_element("id", "login-submit").click()
         self.until(lambda: self.js("return !!document.querySelector('#page')"), f"{role} signed in")
 
-    def open(self, url: str) -> None:
-        self.driver.get(url)
-        self.until(lambda: self.js("return !!document.querySelector('#page > *')"), f"{url} drawn")
-
     def go(self, path: str) -> None:
         """Opens `path` inside the running page as the app's own links do (history + Dash's location event), and
         waits until the router has drawn it: #page went through Dash's loading state and came out of it."""

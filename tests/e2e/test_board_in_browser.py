@@ -146,14 +146,13 @@ def _acknowledge_from_the_alarm_bar(screen: Screen) -> None:
         "Chair 02 acknowledged from the bar")
     # The bar shows it too: the item acknowledged, its button gone. (The line under the board that confirms it is
     # not awaited: Dash drops that answer when a poll redraws the bar while it is on its way, plotly/dash#941.)
-    screen.until(lambda: screen.js(BAR_ITEM_JS, "Chair 02 · BP severe") == ["is-acked", False],
+    screen.until(lambda: screen.js(BAR_ITEM_JS, "Chair 02 · BP severe") == {"acked": True, "button": False},
                  "Chair 02's alarm acknowledged in the bar")
 
 
 BAR_ITEM_JS = """const item = Array.from(document.querySelectorAll('#alarm-bar .bar-item'))
   .find(i => i.querySelector('.bar-chair').textContent === arguments[0]);
-return item ? [item.classList.contains('is-acked') ? 'is-acked' : item.className, !!item.querySelector('.bar-ack')]
-  : null;"""
+return item && {acked: item.classList.contains('is-acked'), button: !!item.querySelector('.bar-ack')};"""
 
 
 def _the_replay_stays_off(screen: Screen) -> None:
