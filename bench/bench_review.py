@@ -23,13 +23,13 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard.engine import load_config  # noqa: E402
-from dashboard.ingest import Ingest  # noqa: E402
+from dashboard.service.ingest import Ingest  # noqa: E402
 from dashboard.reports.alarm_table import alarm_episodes  # noqa: E402
 from dashboard.store import Store  # noqa: E402
 from dashboard.store.review_queries import SessionFilter, continuous_between, list_sessions  # noqa: E402
 from dashboard.store.schema import alarms, sessions  # noqa: E402
-from dashboard.ui import review_chart  # noqa: E402
-from dashboard.ui.figures import session_figure  # noqa: E402
+from dashboard.reports.charts import review as review_chart  # noqa: E402
+from dashboard.reports.charts.figures import session_figure  # noqa: E402
 from devices.readings import Reading, SessionEvent  # noqa: E402
 
 PROTOCOLS = ("iv-ketamine", "esketamine-56", "esketamine-84")

@@ -106,7 +106,7 @@ def main() -> int:
 
     from dashboard.auth import AuthSettings
     from dashboard.engine import load_config
-    from dashboard.ingest import Ingest
+    from dashboard.service.ingest import Ingest
     from dashboard.store import Store
     from dashboard.ui import board, create_app
 

@@ -1,6 +1,6 @@
 """The server of the memory benchmark: `python app.py serve` with a 24-chair simulated clinic.
 
-Exactly the app's own main job (`dashboard.runner.run_clinic`: ingest, the simulated clinic, replays and the
+Exactly the app's own main job (`dashboard.cli.runner.run_clinic`: ingest, the simulated clinic, replays and the
 web in one process, threads started from main), with two bench-only settings made from outside:
 
 - the clinic has `--chairs` chairs (the demo has 4), each in a different phase at start, cycling through a
@@ -31,7 +31,7 @@ def main() -> int:
     args = parser.parse_args()
 
     import app
-    import dashboard.clinic as clinic
+    import dashboard.service.clinic as clinic
 
     plans = tuple(clinic.ChairPlan(f"Chair {i + 1:02d}", f"Day {i + 1:02d}",
                                    bl.CLINIC_SCENARIOS[i % len(bl.CLINIC_SCENARIOS)],
@@ -43,7 +43,7 @@ def main() -> int:
             kw["plans"] = plans_
             super().__init__(*a, **kw)
 
-    clinic.Clinic = DayClinic  # runner imports it from dashboard.clinic when it starts the back end
+    clinic.Clinic = DayClinic  # runner imports it from dashboard.service.clinic when it starts the back end
     clinic.NEXT_PATIENT_AFTER_S = args.turnover_min * 60 / args.speed
     argv = ["serve", "--database", args.database, "--port", str(args.port), "--speed", str(args.speed),
             "--seed", str(args.seed)]

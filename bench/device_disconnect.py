@@ -37,7 +37,7 @@ class Clinic:
 
     def __init__(self, folder: Path) -> None:
         from dashboard.engine import load_config
-        from dashboard.ingest import Ingest
+        from dashboard.service.ingest import Ingest
         from dashboard.store import Store
 
         self.store = Store.open(folder / "clinic.db")
@@ -85,7 +85,7 @@ def outages(clinic: Clinic, sid: int, repeats: int, fault: Callable[[], None], r
 def nonin(clinic: Clinic, folder: Path, repeats: int, silent: bool) -> list[float]:
     from devices.emulators.line import PtyLine
     from devices.emulators.nonin import NoninEmulator
-    from devices.oximeter import NoninOximeter
+    from devices.serial.oximeter import NoninOximeter
     from devices.supervisor import Supervisor
 
     chair = f"Chair {2 + silent * 10}"  # a chair per case: one open session each
@@ -115,7 +115,7 @@ def nonin(clinic: Clinic, folder: Path, repeats: int, silent: bool) -> list[floa
 def suntech(clinic: Clinic, folder: Path, repeats: int, silent: bool) -> list[float]:
     from devices.emulators.line import PtyLine
     from devices.emulators.suntech import SunTechEmulator
-    from devices.nibp import NibpSettings, SunTechNIBP
+    from devices.serial.nibp import NibpSettings, SunTechNIBP
     from devices.supervisor import Supervisor
 
     chair = f"Chair {1 + silent * 10}"

@@ -54,7 +54,7 @@ def free_port() -> int:
 def prepare(db: Path) -> int:
     """One real session an hour in, its items folded through a real Ingest."""
     from dashboard.engine import load_config
-    from dashboard.ingest import Ingest
+    from dashboard.service.ingest import Ingest
     from dashboard.store import Store
     from devices.simulator import scenario, session_items
 

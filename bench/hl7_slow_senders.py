@@ -20,7 +20,7 @@ import time
 import benchlib as bl
 
 from dashboard.engine import load_config
-from dashboard.ingest import Ingest
+from dashboard.service.ingest import Ingest
 from dashboard.store import Store
 from devices.hl7 import HL7Listener, ListenerSettings, Placement, compose, frame
 from devices.hl7.mllp import MllpReader

@@ -64,7 +64,7 @@ def stored_counts(store: Any) -> tuple[int, int]:
 
 
 def fresh(dbs: bl.Databases, name: str, config: Any, chairs: int, minutes: float, speed: float = 1.0, clock=None):
-    from dashboard.ingest import Ingest
+    from dashboard.service.ingest import Ingest
 
     store = dbs.fresh(name)
     wall = float(int(time.time()))
@@ -104,7 +104,7 @@ def batched(dbs: bl.Databases, config: Any, chairs: int, minutes: float, batch: 
 def sustained(dbs: bl.Databases, config: Any, chairs: int, rate: float, seconds: float, name: str) -> dict:
     """Ingest.run on the real clock; a producer offers `rate` readings/s for `seconds`."""
     from devices.readings import Reading
-    from dashboard import ingest as ingest_module
+    from dashboard.service import ingest as ingest_module
 
     speed = rate / chairs  # one reading per chair per session second
     minutes = seconds * speed / 60 + 1
@@ -163,7 +163,7 @@ def catch_up_exact(dbs: bl.Databases, config: Any, chairs: int) -> dict:
     chunks of 500, then one `flush()` on the real clock. Every reading must keep its own session time."""
     import sqlalchemy as sa
     from devices.readings import Reading
-    from dashboard.ingest import Ingest
+    from dashboard.service.ingest import Ingest
 
     store = dbs.fresh("catchup")
     wall = float(int(time.time()))

@@ -39,7 +39,7 @@ def readings(minutes: float, start: float) -> list[tuple[str, Any]]:
 
 
 def ingest_rate(dbs: bl.Databases, config: Any, minutes: float, sessions: bool) -> dict[str, Any]:
-    from dashboard.ingest import Ingest
+    from dashboard.service.ingest import Ingest
 
     store = dbs.fresh("sessions" if sessions else "outside")
     start = float(int(time.time())) - minutes * 60 - 60
@@ -72,7 +72,7 @@ def ingest_rate(dbs: bl.Databases, config: Any, minutes: float, sessions: bool) 
 
 
 def session_opening(dbs: bl.Databases, config: Any) -> dict[str, Any]:
-    from dashboard.ingest import Ingest
+    from dashboard.service.ingest import Ingest
 
     store = dbs.fresh("opening")
     start = float(int(time.time()))
@@ -95,7 +95,7 @@ def session_opening(dbs: bl.Databases, config: Any) -> dict[str, Any]:
 
 
 def board_part(dbs: bl.Databases, config: Any) -> dict[str, Any]:
-    from dashboard.ingest import Ingest
+    from dashboard.service.ingest import Ingest
     from dashboard.ui.waiting import waiting_values
 
     store = dbs.fresh("board")

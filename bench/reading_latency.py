@@ -157,7 +157,7 @@ def main() -> int:
     result = bl.Result("reading_latency", bl.command_line(), info)
 
     from dashboard.engine import load_config
-    from dashboard.ingest import TICK_S, Ingest
+    from dashboard.service.ingest import TICK_S, Ingest
     from dashboard.store import Store
 
     config = load_config()

@@ -31,7 +31,7 @@ import benchlib as bl
 
 def build_session(tmp: Path, config: Any) -> tuple[Any, int, int]:
     from devices.simulator import session_items
-    from dashboard.ingest import Ingest
+    from dashboard.service.ingest import Ingest
     from dashboard.store import Store
 
     store = Store.open(tmp / "review.db")
@@ -71,7 +71,7 @@ def main() -> int:
 
     try:
         review_session = importlib.import_module("dashboard.ui.review_session")
-        review_chart = importlib.import_module("dashboard.ui.review_chart")
+        review_chart = importlib.import_module("dashboard.reports.charts.review")
         from dashboard.reports.alarm_table import alarm_episodes
         from dashboard.store.review_queries import continuous_between
         have_review = True

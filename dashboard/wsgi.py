@@ -14,9 +14,9 @@ import gc
 import os
 from pathlib import Path
 
+from .cli.location import site_from_env
 from .engine import load_config
 from .store import Store
-from .store.location import site_from_env
 from .ui import create_app
 
 _site = site_from_env()

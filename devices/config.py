@@ -7,7 +7,6 @@ refuses a bad file with a `DeviceConfigError` naming the key, e.g.
 from __future__ import annotations
 
 import ipaddress
-
 import tomllib
 import zoneinfo
 from dataclasses import dataclass
@@ -18,8 +17,8 @@ from typing import Any, Callable, Mapping
 from .errors import DeviceConfigError
 from .hl7.listener import ListenerSettings, local_zone
 from .hl7.placement import SILENT_AFTER_S, Placement
-from .nibp import NibpSettings, SunTechNIBP
-from .oximeter import NoninOximeter
+from .serial.nibp import NibpSettings, SunTechNIBP
+from .serial.oximeter import NoninOximeter
 from .supervisor import Backoff, Device
 
 PROTOCOLS = ("suntech", "nonin")

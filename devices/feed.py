@@ -1,4 +1,4 @@
-"""The feed CSV (docs/feed-format.md): read, validate and write.
+"""The feed CSV (docs/feed-format.md): read, validate and write; and its companion, the actions CSV.
 
 One row per device report or session event. A malformed row (including one the csv
 module itself cannot split: a field over its size limit) is reported with its line
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 COLUMNS = ("offset_s", "source", "sbp", "dbp", "map", "hr", "spo2", "event", "detail")
 VITALS = ("sbp", "dbp", "map", "hr", "spo2")
+ACTION_COLUMNS = ("offset_s", "action", "who", "detail")  # the actions CSV: people's actions for `check --actions`
+ACTIONS = ("acknowledge", "audio_pause", "override")
 
 
 class FeedError(ValueError):
@@ -197,6 +199,45 @@ def feed_frame(items: Iterable[Item]) -> pd.DataFrame:
     buffer.seek(0)
     return pd.read_csv(buffer, dtype={"source": str, "event": str, "detail": str}, keep_default_na=False,
                        na_values={name: [""] for name in (*VITALS, "offset_s")})
+
+
+def read_actions(path: Path | str) -> tuple[list[SessionEvent], list[FeedProblem]]:
+    """An actions CSV (offset_s,action,who,detail): acknowledge (detail = code or code|source),
+    audio_pause (detail = seconds) or override (detail = the reason). Bad rows are reported, not fatal."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as exc:
+        raise FeedError(f"cannot read actions {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise FeedError(f"actions {path} is not UTF-8 text") from exc
+    except csv.Error as exc:
+        raise FeedError(f"actions {path} cannot be read as CSV: {exc_text(exc)}") from exc
+    if rows and set(ACTION_COLUMNS) - set(rows[0]):
+        raise FeedError(f"actions file needs the columns {','.join(ACTION_COLUMNS)}")
+    out: list[SessionEvent] = []
+    problems: list[FeedProblem] = []
+    for line, row in enumerate(rows, start=2):
+        try:
+            out.append(_action(row))
+        except ValueError as exc:
+            problems.append(FeedProblem(line, f"actions: {exc}"))
+    out.sort(key=lambda e: e.offset_s or 0.0)
+    return out, problems
+
+
+def _action(row: dict[str, str]) -> SessionEvent:
+    kind = (row.get("action") or "").strip()
+    if kind not in ACTIONS:
+        raise ValueError(f"unknown action {kind!r}; expected one of {', '.join(ACTIONS)}")
+    try:
+        offset = float(row.get("offset_s") or "")
+    except ValueError:
+        raise ValueError(f"offset_s {row.get('offset_s')!r} is not a number") from None
+    who = plain_cell((row.get("who") or "").strip())  # as exported (devices/csv_safety.py)
+    if not who:
+        raise ValueError("who is empty: every action is someone's")
+    return SessionEvent(kind, detail=plain_cell((row.get("detail") or "").strip()), offset_s=offset, who=who)
 
 
 def _fmt(value: float) -> str:

@@ -1,6 +1,6 @@
 """Start the device side of the main job: configured devices, the HL7 listener, the demo rig.
 
-Called from `dashboard.runner.run_clinic` (never on import). Each adapter runs under
+Called from `dashboard.cli.runner.run_clinic` (never on import). Each adapter runs under
 its own supervisor thread; the NIBP registry lets ingest's `measure_now` action reach
 a chair's cuff.
 """
@@ -14,9 +14,9 @@ from typing import Any, Sequence
 
 from .adapter import Sink
 from .config import DeviceConfig, load_device_config
+from .emulators.rig import DeviceRig
 from .hl7.listener import HL7Listener, ListenerSettings
 from .registry import NibpRegistry
-from .rig import DeviceRig
 from .supervisor import Supervisor
 
 
@@ -79,6 +79,6 @@ def start_devices(options: DeviceOptions, sink: Sink, stop: threading.Event, dem
     for supervisor in devices.supervisors:
         supervisor.start(stop)
     if options.via_devices:
-        devices.rig = DeviceRig(sink, speed, devices.registry, hl7_chairs=demo_hl7_chairs)
-        devices.rig.start(demo_chairs, stop)
+        devices.emulators.rig = DeviceRig(sink, speed, devices.registry, hl7_chairs=demo_hl7_chairs)
+        devices.emulators.rig.start(demo_chairs, stop)
     return devices

@@ -21,7 +21,7 @@ from typing import Callable, Protocol, runtime_checkable
 from .adapter import Adapter, Sink, Ticket
 from .errors import ConnectionLost
 from .readings import SessionEvent
-from .serial_port import Port
+from .serial.port import Port
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dashboard.check import run_check  # noqa: E402
+from dashboard.cli.check import run_check  # noqa: E402
 from dashboard.engine import Config, load_config  # noqa: E402
 from devices.feed import write_feed  # noqa: E402
 from devices.readings import Item, Reading, SessionEvent  # noqa: E402

@@ -6,9 +6,9 @@ from collections import Counter
 import time
 from pathlib import Path
 
-from dashboard.check import read_actions
+from devices.feed import read_actions
 from dashboard.engine import load_config
-from dashboard.ingest import Ingest
+from dashboard.service.ingest import Ingest
 from dashboard.store import Store
 from devices.feed import read_feed
 

@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 from dashboard.engine import load_config
-from dashboard.ingest import Ingest
+from dashboard.service.ingest import Ingest
 from dashboard.store import Store
 from dashboard.store.schema import ingest_heartbeat
 from devices.readings import Reading, SessionEvent

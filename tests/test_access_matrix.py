@@ -30,7 +30,7 @@ import sqlalchemy as sa
 
 from dashboard.auth import ROLES, add_user
 from dashboard.engine import load_config
-from dashboard.ingest import Ingest
+from dashboard.service.ingest import Ingest
 from dashboard.store import Store
 from dashboard.store.schema import actions
 from dashboard.store.security import audit

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from dashboard.auth import add_user, audit_log
 from dashboard.engine import load_config
-from dashboard.ingest import Ingest
+from dashboard.service.ingest import Ingest
 from dashboard.store import Store
 from dashboard.store.security import audit
 from dashboard.ui import create_app

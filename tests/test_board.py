@@ -9,7 +9,7 @@ from urllib.parse import quote, unquote
 from dash import no_update
 
 from dashboard.engine import load_config
-from dashboard.ingest import Ingest
+from dashboard.service.ingest import Ingest
 from dashboard.store import Store
 from dashboard.ui import alarm_view
 from dashboard.ui.board import BAR_FIRST_SLOT, SLOT_INDEX, bar_items, poll_board, tile_values

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from dashboard.engine import SessionEngine, load_config, session_status
-from dashboard.ui.chart_marks import limit_lines, limit_marks, phase_label, phase_spans
-from dashboard.ui.figures import OPEN_PHASE, TRACE, extend_payload, open_phase, session_figure
+from dashboard.reports.charts.marks import limit_lines, limit_marks, phase_label, phase_spans
+from dashboard.reports.charts.figures import OPEN_PHASE, TRACE, extend_payload, open_phase, session_figure
 from devices.readings import Assessment, Reading, SessionEvent
 
 

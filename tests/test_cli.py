@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.check import run_check
+from dashboard.cli.check import run_check
 from dashboard.cli import COMMANDS, main
 from dashboard.cli.logs import levels
 from dashboard.store import Store

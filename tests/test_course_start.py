@@ -126,7 +126,7 @@ def test_prefill_for_a_new_patient_leaves_the_medicines_to_the_nurse(store):
 def test_ingest_passes_the_usual_baseline_kept_at_the_start(store, tmp_path):
     """The engine never reads the store: ingest hands it the usual pre-dose BP the start page kept on the row,
     so the session folds the same after a restart."""
-    from dashboard.ingest import Ingest
+    from dashboard.service.ingest import Ingest
 
     clinic = tmp_path / "clinic.toml"
     clinic.write_text('[baseline]\npolicy = "course-lower"\n')

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from dashboard.auth import AuthError, audit_log, record, verify
-from dashboard.check import read_actions
+from devices.feed import read_actions
 from dashboard.engine import load_config
-from dashboard.ingest import Ingest
+from dashboard.service.ingest import Ingest
 from dashboard.reports.exports import export_session
 from dashboard.store import Store
 from dashboard.ui.admin import audit_csv

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from dashboard.cli import main as cli_main, parser as cli_parser
 from dashboard.store import sqlite_url
-from dashboard.store.location import database_url, describe, masked
+from dashboard.cli.location import database_url, describe, masked
 from dashboard.store.migrate import heads
 
 PG = "postgresql://monitor:s3cret@db.clinic.example:5432/monitor"
@@ -41,7 +41,7 @@ def test_a_password_is_never_shown():
 
 
 def test_the_database_line_at_start_masks_the_password(store_url: str, capsys):
-    from dashboard.runner import _open_store
+    from dashboard.cli.runner import _open_store
 
     url = sa.engine.make_url(store_url)
     if url.get_backend_name() == "postgresql":

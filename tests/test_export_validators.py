@@ -25,10 +25,10 @@ from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.parser import parse_message
 from pypdf import PdfReader
 
-from dashboard.check import run_check
+from dashboard.cli.check import run_check
 from dashboard.engine import load_config
-from dashboard.ingest import Ingest
-from dashboard.replay import Replayer, drive, load_items, open_replay_session
+from dashboard.service.ingest import Ingest
+from dashboard.service.replay import Replayer, drive, load_items, open_replay_session
 from dashboard.reports.exports import export_session
 from dashboard.reports.exports.chart_image import ChartImage
 from dashboard.reports.exports.pdf_report import session_pdf

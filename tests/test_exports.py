@@ -14,7 +14,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from pypdf import PdfReader
 
-from dashboard.check import run_check
+from dashboard.cli.check import run_check
 from dashboard.engine import load_config
 from dashboard.reports.exports import FORMATS, SessionNotFound, export_session
 from dashboard.reports.exports.chart_image import ChartImage

@@ -8,7 +8,7 @@ from typing import Callable
 import pytest
 
 from dashboard.engine import load_config
-from dashboard.ingest import Ingest
+from dashboard.service.ingest import Ingest
 from dashboard.store import Batch, Store
 from devices.readings import Reading, SessionEvent
 
@@ -226,7 +226,7 @@ def test_a_full_disk_holds_readings_in_memory_and_writes_them_once_it_can(store:
 
 
 def test_the_buffer_is_bounded_and_says_so(store: Store, monkeypatch):
-    import dashboard.ingest as ingest_module
+    import dashboard.service.ingest as ingest_module
 
     monkeypatch.setattr(ingest_module, "MAX_BUFFERED", 10)
     ingest = Ingest(store, load_config(), Clock())
@@ -276,7 +276,7 @@ def test_each_alarm_keeps_its_signal_delay_and_the_settings_page_reports_it(stor
 
 def test_a_message_seen_again_is_stored_once_even_after_a_restart(store: Store, open_store):
     """A monitor resends a message whose ACK it missed (lost, or ingest stopped between commit and ACK)."""
-    from dashboard.ingest import FORGET_EVERY_S, KEEP_MESSAGES_S
+    from dashboard.service.ingest import FORGET_EVERY_S, KEEP_MESSAGES_S
 
     clock = Clock()
     sid = _open(store)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.engine import load_config
-from dashboard.ingest import Ingest
+from dashboard.service.ingest import Ingest
 from dashboard.store import Store, device_data
 from devices.readings import Reading, SessionEvent
 
@@ -143,8 +143,8 @@ def test_demo_readings_never_become_patient_data_and_raise_no_alarm(store, monke
     ingest = Ingest(store, load_config(), clock)
     ingest.refresh()
     demo = dataclasses.replace(Reading("monitor", sbp=210, dbp=125, hr=140, received_time=START + 10), device_id=EUI)
-    monkeypatch.setattr("dashboard.ingest.is_demo", lambda item: item is demo)
-    monkeypatch.setattr("dashboard.device_keeper.is_demo", lambda item: item is demo)
+    monkeypatch.setattr("dashboard.service.placement.is_demo", lambda item: item is demo)
+    monkeypatch.setattr("dashboard.service.device_keeper.is_demo", lambda item: item is demo)
     ticket = ingest.submit("Chair 1", [demo, Reading("oximeter", hr=70, spo2=98, received_time=START + 10)])
     clock.t += 12
     settle(ingest, clock)

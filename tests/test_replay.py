@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from dashboard.check import run_check
+from dashboard.cli.check import run_check
 from dashboard.engine import load_config
-from dashboard.ingest import Ingest
-from dashboard.replay import Replayer, drive, load_items, open_replay_session
+from dashboard.service.ingest import Ingest
+from dashboard.service.replay import Replayer, drive, load_items, open_replay_session
 from dashboard.store import Store
 from tests.waits import DEADLINE_S, wait_until
 
@@ -165,7 +165,7 @@ def test_replay_controls_act_once_from_the_right_state_and_are_audited(tmp_path:
 
 
 def test_a_replay_cut_off_by_a_restart_is_stopped_and_its_session_ended(tmp_path: Path):
-    from dashboard.replay import ReplayDriver
+    from dashboard.service.replay import ReplayDriver
 
     store = Store.open(tmp_path / "restart.db")
     sid = open_replay_session(store, ITEMS, "Replay 1", "Replay", 60.0)

@@ -1,7 +1,7 @@
 """The alarm table is derived from the stored transitions: raised, acknowledged by whom and when, cleared."""
 from __future__ import annotations
 
-from dashboard.check import run_check
+from dashboard.cli.check import run_check
 from dashboard.reports.alarm_table import alarm_episodes, counts_by_code
 
 from .review_sessions import SEVERE_ACTIONS, SEVERE_FEED

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from dashboard.reports.alarm_table import alarm_episodes
 from dashboard.store import Store
 from dashboard.store.review_queries import continuous_between
-from dashboard.ui import review_chart
-from dashboard.ui.decimate import GAP_S, POINTS_PER_TRACE, reduce_series
-from dashboard.ui.figures import TRACE
+from dashboard.reports.charts import review as review_chart
+from dashboard.reports.charts.decimate import GAP_S, POINTS_PER_TRACE, reduce_series
+from dashboard.reports.charts.figures import TRACE
 
 from .review_sessions import recorded_session
 

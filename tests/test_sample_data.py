@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.check import CheckResult, run_check
+from dashboard.cli.check import CheckResult, run_check
 from dashboard.engine import PHYSIOLOGICAL
 from devices.feed import read_feed
 from devices.readings import Reading, SessionEvent

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.check import read_actions, run_check
+from dashboard.cli.check import run_check
+from devices.feed import read_actions
 from dashboard.engine import PHYSIOLOGICAL, SessionEngine, Transition, load_config
 from devices.feed import Feed, read_feed, write_feed
 from devices.readings import Assessment, Reading, SessionEvent

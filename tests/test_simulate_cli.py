@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.cli import main as cli_main
-from dashboard.check import run_check
+from dashboard.cli.check import run_check
 from devices.feed import read_feed
 from devices.readings import Reading, SessionEvent
 from devices.simulator import SCENARIOS

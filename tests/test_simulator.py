@@ -15,7 +15,7 @@ import pytest
 
 from dashboard.engine import PHYSIOLOGICAL, SessionEngine, Transition, load_config
 from devices.adapter import Ticket
-from devices.episodes import ClockJump, HrEpisode, Outage, Window, trapezoid
+from devices.simulator.episodes import ClockJump, HrEpisode, Outage, Window, trapezoid
 from devices.feed import write_feed
 from devices.readings import Assessment, Item, Reading, SessionEvent
 from devices.simulator import (

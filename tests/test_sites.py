@@ -12,9 +12,9 @@ from typing import Callable
 import pytest
 
 from dashboard.engine import load_config
-from dashboard.ingest import Ingest
+from dashboard.service.ingest import Ingest
 from dashboard.store import DEFAULT_SITE, Store, StoreError
-from dashboard.store.location import add_site_option, site_of
+from dashboard.cli.location import add_site_option, site_of
 from dashboard.store.review_queries import SessionFilter, filter_choices, list_sessions
 from devices.readings import Reading, SessionEvent
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from dashboard.engine import load_config
-from dashboard.ingest import Ingest
+from dashboard.service.ingest import Ingest
 from dashboard.store import Store
 from devices.readings import Item, Reading, SessionEvent
 

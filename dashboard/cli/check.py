@@ -13,10 +13,14 @@ stderr with its line number and every other row is still used; a file that is no
 from __future__ import annotations
 
 import argparse
+import heapq
+from dataclasses import dataclass
 from pathlib import Path
 
-from devices.readings import EVENT_KINDS, PROTOCOLS
+from devices.feed import FeedError, FeedProblem, read_actions, read_feed
+from devices.readings import EVENT_KINDS, PROTOCOLS, Item
 
+from ..engine import Config, ConfigError, SessionEngine, Transition, load_config
 from .options import add_config_option
 
 HELP = "run the engine over a feed CSV and print the alarm transitions"
@@ -38,9 +42,6 @@ def run(args: argparse.Namespace) -> int:
     import json
     import sys
 
-    from ..check import run_check
-    from ..engine import ConfigError, load_config
-    from devices.feed import FeedError
 
     try:
         result = run_check(args.feed, load_config(args.config), args.actions)
@@ -61,3 +62,28 @@ def run(args: argparse.Namespace) -> int:
 def clock(offset_s: float) -> str:
     minutes, seconds = divmod(int(offset_s), 60)
     return f"{minutes}:{seconds:02d}"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    transitions: list[Transition]
+    problems: list[FeedProblem]
+
+
+def run_check(feed_path: Path | str, config: Config | None = None,
+              actions_path: Path | str | None = None) -> CheckResult:
+    """All transitions of the feed (and of people's actions, folded in at their session times), in order. Raises
+    FeedError for a bad file."""
+    feed = read_feed(feed_path)
+    protocol = feed.protocol
+    if protocol is None:
+        raise FeedError("feed has no valid session_start row naming the protocol")
+    actions, action_problems = read_actions(actions_path) if actions_path else ([], [])
+    engine = SessionEngine(config or load_config(), protocol)
+    items: list[Item] = list(heapq.merge(feed.items, actions, key=lambda i: i.offset_s or 0.0))
+    out: list[Transition] = []
+    for item in items:
+        out.extend(engine.apply(item))
+    if items:
+        out.extend(engine.advance(items[-1].offset_s or 0.0))
+    return CheckResult(out, feed.problems + action_problems)

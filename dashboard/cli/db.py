@@ -34,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
 
     from alembic import command
 
-    from ..store.location import database_url, describe, open_store
     from ..store.migrate import alembic_config, current_revisions, heads, known_revisions
+    from .location import database_url, describe, open_store
 
     url = database_url(args)
     config = alembic_config(url=url)

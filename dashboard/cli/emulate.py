@@ -11,13 +11,21 @@ Ctrl-C or --duration.
 from __future__ import annotations
 
 import argparse
+import sys
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the devices' modules load when the command runs, not for --help
+    from devices.emulators.line import Line
+    from devices.recording.capture import Chunk
 
 HELP = "an emulated device: SunTech or Nonin on a pty, or an HL7 sender"
 # devices/hl7/oru.py's STYLES and SEGMENT_ENDS, named here so that --help does not load the HL7 package
 # (tests/test_cli.py checks they agree).
 STYLES = ("mdc", "philips", "loinc", "tags", "kpa")
 SEGMENT_ENDS = ("cr", "lf", "crlf")
+NAMES = {"suntech": "SunTech NIBP", "nonin": "Nonin oximeter", "hl7": "HL7 monitor"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +59,83 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from devices.commands import run_emulate
+    """Play a source through an emulated device until done or Ctrl-C."""
+    from devices.errors import DeviceError
+    from devices.feed import FeedError
 
-    return run_emulate(args)
+    try:
+        items, capture = _source(args)
+    except (DeviceError, FeedError, ValueError, OSError) as exc:
+        print(f"emulate: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    if args.duration:
+        timer = threading.Timer(args.duration, stop.set)
+        timer.daemon = True  # Ctrl-C must not wait for it
+        timer.start()
+    try:
+        if args.kind == "hl7":
+            return _emulate_hl7(args, items, capture, stop)
+        return _emulate_serial(args, items, capture, stop)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop.set()
+
+
+def _source(args: argparse.Namespace) -> tuple[list, list[Chunk] | None]:
+    from devices.emulators.play import for_device, source_items
+    from devices.errors import DeviceError
+    from devices.recording.capture import read_capture
+
+    if args.replay:
+        protocol, chunks = read_capture(args.replay)
+        if protocol and protocol != args.kind:
+            raise DeviceError(f"{args.replay} is a {protocol} capture, not {args.kind}")
+        return [], chunks
+    from ..engine import load_config
+
+    config = None if args.feed else load_config()  # the protocols' timings the simulator plans by
+    return for_device(source_items(args.scenario, args.seed, args.feed, config), args.kind), None
+
+
+def _emulate_serial(args: argparse.Namespace, items: list, capture: list[Chunk] | None,
+                    stop: threading.Event) -> int:
+    from devices.emulators.line import PtyLine, TcpLine
+    from devices.emulators.play import play_nonin, play_suntech
+
+    line: Line = TcpLine(args.tcp) if args.tcp is not None else PtyLine(args.link)
+    print(f"{NAMES[args.kind]} emulator on {line.url}", flush=True)
+    try:
+        if args.kind == "suntech":
+            play_suntech(line, items, stop, args.speed, args.measure_s, capture)
+        else:
+            play_nonin(line, items, stop, args.speed, capture, args.format)
+        print(f"{NAMES[args.kind]} emulator: source played; Ctrl-C stops", flush=True)
+        while not stop.wait(0.5):  # the module keeps answering (and the line stays open) until stopped
+            pass
+    finally:
+        line.close()
+    return 0
+
+
+def _emulate_hl7(args: argparse.Namespace, items: list, capture: list[Chunk] | None, stop: threading.Event) -> int:
+    from devices.emulators.hl7_sender import HL7Sender
+    from devices.emulators.play import play_hl7
+    from devices.errors import DeviceError
+    from devices.hl7 import oru
+
+    host, _, port = args.to.rpartition(":")
+    sender = HL7Sender(host or "127.0.0.1", int(port), oru.Sender(
+        location=args.location, mrn=args.mrn, style=args.style, with_zone=not args.no_zone,
+        segment_end=oru.SEGMENT_ENDS[args.segment_end]))
+    print(f"{NAMES['hl7']} {args.location} sending to {sender.host}:{sender.port} ({args.style})", flush=True)
+    try:
+        feed = play_hl7(sender, items, stop, args.speed, capture)
+    except DeviceError as exc:
+        print(f"emulate hl7: {exc}", file=sys.stderr)
+        return 1
+    acks = sender.acks
+    print(f"{NAMES['hl7']} {args.location}: {feed.sent or len(acks)} reading(s) sent, "
+          f"ACKs: {', '.join(f'{code} x{acks.count(code)}' for code in sorted(set(acks))) or 'none'}", flush=True)
+    return 0

@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from ..store.location import missing_database
+    from .location import missing_database
 
     if problem := missing_database(args):
         print(f"export: {problem}", file=sys.stderr)
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from ..engine import ConfigError, load_config
     from ..reports.exports import SessionNotFound, export_session
-    from ..store.location import open_store
+    from .location import open_store
 
     try:
         config = load_config(args.config)
@@ -76,11 +76,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _feed(args: argparse.Namespace) -> int:
-    """The feed is streamed (dashboard/export.py) and says which alarm actions it leaves out."""
+    """The feed is streamed (dashboard/reports/exports/feed_file.py) and says which alarm actions it leaves out."""
     import sys
 
-    from ..export import ExportError, export_feed
-    from ..store.location import open_store
+    from ..reports.exports.feed_file import ExportError, export_feed
+    from .location import open_store
 
     store = open_store(args)
     try:

@@ -17,6 +17,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..runner import run_ingest
+    from .runner import run_ingest
 
     return run_ingest(args)

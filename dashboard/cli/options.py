@@ -24,7 +24,7 @@ class _PathGiven(argparse.Action):
 
 
 def add_database_options(parser: argparse.ArgumentParser, default: Path = DEFAULT_DB) -> None:
-    """--database PATH, --database-url URL (resolved by dashboard/store/location.py)."""
+    """--database PATH, --database-url URL (resolved by dashboard/cli/location.py)."""
     group = parser.add_argument_group("database")
     group.add_argument("--database", type=Path, default=default, action=_PathGiven, metavar="PATH",
                        help=f"SQLite file (default {default})")

@@ -6,6 +6,8 @@ with their times, for `emulate --replay`. The feed can then be checked or replay
 from __future__ import annotations
 
 import argparse
+import sys
+import threading
 from pathlib import Path
 
 HELP = "read a configured device and write a feed CSV (--raw: a byte capture too)"
@@ -24,6 +26,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from devices.commands import run_record
+    from devices.config import load_device_config
+    from devices.errors import DeviceError
+    from devices.recording.recorder import record
 
-    return run_record(args)
+    try:
+        config = load_device_config(args.devices)
+        stop = threading.Event()
+        print(f"Recording {args.device}{' on ' + args.chair if args.chair else ''} to {args.out}"
+              f"{' (raw: ' + str(args.raw) + ')' if args.raw else ''}; Ctrl-C stops", flush=True)
+        recorder = record(config, Path(args.out), args.device, chair=args.chair, raw=args.raw,
+                          duration_s=args.duration, stop=stop)
+    except (DeviceError, OSError) as exc:
+        print(f"record: {exc}", file=sys.stderr)
+        return 2
+    print(f"Recorded {recorder.rows} row(s) to {args.out}", flush=True)
+    return 0

@@ -19,7 +19,7 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from ..speeds import SPEEDS
+from ..service.speeds import SPEEDS
 from .check import clock
 from .options import add_config_option, add_database_options, add_site_option
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from devices.readings import Item
 
     from ..engine import Config
-    from ..replay import Progress
+    from ..service.replay import Progress
     from ..store import Store
 
 HELP = "replay feed CSVs onto chairs as if live, into the dashboard's store (runs the fold if no ingest does)"
@@ -62,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
     from devices.feed import FeedError
 
     from ..engine import ConfigError, load_config
-    from ..replay import load_items, open_replay_session
-    from ..store.location import open_store
+    from ..service.replay import load_items, open_replay_session
+    from .location import open_store
 
     chairs = args.chair or []
     if len(chairs) > len(args.feeds):
@@ -108,7 +108,7 @@ def _replay_all(store: Store, plans: list[tuple[list[Item], str, int]], speed: s
 
     from tqdm import tqdm
 
-    from ..replay import Progress, Replayer, drive
+    from ..service.replay import Progress, Replayer, drive
 
     threads, bars, progresses = [], [], []
     for position, (items, chair, sid) in enumerate(plans):
@@ -134,7 +134,7 @@ def _site_ingest(store: Store, config: Config) -> Iterator[bool]:
     import sys
     import threading
 
-    from ..ingest import Ingest
+    from ..service.ingest import Ingest
 
     silent = heartbeat_age(store)
     if silent is not None and silent <= _not_writing_after():
@@ -162,7 +162,7 @@ def heartbeat_age(store: Store) -> float | None:
 
 
 def _not_writing_after() -> float:
-    from ..ingest import NOT_WRITING_AFTER_S
+    from ..service.ingest import NOT_WRITING_AFTER_S
 
     return NOT_WRITING_AFTER_S
 

@@ -24,6 +24,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..runner import run_clinic
+    from .runner import run_clinic
 
     return run_clinic(args)

@@ -16,7 +16,7 @@ import argparse
 from pathlib import Path
 
 from devices.readings import PROTOCOLS
-from devices.sim_feeds import DEFAULT_SCENARIO, DRAW_KNOBS
+from devices.simulator.feeds import DEFAULT_SCENARIO, DRAW_KNOBS
 
 from .options import add_config_option
 
@@ -56,8 +56,10 @@ def run(args: argparse.Namespace) -> int:
     import sys
     import time
 
-    from devices.sim_feeds import SimulateError, build_scenario, check_batch, load_settings, write_batch, write_one
     from devices.simulator import SCENARIOS
+    from devices.simulator.feeds import SimulateError, build_scenario, check_batch, write_batch, write_one
+
+    from ..engine import ConfigError, load_config
 
     if args.list:
         width = max(map(len, SCENARIOS))
@@ -67,7 +69,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         scn = build_scenario(args)
         check_batch(args)
-        config = load_settings(args.config)
+        try:
+            config = load_config(args.config)  # the protocols' timings the simulator plans by
+        except ConfigError as exc:
+            raise SimulateError(f"{args.config}: {exc}") from None
         if args.out_dir is None:
             write_one(scn, args.seed, config, args.out)
             return 0

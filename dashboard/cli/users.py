@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
     import sqlalchemy as sa
 
     from ..auth import AuthError, add_user, record, set_password
-    from ..store.location import open_store
     from ..store.security import users
+    from .location import open_store
 
     if args.action != "list" and (not args.username or (args.action == "add" and not args.role)):
         print("users: give NAME, and --role ROLE to add (users add NAME --role ROLE | users passwd NAME | "

@@ -4,11 +4,12 @@ Public names only; the modules behind them are private to the engine.
 """
 from .alarms import ALARM_CODES, PHYSIOLOGICAL, PRIORITY_RANK, TECHNICAL, ActiveAlarm, Transition, reconcile
 from .config import Config, ConfigError, ProtocolSpec, Setting, load_config
-from .session import BP, Due, SessionEngine, Value
+from .session import Due, SessionEngine
 from .status import session_status
+from .vitals import BP, Value, rate_source
 
 __all__ = [
     "ALARM_CODES", "PHYSIOLOGICAL", "PRIORITY_RANK", "TECHNICAL", "ActiveAlarm", "BP", "Config",
-    "ConfigError", "Due", "ProtocolSpec", "SessionEngine", "Setting", "Transition", "Value", "load_config", "reconcile",
-    "session_status",
+    "ConfigError", "Due", "ProtocolSpec", "SessionEngine", "Setting", "Transition", "Value", "load_config", "rate_source",
+    "reconcile", "session_status",
 ]

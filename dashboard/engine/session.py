@@ -16,6 +16,9 @@ opened the session is the latest BP at the dose and becomes the baseline, and a 
 
 Heart rate: the ECG's, the oximeter's pulse rate and the cuff's pulse are all kept (`rates`); the one shown is
 `shown_rate()` (docs/placement.md).
+
+Here: the session's clock, phases, timers, events and discharge readiness. How each reading raises and clears its
+alarms is vital_rules.py; the values kept (BP, Value) and their wording are vitals.py.
 """
 from __future__ import annotations
 
@@ -26,26 +29,8 @@ from devices.readings import Assessment, Item, Reading, SessionEvent
 
 from .alarms import PHYSIOLOGICAL, ActiveAlarm, AlarmBoard, Transition
 from .config import Config, ProtocolSpec
-
-MINUTE = 60.0
-
-
-@dataclass(frozen=True, slots=True)
-class BP:
-    offset_s: float
-    sbp: float
-    dbp: float
-    map: float | None
-
-    @property
-    def text(self) -> str:
-        return f"{_num(self.sbp)}/{_num(self.dbp)}"
-
-
-@dataclass(frozen=True, slots=True)
-class Value:
-    offset_s: float
-    value: float
+from .vital_rules import VitalSignRules
+from .vitals import BP, MINUTE, Value, num
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +41,8 @@ class Due:
     at_s: float | None
 
 
-class SessionEngine:
+
+class SessionEngine(VitalSignRules):
     """State and alarms of one session. See the module docstring."""
 
     def __init__(self, config: Config, protocol: str, course_baseline: tuple[float, float] | None = None) -> None:
@@ -98,27 +84,6 @@ class SessionEngine:
         self.fresh = True  # nothing folded yet: the first item may set the clock before 0 (pre-session readings)
         self._established: set[str] = set()
         self._out: list[Transition] = []
-
-    def _limits(self, c: Config) -> None:
-        """Copy the settings into attributes: the fold reads them per reading."""
-        v = c.value
-        self.predose_sbp, self.predose_dbp = v("bp.predose_high.sbp_above"), v("bp.predose_high.dbp_above")
-        self.high_sbp, self.high_dbp = v("bp.high.sbp"), v("bp.high.dbp")
-        self.severe_sbp, self.severe_dbp = v("bp.severe.sbp"), v("bp.severe.dbp")
-        self.rise_sbp, self.rise_dbp = v("bp.rise.sbp"), v("bp.rise.dbp")
-        self.hr_above, self.hr_high_hold = v("hr.high.above"), v("hr.high.hold")
-        self.hr_below, self.hr_low_hold = v("hr.low.below"), v("hr.low.hold")
-        self.spo2_medium, self.spo2_high = v("spo2.low.medium_below"), v("spo2.low.high_below")
-        self.spo2_hold = v("spo2.low.hold")
-        self.check_start = v("bp.check_due.window_start") * MINUTE
-        self.check_end = v("bp.check_due.window_end") * MINUTE
-        self.stale_nibp, self.stale_continuous = v("data.stale.nibp_after"), v("data.stale.continuous_after")
-        self.sbp_range = (v("reading.implausible.sbp_min"), v("reading.implausible.sbp_max"))
-        self.dbp_range = (v("reading.implausible.dbp_min"), v("reading.implausible.dbp_max"))
-        self.hr_range = (v("reading.implausible.hr_min"), v("reading.implausible.hr_max"))
-        self.spo2_range = (v("reading.implausible.spo2_min"), v("reading.implausible.spo2_max"))
-        self.moaas_min = v("readiness.moaas_min")
-        self.audio_pause_max = v("alarm.audio_pause_max")
 
     # ---- public API -------------------------------------------------------
 
@@ -242,151 +207,15 @@ class SessionEngine:
                 self._sync_spo2(t)
         elif name == "check_due":
             self._set("bp.check_due", "", True, t, message="no BP between "
-                      f"{_num(self.check_start / MINUTE)} and {_num(self.check_end / MINUTE)} min after the dose")
+                      f"{num(self.check_start / MINUTE)} and {num(self.check_end / MINUTE)} min after the dose")
         elif name == "stale:nibp":
             self._set("data.stale", "nibp", True, t,
-                      message=f"no NIBP reading for {_num(self.stale_nibp / MINUTE)} min")
+                      message=f"no NIBP reading for {num(self.stale_nibp / MINUTE)} min")
         elif name == "stale:continuous":
             self._set("data.stale", "continuous", True, t,
-                      message=f"no HR/SpO2 for {_num(self.stale_continuous)} s")
+                      message=f"no HR/SpO2 for {num(self.stale_continuous)} s")
         elif name == "dosing_end":
             self._set_phase("observation", t)
-
-    # ---- readings ---------------------------------------------------------
-
-    def _on_reading(self, r: Reading, t: float) -> None:
-        if r.has_bp:
-            self._on_bp(r, t)
-        continuous = not r.has_bp
-        fresh = False
-        if r.hr is not None:
-            fresh |= self._on_hr(r.hr, t)
-            if fresh:
-                self.rates[rate_source(r)] = Value(t, r.hr)
-        if r.spo2 is not None:
-            fresh |= self._on_spo2(r.spo2, t)
-        if continuous and fresh:
-            if not self._settled("data.stale", "continuous", False):
-                self._set("data.stale", "continuous", False, t, why="HR/SpO2 back")
-            self._timers["stale:continuous"] = t + self.stale_continuous
-
-    def _on_bp(self, r: Reading, t: float) -> None:
-        problem = self._bp_problem(r.sbp, r.dbp)
-        if problem:
-            self._set("reading.implausible", "bp", True, t, value=_bp_text(r.sbp, r.dbp), message=problem)
-            return
-        bp = BP(t, float(r.sbp), float(r.dbp), r.map)  # type: ignore[arg-type]
-        self._set("reading.implausible", "bp", False, t, value=bp.text, why="plausible BP")
-        self._set("nibp.failed", "", False, t, value=bp.text, why="BP measured")
-        self._set("data.stale", "nibp", False, t, value=bp.text, why="NIBP back")
-        self.last_bp = bp
-        if self.dose_at is None:
-            high = bp.sbp > self.predose_sbp or bp.dbp > self.predose_dbp
-            self._set("bp.predose_high", "", high, t, value=bp.text,
-                      message=f"pre-dose BP {bp.text} above {_num(self.predose_sbp)}/{_num(self.predose_dbp)}")
-        self._bp_level(bp, t)
-        if self.dose_at is not None:
-            self._post_dose_bp(bp, t)
-
-    def _bp_level(self, bp: BP, t: float) -> None:
-        severe = bp.sbp >= self.severe_sbp or bp.dbp >= self.severe_dbp
-        high = not severe and (bp.sbp >= self.high_sbp or bp.dbp >= self.high_dbp)
-        self._set("bp.severe", "", severe, t, value=bp.text,
-                  message=f"BP {bp.text}: systolic at or above {_num(self.severe_sbp)} or diastolic at or above "
-                          f"{_num(self.severe_dbp)}")
-        self._set("bp.high", "", high, t, value=bp.text,
-                  message=f"BP {bp.text}: systolic at or above {_num(self.high_sbp)} or diastolic at or above "
-                          f"{_num(self.high_dbp)}")
-
-    def _post_dose_bp(self, bp: BP, t: float) -> None:
-        assert self.dose_at is not None
-        base = self.rise_baseline
-        if base is not None:
-            rise = bp.sbp - base.sbp >= self.rise_sbp or bp.dbp - base.dbp >= self.rise_dbp
-            self._set("bp.rise", "", rise, t, value=bp.text,
-                      message=f"BP {bp.text} is {_signed(bp.sbp - base.sbp)}/{_signed(bp.dbp - base.dbp)} "
-                              f"over {'the usual pre-dose BP ' if self.baseline_from == 'course' else 'baseline '}"
-                              f"{base.text}")
-        self.bp_not_above_peak = self.peak_bp is None or bp.sbp <= self.peak_bp.sbp
-        if self.peak_bp is None or bp.sbp > self.peak_bp.sbp:
-            self.peak_bp = bp
-        if self.is_monitoring:
-            self._timers["stale:nibp"] = t + self.stale_nibp
-        if self.dose_at + self.check_start <= t <= self.dose_at + self.check_end:
-            self._timers.pop("check_due", None)
-            self.check_done_at = self.check_done_at or t
-        self._set("bp.check_due", "", False, t, value=bp.text, why="BP measured")
-
-    def _bp_problem(self, sbp: float | None, dbp: float | None) -> str:
-        if sbp is None or dbp is None:
-            return "BP needs both systolic and diastolic"
-        if not self.sbp_range[0] <= sbp <= self.sbp_range[1]:
-            return f"systolic {_num(sbp)} outside {_num(self.sbp_range[0])}-{_num(self.sbp_range[1])}"
-        if not self.dbp_range[0] <= dbp <= self.dbp_range[1]:
-            return f"diastolic {_num(dbp)} outside {_num(self.dbp_range[0])}-{_num(self.dbp_range[1])}"
-        if dbp >= sbp:
-            return f"diastolic {_num(dbp)} not below systolic {_num(sbp)}"
-        return ""
-
-    def _on_hr(self, hr: float, t: float) -> bool:
-        low, high = self.hr_range
-        if not low <= hr <= high:
-            self._set("reading.implausible", "hr", True, t, value=_num(hr),
-                      message=f"HR {_num(hr)} outside {_num(low)}-{_num(high)}")
-            return False
-        if not self._settled("reading.implausible", "hr", False):
-            self._set("reading.implausible", "hr", False, t, value=_num(hr), why="plausible HR")
-        self.last_hr = Value(t, hr)
-        self._hold("hr.high", hr > self.hr_above, t, self.hr_high_hold)
-        self._hold("hr.low", hr < self.hr_below, t, self.hr_low_hold)
-        self._sync_hr(t)
-        return True
-
-    def _on_spo2(self, spo2: float, t: float) -> bool:
-        low, high = self.spo2_range
-        if not low <= spo2 <= high:
-            self._set("reading.implausible", "spo2", True, t, value=_num(spo2),
-                      message=f"SpO2 {_num(spo2)} outside {_num(low)}-{_num(high)}")
-            return False
-        if not self._settled("reading.implausible", "spo2", False):
-            self._set("reading.implausible", "spo2", False, t, value=_num(spo2), why="plausible SpO2")
-        self.last_spo2 = Value(t, spo2)
-        self._hold("spo2.medium", spo2 < self.spo2_medium, t, self.spo2_hold)
-        self._hold("spo2.high", spo2 < self.spo2_high, t, self.spo2_hold)
-        self._sync_spo2(t)
-        return True
-
-    def _hold(self, name: str, condition: bool, t: float, hold_s: float) -> None:
-        """Start, keep or cancel the condition delay of a held alarm."""
-        timer = f"hold:{name}"
-        if not condition:
-            self._timers.pop(timer, None)
-            self._established.discard(name)
-        elif name not in self._established and timer not in self._timers:
-            self._timers[timer] = t + hold_s
-
-    def _sync_hr(self, t: float) -> None:
-        high, low = "hr.high" in self._established, "hr.low" in self._established
-        if self._settled("hr.high", "", high) and self._settled("hr.low", "", low):
-            return  # the 1 Hz common case: nothing changes, so no message is built
-        hr = _num(self.last_hr.value) if self.last_hr else ""
-        self._set("hr.high", "", high, t, value=hr,
-                  message=f"HR {hr} above {_num(self.hr_above)} for {_num(self.hr_high_hold)} s")
-        self._set("hr.low", "", low, t, value=hr,
-                  message=f"HR {hr} below {_num(self.hr_below)} for {_num(self.hr_low_hold)} s")
-
-    def _sync_spo2(self, t: float) -> None:
-        if "spo2.high" in self._established:
-            level, limit = "high", self.spo2_high
-        elif "spo2.medium" in self._established:
-            level, limit = "medium", self.spo2_medium
-        else:
-            level, limit = "", self.spo2_medium
-        if self._settled("spo2.low", "", bool(level), level or None):
-            return
-        value = _num(self.last_spo2.value) if self.last_spo2 else ""
-        self._set("spo2.low", "", bool(level), t, value=value, priority=level or None,
-                  message=f"SpO2 {value} % below {_num(limit)} % for {_num(self.spo2_hold)} s")
 
     # ---- events -----------------------------------------------------------
 
@@ -435,7 +264,7 @@ class SessionEngine:
         seconds = min(max(asked, 0.0), self.audio_pause_max)
         self.audio_paused_until = t + seconds
         self._timers["audio_pause_end"] = self.audio_paused_until
-        self._emit(t, "audio.paused", "info", "event", f"{_num(seconds)} s", f"audio paused by {who or 'unknown'}")
+        self._emit(t, "audio.paused", "info", "event", f"{num(seconds)} s", f"audio paused by {who or 'unknown'}")
 
     def _on_dose(self, t: float) -> None:
         if self.dose_at is not None:
@@ -514,33 +343,3 @@ class SessionEngine:
     def _flush(self) -> list[Transition]:
         out, self._out = self._out, []
         return out
-
-
-def _num(v: float) -> str:
-    return f"{v:.0f}" if float(v).is_integer() else f"{v:.1f}"
-
-
-def _signed(v: float) -> str:
-    return f"{'+' if v >= 0 else ''}{_num(v)}"
-
-
-def _bp_text(sbp: float | None, dbp: float | None) -> str:
-    return f"{_num(sbp) if sbp is not None else '?'}/{_num(dbp) if dbp is not None else '?'}"
-
-
-ECG_SOURCES = frozenset({"ecg", "monitor ecg"})  # Reading.source of an ECG heart rate (HL7: devices/hl7/assemble.py)
-OTHER_PULSE_SOURCES = frozenset({"monitor pulse"})  # a pulse rate whose origin the monitor did not say
-CUFF_SOURCES = frozenset({"monitor nibp"})  # a cuff's pulse, even in a reading without its BP
-RATE_SOURCES = ("ecg", "oximeter", "pulse", "nibp", "manual")  # the kinds of rate, as `rate_source` names them
-
-
-def rate_source(r: Reading) -> str:
-    """Which kind of source measured a reading's heart/pulse rate: a manual entry, the cuff (a BP cycle's pulse), the
-    ECG, a pulse of unsaid origin, or else a continuous pulse rate (the pulse oximeter: Nonin, HL7 `monitor spo2`)."""
-    if r.provenance == "manual":
-        return "manual"
-    if r.has_bp or r.source in CUFF_SOURCES:
-        return "nibp"
-    if r.source in ECG_SOURCES:
-        return "ecg"
-    return "pulse" if r.source in OTHER_PULSE_SOURCES else "oximeter"

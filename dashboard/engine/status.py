@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from .alarms import PRIORITY_RANK
-from .session import BP, SessionEngine, Value
+from .session import SessionEngine
+from .vitals import BP, Value
 
 
 def session_status(engine: SessionEngine) -> dict[str, Any]:

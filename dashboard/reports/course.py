@@ -176,12 +176,6 @@ def course_at_start(protocol: str, earlier_rows: Sequence[SessionRow], earlier: 
         concomitant_from=answered[-1].id if answered else None)
 
 
-def usual_baseline(row: SessionRow) -> tuple[float, float] | None:
-    """The patient's usual pre-dose BP kept on the session at its start, for the engine's baseline policy."""
-    value = (row.course or {}).get("usual_baseline")
-    return (float(value[0]), float(value[1])) if value else None
-
-
 def _tuples(value: Any) -> Any:
     """JSON gives lists back where the dataclasses hold tuples."""
     if isinstance(value, list):

@@ -4,13 +4,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Mapping, Sequence
 
+from ..engine import Config
 from ..store import SessionRow, Store
 from ..store.review_queries import readings_of
 from ..store.signoff import SignOff, signoff_of
-from ..engine import Config
 from .alarm_table import AlarmEpisode, alarm_episodes
+from .format import EVENT_LABELS, alarm_label, event_detail
 from .patient_course import first_treatment
 from .rems import RemsForm, rems_form
 
@@ -86,3 +87,31 @@ def load_record(store: Store, session_id: int) -> SessionRecord:
     return SessionRecord(row, tuple(readings_of(store, session_id)), tuple(store.events_of(session_id)),
                          tuple(store.alarms_of(session_id)), signoff_of(store, session_id),
                          first_treatment(store, row) if row.protocol.startswith("esketamine") else None)
+
+
+ACTION_KINDS_IN_TRANSITIONS = frozenset({"acknowledge"})  # logged through their transition, with who
+
+
+def log_entries(readings: Sequence[Mapping[str, Any]], transitions: Sequence[Mapping[str, Any]],
+                events: Sequence[Mapping[str, Any]]) -> list[tuple[float, str, str, str]]:
+    """The session's log in session-time order: every BP, event, action and alarm transition, with who."""
+    out: list[tuple[float, str, str, str]] = []
+    for r in readings:
+        if r.get("sbp") is not None:
+            hr = f", HR {r['hr']:.0f}" if r.get("hr") is not None else ""
+            out.append((r["offset_s"], "BP", f"{r['sbp']:.0f}/{r['dbp']:.0f} mmHg{hr} ({r['source']}, {r['provenance']})",
+                        ""))
+    for e in events:
+        if e["kind"] in ACTION_KINDS_IN_TRANSITIONS:
+            continue
+        label = EVENT_LABELS.get(e["kind"], e["kind"].replace("_", " ").capitalize())
+        out.append((e["offset_s"], label, event_detail(e), e["who"] if e["who"] != "simulator" else "simulated"))
+    for t in transitions:
+        if t["state"] == "event":
+            out.append((t["offset_s"], "Status", f"{alarm_label(t['code'])}: {t['value']} {t['message']}".strip(), ""))
+            continue
+        who = t["value"] if t["state"] == "acknowledged" else ""
+        detail = t["message"] if t["state"] == "acknowledged" else f"{t['value']} {t['message']}".strip()
+        out.append((t["offset_s"], f"Alarm {t['state']} ({t['priority']})", f"{alarm_label(t['code'])}: {detail}", who))
+    out.sort(key=lambda entry: entry[0])
+    return out

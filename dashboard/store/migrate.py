@@ -22,6 +22,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from .connection import create_engine
 from .schema import metadata
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -39,7 +40,7 @@ class SchemaTooNew(RuntimeError):
 
 def full_metadata() -> sa.MetaData:
     """The store's `metadata` with every table registered on it (some modules add theirs when imported)."""
-    from . import device_data, security, signoff  # noqa: F401  (device data outside sessions; users, audit; signoffs)
+    from . import device_data, security  # noqa: F401  (device data outside sessions; users, audit)
 
     return metadata
 
@@ -109,9 +110,4 @@ def lock_for_migration(connection: sa.Connection) -> None:
 
 def engine_for(url: str) -> sa.Engine:
     """An engine like the store's (SQLite pragmas included), for the command line."""
-    from .store import _sqlite_pragmas
-
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
+    return create_engine(url, poolclass=sa.pool.NullPool)

@@ -140,3 +140,14 @@ received_messages = sa.Table(  # the ids of the messages ingest stored (HL7 rese
     sa.Column("at", sa.Float, nullable=False),  # epoch seconds it was stored; rows older than an hour are pruned
     sa.Index("ix_received_messages_at", "at"),
 )
+
+
+MAX_SIGNOFF_COMMENT = 2000
+signoffs = sa.Table(  # a clinician's sign-off of a finished session: after it the record is read-only (signoff.py)
+    "signoffs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.ForeignKey("sessions.id"), nullable=False, unique=True),  # once per session
+    sa.Column("clinician", sa.String(NAME_LENGTH), nullable=False),
+    sa.Column("signed_at", sa.Float, nullable=False),  # epoch seconds
+    sa.Column("comment", sa.Text, nullable=False, server_default=""),
+)

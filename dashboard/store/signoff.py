@@ -1,7 +1,7 @@
 """A clinician's sign-off of a finished session: after it the record is read-only.
 
-The table is registered on the store's `metadata`; the migrations (migrations/versions)
-create it like every other table. One sign-off per session, never changed.
+The table (`signoffs`) is in schema.py like every other; the migrations (migrations/versions)
+create it. One sign-off per session, never changed.
 
 Read-only means: the web refuses any further action on a signed session, and ingest
 refuses to fold one (see `is_signed`).
@@ -13,20 +13,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from .schema import NAME_LENGTH, metadata, sessions
+from .schema import MAX_SIGNOFF_COMMENT, NAME_LENGTH, sessions, signoffs
 from .store import Store
-
-MAX_NAME = NAME_LENGTH  # the user name of who signs, as everywhere it is stored
-MAX_COMMENT = 2000
-
-signoffs = sa.Table(
-    "signoffs", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("session_id", sa.ForeignKey("sessions.id"), nullable=False, unique=True),  # once per session
-    sa.Column("clinician", sa.String(MAX_NAME), nullable=False),
-    sa.Column("signed_at", sa.Float, nullable=False),  # epoch seconds
-    sa.Column("comment", sa.Text, nullable=False, server_default=""),
-)
 
 
 class SignOffError(ValueError):
@@ -46,8 +34,8 @@ def sign_off(store: Store, session_id: int, clinician: str, comment: str = "", a
     clinician, comment = clinician.strip(), comment.strip()
     if not clinician:
         raise SignOffError("Enter the signing clinician's name.")
-    if len(clinician) > MAX_NAME or len(comment) > MAX_COMMENT:
-        raise SignOffError(f"The name is limited to {MAX_NAME} and the comment to {MAX_COMMENT} characters.")
+    if len(clinician) > NAME_LENGTH or len(comment) > MAX_SIGNOFF_COMMENT:
+        raise SignOffError(f"The name is limited to {NAME_LENGTH} and the comment to {MAX_SIGNOFF_COMMENT} characters.")
     with store.engine.begin() as conn:
         ended = conn.execute(sa.select(sessions.c.ended_at).where(sessions.c.id == session_id)).first()
         if ended is None:

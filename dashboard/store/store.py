@@ -22,8 +22,19 @@ from sqlalchemy.engine import Engine
 from devices.readings import Reading, SessionEvent
 
 from . import device_data, migrate
-from .schema import (DEFAULT_SITE, actions, alarms, events, ingest_heartbeat, readings, received_messages,
-                     refused_messages, replays, sessions)
+from .connection import create_engine, sqlite_url
+from .schema import (
+    DEFAULT_SITE,
+    actions,
+    alarms,
+    events,
+    ingest_heartbeat,
+    readings,
+    received_messages,
+    refused_messages,
+    replays,
+    sessions,
+)
 
 
 class StoreError(RuntimeError):
@@ -52,6 +63,13 @@ class SessionRow:
     concomitant: Mapping[str, bool] | None = None
     lot: str = ""
     course: Mapping[str, Any] | None = None
+
+    @property
+    def usual_baseline(self) -> tuple[float, float] | None:
+        """The patient's usual pre-dose BP kept on the session at its start (reports/course.py), for the engine's
+        baseline policy."""
+        value = (self.course or {}).get("usual_baseline")
+        return (float(value[0]), float(value[1])) if value else None
 
     @property
     def is_simulated(self) -> bool:
@@ -87,10 +105,6 @@ class Batch:
                     or self.heartbeat or self.messages or self.devices)
 
 
-def sqlite_url(path: Path | str) -> str:
-    return f"sqlite:///{Path(path).resolve()}"
-
-
 def _json_dumps(value: Any) -> str:
     """JSON for the status column, a non-finite number (a NaN reading) written as null: PostgreSQL's json type
     refuses NaN and Infinity, and SQLite's JSON would keep a token no standard reader accepts."""
@@ -110,15 +124,6 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the ingest writer
-    cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps it consistent
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
 class Store:
     """The database, seen from one site (clinic). Several sites may share a database: what is live (open
     sessions, the actions inbox, replays, ingest heartbeats) and what this process creates belong to `site`;
@@ -127,9 +132,7 @@ class Store:
     def __init__(self, url: str, site: str = DEFAULT_SITE) -> None:
         self.url = url
         self.site = site
-        self.engine: Engine = sa.create_engine(url, json_serializer=_json_dumps)
-        if self.engine.dialect.name == "sqlite":
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine: Engine = create_engine(url, json_serializer=_json_dumps)
         try:  # the schema comes from the migrations (migrations/versions), never from create_all
             with self.engine.connect() as conn:
                 migrate.upgrade(conn)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from ..engine import PRIORITY_RANK
-from .format import PRIORITY_LABELS, alarm_label, bp_text, number
+from ..reports.format import PRIORITY_LABELS, alarm_label, bp_text, number
 
 # The numeral an alarm colours on the tile (IEC 60601-1-8: the parameter takes its alarm's colour).
 PARAMETER_OF = {

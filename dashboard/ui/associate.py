@@ -14,10 +14,10 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ..auth.web import client_address
 from ..engine import Config
+from ..reports.format import age, wall_clock
 from ..store import Store, device_data
 from ..store.device_data import UNPLACED, AssociationError
 from .device_text import values_line
-from .format import age, wall_clock
 from .identity import role, signed_in
 from .waiting import changed_only
 

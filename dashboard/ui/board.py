@@ -20,11 +20,11 @@ from typing import Any, Callable
 
 from dash import ALL, Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
 
+from ..reports.format import PHASE_LABELS, age, alarm_label, bp_text, minutes, number
 from ..store import SessionRow, Store
 from . import alarm_view, forms, waiting, workflow
 from .course_glance import course_line
 from .device_text import rate_class
-from .format import PHASE_LABELS, age, alarm_label, bp_text, minutes, number
 from .forms import FormError
 from .identity import may_see, signed_in
 from .notice import error, ok

@@ -13,13 +13,13 @@ from typing import Any
 from dash import dcc, html
 
 from ..engine import Config
+from ..reports.charts.figures import course_figure
 from ..reports.course import CourseSession
+from ..reports.format import alarm_label
 from ..reports.patient_course import load_course
 from ..store import Store
 from ..store.review_queries import course_of
 from .course_glance import seen_text
-from .figures import course_figure
-from .format import alarm_label
 from .scope import mark
 
 

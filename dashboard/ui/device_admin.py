@@ -8,8 +8,8 @@ from typing import Any
 
 from dash import html
 
+from ..reports.format import age, wall_clock
 from ..store import Store, device_data
-from .format import age, wall_clock
 
 
 def layout(store: Store) -> Any:

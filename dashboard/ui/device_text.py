@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .format import number
+from ..reports.format import number
 
-# The status snapshot's rate source (engine.session.rate_source) -> how a monitor labels it: HR is the ECG's heart
+# The status snapshot's rate source (engine/vitals.py, rate_source) -> how a monitor labels it: HR is the ECG's heart
 # rate, PR a pulse rate (the oximeter's, the cuff's).
 RATE_LABELS = {"ecg": "HR (ECG)", "oximeter": "PR (SpO2)", "pulse": "Pulse", "nibp": "PR (NIBP)",
                "manual": "HR (manual)"}

@@ -7,12 +7,11 @@ from typing import Any, Mapping, Sequence
 from dash import html
 
 from ..engine import Config
-from ..reports.record import session_wall_time
+from ..reports.format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, bp_text, minutes, session_clock, wall_clock
+from ..reports.record import log_entries, session_wall_time
 from ..reports.rems import MEDICINES, MEDICINES_QUESTION, rems_form
 from ..store import SessionRow
 from . import alarm_view
-from .figures import EVENT_LABELS, event_detail
-from .format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, bp_text, minutes, session_clock, wall_clock
 from .scope import mark
 
 # The Spravato label's escalation advice (§5.6, boxed warning), shown with the high-priority BP alarm.
@@ -23,7 +22,6 @@ ESCALATION_CHECKLIST = (
 ESCALATION_ADVICE = ("Any of these: emergency care now. BP that stays high: call a clinician experienced in "
                      "BP management.")
 BP_ALARMS_WITH_CHECKLIST = frozenset({"bp.severe"})
-ACTION_KINDS_IN_TRANSITIONS = frozenset({"acknowledge"})  # logged through their transition, with who
 
 
 def header(row: SessionRow) -> Any:
@@ -174,31 +172,6 @@ def log_table(bp_readings: Sequence[Mapping[str, Any]], transitions: Sequence[Ma
         html.Table([html.Thead(html.Tr([html.Th("Session time"), html.Th("What"), html.Th("Detail"),
                                         html.Th("Who")])), html.Tbody(rows)], className="log-table"),
     ])
-
-
-def log_entries(readings: Sequence[Mapping[str, Any]], transitions: Sequence[Mapping[str, Any]],
-                events: Sequence[Mapping[str, Any]]) -> list[tuple[float, str, str, str]]:
-    """The session's log in session-time order: every BP, event, action and alarm transition, with who."""
-    out: list[tuple[float, str, str, str]] = []
-    for r in readings:
-        if r.get("sbp") is not None:
-            hr = f", HR {r['hr']:.0f}" if r.get("hr") is not None else ""
-            out.append((r["offset_s"], "BP", f"{r['sbp']:.0f}/{r['dbp']:.0f} mmHg{hr} ({r['source']}, {r['provenance']})",
-                        ""))
-    for e in events:
-        if e["kind"] in ACTION_KINDS_IN_TRANSITIONS:
-            continue
-        label = EVENT_LABELS.get(e["kind"], e["kind"].replace("_", " ").capitalize())
-        out.append((e["offset_s"], label, event_detail(e), e["who"] if e["who"] != "simulator" else "simulated"))
-    for t in transitions:
-        if t["state"] == "event":
-            out.append((t["offset_s"], "Status", f"{alarm_label(t['code'])}: {t['value']} {t['message']}".strip(), ""))
-            continue
-        who = t["value"] if t["state"] == "acknowledged" else ""
-        detail = t["message"] if t["state"] == "acknowledged" else f"{t['value']} {t['message']}".strip()
-        out.append((t["offset_s"], f"Alarm {t['state']} ({t['priority']})", f"{alarm_label(t['code'])}: {detail}", who))
-    out.sort(key=lambda entry: entry[0])
-    return out
 
 
 def _continuous_summary(summary: Mapping[str, Any]) -> str:

@@ -15,11 +15,11 @@ from typing import Any
 
 from dash import ALL, Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
 
-from ..replay import load_items, open_replay_session
-from ..speeds import SPEEDS
+from ..reports.format import session_clock
+from ..service.replay import load_items, open_replay_session
+from ..service.speeds import SPEEDS
 from ..store import Store
 from . import forms
-from .format import session_clock
 from .forms import FormError
 from .identity import audit, signed_in
 from .notice import error, ok

@@ -13,9 +13,9 @@ from typing import Any
 
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
+from ..reports.format import PHASE_LABELS, chair_at, wall_clock
 from ..store import Store
 from ..store.review_queries import PAGE_SIZES, SessionFilter, SessionPage, filter_choices, list_sessions
-from .format import PHASE_LABELS, chair_at, wall_clock
 from .scope import mark
 
 PAGE_SIZE = 50

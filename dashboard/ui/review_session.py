@@ -14,14 +14,15 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ..engine import Config
 from ..reports.alarm_table import AlarmEpisode, alarm_episodes
-from ..reports.patient_course import first_treatment
+from ..reports.charts import review as review_chart
+from ..reports.charts.marks import limit_lines
 from ..reports.exports import FORMATS, SessionNotFound, export_session
+from ..reports.format import PRIORITY_LABELS, alarm_label, session_clock, wall_clock
+from ..reports.patient_course import first_treatment
 from ..store import SessionRow, Store
 from ..store.review_queries import continuous_between
 from ..store.signoff import SignOff, SignOffError, sign_off, signoff_of
-from . import panels, review_chart
-from .chart_marks import limit_lines
-from .format import PRIORITY_LABELS, alarm_label, session_clock, wall_clock
+from . import panels
 from .identity import audit, signed_in
 from .notice import error
 

@@ -14,11 +14,11 @@ from typing import Any, Mapping
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from ..engine import Config
+from ..reports.charts.figures import extend_payload, open_phase, session_figure
+from ..reports.charts.marks import limit_lines
 from ..reports.patient_course import first_treatment
 from ..store import SessionRow, Store
 from . import panels, workflow
-from .chart_marks import limit_lines
-from .figures import extend_payload, open_phase, session_figure
 
 
 class SessionView:

@@ -9,8 +9,8 @@ from typing import Any
 from dash import html
 
 from ..engine import PHYSIOLOGICAL, Config
+from ..reports.format import alarm_label
 from ..store import Store
-from .format import alarm_label
 
 MEASURED_ALARMS = 1000  # the newest alarms the signal delay is measured over
 

@@ -17,10 +17,10 @@ from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_u
 from plotly.utils import PlotlyJSONEncoder
 
 from ..engine import PRIORITY_RANK
-from ..ingest import NOT_WRITING_AFTER_S
+from ..reports.format import alarm_label
+from ..service.ingest import NOT_WRITING_AFTER_S
 from ..store import SessionRow, Store
 from . import alarm_view
-from .format import alarm_label
 from .identity import role
 from .scope import is_demo, mark, on_viewers_board
 

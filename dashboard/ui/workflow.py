@@ -13,13 +13,12 @@ from typing import Any, Callable
 
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
-from ..engine import Config
+from ..engine import ALARM_CODES, Config
+from ..reports.format import session_clock
 from ..store import SessionRow, Store
 from ..store.signoff import is_signed
 from . import forms
 from .forms import FormError
-from ..engine import ALARM_CODES
-from .format import session_clock
 from .identity import audit, may_see, signed_in
 from .notice import error, ok
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 import time
 
-from .. import nonin
 from ..readings import Item, Reading, SessionEvent
+from ..serial import nonin
 from .line import Line
 
 _FLAGS = {  # sensor_off detail -> (status 1, status 2) the oximeter would send

@@ -13,11 +13,11 @@ from collections import deque
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from .. import suntech
-from ..capture import Chunk, paced_chunks
 from ..feed import read_feed
 from ..readings import Item, Reading
-from ..simulator import session_items
+from ..recording.capture import Chunk, paced_chunks
+from ..serial import suntech
+from ..simulator import Timings, session_items
 from .hl7_sender import HL7Feed, HL7Sender
 from .line import Line
 from .nonin import NoninEmulator
@@ -26,11 +26,14 @@ from .suntech import SunTechEmulator
 KINDS = ("suntech", "nonin", "hl7")
 
 
-def source_items(scenario: str | None = None, seed: int = 7, feed: Path | str | None = None) -> list[Item]:
-    """The whole session from a feed CSV, or from the simulator."""
+def source_items(scenario: str | None = None, seed: int = 7, feed: Path | str | None = None,
+                 config: Timings | None = None) -> list[Item]:
+    """The whole session from a feed CSV, or from the simulator planning by `config`'s protocol timings."""
     if feed is not None:
         return read_feed(feed).items
-    return list(session_items(scenario or "esketamine-84-quiet", seed))
+    if config is None:
+        raise ValueError("the simulator needs the protocols' timings (the engine's config)")
+    return list(session_items(scenario or "esketamine-84-quiet", seed, config))
 
 
 def for_device(items: Iterable[Item], kind: str) -> list[Item]:

@@ -15,8 +15,8 @@ import time
 from collections import deque
 from typing import Callable
 
-from .. import suntech
 from ..readings import Item, Reading, SessionEvent
+from ..serial import suntech
 from .line import Line
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from typing import Callable, Iterator, Mapping, Sequence, TypeVar
 import pytest
 
 from dashboard.engine import load_config
-from dashboard.ingest import Ingest
+from dashboard.service.ingest import Ingest
 from dashboard.store import Store
 from devices.adapter import Ticket
 from devices.readings import Item

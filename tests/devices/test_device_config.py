@@ -7,8 +7,8 @@ import pytest
 
 from devices.config import load_device_config, parse_device_config
 from devices.errors import DeviceConfigError
-from devices.nibp import SunTechNIBP
-from devices.oximeter import NoninOximeter
+from devices.serial.nibp import SunTechNIBP
+from devices.serial.oximeter import NoninOximeter
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,19 +13,19 @@ from pathlib import Path
 import pytest
 
 from dashboard.engine import load_config
-from dashboard.ingest import Ingest
+from dashboard.service.ingest import Ingest
 from dashboard.store import Store
-from devices.capture import read_capture
+from devices.recording.capture import read_capture
 from devices.config import parse_device_config
 from devices.emulators.line import PtyLine
 from devices.emulators.nonin import NoninEmulator
 from devices.emulators.play import play_nonin
 from devices.feed import read_feed
 from devices.hl7 import frame
-from devices.nibp import NibpSettings, SunTechNIBP
-from devices.oximeter import NoninOximeter
+from devices.serial.nibp import NibpSettings, SunTechNIBP
+from devices.serial.oximeter import NoninOximeter
 from devices.readings import Reading, SessionEvent
-from devices.recorder import record
+from devices.recording.recorder import record
 from devices.simulator import session_items
 from devices.supervisor import Supervisor
 from tests.waits import DEADLINE_S
@@ -84,7 +84,8 @@ def test_emulate_suntech_answers_the_real_adapter(sink, stop, wait_for):
         adapter.measure_now()
         wait_for(lambda: sink.of(Reading))
         [reading] = sink.of(Reading)
-        first_bp = next(i for i in session_items("esketamine-84-quiet", 7) if isinstance(i, Reading) and i.has_bp)
+        first_bp = next(i for i in session_items("esketamine-84-quiet", 7, load_config())
+                        if isinstance(i, Reading) and i.has_bp)
         assert (reading.sbp, reading.dbp) == (first_bp.sbp, first_bp.dbp)
     finally:
         end(process)
@@ -131,7 +132,7 @@ def test_export_feed_round_trips_a_stored_session(tmp_path):
     database = tmp_path / "clinic.db"
     store = Store.open(database)
     sid = store.create_session(chair="Chair 1", patient_label="P-1", protocol="esketamine-84", started_at=1e9)
-    items = [i for i in session_items("esketamine-84-artifacts", 3) if (i.offset_s or 0) < 2400]
+    items = [i for i in session_items("esketamine-84-artifacts", 3, load_config()) if (i.offset_s or 0) < 2400]
     ingest = Ingest(store, load_config(), clock=lambda: 1e9 + 2400)
     ingest.refresh()
     ingest.submit("Chair 1", items)

@@ -8,7 +8,7 @@ import time
 
 from devices.emulators.line import PtyLine
 from devices.emulators.nonin import NoninEmulator
-from devices.oximeter import NoninOximeter
+from devices.serial.oximeter import NoninOximeter
 from devices.readings import Reading
 from devices.supervisor import Backoff, Supervisor
 

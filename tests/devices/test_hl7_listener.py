@@ -8,7 +8,7 @@ import time
 import pytest
 
 from dashboard.engine import load_config
-from dashboard.ingest import Ingest
+from dashboard.service.ingest import Ingest
 from dashboard.store import Store
 from devices.emulators.hl7_sender import HL7Sender
 from devices.hl7 import HL7Listener, ListenerSettings, Placement, frame

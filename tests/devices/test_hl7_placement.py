@@ -11,7 +11,7 @@ from typing import Callable, Iterator
 import pytest
 
 from dashboard.engine import load_config
-from dashboard.ingest import Ingest
+from dashboard.service.ingest import Ingest
 from dashboard.store import Store, device_data
 from devices.errors import HL7Error
 from devices.hl7 import HL7Listener, ListenerSettings, frame, parse_oru

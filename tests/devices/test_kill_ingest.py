@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from dashboard.store import Store
-from devices import suntech
+from devices.serial import suntech
 from devices.emulators.line import PtyLine
 from devices.emulators.nonin import NoninEmulator
 from devices.emulators.suntech import SunTechEmulator

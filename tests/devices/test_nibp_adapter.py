@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from devices import suntech
+from devices.serial import suntech
 from devices.emulators.line import PtyLine, TcpLine
 from devices.emulators.suntech import SunTechEmulator
-from devices.nibp import NibpSettings, SunTechNIBP
+from devices.serial.nibp import NibpSettings, SunTechNIBP
 from devices.readings import Reading, SessionEvent
 from devices.registry import NibpRegistry
 from devices.supervisor import Backoff, Supervisor

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from devices import nonin
+from devices.serial import nonin
 from devices.readings import Reading, SessionEvent
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from devices import nonin
+from devices.serial import nonin
 from devices.emulators.line import PtyLine, TcpLine
 from devices.emulators.nonin import NoninEmulator
-from devices.oximeter import NoninOximeter
+from devices.serial.oximeter import NoninOximeter
 from devices.readings import Reading, SessionEvent
 from devices.supervisor import Backoff, Supervisor
 from tests.waits import wait_until

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import time
 
-from dashboard.clinic import Clinic
+from dashboard.service.clinic import Clinic
 from devices.readings import Reading
 from devices.registry import NibpRegistry
-from devices.rig import DeviceRig
+from devices.emulators.rig import DeviceRig
 
 
 def test_the_demo_clinic_runs_through_ptys_and_mllp(clinic, stop, wait_for):

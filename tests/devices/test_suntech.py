@@ -5,8 +5,8 @@ import random
 
 import serial
 
-from devices import suntech
-from devices.serial_port import Port
+from devices.serial import suntech
+from devices.serial.port import Port
 
 BP_EXAMPLE = bytes.fromhex("3E 18 73 00 4A 00 1E 01 00 00 00 00 00 00 31 07 55 00 58 00 00 00 00 E9")
 CUFF_EXAMPLE = bytes.fromhex("3E 05 02 01 BA")

@@ -5,11 +5,11 @@ import logging
 import threading
 import time
 
-from devices import nonin
+from devices.serial import nonin
 from devices.emulators.line import PtyLine
 from devices.emulators.nonin import NoninEmulator
 from devices.errors import ConnectionLost
-from devices.oximeter import NoninOximeter
+from devices.serial.oximeter import NoninOximeter
 from devices.readings import Reading, SessionEvent
 from devices.supervisor import Backoff, Supervisor
 from tests.waits import DEADLINE_S, wait_until

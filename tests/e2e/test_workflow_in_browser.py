@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from dashboard.replay import STEP_S
+from dashboard.service.replay import STEP_S
 from dashboard.reports.rems import CONCOMITANT
 from dashboard.store import Store
 
@@ -125,7 +125,7 @@ def _held_position(db: Path) -> float:
 
 
 def test_a_tester_replays_a_scenario_onto_a_chair_and_controls_it(dash_br, start_server, tmp_path):
-    from dashboard.check import run_check
+    from dashboard.cli.check import run_check
     from dashboard.ui.replay_page import scenario_files
 
     db = tmp_path / "clinic.db"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from devices import nonin, suntech
+from devices.serial import nonin, suntech
 
 CODES = [
     "150021^MDC_PRESS_BLD_NONINV_SYS^MDC", "150022^MDC_PRESS_BLD_NONINV_DIA^MDC", "150023^MDC_PRESS_BLD_NONINV_MEAN^MDC",

@@ -10,7 +10,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from devices import nonin, suntech
+from devices.serial import nonin, suntech
 from devices.errors import HL7Error
 from devices.hl7 import build_ack, parse_oru
 from devices.hl7.mllp import MllpReader, frame

@@ -2,7 +2,7 @@
 
     export_session(store, config, session_id, "pdf") -> Export(filename, media_type, content)
 
-The feed is dashboard/export.py's (the devices' side wrote it first); the rest is here.
+The feed is dashboard/reports/exports/feed_file.py's (the devices' side wrote it first); the rest is here.
 File names carry the session id only, never the patient label.
 """
 from __future__ import annotations
@@ -48,7 +48,7 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
 
 
 def _feed(store: Store, session_id: int) -> bytes:
-    from ...export import ExportError, export_feed
+    from .feed_file import ExportError, export_feed
 
     buffer = io.StringIO()
     try:

@@ -1,6 +1,6 @@
 """The session's people's actions as a `check --actions` CSV (offset_s,action,who,detail).
 
-The feed export (dashboard/export.py) leaves acknowledgements, audio pauses and
+The feed export (dashboard/reports/exports/feed_file.py) leaves acknowledgements, audio pauses and
 overrides out, since the feed contract has no row for them; with this file beside
 it, `python app.py check FEED --actions ACTIONS` replays the alarm lifecycle too.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 import csv
 import io
 
-from dashboard.check import ACTION_COLUMNS, ACTIONS
 from devices.csv_safety import safe_row
+from devices.feed import ACTION_COLUMNS, ACTIONS
 
 from ..record import SessionRecord
 

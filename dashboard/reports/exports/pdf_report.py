@@ -17,11 +17,10 @@ from fpdf.enums import XPos, YPos
 
 from ...engine import Config
 from ...store.test_data import mark
-from ...ui import review_chart
-from ...ui.format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, session_clock
-from ...ui.panels import log_entries
+from ..charts import review as review_chart
 from ..course import course_session
-from ..record import SessionRecord
+from ..format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, session_clock
+from ..record import SessionRecord, log_entries
 from ..rems import MEDICINES, MEDICINES_QUESTION
 from .chart_image import ChartImage, chart_png
 

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 from devices.adapter import Adapter
 from devices.simulator import SimulatedChair, scenario, session_items
 
+from ..store import SessionRow, Store
 from .ingest import Ingest
-from .store import SessionRow, Store
 
 if TYPE_CHECKING:
-    from devices.rig import DeviceRig
+    from devices.emulators.rig import DeviceRig
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class Clinic:
         for row in self.store.open_sessions():
             if row.scenario:
                 chair = SimulatedChair(row.chair, row.scenario, row.seed or 0, started_at=row.started_at,
-                                       speed=row.speed, skip=self._stored(row))
+                                       speed=row.speed, skip=self._stored(row), config=self.ingest.config)
                 items = chair.due_now(now)
                 self.ingest.submit(row.chair, items)
                 count += len(items)
@@ -100,9 +100,9 @@ class Clinic:
     def _player(self, row: SessionRow) -> Adapter:
         if self.devices is None:
             return SimulatedChair(row.chair, row.scenario or "", row.seed or 0, started_at=row.started_at,
-                                  speed=row.speed, skip=self._stored(row))
+                                  speed=row.speed, skip=self._stored(row), config=self.ingest.config)
         return self.devices.chair_for(row.chair, row.scenario or "", row.seed or 0, row.started_at, row.speed,
-                                      skip=self._stored(row))
+                                      skip=self._stored(row), config=self.ingest.config)
 
     def _stored(self, row: SessionRow) -> int:
         """How many of the session's simulated items are already stored: where its stream resumes."""
@@ -114,7 +114,8 @@ class Clinic:
         if not offsets:
             return 0
         last = max(offsets)
-        return sum(1 for item in session_items(row.scenario or "", row.seed or 0) if (item.offset_s or 0.0) <= last)
+        return sum(1 for item in session_items(row.scenario or "", row.seed or 0, self.ingest.config)
+                   if (item.offset_s or 0.0) <= last)
 
     def refill(self, stop: threading.Event) -> None:
         """Give each chair whose patient left a new simulated patient: the demo never runs dry."""
@@ -144,7 +145,7 @@ def demo_logins(store: Store) -> dict[str, str]:
     """One-off passwords for demo-nurse, demo-clinician, demo-tester and demo-admin (the simulated clinic only)."""
     import secrets
 
-    from .auth import ROLES, AuthError, add_user, record, set_password
+    from ..auth import ROLES, AuthError, add_user, record, set_password
 
     logins = {}
     for role in ROLES:

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Callable
 
 import serial
 
-from .errors import ConnectionLost
+from ..errors import ConnectionLost
 
 if TYPE_CHECKING:
-    from .adapter import Sink
+    from ..adapter import Sink
 
 READ_TIMEOUT_S = 0.1  # how long one read waits: bounds how late a stop or a silence is noticed
 

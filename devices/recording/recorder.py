@@ -15,14 +15,14 @@ import time
 from pathlib import Path
 from typing import IO, Callable, Mapping, Sequence
 
-from .adapter import Adapter, Ticket
+from ..adapter import Adapter, Ticket
+from ..config import DeviceConfig
+from ..errors import DeviceConfigError
+from ..feed import COLUMNS, item_row
+from ..hl7.listener import HL7Listener
+from ..readings import Item
+from ..supervisor import Supervisor
 from .capture import CaptureWriter
-from .config import DeviceConfig
-from .errors import DeviceConfigError
-from .feed import COLUMNS, item_row
-from .hl7.listener import HL7Listener
-from .readings import Item
-from .supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 from devices.feed import FeedError, read_feed
 from devices.readings import Item, Reading, SessionEvent
 
-from .store import Store
+from ..store import Store
 
 log = logging.getLogger(__name__)
 

@@ -4,14 +4,14 @@
 "What the BP does") and the assumed ones, each with its source or "assumed";
 a `Scenario` names one kind of session and overrides what it needs. The
 episodes a scenario places in time (HR spells, probe-offs, disconnects, clock
-jumps) are in `devices/episodes.py`; the named scenarios in `devices/sim_scenarios.py`.
+jumps) are in `devices/simulator/episodes.py`; the named scenarios in `devices/simulator/scenarios.py`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..readings import PROTOCOLS
 from .episodes import ClockJump, HrEpisode, Outage, Window
-from .readings import PROTOCOLS
 
 Span = tuple[float, float]  # a uniform draw between low and high
 Normal = tuple[float, float]  # a normal draw: (mean, sd)
@@ -85,7 +85,7 @@ class Physiology:
     discharge_margin_s: float = 300
     # What a failed cuff cycle reports (docs/clinical.md artifacts: motion, cuff size, failed cycles).
     nibp_failures: tuple[str, ...] = ("motion artifact", "cuff leak", "cuff too loose", "measurement timeout")
-    # What the oximeter says when its probe comes off: the Nonin adapter's words (devices/nonin.py).
+    # What the oximeter says when its probe comes off: the Nonin adapter's words (devices/serial/nonin.py).
     probe_off_detail: str = "sensor alarm"
     # An induction course (docs/clinical.md): "severe hypertension ... more in the first three infusions".
     # The patient's BP response in infusion n is their first-infusion response times factor[n-1]
@@ -136,7 +136,7 @@ class Scenario:
     dropout_rate: float = 0.0  # fraction of oximeter seconds missing
     spo2_dips: tuple[Dip, ...] = ()
     discharge: bool = True  # end with a discharge event once observation is over
-    # Heart rate: a linear trend from the dose (beats/min per hour) and episodes (devices/episodes.py).
+    # Heart rate: a linear trend from the dose (beats/min per hour) and episodes (devices/simulator/episodes.py).
     hr_trend_per_h: float = 0.0
     hr_episodes: tuple[HrEpisode, ...] = ()
     deepest_moaas: int | None = None  # None = drawn from Physiology.sedation_deepest_moaas

@@ -13,13 +13,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from .feed import write_feed
-from .readings import Item
+from ..feed import write_feed
+from ..readings import Item
 
 if TYPE_CHECKING:
-    from dashboard.engine import Config
-
-    from .simulator import Scenario
+    from .physiology import Scenario
+    from .session import Timings
 
 # --protocol P is the scenario that draws everything for P.
 TYPICAL = {"iv-ketamine": "iv-typical", "esketamine-56": "esketamine-56-typical",
@@ -42,7 +41,7 @@ DRAW_KNOBS = {"rise_sbp": "peak systolic rise over baseline, mmHg",
 
 def build_scenario(args: argparse.Namespace) -> Scenario:
     """The named (or protocol's typical) scenario with the knobs given on the command line."""
-    from .simulator import scenario  # here, as below: the command line's --help reads only this module's names
+    from .scenarios import scenario  # here, as below: the command line's --help reads only this module's names
 
     try:
         base = scenario(args.scenario or TYPICAL.get(args.protocol or "", DEFAULT_SCENARIO))
@@ -83,18 +82,9 @@ def check_batch(args: argparse.Namespace) -> None:
         raise SimulateError(f"--jobs must be at least 1, got {args.jobs}")
 
 
-def load_settings(path: Path | None) -> Config:
-    from dashboard.engine import ConfigError, load_config
-
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise SimulateError(f"{path}: {exc}") from None
-
-
-def write_one(scn: Scenario, seed: int, config: Config, out: Path | None) -> None:
+def write_one(scn: Scenario, seed: int, config: Timings, out: Path | None) -> None:
     """One session to `out` (stdout for None or '-')."""
-    from .simulator import session_items
+    from .session import session_items
 
     items = session_items(scn, seed, config)
     if out is None or str(out) == "-":
@@ -117,7 +107,7 @@ def feed_name(scn: Scenario, seed: int, last_seed: int) -> str:
     return f"{scn.name}-{seed:0{len(str(last_seed))}d}.csv"
 
 
-def write_batch(scn: Scenario, seeds: range, out_dir: Path, config: Config, jobs: int) -> list[Path]:
+def write_batch(scn: Scenario, seeds: range, out_dir: Path, config: Timings, jobs: int) -> list[Path]:
     """Every seed's session as its own file in `out_dir`, `jobs` processes at a time, with a progress bar."""
     from tqdm import tqdm
 
@@ -146,8 +136,8 @@ def write_batch(scn: Scenario, seeds: range, out_dir: Path, config: Config, jobs
     return [path for _, path in tasks]
 
 
-def _write_seed(scn: Scenario, config: Config, task: tuple[int, Path]) -> None:
+def _write_seed(scn: Scenario, config: Timings, task: tuple[int, Path]) -> None:
     seed, path = task
-    from .simulator import session_items
+    from .session import session_items
 
     _write_file(session_items(scn, seed, config), path)

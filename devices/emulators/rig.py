@@ -18,19 +18,19 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Mapping, Sequence
 
-from .adapter import Adapter, Sink, Ticket
-from .emulators.hl7_sender import HL7Feed, HL7Sender
-from .emulators.line import PtyLine
-from .emulators.nonin import NoninEmulator
-from .emulators.suntech import SunTechEmulator
-from .hl7.listener import HL7Listener, ListenerSettings, Placement
-from .hl7.oru import Sender
-from .nibp import NibpSettings, SunTechNIBP
-from .oximeter import NoninOximeter
-from .readings import Item, Reading, SessionEvent
-from .registry import NibpRegistry
-from .simulator import SimulatedChair
-from .supervisor import Backoff, Supervisor
+from ..adapter import Adapter, Sink, Ticket
+from ..hl7.listener import HL7Listener, ListenerSettings, Placement
+from ..hl7.oru import Sender
+from ..readings import Item, Reading, SessionEvent
+from ..registry import NibpRegistry
+from ..serial.nibp import NibpSettings, SunTechNIBP
+from ..serial.oximeter import NoninOximeter
+from ..simulator import SimulatedChair, Timings
+from ..supervisor import Backoff, Supervisor
+from .hl7_sender import HL7Feed, HL7Sender
+from .line import PtyLine
+from .nonin import NoninEmulator
+from .suntech import SunTechEmulator
 
 log = logging.getLogger(__name__)
 
@@ -136,9 +136,10 @@ class DeviceRig:
 
     # ---- sessions --------------------------------------------------------------------
 
-    def chair_for(self, chair: str, scenario: str, seed: int, started_at: float, speed: float, skip: int = 0) -> Adapter:
+    def chair_for(self, chair: str, scenario: str, seed: int, started_at: float, speed: float, skip: int = 0, *,
+                  config: Timings) -> Adapter:
         """The adapter playing one session at `chair` through its devices, from its item `skip` on."""
-        simulated = SimulatedChair(chair, scenario, seed, started_at=started_at, speed=speed, skip=skip)
+        simulated = SimulatedChair(chair, scenario, seed, started_at=started_at, speed=speed, skip=skip, config=config)
         return _RoutedChair(simulated, self.chairs.get(chair))
 
     def close(self) -> None:

@@ -16,11 +16,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..adapter import Sink
+from ..errors import ConnectionLost
+from ..readings import Reading, SessionEvent
 from . import suntech
-from .adapter import Sink
-from .errors import ConnectionLost
-from .readings import Reading, SessionEvent
-from .serial_port import Port, SerialDevice
+from .port import Port, SerialDevice
 
 log = logging.getLogger(__name__)
 

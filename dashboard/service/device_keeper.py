@@ -10,10 +10,9 @@ from typing import Any, Mapping
 
 from devices.readings import Item, Reading, SessionEvent
 
-from .engine.session import rate_source
-from .store import Store
-from .store import device_data
-from .store.device_data import UNPLACED, DeviceWrites
+from ..engine import rate_source
+from ..store import Store, device_data
+from ..store.device_data import UNPLACED, DeviceWrites
 
 CONNECTION_EVENTS = frozenset({"device_disconnect", "device_reconnect"})  # our adapters' view of a link, not data
 MAX_SENDER = device_data.sender_counts.c.sender.type.length

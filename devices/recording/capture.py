@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
-from .errors import DeviceError
+from ..errors import DeviceError
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .readings import Item, Reading, SessionEvent
+from ..readings import Item, Reading, SessionEvent
 
 FRAME_LEN = 4
 NO_HR, NO_SPO2 = 511, 127

@@ -31,23 +31,21 @@ import queue
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 from devices.adapter import Ticket
-from devices.readings import Item, Reading, SessionEvent
+from devices.readings import Item, Reading
 
-from .device_keeper import DeviceKeeper, is_connection_event, is_demo
-from .engine import Config, SessionEngine, Transition, reconcile, session_status
-from .reports.course import usual_baseline
-from .store import Batch, SessionRow, Store, device_data
-from .store.store import message_key
-from .store.signoff import is_signed
-from .trend import Trend
+from ..engine import Config, Transition, session_status
+from ..store import SessionRow, Store, device_data
+from ..store.signoff import is_signed
+from ..store.store import message_key
+from .device_keeper import DeviceKeeper
+from .live import TICK_S, LiveSession, Parked, Pending, Submitted, action_item, fold_session
+from .placement import Placement
 
 log = logging.getLogger(__name__)
 
-TICK_S = 0.2  # how often ingest commits and fires timers: well inside the 1 s board poll
 MAX_ITEMS_PER_STEP = 20_000  # bounds one transaction so the board never waits long
 TIMER_LAG_WALL_S = 1.0  # timers run this far behind the wall clock so a late-queued reading is not overtaken
 REFRESH_S = 2.0  # how often ingest looks for sessions opened elsewhere (by the web)
@@ -58,58 +56,23 @@ KEEP_MESSAGES_S = 3600.0  # how long a sender's message id is remembered: monito
 FORGET_EVERY_S = 300.0  # how often older ids are dropped, from memory and from the store
 
 
-@dataclass
-class LiveSession:
-    row: SessionRow
-    engine: SessionEngine
-    trend: Trend
-    seq: int
-
-    def session_time(self, wall: float) -> float:
-        return (wall - self.row.started_at) * self.row.speed
-
-
-@dataclass
-class _Submitted:
-    chair: str | None  # None: the source could not tell; placed by `device`'s association, else kept unassociated
-    items: list[Item]
-    ticket: Ticket
-    message: str | None = None  # the sender's id of it (HL7: sender, MSH-10 and content): stored once, however often
-    device: str = ""  # the device identity of a chair-less submission
-
-
-@dataclass
-class _Parked:
-    """Items for a chair with no open session yet: kept until a refresh has looked for one since they came."""
-
-    since: float
-    submitted: _Submitted
-
-
-@dataclass
-class _Pending:
-    batch: Batch = field(default_factory=Batch)
-    tickets: list[Ticket] = field(default_factory=list)
-    touched: set[int] = field(default_factory=set)  # sessions whose status snapshot must be rewritten
-
-
-class Ingest:
+class Ingest(Placement):
     """The sink every adapter submits to; `run` is its loop (one thread)."""
 
     def __init__(self, store: Store, config: Config, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.config = config
         self.clock = clock
-        self._queue: queue.SimpleQueue[_Submitted] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Submitted] = queue.SimpleQueue()
         self._live: dict[int, LiveSession] = {}
-        self._pending = _Pending()
+        self._pending = Pending()
         self._last_refresh = float("-inf")
         self.unplaced = 0  # connection events refused: no open session on their chair, even after a refresh
         self.kept = 0  # items kept outside a session: no session on their chair, no chair, or demo/test data
         self.devices = DeviceKeeper(store)
         self.pre_session_s = config.value("baseline.pre_session_window") * 60
         self._to_join: dict[str, str] = {}  # devices newly associated (-> chair) whose recent readings must follow
-        self._parked: deque[_Parked] = deque()
+        self._parked: deque[Parked] = deque()
         self.on_measure_now: Callable[[str], None] | None = None  # set where an NIBP adapter can measure on demand
         self.node = store.site  # one ingest per site: its heartbeat is the one that site's screens watch
         self.demo = False  # it runs the simulated clinic: its heartbeat puts the site's screens in demo mode
@@ -132,7 +95,7 @@ class Ingest:
             ticket.resolve("the store cannot be written and the buffer is full")
             return ticket
         self._queued += len(items)
-        self._queue.put(_Submitted(chair, list(items), ticket, None if message is None else message_key(message),
+        self._queue.put(Submitted(chair, list(items), ticket, None if message is None else message_key(message),
                                    device))
         return ticket
 
@@ -222,7 +185,7 @@ class Ingest:
     def live(self, session_id: int) -> LiveSession | None:
         return self._live.get(session_id)
 
-    # ---- sessions opening, devices associated ------------------------------------
+    # ---- sessions opening (placing items: placement.py) ------------------------
 
     def _open(self, row: SessionRow) -> LiveSession:
         """A session first seen: at its first sight (nothing stored yet) its chair's readings from the pre-session
@@ -232,79 +195,11 @@ class Ingest:
             if joined:
                 log.info("session %s on %s: %d reading(s) from before the start joined it", row.id, row.chair, joined)
                 self._pending.touched.add(row.id)  # its board status shows them at the next commit
-        live = self._rebuild(row)
+        live = fold_session(self.store, self.config, row)
         self._adopt_kept(live)
         return live
 
-    def _adopt_kept(self, session: LiveSession) -> None:
-        """Rows this commit was about to keep for the chair (no session was seen a moment ago): the session takes
-        them instead, as it took the stored ones."""
-        if session.row.is_simulated:
-            return
-        writes, since = self._pending.batch.devices, session.row.started_at - self.pre_session_s
-        mine = [row for row in writes.rows if row["chair"] == session.row.chair and not row["demo"]
-                and row["received_time"] >= since]
-        if mine:
-            writes.rows[:] = [row for row in writes.rows if not any(row is taken for taken in mine)]
-            for row in mine:
-                self._apply(session, device_data.item_from(row), row["received_time"])
-
-    def _follow_associations(self, now: float) -> None:
-        """Devices a nurse associated with a chair since the last look: their unassociated readings from the
-        pre-session window take that chair, and join its open session if it has one. Done between commits: a
-        session folded again must find everything it folded in the store."""
-        if not self._to_join or self._pending.batch:
-            return
-        since = now - self.pre_session_s
-        for device, chair in list(self._to_join.items()):
-            placed = device_data.place_device(self.store.engine, self.store.site, device, chair, since)
-            self.devices.place(self._pending.batch.devices, device, chair)
-            session = self._live_on(chair)
-            if placed and session is not None and not session.row.is_simulated:
-                self._join_late(session, max(since, session.row.started_at - self.pre_session_s), device)
-            del self._to_join[device]
-
-    def _join_late(self, session: LiveSession, since: float, device: str) -> None:
-        """Readings that join an open session from before now: the session is folded again in session-time order,
-        and the alarms that differ are raised or cleared now (the stored history says when they became known)."""
-        if not device_data.join_waiting(self.store.engine, session.row.id, since):
-            return
-        old = session.engine
-        live = self._rebuild(session.row, resume_at=old.now)
-        self._live[session.row.id] = live
-        self._record(live, reconcile(old.active, live.engine.active, old.now,
-                                     f"readings of {device} joined the session when it was associated"))
-
     # ---- internals -------------------------------------------------------------
-
-    def _rebuild(self, row: SessionRow, resume_at: float | None = None) -> LiveSession:
-        """The session's engine and trend, folded from what the store holds."""
-        engine = SessionEngine(self.config, row.protocol, course_baseline=usual_baseline(row))
-        trend = Trend()
-        # In session-time order: the arrival order, as ingest stores the time its engine used (never backwards),
-        # except for readings that joined late from before (a device associated while the session was open).
-        items = sorted(self.store.session_items(row.id), key=lambda item: item.offset_s or 0.0)
-        for item in items:
-            engine.apply(item)
-            if isinstance(item, Reading):
-                trend.add(item)
-        if resume_at is None:
-            resume_at = float(row.status.get("now") or 0.0) if row.status else 0.0
-        engine.advance(resume_at)  # timers that fired before the stop: already stored
-        if items:  # a session new to the store has nothing to resume
-            log.info("session %s on %s: resumed from %d stored items at %.0f s", row.id, row.chair,
-                     len(items), engine.now)
-        return LiveSession(row, engine, trend, self.store.max_seq(row.id))
-
-    def _session_on(self, chair: str, now: float) -> LiveSession | None:
-        found = self._live_on(chair)
-        if found is None and now - self._last_refresh > TICK_S:
-            self.refresh(now)
-            found = self._live_on(chair)
-        return found
-
-    def _live_on(self, chair: str) -> LiveSession | None:
-        return next((s for s in self._live.values() if s.row.chair == chair), None)
 
     def _drain(self, now: float) -> bool:
         """Fold queued items, up to a step's worth; True when the queue was emptied."""
@@ -323,59 +218,6 @@ class Ingest:
             self._route(submitted, now)
         return self._queue.empty()
 
-    def _route(self, submitted: _Submitted, now: float) -> None:
-        """Demo/test data is kept apart; a chair-less submission goes to its device's associated chair, else is kept
-        as unassociated device data; the rest goes to its chair's session, waiting a refresh for one if needed."""
-        if submitted.chair is None:
-            submitted.chair = self.devices.chair_of(submitted.device)
-        demo = [item for item in submitted.items if is_demo(item)]
-        if demo:
-            for item in demo:
-                self._keep(submitted.chair, item, now, submitted.device)
-            submitted.items = [item for item in submitted.items if not is_demo(item)]
-        if submitted.chair is None or not submitted.items:
-            for item in submitted.items:
-                if not is_connection_event(item):  # our link's state, not data: nothing to tell without a chair
-                    self._keep(None, item, now, submitted.device)
-            self._done(submitted, now)
-            return
-        chair = submitted.chair
-        session = None if self._is_parked(chair) else self._session_on(chair, now)  # parked first: in order
-        if session is None:
-            self._parked.append(_Parked(now, submitted))
-            return
-        self._place(session, submitted, now)
-
-    def _place(self, session: LiveSession, submitted: _Submitted, now: float) -> None:
-        for item in submitted.items:
-            self._apply(session, item, now)
-        self._done(submitted, now)
-
-    def _done(self, submitted: _Submitted, now: float) -> None:
-        """Its items are in the batch: the ticket resolves, and its message id is stored, with the commit."""
-        if submitted.message is not None:
-            self._pending.batch.messages[submitted.message] = now
-        self._pending.tickets.append(submitted.ticket)
-
-    def _keep(self, chair: str | None, item: Item, now: float, device: str = "") -> None:
-        received = item.received_time if item.received_time is not None else now
-        self.devices.keep(self._pending.batch.devices, chair, item, received, device)
-        self.kept += 1
-
-    def _keep_waiting(self, submitted: _Submitted, since: float) -> None:
-        """No session opened on the chair: its readings and device events wait in the store for one. Connection
-        events alone are refused: they tell of our link, and the adapter repeats them once a session is open."""
-        kept = [item for item in submitted.items if not is_connection_event(item)]
-        if not kept:
-            self.unplaced += len(submitted.items)
-            log.info("%d connection event(s) from %s: no open session on that chair", len(submitted.items),
-                     submitted.chair)
-            submitted.ticket.resolve(f"no open session on chair {submitted.chair}")
-            return
-        for item in kept:
-            self._keep(submitted.chair, item, since, submitted.device)
-        self._done(submitted, since)
-
     def _stored_before(self, message: str) -> bool:
         """Committed lately (this run or, loaded from the store, before a restart) or in the batch being made."""
         return message in (self._messages or {}) or message in self._pending.batch.messages
@@ -389,27 +231,6 @@ class Ingest:
             self.store.forget_received(now - KEEP_MESSAGES_S)
         except Exception as exc:  # the store's outage is reported by the commit that follows
             log.debug("could not drop old message ids: %s", exc)
-
-    def _is_parked(self, chair: str) -> bool:
-        return any(parked.submitted.chair == chair for parked in self._parked)
-
-    def _place_parked(self, now: float) -> None:
-        """Items that came for a chair before its session was seen (opened a moment before, between two refreshes):
-        placed once a session is open there, in their order, or kept for the chair once a refresh since they came
-        found none."""
-        if self._parked and now - self._last_refresh > TICK_S:
-            self.refresh(now)
-        waiting: deque[_Parked] = deque()
-        for parked in self._parked:
-            submitted = parked.submitted
-            session = self._live_on(submitted.chair)
-            if session is not None and not any(w.submitted.chair == submitted.chair for w in waiting):
-                self._place(session, submitted, parked.since)
-            elif self._last_refresh > parked.since:
-                self._keep_waiting(submitted, parked.since)
-            else:
-                waiting.append(parked)
-        self._parked = waiting
 
     def _take_actions(self, now: float) -> None:
         """Fold the actions people queued through the web, each exactly once."""
@@ -518,20 +339,6 @@ class Ingest:
             self._live.pop(sid, None)
         if self._messages is not None:
             self._messages.update(pending.batch.messages)
-        self._pending = _Pending()
+        self._pending = Pending()
         for ticket in pending.tickets:
             ticket.resolve()
-
-
-
-def action_item(action: dict) -> Item:
-    """A queued action (from the web or a replay) as the reading or event the engine folds."""
-    at, offset = action["at"], action["offset_s"]
-    if action["kind"] == "manual_bp":
-        return Reading("manual", sbp=action["sbp"], dbp=action["dbp"], hr=action["hr"], provenance="manual",
-                       received_time=at, offset_s=offset)
-    if action["kind"] == "reading":
-        return Reading(action["source"], sbp=action["sbp"], dbp=action["dbp"], map=action["map"], hr=action["hr"],
-                       spo2=action["spo2"], received_time=at, offset_s=offset)
-    return SessionEvent(action["kind"], detail=action["detail"], source=action["source"], who=action["who"],
-                        received_time=at, offset_s=offset)

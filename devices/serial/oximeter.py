@@ -14,10 +14,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..adapter import Sink
+from ..readings import Item, Reading
 from . import nonin
-from .adapter import Sink
-from .readings import Item, Reading
-from .serial_port import Port, SerialDevice, Silence
+from .port import Port, SerialDevice, Silence
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The named scenarios: the demo clinic's, the sample feeds', and the testers' library.
 
-Each is a `Scenario` (devices/sim_physiology.py): a protocol, a dose time and the
+Each is a `Scenario` (devices/simulator/physiology.py): a protocol, a dose time and the
 knobs that make it show one thing. `sample_data/scenarios/index.toml` says which
 scenario and seed each library feed comes from.
 """
@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from .episodes import ClockJump, HrEpisode, Outage, Window
-from .sim_physiology import Dip, Scenario, Span
+from .physiology import Dip, Scenario, Span
 
 MINUTE = 60.0
 

@@ -19,6 +19,9 @@ ALARM_LABELS = {
     "device.disconnected": "Device disconnected", "nibp.failed": "NIBP cycle failed",
     "observation.ready": "Ready for discharge", "observation.complete": "Session complete",
 }
+EVENT_LABELS = {"dose_start": "Dose", "infusion_end": "Infusion end", "assessment": "Assessment",
+                "discharge": "Discharge", "nibp_failed": "NIBP failed", "sensor_off": "Sensor off",
+                "device_disconnect": "Disconnected", "device_reconnect": "Reconnected", "note": "Note"}
 PRIORITY_LABELS = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW", "info": "info"}
 
 
@@ -75,3 +78,8 @@ def assessment_words(detail: str) -> str:
         return detail
     return (f"MOAA/S {a.moaas}, {'dissociated' if a.dissociation else 'not dissociated'}, "
             f"breathing {'normal' if a.breathing_ok else 'depressed'}")
+
+
+def event_detail(event: Mapping[str, Any]) -> str:
+    """An event's detail as words (an assessment: 'MOAA/S 4, dissociated, breathing normal')."""
+    return assessment_words(event["detail"]) if event["kind"] == "assessment" else event["detail"]

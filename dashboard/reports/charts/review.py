@@ -14,12 +14,12 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import Patch
 
-from ..reports.alarm_table import AlarmEpisode
-from ..store import SessionRow, Store
-from ..store.review_queries import Continuous, continuous_between
+from ...store import SessionRow, Store
+from ...store.review_queries import Continuous, continuous_between
+from ..alarm_table import AlarmEpisode
 from .decimate import Reduced, reduce_series
-from .chart_marks import LimitLine
 from .figures import TRACE, review_figure
+from .marks import LimitLine
 
 _RANGE_KEY = re.compile(r"^xaxis\d*\.range(\[[01]\])?$")
 _AUTORANGE_KEY = re.compile(r"^xaxis\d*\.autorange$")

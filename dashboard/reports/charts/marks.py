@@ -15,8 +15,8 @@ from typing import Any, Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from ..engine import Config
-from .format import PHASE_LABELS
+from ...engine import Config
+from ..format import PHASE_LABELS
 
 PHASE_COLOURS = {"dosing": "rgba(255,165,0,0.12)", "infusion": "rgba(255,165,0,0.12)",
                  "observation": "rgba(31,119,180,0.08)", "ready": "rgba(44,160,44,0.10)"}

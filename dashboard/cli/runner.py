@@ -14,10 +14,10 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .engine import Config, load_config
-from .ingest import Ingest
-from .replay import ReplayDriver
-from .store import Store
+from ..engine import Config, load_config
+from ..service.ingest import Ingest
+from ..service.replay import ReplayDriver
+from ..store import Store
 
 if TYPE_CHECKING:
     from devices.service import Devices
@@ -35,7 +35,7 @@ def run_clinic(args: argparse.Namespace) -> int:
         return 2
 
     def web(store: Store, config: Config, stop: threading.Event) -> None:
-        from .ui import create_app
+        from ..ui import create_app
 
         app = create_app(store, config, poll_ms=args.poll_ms)
         gc.freeze()  # as dashboard/wsgi.py: the app's long-lived objects out of the collector's full passes
@@ -97,7 +97,7 @@ def _with_back_end(args: argparse.Namespace, front: Callable[[Store, Config, thr
 
 
 def _open_store(args: argparse.Namespace) -> Store:
-    from .store.location import database_url, describe, open_store
+    from .location import database_url, describe, open_store
 
     store = open_store(args)  # --database-url, --database or MONITOR_DATABASE_URL
     print(f"Database: {describe(database_url(args))}", flush=True)  # a password never shows
@@ -116,11 +116,11 @@ def start_back_end(args: argparse.Namespace, store: Store, config: Config,
     if devices is None:
         return None
     if not getattr(args, "no_simulator", False):
-        from .clinic import Clinic, demo_logins
+        from ..service.clinic import Clinic, demo_logins
 
         for name, password in demo_logins(store).items():  # before the catch-up: hashing takes a second or so,
             print(f"Demo login: {name} / {password}", flush=True)  # which the chairs would then start behind
-        clinic = Clinic(store, ingest, speed=args.speed, seed=args.seed, devices=devices.rig)
+        clinic = Clinic(store, ingest, speed=args.speed, seed=args.seed, devices=devices.emulators.rig)
         ingest.demo = True  # the site's screens show a demo banner and its simulated chairs on the board
         rows = clinic.open()
         print(f"Simulated clinic: {len(rows)} chairs at {args.speed:g}x", flush=True)
@@ -141,7 +141,7 @@ def _start_devices(args: argparse.Namespace, ingest: Ingest, stop: threading.Eve
     from devices.errors import DeviceConfigError
     from devices.service import DeviceOptions, start_devices
 
-    from .clinic import DEMO_CLINIC
+    from ..service.clinic import DEMO_CLINIC
 
     options = DeviceOptions.from_args(args)
     simulated = not getattr(args, "no_simulator", False)
@@ -162,7 +162,7 @@ def _audit_config(store: Store, path: Path | None) -> None:
     """Which clinical settings this run uses goes into the audit log: a changed file shows as a new digest."""
     import hashlib
 
-    from .auth import record
+    from ..auth import record
 
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] if path else "defaults"
     record(store, "system", "config_loaded", f"{path or 'built-in defaults'} sha256:{digest}")

@@ -11,18 +11,22 @@ from typing import Any, Iterable, Mapping, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..engine import PRIORITY_RANK
-from .chart_marks import (LimitLine, edge_positions, extend_open_phase, limit_marks, open_phase_traces,
-                          phase_marks, phase_spans)
-from .format import alarm_label, assessment_words, session_clock
+from ...engine import PRIORITY_RANK
+from ..format import EVENT_LABELS, alarm_label, event_detail, session_clock
+from .marks import (
+    LimitLine,
+    edge_positions,
+    extend_open_phase,
+    limit_marks,
+    open_phase_traces,
+    phase_marks,
+    phase_spans,
+)
 
 # the live chart adds the phase under way as one filled trace per panel (7-9): the review has 0-6 only
 TRACE = {"bp_bar": 0, "sbp": 1, "dbp": 2, "hr": 3, "spo2": 4, "alarms": 5, "events": 6}
 OPEN_PHASE = [7, 8, 9]
 PRIORITY_COLOURS = {"high": "#d62728", "medium": "#f2b705", "low": "#17becf", "info": "#2ca02c"}
-EVENT_LABELS = {"dose_start": "Dose", "infusion_end": "Infusion end", "assessment": "Assessment",
-                "discharge": "Discharge", "nibp_failed": "NIBP failed", "sensor_off": "Sensor off",
-                "device_disconnect": "Disconnected", "device_reconnect": "Reconnected", "note": "Note"}
 MAX_LIVE_POINTS = 4 * 3600 * 2  # the rolling window kept by extendData: a long session at 1 Hz, with margin
 
 
@@ -134,11 +138,6 @@ def _event_markers(events: Sequence[Mapping[str, Any]], end_s: float) -> go.Scat
               for e in shown],
         customdata=[f"{EVENT_LABELS[e['kind']]} {event_detail(e)}".strip() for e in shown],
         hovertemplate="%{customdata}<extra></extra>")
-
-
-def event_detail(event: Mapping[str, Any]) -> str:
-    """An event's detail as words (an assessment: 'MOAA/S 4, dissociated, breathing normal')."""
-    return assessment_words(event["detail"]) if event["kind"] == "assessment" else event["detail"]
 
 
 # ---- the review chart --------------------------------------------------------------------------------

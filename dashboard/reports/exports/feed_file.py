@@ -15,8 +15,7 @@ from typing import IO
 from devices.feed import write_feed
 from devices.readings import EVENT_KINDS, Item, Reading, SessionEvent
 
-from .store import Store
-
+from ...store import Store
 
 OPEN_END_NOTE = "end of the exported record: the session was still open"
 

@@ -6,41 +6,48 @@ response (rise within minutes, peak near 40 min, back to baseline by ~90 min),
 1 Hz pulse-oximeter samples, nurse assessments every 15 min following the
 sedation course, and the discharge once the minimum observation is over.
 
-`SimulatedChair` is the `Adapter` that paces such a session on the wall clock.
+`SimulatedChair` (chair.py) is the `Adapter` that paces such a session on the wall clock.
 
 Every physiological number lives in `Physiology` with its source (docs/clinical.md,
 "Simulator physiology" and "What the BP does"), beside the `Scenario` knobs in
-`devices/sim_physiology.py`; the named scenarios are in `devices/sim_scenarios.py`
-(both re-exported here); the observation and infusion times come from the
-engine's config so the simulator and the alarms agree.
-Nothing here reads the clock or the global random generator except the chair's
-injected `clock`.
+physiology.py; the named scenarios are in scenarios.py. The observation and infusion
+times are the clinic's protocol table, passed in by the caller (the engine's `Config`):
+the simulator keeps no clinical timing of its own, so it and the alarms agree.
+Nothing here reads the clock or the global random generator.
 """
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 import random
-import threading
-import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import Iterator, Mapping, Protocol
 
-from .adapter import Sink
+from ..readings import Assessment, Item, Reading, SessionEvent
 from .episodes import trapezoid
-from .readings import Assessment, Item, Reading, SessionEvent
-from .sim_physiology import PHYSIOLOGY, Dip, Draw, Normal, Physiology, Response, Scenario, Span
-from .sim_scenarios import SCENARIOS, scenario
+from .physiology import Dip, Draw, Physiology, Response, Scenario, Span
+from .scenarios import scenario
 
-if TYPE_CHECKING:
-    from dashboard.engine import Config
 
-__all__ = [
-    "BACKFILL_CHUNK", "PHYSIOLOGY", "SCENARIOS", "Dip", "Draw", "Normal", "Patient", "Physiology", "Response",
-    "Scenario", "SimulatedChair", "Span", "assessment_at", "device_clock_error", "draw_patient", "response_shape",
-    "scenario", "sedation_depth", "session_items",
-]
+class ProtocolTiming(Protocol):
+    """What the simulator plans one protocol's session by (the engine's `ProtocolSpec` has these)."""
+
+    @property
+    def dosing_s(self) -> float: ...
+
+    @property
+    def observation_s(self) -> float: ...
+
+    @property
+    def is_infusion(self) -> bool: ...
+
+
+class Timings(Protocol):
+    """The clinic's protocol table, from the caller: the engine's `Config` is one."""
+
+    @property
+    def protocols(self) -> Mapping[str, ProtocolTiming]: ...
+
 
 MINUTE = 60.0
 WHO = "simulator"
@@ -168,16 +175,13 @@ def assessment_at(minutes: float, patient: Patient, p: Physiology) -> Assessment
 # ---- the session stream ------------------------------------------------------------
 
 
-def session_items(scn: Scenario | str, seed: int, config: Config | None = None,
+def session_items(scn: Scenario | str, seed: int, config: Timings,
                   device_epoch: float | None = None) -> Iterator[Item]:
-    """The whole session in non-decreasing offset_s. `config` defaults to the engine's defaults.
+    """The whole session in non-decreasing offset_s, planned by `config`'s protocol timings.
 
     With `device_epoch` (the device clocks' reading at the session start, epoch seconds)
     every reading also carries its `device_time`, clock jumps included."""
     scn = scenario(scn) if isinstance(scn, str) else scn
-    if config is None:
-        from dashboard.engine import load_config  # the engine owns the protocol timings
-        config = load_config()
     patient = draw_patient(scn, seed)
     timeline = _Timeline.of(scn, patient, config)
     items: list[Item] = [*_events(scn, patient, timeline), *_episode_events(scn, timeline),
@@ -208,7 +212,7 @@ class _Timeline:
     end_at: float  # discharge (or the end of the stream without one)
 
     @classmethod
-    def of(cls, scn: Scenario, patient: Patient, config: Config) -> _Timeline:
+    def of(cls, scn: Scenario, patient: Patient, config: Timings) -> _Timeline:
         spec = config.protocols[scn.protocol]
         dose = scn.dose_at_s
         infusion_end = dose + spec.dosing_s if spec.is_infusion else None
@@ -350,68 +354,3 @@ def _dipped(at: float, spo2: float, dips: tuple[Dip, ...], dose_at: float) -> fl
                 return min(spo2, dip.nadir)
             return min(spo2, spo2 + (dip.nadir - spo2) * trapezoid(at, start, dip.seconds, dip.ramp_s))
     return spo2
-
-
-# ---- the adapter -----------------------------------------------------------------------
-
-BACKFILL_CHUNK = 500  # items per submit when catching up: keeps one commit small
-
-
-class SimulatedChair:
-    """An `Adapter` playing one simulated session at `chair` on the wall clock.
-
-    The item at session offset o is due at `started_at + o / speed`. Items already
-    due (a session that started before the process) are submitted at once in
-    chunks; later ones when due. `skip` drops the first items (already stored
-    before a restart).
-    """
-
-    def __init__(self, chair: str, scn: Scenario | str, seed: int, started_at: float, speed: float = 1.0,
-                 skip: int = 0, clock: Callable[[], float] = time.time, config: Config | None = None) -> None:
-        if speed <= 0:
-            raise ValueError(f"speed must be positive, got {speed}")
-        self.chair = chair
-        self.scenario = scenario(scn) if isinstance(scn, str) else scn
-        self.seed, self.started_at, self.speed, self.skip = seed, started_at, speed, skip
-        self.clock = clock
-        self.config = config
-        self.name = f"simulator:{chair}"
-
-    def due_at(self, item: Item) -> float:
-        return self.started_at + (item.offset_s or 0.0) / self.speed
-
-    def due_now(self, now: float) -> list[Item]:
-        """Every item (after `skip`) already due at `now`, stamped: the catch-up to fold before pacing live,
-        so ingest never runs the session's timers ahead of readings still to come."""
-        out: list[Item] = []
-        for item in itertools.islice(session_items(self.scenario, self.seed, self.config), self.skip, None):
-            if self.due_at(item) > now:
-                break
-            out.append(self._stamp(item, now))
-        return out
-
-    def run(self, sink: Sink, stop: threading.Event) -> None:
-        stream = session_items(self.scenario, self.seed, self.config)
-        for _ in range(self.skip):
-            if next(stream, None) is None:
-                return
-        upcoming = next(stream, None)
-        while upcoming is not None and not stop.is_set():
-            now = self.clock()
-            wait = self.due_at(upcoming) - now
-            if wait > 0:
-                if stop.wait(wait):
-                    return
-                continue  # re-read the clock: the wait may end early or late
-            batch: list[Item] = []
-            while upcoming is not None and self.due_at(upcoming) <= now and len(batch) < BACKFILL_CHUNK:
-                batch.append(upcoming)
-                upcoming = next(stream, None)
-            received = self.clock()
-            sink.submit(self.chair, [self._stamp(item, received) for item in batch])
-
-    def _stamp(self, item: Item, received: float) -> Item:
-        if isinstance(item, Reading):
-            return dataclasses.replace(item, device_time=self.due_at(item) + device_clock_error(self.scenario, item),
-                                       received_time=received)
-        return dataclasses.replace(item, received_time=received)

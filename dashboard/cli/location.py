@@ -14,9 +14,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..cli.options import DATABASE_URL_ENV, DEFAULT_DB, add_database_options, add_site_option
 from ..sites import SITE_ENV, site_name
-from .store import DEFAULT_SITE, Store, StoreError, sqlite_url
+from ..store.store import DEFAULT_SITE, Store, StoreError, sqlite_url
+from .options import DATABASE_URL_ENV, DEFAULT_DB, add_database_options, add_site_option
 
 __all__ = ["DATABASE_URL_ENV", "DEFAULT_DB", "SITE_ENV", "add_database_options", "add_site_option", "database_url",
            "describe", "masked", "missing_database", "open_store", "site_from_env", "site_name", "site_of"]

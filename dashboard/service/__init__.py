@@ -1,0 +1,12 @@
+"""The processes that run and write the store, above the engine and the store, below reports and the web:
+
+    ingest.py         the one path from every adapter to the store: session time, the engine, one commit a step
+    placement.py      its other half: items for chairs with no open session, unassociated devices, demo data
+    live.py           one open session's engine and trend, folded from the store; queued actions as items
+    device_keeper.py  device data kept outside sessions, and each sender's traffic counts
+    trend.py          the board tile's small trend, kept beside each engine
+    clinic.py         the simulated clinic (`python app.py`'s demo chairs)
+    replay.py         a replay's pacing and its ticks; speeds.py the speeds a person may choose
+
+Nothing here starts a thread on import: dashboard/cli/runner.py starts them from main().
+"""
