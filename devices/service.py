@@ -79,6 +79,6 @@ def start_devices(options: DeviceOptions, sink: Sink, stop: threading.Event, dem
     for supervisor in devices.supervisors:
         supervisor.start(stop)
     if options.via_devices:
-        devices.emulators.rig = DeviceRig(sink, speed, devices.registry, hl7_chairs=demo_hl7_chairs)
-        devices.emulators.rig.start(demo_chairs, stop)
+        devices.rig = DeviceRig(sink, speed, devices.registry, hl7_chairs=demo_hl7_chairs)
+        devices.rig.start(demo_chairs, stop)
     return devices

@@ -120,7 +120,7 @@ def start_back_end(args: argparse.Namespace, store: Store, config: Config,
 
         for name, password in demo_logins(store).items():  # before the catch-up: hashing takes a second or so,
             print(f"Demo login: {name} / {password}", flush=True)  # which the chairs would then start behind
-        clinic = Clinic(store, ingest, speed=args.speed, seed=args.seed, devices=devices.emulators.rig)
+        clinic = Clinic(store, ingest, speed=args.speed, seed=args.seed, devices=devices.rig)
         ingest.demo = True  # the site's screens show a demo banner and its simulated chairs on the board
         rows = clinic.open()
         print(f"Simulated clinic: {len(rows)} chairs at {args.speed:g}x", flush=True)
