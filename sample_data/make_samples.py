@@ -186,7 +186,7 @@ def index_toml() -> str:
     """sample_data/scenarios/index.toml: one table per library feed."""
     lines = ["# The testers' scenario library: `<name>.csv` with `<name>.expected.jsonl` (what",
              "# `python app.py check <name>.csv --json [--actions <name>.actions.csv]` prints).",
-             "# Written by sample_data/make_samples.py from the simulator's scenarios (devices/simulator.py);",
+             "# Written by sample_data/make_samples.py from the simulator's scenarios (devices/simulator/session.py);",
              "# `python app.py simulate --scenario <scenario> --seed <seed>` writes the same feed.", ""]
     for name, entry in LIBRARY.items():
         scn = scenario(entry.scenario)

@@ -2,6 +2,7 @@
 nothing points to a folder a clone does not have."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,3 +38,12 @@ def test_nothing_points_outside_the_repository():
     outside = [f for f in files if f.endswith((".py", ".md", ".toml", ".txt", ".cfg", "Makefile"))
                and any(brief in (ROOT / f).read_text(errors="replace") for brief in briefs)]
     assert outside == []
+
+
+def test_the_architecture_page_opens_the_readme_and_names_only_files_that_exist():
+    readme = (ROOT / "README.md").read_text()
+    assert 0 < readme.index("](docs/architecture.md)") < readme.index("\n## ")  # on the first screen
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    named = set(re.findall(r"\b((?:app\.py)|(?:dashboard|devices|tests|docs)/[\w/.-]*\w/?)", text))
+    assert len(named) > 40  # every step of a reading's path and every folder is named by its file
+    assert sorted(n for n in named if not (ROOT / n).exists() and "NAME" not in n) == []  # NAME: a placeholder

@@ -2,7 +2,7 @@
 exports and the sign-off, after which the record is read-only.
 
 Nothing here polls. The chart starts with the whole session, continuous series
-reduced; zooming fetches the visible range in full detail (review_chart.py).
+reduced; zooming fetches the visible range in full detail (reports/charts/review.py).
 Element ids `session-chart` and `session-log` wrap the chart and log as on the
 live page, so a link or test that finds them there finds them here.
 """

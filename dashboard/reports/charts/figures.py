@@ -2,7 +2,7 @@
 
 Time is session minutes. Trace order is fixed (TRACE) so the live page can
 extend the series in place with `extendData` instead of re-sending the figure.
-Phases and alarm limits are drawn by chart_marks.py.
+Phases and alarm limits are drawn by marks.py.
 """
 from __future__ import annotations
 
