@@ -19,7 +19,7 @@ from ..store import SessionRow, Store
 from ..store.signoff import is_signed
 from . import forms
 from .forms import FormError
-from .identity import audit, may_see, signed_in
+from .identity import may_see, signed_in
 from .notice import error, ok
 
 MOAAS_OPTIONS = [{"label": f"{n} – {text}", "value": n} for n, text in (

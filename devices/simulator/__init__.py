@@ -5,9 +5,9 @@
     physiology.py  every physiological number with its source, and the Scenario knobs
     scenarios.py   the named scenarios (SCENARIOS, scenario(name))
     episodes.py    episode shapes (tachycardia, outages, clock jumps)
-    feeds.py       `app.py simulate`: feeds written from scenarios
 
-The protocol timings (dosing, observation) come from the caller: the engine's Config.
+The protocol timings (dosing, observation) come from the caller: the engine's Config. `app.py simulate`
+(dashboard/cli/simulate.py) writes feeds from it.
 """
 from .chair import BACKFILL_CHUNK, SimulatedChair
 from .physiology import PHYSIOLOGY, Dip, Draw, Normal, Physiology, Response, Scenario, Span
