@@ -307,7 +307,7 @@ def add_users(store: Any) -> None:
 
 
 def signed_in_client(app: Any, role: str = "nurse") -> Any:
-    """A Flask test client signed in through the real login form (tests/test_auth.py `signed_in`)."""
+    """A Flask test client signed in through the real login form (tests/auth/test_auth.py `signed_in`)."""
     client = app.server.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]

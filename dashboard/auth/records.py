@@ -12,7 +12,7 @@ The policy:
 Where a callback request names a session (`references`): a prop registered in SESSION_PROPS, and by
 convention any component id ending in `-sid`, any pattern id or stored dict with a `sid` key, and any
 `pathname` (a page URL, read through the router's own table). A new component that carries a session id
-under another name is caught by tests/test_access_matrix.py, which replays every callback with the values
+under another name is caught by tests/auth/test_access_matrix.py, which replays every callback with the values
 the real pages hold.
 """
 from __future__ import annotations

@@ -7,7 +7,7 @@ Adding a command is one module and one line: write `dashboard/cli/NAME.py` with
     def run(args: argparse.Namespace) -> int                    (imports what it needs when it runs)
 
 and add NAME to COMMANDS below. Every `--help` imports all these modules, so a module imports dash, pandas,
-SQLAlchemy, plotly, numpy or pyserial only inside `run` (tests/test_cli.py checks that `--help` loads none).
+SQLAlchemy, plotly, numpy or pyserial only inside `run` (tests/cli/test_cli.py checks that `--help` loads none).
 Without a command, app.py runs the simulated clinic (`serve`'s run with the top-level options).
 """
 from __future__ import annotations

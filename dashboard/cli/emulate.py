@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the devices' modules load when the command runs, not for --
 
 HELP = "an emulated device: SunTech or Nonin on a pty, or an HL7 sender"
 # devices/hl7/oru.py's STYLES and SEGMENT_ENDS, named here so that --help does not load the HL7 package
-# (tests/test_cli.py checks they agree).
+# (tests/cli/test_cli.py checks they agree).
 STYLES = ("mdc", "philips", "loinc", "tags", "kpa")
 SEGMENT_ENDS = ("cr", "lf", "crlf")
 NAMES = {"suntech": "SunTech NIBP", "nonin": "Nonin oximeter", "hl7": "HL7 monitor"}

@@ -6,7 +6,7 @@ newer version of the monitor, and is refused rather than touched.
 
 Changing the schema: edit the tables (schema.py, or a module adding tables to its `metadata`), then
 `python app.py db revision -m "what changed" --autogenerate --database-url URL` against a database at the
-current head, read the file it writes and fix it by hand. tests/test_migrations.py fails until the revision
+current head, read the file it writes and fix it by hand. tests/store/test_migrations.py fails until the revision
 gives exactly the tables in `metadata`.
 """
 from __future__ import annotations

@@ -21,7 +21,7 @@ from dashboard.cli.logs import levels
 from dashboard.store import Store
 from devices.feed import COLUMNS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
 FEED = ROOT / "sample_data" / "feeds" / "esketamine-severe-peak.csv"
 HEAVY = ("dash", "pandas", "sqlalchemy", "plotly", "numpy", "serial", "flask", "alembic")

@@ -23,7 +23,7 @@ from devices.simulator import (
 )
 from tests.waits import DEADLINE_S, wait_until
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 CONFIG = load_config()
 SEEDS = (0, 1, 2, 3, 4)

@@ -20,7 +20,7 @@ from devices.readings import Reading, SessionEvent
 
 from tests.conftest import ROOT
 from tests.waits import DEADLINE_S, wait_until
-from tests.test_ingest import START, Clock
+from tests.service.test_ingest import START, Clock
 
 OpenStore = Callable[[], Store]
 

@@ -21,7 +21,7 @@ from dashboard.store.security import audit
 from dashboard.ui import create_app
 from devices.readings import Reading
 
-from .webclient import PASSWORD, body, call, server_callbacks, sign_in
+from ..webclient import PASSWORD, body, call, server_callbacks, sign_in
 
 CONFIG = load_config()
 NURSE_AT = "10.0.0.7"

@@ -14,7 +14,7 @@ from dashboard.store.signoff import sign_off
 from dashboard.ui import create_app, review
 from dashboard.ui.app import route
 
-from .review_sessions import SAMPLES, recorded_session
+from ..review_sessions import SAMPLES, recorded_session
 
 CONFIG = load_config()
 

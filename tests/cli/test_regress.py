@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.waits import DEADLINE_S
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FEEDS = ROOT / "sample_data" / "feeds"
 
 

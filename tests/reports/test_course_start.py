@@ -15,7 +15,7 @@ from dashboard.ui.forms import FormError
 from dashboard.ui.start import MEDICINE_LABELS, start_session
 from devices.readings import Reading, SessionEvent
 
-from .review_sessions import induction_series, recorded_session
+from ..review_sessions import induction_series, recorded_session
 
 CONFIG = load_config()
 DAY = 86400.0

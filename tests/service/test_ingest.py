@@ -54,7 +54,7 @@ def test_items_get_session_time_and_the_ticket_resolves_only_after_commit(store:
 
 
 def test_a_chair_without_a_session_keeps_its_readings_after_a_refresh(store: Store):
-    """Nothing a device sends is refused for lack of a session (tests/test_placement.py has the rest)."""
+    """Nothing a device sends is refused for lack of a session (tests/service/test_placement.py has the rest)."""
     clock = Clock()
     ingest = Ingest(store, load_config(), clock)
     ticket = ingest.submit("Chair 9", [Reading("oximeter", hr=70, spo2=98)])

@@ -15,7 +15,7 @@ from dashboard.reports.charts import review as review_chart
 from dashboard.reports.charts.decimate import GAP_S, POINTS_PER_TRACE, reduce_series
 from dashboard.reports.charts.figures import TRACE
 
-from .review_sessions import recorded_session
+from ..review_sessions import recorded_session
 
 
 def _values(reduced):

@@ -9,7 +9,7 @@ from dashboard.store.review_queries import (SessionFilter, bp_readings_of, conti
                                             filter_choices, list_sessions)
 from dashboard.store.signoff import sign_off
 
-from .review_sessions import many_sessions, recorded_session
+from ..review_sessions import many_sessions, recorded_session
 
 N = 10_000
 

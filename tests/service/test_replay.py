@@ -12,7 +12,7 @@ from dashboard.service.replay import Replayer, drive, load_items, open_replay_se
 from dashboard.store import Store
 from tests.waits import DEADLINE_S, wait_until
 
-FEED = Path(__file__).resolve().parent.parent / "sample_data" / "feeds" / "esketamine-severe-peak.csv"
+FEED = Path(__file__).resolve().parents[2] / "sample_data" / "feeds" / "esketamine-severe-peak.csv"
 ITEMS = load_items(FEED)
 
 
@@ -86,7 +86,7 @@ def test_ctrl_c_stops_the_cli_cleanly_and_ends_the_session(tmp_path: Path):
     import sys
 
     db = tmp_path / "clinic.db"
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     proc = subprocess.Popen([sys.executable, "app.py", "replay", str(FEED), "--speed", "60", "--chair", "Chair 9",
                              "--database", str(db)], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

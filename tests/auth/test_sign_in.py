@@ -20,9 +20,9 @@ from dashboard.store import Store
 from dashboard.store.security import users
 from dashboard.ui import create_app
 
-from .webclient import PASSWORD, sign_in
+from ..webclient import PASSWORD, sign_in
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = AuthSettings(lockout_after=3, address_lockout_after=6, lockout_minutes=15)
 
 

@@ -16,9 +16,9 @@ from dashboard.store import Store
 from dashboard.store.security import user_sessions, users
 from dashboard.ui import create_app
 
-from .webclient import ORIGIN, PASSWORD, body, call, server_callbacks, sign_in
+from ..webclient import ORIGIN, PASSWORD, body, call, server_callbacks, sign_in
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG = load_config()
 
 

@@ -26,7 +26,7 @@ from devices.readings import Assessment, Reading, SessionEvent
 from devices.simulator import SCENARIOS, session_items
 from tests.waits import DEADLINE_S
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "sample_data" / "scenarios"
 INDEX = tomllib.loads((LIBRARY / "index.toml").read_text(encoding="utf-8"))
 NAMES = sorted(INDEX)

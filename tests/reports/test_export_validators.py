@@ -37,9 +37,9 @@ from dashboard.store import Store
 from devices.feed import read_feed
 from devices.readings import Reading, SessionEvent
 
-from .review_sessions import SAMPLES, SEVERE_FEED, recorded_session
+from ..review_sessions import SAMPLES, SEVERE_FEED, recorded_session
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG = load_config()
 KINDS = ("esketamine", "iv", "replayed", "unassessed")
 TAKING = {"benzodiazepines": False, "non_benzodiazepine_hypnotics": True, "psychostimulants": False,

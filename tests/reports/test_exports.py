@@ -26,10 +26,10 @@ from dashboard.store.signoff import sign_off
 from devices.feed import read_feed
 from devices.hl7 import parse_oru
 
-from .review_sessions import SAMPLES, recorded_session
-from .waits import DEADLINE_S
+from ..review_sessions import SAMPLES, recorded_session
+from ..waits import DEADLINE_S
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG = load_config()
 LOINC_KEYS = {"8480-6": "sbp", "8462-4": "dbp", "8478-0": "map"}
 

@@ -9,7 +9,7 @@ import pytest
 from dashboard.engine import ConfigError, SessionEngine, load_config
 from dashboard.ui.settings import layout
 
-ENGINE = Path(__file__).resolve().parent.parent / "dashboard" / "engine"
+ENGINE = Path(__file__).resolve().parents[2] / "dashboard" / "engine"
 
 
 def clinic(tmp_path: Path, text: str) -> Path:

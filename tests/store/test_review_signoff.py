@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from dashboard.store import Store
 from dashboard.store.signoff import SignOffError, is_signed, sign_off, signoff_of, signoffs
 
-from .review_sessions import recorded_session
+from ..review_sessions import recorded_session
 
 
 def test_sign_off_once_of_a_finished_session(tmp_path):

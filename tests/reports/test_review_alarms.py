@@ -4,7 +4,7 @@ from __future__ import annotations
 from dashboard.cli.check import run_check
 from dashboard.reports.alarm_table import alarm_episodes, counts_by_code
 
-from .review_sessions import SEVERE_ACTIONS, SEVERE_FEED
+from ..review_sessions import SEVERE_ACTIONS, SEVERE_FEED
 
 
 def _t(offset, code, state, priority="medium", value="", source=""):

@@ -18,7 +18,7 @@ from dashboard.store import Store
 from devices.feed import read_feed
 from devices.readings import Reading, SessionEvent
 
-from .review_sessions import SEVERE_FEED, recorded_session
+from ..review_sessions import SEVERE_FEED, recorded_session
 
 CONFIG = load_config()
 TAKING = {"benzodiazepines": True, "non_benzodiazepine_hypnotics": False, "psychostimulants": False,
@@ -140,7 +140,7 @@ def test_dose_answers_are_the_forms_boxes_or_other():
 
 
 def test_an_iv_session_has_no_rems_form(store):
-    from .review_sessions import SAMPLES
+    from ..review_sessions import SAMPLES
 
     sid = recorded_session(store, feed=SAMPLES / "feeds" / "iv-quiet.csv", actions=None, dose="0.5 mg/kg")
     assert load_record(store, sid).rems(CONFIG) is None

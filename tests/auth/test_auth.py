@@ -21,7 +21,7 @@ from dashboard.ui import create_app
 
 from tests.waits import DEADLINE_S
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-battery"
 PAGES = ["/", "/session/1", "/start", "/review", "/replay", "/settings", "/admin/users", "/admin/audit"]
 

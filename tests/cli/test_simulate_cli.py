@@ -14,7 +14,7 @@ from devices.readings import Reading, SessionEvent
 from devices.simulator import SCENARIOS
 from tests.waits import DEADLINE_S
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def simulate(*args: str) -> subprocess.CompletedProcess:

@@ -120,7 +120,7 @@ def test_several_processes_starting_at_once_migrate_the_database_once(store_url:
               "ready = pathlib.Path(sys.argv[2]); (ready / sys.argv[3]).touch()\n"
               "while len(list(ready.iterdir())) < 3: time.sleep(0.01)\n"
               "Store(sys.argv[1]).close()\n")
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     procs = [subprocess.Popen([sys.executable, "-c", script, store_url, str(tmp_path), str(n)], cwd=root,
                               stderr=subprocess.PIPE, text=True) for n in range(3)]
     failures = [err for proc in procs for err in [proc.communicate(timeout=DEADLINE_S)[1]] if proc.returncode]

@@ -38,7 +38,7 @@ from dashboard.ui import create_app
 from dashboard.ui.routes import PAGES, SID, Page, Request, home, match
 from devices.readings import Reading, SessionEvent
 
-from .webclient import PASSWORD, as_json, body, call, components, server_callbacks, sign_in
+from ..webclient import PASSWORD, as_json, body, call, components, server_callbacks, sign_in
 
 CONFIG = load_config()
 NODE_SITE = "main"  # the site the web under test serves
