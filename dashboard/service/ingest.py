@@ -15,10 +15,10 @@ database each run their own ingest node, and none writes another's timers.
 
 Engines live here, not in the web layer: the web reads what ingest wrote. On
 start (and when a session appears, e.g. opened by a nurse) a session's engine
-is rebuilt by folding its stored items, so a restart resumes with the same
+is rebuilt by folding its stored items (live.py), so a restart resumes with the same
 state and writes no transition twice.
 
-Nothing a device sends is refused for lack of a session (docs/placement.md): items for a chair with no open session, from a
+Where each item goes is placement.py, mixed into `Ingest`. Nothing a device sends is refused for lack of a session (docs/placement.md): items for a chair with no open session, from a
 device no chair is known for, and demo/test data are kept outside sessions (`DeviceKeeper`, store/device_data.py).
 A session that opens takes its chair's readings from the pre-session window (`baseline.pre_session_window`); a
 device a nurse associates with a chair brings its readings from that window with it.
