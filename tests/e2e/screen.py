@@ -44,9 +44,11 @@ class Screen:
         routed = ROUTED_JS if self.js(NAVIGATE_JS, path) else DRAWN_JS  # already there: no route to wait for
         self.until(lambda: self.js(routed), f"{path} routed and drawn")
 
-    def sign_out(self) -> None:
+    def sign_out(self) -> list[dict[str, Any]]:
+        """Signs out through the real button; returns the console entries of the page it left."""
         self.driver.find_element("id", "sign-out").click()
         self.until(lambda: self.js("return !!document.getElementById('login-user')"), "the sign-in form")
+        return self.logs()
 
     def js(self, script: str, *args: Any) -> Any:
         return self.driver.execute_script(script, *args)

@@ -112,5 +112,6 @@ def test_every_page_of_every_role_loads_clean_on_a_tablet(start_server, screen, 
                              f"{where}: the chart")
             assert not screen.js(BUTTONS_JS, MIN_BUTTON_PX), f"{where}: buttons under {MIN_BUTTON_PX} px"
         assert not _noisy(screen.logs()), f"{role}: {_noisy(screen.console)}"
-        screen.sign_out()
+        left = _noisy(screen.sign_out())  # the page being left: only a poll the ended session refused
+        assert all("_dash-update-component" in e["message"] and "status of 401" in e["message"] for e in left), left
     assert Store.open(db).session(ids["replay"]).ended_at is None  # nothing here changed the sessions
