@@ -13,15 +13,18 @@ stderr with its line number and every other row is still used; a file that is no
 from __future__ import annotations
 
 import argparse
-import heapq
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from devices.feed import FeedError, FeedProblem, read_actions, read_feed
-from devices.readings import EVENT_KINDS, PROTOCOLS, Item
+from devices.readings import EVENT_KINDS, PROTOCOLS
 
-from ..engine import Config, ConfigError, SessionEngine, Transition, load_config
 from .options import add_config_option
+
+if TYPE_CHECKING:  # the engine and the feed reader load when a command runs, not for --help
+    from devices.feed import FeedProblem
+
+    from ..engine import Config, Transition
 
 HELP = "run the engine over a feed CSV and print the alarm transitions"
 
@@ -41,6 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
     import sys
+
+    from devices.feed import FeedError
+
+    from ..engine import ConfigError, load_config
 
 
     try:
@@ -74,6 +81,13 @@ def run_check(feed_path: Path | str, config: Config | None = None,
               actions_path: Path | str | None = None) -> CheckResult:
     """All transitions of the feed (and of people's actions, folded in at their session times), in order. Raises
     FeedError for a bad file."""
+    import heapq
+
+    from devices.feed import FeedError, read_actions, read_feed
+    from devices.readings import Item
+
+    from ..engine import SessionEngine, load_config
+
     feed = read_feed(feed_path)
     protocol = feed.protocol
     if protocol is None:

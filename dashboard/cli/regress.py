@@ -14,9 +14,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from devices.feed import FeedError, read_feed
-
-from ..engine import load_config
 from .check import run_check
 from .options import add_config_option
 
@@ -34,6 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..engine import load_config
+
     dirs = args.dirs or [d for d in DEFAULT_DIRS if d.exists()]
     feeds = scenarios(dirs)
     if not feeds:
@@ -72,6 +71,8 @@ def scenarios(dirs: list[Path]) -> list[Path]:
 def compare(feed: Path, config=None) -> Outcome:
     expected_path = feed.with_suffix(".expected.jsonl")
     actions = feed.with_name(feed.stem + ".actions.csv")
+    from devices.feed import FeedError
+
     want = [tuple(json.loads(line).get(k, "") for k in KEYS) for line in expected_path.read_text().splitlines() if line]
     try:
         result = run_check(feed, config, actions if actions.exists() else None)
@@ -107,6 +108,7 @@ def table(outcomes: list[Outcome]) -> str:
 
 def html_report(outcomes: list[Outcome]) -> str:
     """The same table, then each scenario's chart with its alarms (plotly, self-contained once)."""
+    from devices.feed import read_feed
     from devices.readings import Reading, SessionEvent
 
     from ..reports.charts.figures import session_figure  # plotly: only for --html

@@ -19,13 +19,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from devices.feed import write_feed
 from devices.readings import PROTOCOLS, Item
 
 from .options import add_config_option
 
 if TYPE_CHECKING:
-    from devices.simulator import Scenario, Timings
+    from devices.simulator import Scenario, Timings  # the simulator and the feed writer load when it runs
 
 HELP = "write simulated session feeds (CSV) from the physiological model"
 
@@ -180,6 +179,7 @@ def check_batch(args: argparse.Namespace) -> None:
 
 def write_one(scn: Scenario, seed: int, config: Timings, out: Path | None) -> None:
     """One session to `out` (stdout for None or '-')."""
+    from devices.feed import write_feed
     from devices.simulator import session_items
 
     items = session_items(scn, seed, config)
@@ -194,6 +194,8 @@ def write_one(scn: Scenario, seed: int, config: Timings, out: Path | None) -> No
 
 def _write_file(items: Iterable[Item], path: Path) -> None:
     """Write via a temporary file: an interrupted run leaves no half feed under the real name."""
+    from devices.feed import write_feed
+
     part = path.with_name(path.name + ".part")
     write_feed(items, part)
     part.replace(path)

@@ -1,4 +1,5 @@
-"""How times and values read on screen: one place, so every page says it alike."""
+"""How times, values, alarms and events read on screen and on paper: one place, so every page and export says it
+alike."""
 from __future__ import annotations
 
 import time
