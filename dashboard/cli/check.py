@@ -49,7 +49,6 @@ def run(args: argparse.Namespace) -> int:
 
     from ..engine import ConfigError, load_config
 
-
     try:
         result = run_check(args.feed, load_config(args.config), args.actions)
     except (FeedError, ConfigError) as exc:

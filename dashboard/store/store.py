@@ -23,18 +23,8 @@ from devices.readings import Reading, SessionEvent
 
 from . import device_data, migrate
 from .connection import create_engine, sqlite_url
-from .schema import (
-    DEFAULT_SITE,
-    actions,
-    alarms,
-    events,
-    ingest_heartbeat,
-    readings,
-    received_messages,
-    refused_messages,
-    replays,
-    sessions,
-)
+from .schema import (DEFAULT_SITE, actions, alarms, events, ingest_heartbeat, readings, received_messages,
+                     refused_messages, replays, sessions)
 
 
 class StoreError(RuntimeError):

@@ -12,17 +12,8 @@ The protocol timings (dosing, observation) come from the caller: the engine's Co
 from .chair import BACKFILL_CHUNK, SimulatedChair
 from .physiology import PHYSIOLOGY, Dip, Draw, Normal, Physiology, Response, Scenario, Span
 from .scenarios import SCENARIOS, scenario
-from .session import (
-                      Patient,
-                      ProtocolTiming,
-                      Timings,
-                      assessment_at,
-                      device_clock_error,
-                      draw_patient,
-                      response_shape,
-                      sedation_depth,
-                      session_items,
-)
+from .session import (Patient, ProtocolTiming, Timings, assessment_at, device_clock_error, draw_patient,
+                      response_shape, sedation_depth, session_items)
 
 __all__ = [
     "BACKFILL_CHUNK", "PHYSIOLOGY", "SCENARIOS", "Dip", "Draw", "Normal", "Patient", "Physiology", "ProtocolTiming",

@@ -13,15 +13,8 @@ from plotly.subplots import make_subplots
 
 from ...engine import PRIORITY_RANK
 from ..format import EVENT_LABELS, alarm_label, event_detail, session_clock
-from .marks import (
-    LimitLine,
-    edge_positions,
-    extend_open_phase,
-    limit_marks,
-    open_phase_traces,
-    phase_marks,
-    phase_spans,
-)
+from .marks import (LimitLine, edge_positions, extend_open_phase, limit_marks, open_phase_traces, phase_marks,
+                    phase_spans)
 
 # the live chart adds the phase under way as one filled trace per panel (7-9): the review has 0-6 only
 TRACE = {"bp_bar": 0, "sbp": 1, "dbp": 2, "hr": 3, "spo2": 4, "alarms": 5, "events": 6}
