@@ -32,9 +32,9 @@ signal.signal(signal.SIGINT, signal.default_int_handler)
 # the other workers sit idle. Add a file here when it is that slow. The files in TOGETHER share a costly module
 # fixture (a clinic and its app, validated exports): their tests go to one worker, so that fixture is built once.
 SLOW_FIRST = ("tests/auth/test_access_matrix.py", "tests/e2e/", "tests/test_readme.py",
-              "tests/reports/test_export_validators.py", "tests/service/test_sites.py", "tests/devices/test_kill_ingest.py",
-              "tests/devices/test_flapping_device.py", "tests/reports/test_exports.py", "tests/service/test_replay.py",
-              "tests/cli/test_regress.py")
+              "tests/reports/test_export_validators.py", "tests/service/test_sites.py",
+              "tests/devices/test_kill_ingest.py", "tests/devices/test_flapping_device.py",
+              "tests/reports/test_exports.py", "tests/service/test_replay.py", "tests/cli/test_regress.py")
 TOGETHER = ("tests/auth/test_access_matrix.py", "tests/reports/test_export_validators.py")
 
 

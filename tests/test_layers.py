@@ -155,9 +155,10 @@ def foreign_to_engine(modules: dict[str, Path]) -> list[str]:
 def upward(graph: dict[str, dict[str, int]]) -> list[str]:
     """Imports of a higher layer, and modules no layer names."""
     unplaced = [f"{m}: in no layer" for m in graph if layer(m) is None and m != "dashboard"]
-    return unplaced + [f"{m}:{line} (layer {layer(m)}) imports {t} (layer {layer(t)})"
+    rank = {m: layer(m) for m in graph}
+    return unplaced + [f"{m}:{line} (layer {rank[m]}) imports {t} (layer {rank[t]})"
                        for m, targets in graph.items() for t, line in targets.items()
-                       if layer(m) is not None and layer(t) is not None and layer(t) > layer(m)]  # type: ignore[operator]
+                       if rank[m] is not None and rank[t] is not None and rank[t] > rank[m]]  # type: ignore[operator]
 
 
 @pytest.fixture(scope="module")

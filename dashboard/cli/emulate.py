@@ -88,13 +88,13 @@ def _source(args: argparse.Namespace) -> tuple[list, list[Chunk] | None]:
     from devices.errors import DeviceError
     from devices.recording.capture import read_capture
 
+    from ..engine import load_config
+
     if args.replay:
         protocol, chunks = read_capture(args.replay)
         if protocol and protocol != args.kind:
             raise DeviceError(f"{args.replay} is a {protocol} capture, not {args.kind}")
         return [], chunks
-    from ..engine import load_config
-
     config = None if args.feed else load_config()  # the protocols' timings the simulator plans by
     return for_device(source_items(args.scenario, args.seed, args.feed, config), args.kind), None
 

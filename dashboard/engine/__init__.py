@@ -9,7 +9,7 @@ from .status import session_status
 from .vitals import BP, Value, rate_source
 
 __all__ = [
-    "ALARM_CODES", "PHYSIOLOGICAL", "PRIORITY_RANK", "TECHNICAL", "ActiveAlarm", "BP", "Config",
-    "ConfigError", "Due", "ProtocolSpec", "SessionEngine", "Setting", "Transition", "Value", "load_config", "rate_source",
-    "reconcile", "session_status",
+    "ALARM_CODES", "PHYSIOLOGICAL", "PRIORITY_RANK", "TECHNICAL", "ActiveAlarm", "BP", "Config", "ConfigError", "Due",
+    "ProtocolSpec", "SessionEngine", "Setting", "Transition", "Value", "load_config", "rate_source", "reconcile",
+    "session_status",
 ]

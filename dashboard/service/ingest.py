@@ -18,10 +18,11 @@ start (and when a session appears, e.g. opened by a nurse) a session's engine
 is rebuilt by folding its stored items (live.py), so a restart resumes with the same
 state and writes no transition twice.
 
-Where each item goes is placement.py, mixed into `Ingest`. Nothing a device sends is refused for lack of a session (docs/placement.md): items for a chair with no open session, from a
-device no chair is known for, and demo/test data are kept outside sessions (`DeviceKeeper`, store/device_data.py).
-A session that opens takes its chair's readings from the pre-session window (`baseline.pre_session_window`); a
-device a nurse associates with a chair brings its readings from that window with it.
+Where each item goes is placement.py, mixed into `Ingest`. Nothing a device sends is refused for lack of a session
+(docs/placement.md): items for a chair with no open session, from a device no chair is known for, and demo/test
+data are kept outside sessions (`DeviceKeeper`, store/device_data.py). A session that opens takes its chair's
+readings from the pre-session window (`baseline.pre_session_window`); a device a nurse associates with a chair brings
+its readings from that window with it.
 """
 from __future__ import annotations
 
@@ -96,7 +97,7 @@ class Ingest(Placement):
             return ticket
         self._queued += len(items)
         self._queue.put(Submitted(chair, list(items), ticket, None if message is None else message_key(message),
-                                   device))
+                                  device))
         return ticket
 
     def submit_device(self, device: str, items: Sequence[Item], message: str | None = None) -> Ticket:
