@@ -15,6 +15,8 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from .errors import DeviceConfigError
+from .hl7.alarm_link import LinkSettings
+from .hl7.alarm_report import Reporter
 from .hl7.listener import ListenerSettings, local_zone
 from .hl7.placement import SILENT_AFTER_S, Placement
 from .serial.nibp import NibpSettings, SunTechNIBP
@@ -27,6 +29,9 @@ _PER_PROTOCOL = {"suntech": {"interval_min", "mode"}, "nonin": {"silence_s", "fo
 _HL7_KEYS = {"peers", "host", "port", "zone", "application", "facility", "ack_timeout_s", "silent_after_s",
              "idle_timeout_s", "frame_timeout_s", "max_connections", "max_connections_per_peer", "devices",
              "max_message_bytes", "locations", "patients"}
+_FORWARD_KEYS = {"host", "port", "link_base", "application", "facility", "receiving_application",
+                 "receiving_facility", "connect_timeout_s", "ack_timeout_s", "retry_initial_s", "retry_max_s",
+                 "max_rejects", "poll_s"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +55,24 @@ class SerialDevice:
 
 
 @dataclass(frozen=True, slots=True)
+class AlarmForwardSettings:
+    """[alarm_forward]: where alarm transitions go (IHE PCD-04 over MLLP) and how hard to try (docs/alarms.md)."""
+
+    link: LinkSettings
+    link_base: str  # the dashboard's address as a phone reaches it: {link_base}/session/{id}
+    reporter: Reporter = Reporter()
+    retry_initial_s: float = 1.0  # after a failed send: this, doubling, capped at retry_max_s
+    retry_max_s: float = 30.0
+    max_rejects: int = 3  # a message the manager answers AE/AR this many times is skipped (logged, counted)
+    poll_s: float = 0.1  # how often the alarm history is looked at for new transitions
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceConfig:
     serial: tuple[SerialDevice, ...] = ()
     hl7: ListenerSettings | None = None
     backoff: Backoff = Backoff()
+    alarm_forward: AlarmForwardSettings | None = None
 
 
 def load_device_config(path: Path | str) -> DeviceConfig:
@@ -71,11 +90,13 @@ def load_device_config(path: Path | str) -> DeviceConfig:
 
 
 def parse_device_config(data: Mapping[str, Any]) -> DeviceConfig:
-    _known(data, {"chairs", "hl7", "reconnect"}, "")
+    _known(data, {"chairs", "hl7", "reconnect", "alarm_forward"}, "")
     chairs = _table(data, "chairs", "")
     serial = tuple(device for chair, table in chairs.items() for device in _chair(chair, table))
     hl7 = _hl7(_table(data, "hl7", "")) if "hl7" in data else None
-    return DeviceConfig(serial=serial, hl7=hl7, backoff=_backoff(_table(data, "reconnect", "")))
+    forward = _alarm_forward(_table(data, "alarm_forward", "")) if "alarm_forward" in data else None
+    return DeviceConfig(serial=serial, hl7=hl7, backoff=_backoff(_table(data, "reconnect", "")),
+                        alarm_forward=forward)
 
 
 # ---- sections ---------------------------------------------------------------------------
@@ -140,6 +161,33 @@ def _hl7(table: Mapping[str, Any]) -> ListenerSettings:
                                check=lambda v: 4096 <= v <= 64 << 20, expect="a whole number 4096-67108864"),
         peers=_peers(table.get("peers", ["127.0.0.1", "::1"])),
     )
+
+
+def _alarm_forward(table: Mapping[str, Any]) -> AlarmForwardSettings:
+    where = "alarm_forward"
+    _known(table, _FORWARD_KEYS, where)
+    host = _get(table, "host", where, str, required=True, check=lambda v: bool(v.strip()), expect="a host name")
+    link = LinkSettings(
+        host=host, port=_get(table, "port", where, int, required=True, check=lambda v: 0 < v <= 65535,
+                             expect="1-65535"),
+        connect_timeout_s=float(_get(table, "connect_timeout_s", where, float, default=5.0, check=_positive)),
+        ack_timeout_s=float(_get(table, "ack_timeout_s", where, float, default=10.0, check=_positive)))
+    base = _get(table, "link_base", where, str, required=True,
+                check=lambda v: v.startswith(("http://", "https://")) and len(v) > 8 and not any(
+                    c in v for c in "?#|^~\\&"),
+                expect='the dashboard\'s address as a phone reaches it, e.g. "https://monitor.clinic.example"')
+    reporter = Reporter(application=_get(table, "application", where, str, default="DASH"),
+                        facility=_get(table, "facility", where, str, default=""),
+                        receiving_application=_get(table, "receiving_application", where, str, default="ACM"),
+                        receiving_facility=_get(table, "receiving_facility", where, str, default=""))
+    initial = float(_get(table, "retry_initial_s", where, float, default=1.0, check=_positive))
+    return AlarmForwardSettings(
+        link=link, link_base=base.rstrip("/"), reporter=reporter, retry_initial_s=initial,
+        retry_max_s=float(_get(table, "retry_max_s", where, float, default=30.0, check=lambda v: v >= initial,
+                               expect=f"a number >= retry_initial_s ({initial:g})")),
+        max_rejects=_get(table, "max_rejects", where, int, default=3, check=_positive),
+        poll_s=float(_get(table, "poll_s", where, float, default=0.1, check=lambda v: 0 < v <= 5,
+                          expect="a number of seconds, 0-5")))
 
 
 def _peers(value: Any) -> tuple[str, ...]:

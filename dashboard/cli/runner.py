@@ -21,6 +21,8 @@ from ..store import Store
 if TYPE_CHECKING:
     from devices.service import Devices
 
+    from ..service.forward import Forwarder
+
 
 def run_clinic(args: argparse.Namespace) -> int:
     """`python app.py` / `serve`: ingest, devices, optional simulated clinic and the dashboard, until Ctrl-C or
@@ -129,9 +131,26 @@ def start_back_end(args: argparse.Namespace, store: Store, config: Config,
         threads.append(threading.Thread(target=clinic.supervise, args=(stop,), name="clinic", daemon=True))
     threads.append(threading.Thread(target=ingest.run, args=(stop,), name="ingest", daemon=True))
     threads.append(threading.Thread(target=ReplayDriver(store).run, args=(stop,), name="replays", daemon=True))
+    forwarder = start_forwarder(args, store)
+    if forwarder is not None:
+        threads.append(threading.Thread(target=forwarder.run, args=(stop,), name="alarm-forward", daemon=True))
     for thread in threads:
         thread.start()
     return threads
+
+
+def start_forwarder(args: argparse.Namespace, store: Store) -> Forwarder | None:
+    """The alarm forwarder of the devices file's [alarm_forward] (its thread is started with the others), or None.
+    Technical alarms that are not in the alarm history go out through its `report_technical`."""
+    from devices.service import DeviceOptions
+
+    from ..service.forward import Forwarder
+
+    settings = DeviceOptions.from_args(args).config().alarm_forward  # read (and checked) once already by devices
+    if settings is None:
+        return None
+    print(f"Alarm forwarding (IHE PCD-04, MLLP) to {settings.link.host}:{settings.link.port}", flush=True)
+    return Forwarder(store, settings)
 
 
 def _start_devices(args: argparse.Namespace, ingest: Ingest, stop: threading.Event) -> Devices | None:

@@ -151,3 +151,16 @@ signoffs = sa.Table(  # a clinician's sign-off of a finished session: after it t
     sa.Column("signed_at", sa.Float, nullable=False),  # epoch seconds
     sa.Column("comment", sa.Text, nullable=False, server_default=""),
 )
+
+alarm_forwarding = sa.Table(  # each site's alarm forwarder (IHE PCD-04): where it has got to, and its health (0014)
+    "alarm_forwarding", metadata,
+    sa.Column("site", sa.String(40), primary_key=True),
+    sa.Column("cursor", sa.Integer, nullable=False, server_default="0"),  # the last alarms.id acknowledged or passed
+    sa.Column("sent", sa.Integer, nullable=False, server_default="0"),  # transitions the manager acknowledged
+    sa.Column("rejected", sa.Integer, nullable=False, server_default="0"),  # given up after repeated AE/AR
+    sa.Column("waiting", sa.Integer, nullable=False, server_default="0"),  # transitions not yet delivered
+    sa.Column("failing_since", sa.Float),  # epoch seconds of the first failed send of the current outage
+    sa.Column("last_error", sa.Text, nullable=False, server_default=""),
+    sa.Column("running", sa.Boolean, nullable=False, server_default=sa.false()),  # false after a clean stop
+    sa.Column("at", sa.Float, nullable=False),  # epoch seconds the forwarder last said so
+)

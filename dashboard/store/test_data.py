@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+
+from .schema import sessions
+
 MARKS = {"replay": "REPLAY", "simulated": "SIMULATED"}
 
 
@@ -20,3 +24,8 @@ def kind(row: Any) -> str:
 def mark(row: Any) -> str:
     """REPLAY, SIMULATED, or nothing for a real patient's session."""
     return MARKS.get(kind(row), "")
+
+
+def is_real() -> sa.ColumnElement[bool]:
+    """`kind(row) == "real"` as SQL on the sessions table: neither feed-clocked (replay) nor simulated."""
+    return sa.and_(sessions.c.clock != "feed", sessions.c.scenario.is_(None))

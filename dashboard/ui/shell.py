@@ -19,11 +19,12 @@ from plotly.utils import PlotlyJSONEncoder
 from ..engine import PRIORITY_RANK
 from ..reports.format import alarm_label
 from ..service.ingest import NOT_WRITING_AFTER_S
-from ..store import SessionRow, Store
+from ..store import SessionRow, Store, forwarding
 from . import alarm_view
 from .identity import role
 from .scope import is_demo, mark, on_viewers_board
 
+FORWARDER_SILENT_S = 15.0  # a running forwarder renews its health every 2 s: this long without is a failure
 DEMO_TEXT = ("DEMO / TRAINING: this server runs the simulated clinic. Chairs marked SIMULATED are not patients; "
              "their alarms sound here for practice.")
 
@@ -57,8 +58,21 @@ def storage_warning(heartbeats: list[dict[str, Any]], now: float) -> str:
             f"({latest['buffered']} readings held in memory). Check the ingest service and the disk.")
 
 
+def forwarding_warning(health: forwarding.Health | None, now: float) -> str:
+    """A technical alarm for every screen when alarms stop reaching the alarm manager (service/forward/)."""
+    if health is None or not health.running:
+        return ""  # not configured, or stopped cleanly with the server
+    since = health.failing_since
+    if since is None and now - health.at > FORWARDER_SILENT_S:
+        since = health.at  # the forwarder itself stopped saying it runs
+    if since is None:
+        return ""
+    return (f"ALARM FORWARDING FAILED since {time.strftime('%H:%M', time.localtime(since))}: "
+            f"{health.waiting} alarms waiting; phones and pagers are not being reached.")
+
+
 def shell_state(rows: list[SessionRow], heartbeats: list[dict[str, Any]] | None = None,
-                now: float | None = None, demo: bool = False) -> tuple[Any, dict[str, Any]]:
+                now: float | None = None, demo: bool = False, forwarding_text: str = "") -> tuple[Any, dict[str, Any]]:
     """(banner children, {"priority", "key"} of the loudest audible alarm) for the sessions of a viewer's board."""
     now = time.time() if now is None else now
     warning = storage_warning(heartbeats, now) if heartbeats is not None else ""
@@ -73,11 +87,13 @@ def shell_state(rows: list[SessionRow], heartbeats: list[dict[str, Any]] | None 
     banner = [html.Div(DEMO_TEXT, className="demo-banner", id="demo-banner")] if demo else []
     if warning:
         banner.append(html.Div(warning, className="storage-banner", id="storage-warning"))
+    if forwarding_text:
+        banner.append(html.Div(forwarding_text, className="storage-banner", id="forwarding-warning"))
     if escalated:
         banner.append(html.Div([html.Span(className="banner-marker", **{"aria-hidden": "true"}),
                                 html.Strong("ESCALATED "), *escalated], className="escalation-banner"))
-    if warning and loudest is None:
-        loudest = ("medium", "storage")  # a technical alarm: it sounds like one
+    if (warning or forwarding_text) and loudest is None:
+        loudest = ("medium", "storage" if warning else "forwarding")  # a technical alarm: it sounds like one
     return banner or None, ({"priority": loudest[0], "key": loudest[1]} if loudest else {})
 
 
@@ -104,7 +120,8 @@ def register(app: Dash, store: Store) -> None:
     def _poll(_n: int | None, seen: str | None):
         heartbeats = store.heartbeats()
         demo = is_demo(heartbeats)
-        banner, sound = shell_state(_watched(store, demo), heartbeats, demo=demo)
+        banner, sound = shell_state(_watched(store, demo), heartbeats, demo=demo,
+                                    forwarding_text=forwarding_warning(forwarding.health(store), time.time()))
         key = hashlib.sha1(json.dumps([banner, sound], cls=PlotlyJSONEncoder, sort_keys=True).encode()).hexdigest()
         if key == seen:  # a redrawn banner reflows the whole page: send it only when it changed
             return no_update, no_update, no_update

@@ -1,0 +1,5 @@
+"""Alarm forwarding to an alarm manager (IHE PCD-04 over MLLP): see forwarder.py and docs/alarms.md."""
+from .forwarder import Forwarder, SystemAlarm
+from .lifecycle import Step, step_of
+
+__all__ = ["Forwarder", "Step", "SystemAlarm", "step_of"]
