@@ -20,7 +20,8 @@ import benchlib as bl
 BENCHES = ("board_poll", "reading_latency", "engine_fold", "ingest_rate", "ingest_rate_postgresql", "review_figure",
            "memory_day", "cli_help", "board_load")
 EXTRAS = ("bench_review", "login_timing",  # issue 5: review (sessions list, zoom); issue 13: sign-in timing
-          "first_chart")  # issue 12: the first session chart in Chromium, cold and warm (a few minutes)
+          "first_chart",  # issue 12: the first session chart in Chromium, cold and warm (a few minutes)
+          "alarm_forward")  # issue 22: a reading -> its alarm at the alarm manager (IHE PCD-04), about 70 s
 POSTGRES_URL_FILE = bl.ROOT / "var" / "test-postgres.url"  # the server `make postgres` starts
 
 
