@@ -10,6 +10,7 @@ import gc
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -148,6 +149,9 @@ def start_forwarder(args: argparse.Namespace, store: Store) -> Forwarder | None:
 
     settings = DeviceOptions.from_args(args).config().alarm_forward  # read (and checked) once already by devices
     if settings is None:
+        from ..store import forwarding
+
+        forwarding.retire(store, time.time())  # a forwarder that died before must not warn on every screen
         return None
     print(f"Alarm forwarding (IHE PCD-04, MLLP) to {settings.link.host}:{settings.link.port}", flush=True)
     return Forwarder(store, settings)

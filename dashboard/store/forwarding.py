@@ -97,6 +97,14 @@ def publish(store: Store, *, failing_since: float | None, waiting: int, last_err
             failing_since=failing_since, waiting=waiting, last_error=last_error[:500], running=running, at=now))
 
 
+def retire(store: Store, now: float) -> None:
+    """Forwarding is no longer configured here: a row left by a forwarder that died must not warn for ever."""
+    with store.engine.begin() as conn:
+        conn.execute(alarm_forwarding.update().where(alarm_forwarding.c.site == store.site,
+                                                     alarm_forwarding.c.running.is_(True))
+                     .values(running=False, failing_since=None, waiting=0, at=now))
+
+
 def health(store: Store) -> Health | None:
     """This site's forwarding health; None where forwarding was never configured."""
     with store.engine.connect() as conn:

@@ -295,3 +295,50 @@ def test_the_alarm_forward_table_is_checked_like_the_rest_of_the_devices_file():
                           "alarm_forward.retry_max_s: must be a number >= retry_initial_s (9)")]:
         with pytest.raises(DeviceConfigError, match=error.replace("(", r"\(").replace(")", r"\)")):
             parse_device_config({"alarm_forward": table})
+
+
+def test_the_main_job_starts_a_forwarder_only_for_a_devices_file_with_alarm_forward(clinic, tmp_path):
+    from argparse import Namespace
+
+    from dashboard.cli.runner import start_forwarder
+
+    with_it, without = tmp_path / "with.toml", tmp_path / "without.toml"
+    with_it.write_text(f'[alarm_forward]\nhost = "127.0.0.1"\nport = 2576\nlink_base = "{LINK_BASE}"\n')
+    without.write_text("[reconnect]\ninitial_s = 1\n")
+    args = Namespace(devices=with_it, hl7_port=None, hl7_host=None, via_devices=False)
+    forwarder = start_forwarder(args, clinic.store)
+    assert isinstance(forwarder, Forwarder) and forwarder.settings.link.port == 2576
+    assert forwarding.health(clinic.store) is None  # nothing runs until its thread is started
+    forwarding.start_cursor(clinic.store, time.time() - 60)  # as a forwarder that died a minute ago left it
+    assert forwarding_warning(forwarding.health(clinic.store), time.time()).startswith("ALARM FORWARDING FAILED")
+    assert start_forwarder(Namespace(devices=without, hl7_port=None, hl7_host=None, via_devices=False),
+                           clinic.store) is None
+    assert forwarding_warning(forwarding.health(clinic.store), time.time()) == ""  # configured no more: no warning
+
+
+def test_every_screen_s_shell_poll_carries_the_failure_and_sounds_it(clinic, tmp_path):
+    """The real app's shell callback, as a signed-in nurse's browser calls it each second."""
+    from dashboard.auth import add_user
+    from dashboard.ui import create_app
+    from tests import webclient
+
+    add_user(clinic.store, "nurse.kim", "nurse", webclient.PASSWORD)
+    app = create_app(clinic.store, CONFIG, secret_path=tmp_path / "key")
+    client = webclient.sign_in(app, "nurse.kim")
+    key, spec = next((k, s) for k, s in webclient.server_callbacks(app).items() if "escalation-banner" in k)
+
+    def poll() -> dict:
+        response = webclient.call(client, webclient.body(key, spec, {("shell-poll", "n_intervals"): 1}))
+        assert response.status_code == 200
+        return response.get_json()["response"]
+
+    forwarding.start_cursor(clinic.store, time.time())
+    assert "ALARM FORWARDING" not in str(poll())
+    failing = time.time() - 120
+    forwarding.publish(clinic.store, failing_since=failing, waiting=4, last_error="refused", running=True,
+                       now=time.time())
+    shown = poll()
+    banner = str(shown["escalation-banner"]["children"])
+    assert (f"ALARM FORWARDING FAILED since {time.strftime('%H:%M', time.localtime(failing))}: 4 alarms waiting; "
+            "phones and pagers are not being reached.") in banner
+    assert shown["alarm-sound"]["data"]["priority"] == "medium"
