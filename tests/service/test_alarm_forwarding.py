@@ -342,3 +342,13 @@ def test_every_screen_s_shell_poll_carries_the_failure_and_sounds_it(clinic, tmp
     assert (f"ALARM FORWARDING FAILED since {time.strftime('%H:%M', time.localtime(failing))}: 4 alarms waiting; "
             "phones and pagers are not being reached.") in banner
     assert shown["alarm-sound"]["data"]["priority"] == "medium"
+
+
+def test_the_example_devices_file_s_alarm_forward_block_reads_once_uncommented():
+    example = (Path(__file__).resolve().parents[2] / "sample_data" / "devices.example.toml").read_text()
+    block = example[example.index("# [alarm_forward]"):]
+    uncommented = example.replace(block, "\n".join(line.removeprefix("# ") for line in block.splitlines()))
+    import tomllib
+
+    settings = parse_device_config(tomllib.loads(uncommented)).alarm_forward
+    assert settings is not None and settings.link.port == 2576 and settings.link_base.startswith("https://")
