@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+import tomllib
 from pathlib import Path
 
 import hl7
@@ -348,7 +349,5 @@ def test_the_example_devices_file_s_alarm_forward_block_reads_once_uncommented()
     example = (Path(__file__).resolve().parents[2] / "sample_data" / "devices.example.toml").read_text()
     block = example[example.index("# [alarm_forward]"):]
     uncommented = example.replace(block, "\n".join(line.removeprefix("# ") for line in block.splitlines()))
-    import tomllib
-
     settings = parse_device_config(tomllib.loads(uncommented)).alarm_forward
     assert settings is not None and settings.link.port == 2576 and settings.link_base.startswith("https://")
