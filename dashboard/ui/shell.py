@@ -95,7 +95,7 @@ def shell_state(rows: list[SessionRow], heartbeats: list[dict[str, Any]] | None 
                                 html.Strong("ESCALATED "), *escalated], className="escalation-banner"))
     if warning and loudest is None:
         loudest = ("medium", "storage")  # a technical alarm: it sounds like one
-    if uncovered and loudest is None:  # the browser plays it only while its own sound is off (assets/liveness.js)
+    if uncovered and loudest is None:  # a screen whose sound is on covers them: it skips this (alarm_sound.js)
         loudest = ("medium", COVERAGE_KEY)
     return banner or None, ({"priority": loudest[0], "key": loudest[1]} if loudest else {})
 
@@ -166,11 +166,10 @@ def register(app: Dash, store: Store, config: Config) -> None:
         wrote = record_screen(store, reported, written, now, refresh_s)
         heartbeats = store.heartbeats()
         demo = is_demo(heartbeats)
-        rows = store.open_sessions()
-        watched = _watched(store, demo, rows)
-        mine = {row.id for row in watched}
-        missing = [item for item in uncovered_among(watched, screens.sounding_by_role(store), demo, store.site, now,
-                                                    coverage) if item.session_id in mine] if watched else []
+        watched = _watched(store, demo, store.open_sessions())
+        # the chairs of this viewer's board that no live, sounding screen covers (this one included)
+        missing = uncovered_among(watched, screens.sounding_by_role(store), demo, store.site, now,
+                                  coverage) if watched else []
         banner, sound = shell_state(watched, heartbeats, now=now, demo=demo, uncovered=missing)
         covering = coverage_banner(missing)
         written_out = wrote if wrote is not None else no_update

@@ -11,8 +11,9 @@
      in again" opens the sign-in page, which brings the nurse back to this same page afterwards (?next=);
    - any other error status: the server answers with an error;
    - no answer at all (the request failed, or hangs): the server is not answering or the network is down.
-   It clears itself at the next fresh answer. Time a hidden tab's timers were held back (the browser's background
-   throttling) is not counted as an outage unless an answer failed.
+   It clears itself at the next fresh answer. While the tab is hidden and no answer failed, the browser may hold
+   its polls back (background throttling): that is not counted as an outage, and a tab brought back gets
+   `screen.stale_after` to refresh.
 
    The page also tells the server it is live (dashboard/ui/shell.py): each poll, the clientside callback
    `liveness.report` gives this page load's random id, the page shown and the AudioContext's state.
@@ -28,7 +29,7 @@
                    failures: 0, soundRequests: 0, screen: pageLoadId(), staleAfterS: null };
   window.__liveness = report;
   let lastFailure = null;  // {reason, status, at}
-  let watchedSince = Date.now();  // when the page was last made visible: a hidden tab's held-back polls are no outage
+  let watchedSince = Date.now();  // last seen hidden: a hidden tab's polls held back by the browser are no outage
   let lastReported = null;
 
   function pageLoadId() {  // crypto.randomUUID needs https; getRandomValues does not
@@ -137,6 +138,14 @@
     const limit = staleAfterMs();
     if (limit === null) return;  // not one of the monitor's pages (yet): nothing to guard
     const now = Date.now();
+    if (report.state === "starting" && report.answers === 0) {  // the layout just came from the server: fresh
+      report.lastFreshAt = now;
+      report.state = "fresh";
+    }
+    if (!lastFailure && document.visibilityState === "hidden") {  // held back by the browser, not failing
+      watchedSince = now;
+      return;
+    }
     const from = lastFailure ? report.lastFreshAt : Math.max(report.lastFreshAt, watchedSince);
     if (now - from < limit) {
       if (report.state !== "fresh") clear();
@@ -156,9 +165,6 @@
     if (window.__alarmSound && window.__alarmSound.soundTechnical) window.__alarmSound.soundTechnical();
   }
 
-  document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "visible") watchedSince = Date.now();
-  });
   setInterval(look, LOOK_EVERY_MS);
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
