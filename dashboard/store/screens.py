@@ -51,11 +51,15 @@ def report(store: Store, screen_id: str, username: str, role: str, page: str, au
               "audio": audio[:20], "seen_at": now}
     if audio == SOUNDING:
         values["sounding_at"] = now
-    with store.engine.begin() as conn:
-        if conn.execute(screens.update().where(screens.c.id == screen_id).values(**values)).rowcount:
-            return
-        conn.execute(screens.delete().where(screens.c.seen_at < now - FORGET_AFTER_S))
-        conn.execute(screens.insert().values(id=screen_id, **values))
+    try:
+        with store.engine.begin() as conn:
+            if conn.execute(screens.update().where(screens.c.id == screen_id).values(**values)).rowcount:
+                return
+            conn.execute(screens.delete().where(screens.c.seen_at < now - FORGET_AFTER_S))
+            conn.execute(screens.insert().values(id=screen_id, **values))
+    except sa.exc.IntegrityError:  # the page's other poll in flight made the row a moment ago (PostgreSQL)
+        with store.engine.begin() as conn:
+            conn.execute(screens.update().where(screens.c.id == screen_id).values(**values))
 
 
 def screens_of(store: Store, since: float) -> list[Screen]:
