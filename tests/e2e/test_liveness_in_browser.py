@@ -4,8 +4,8 @@
   own technical alarm on the nurse's board within the issue's 10 s of its last fresh data: full width, announced as
   an alert, its own sound played (sound was turned on by a touch), the stale board greyed. "Sign in again" leads
   through the sign-in page back to the board, and the alarm is gone.
-- A stopped server (the process killed) raises it too, saying the server does not answer; the server back on the
-  same port, the page clears it by itself.
+- A frozen server (requests hang, as behind a dropped network) raises it too, saying the server does not answer;
+  thawed, the page clears it at its next fresh answer; a killed server raises it again.
 - Before the nurse touches the page no screen sounds for the ward's chairs: the shell's coverage banner names
   them, apart from the escalation banner; one touch (sound on) and the server knows this screen covers them.
 
@@ -14,7 +14,7 @@ machine; what the test asserts besides is the mechanism (the reason, the page's 
 """
 from __future__ import annotations
 
-import sys
+import signal
 import threading
 
 from dashboard.auth import set_password
@@ -23,9 +23,8 @@ from dashboard.store import Store
 from dashboard.store.screens import screens_of
 from tests.ward import keep_live, make_ward
 
-from .conftest import POLL_MS
 from .screen import Screen
-from .servers import USERS, launch
+from .servers import USERS
 
 STALE_AFTER_S = load_config().value("screen.stale_after")  # the issue's 10 s, as configured
 LOOK_S = 1.0  # the watchdog looks every second (assets/liveness.js)
@@ -123,36 +122,42 @@ def test_an_ended_sign_in_raises_the_liveness_alarm_and_sign_in_again_returns_to
         feeder.join(timeout=10)
 
 
-def test_a_stopped_server_raises_the_liveness_alarm_and_its_return_clears_it(start_server, screen, tmp_path):
+def test_a_frozen_then_stopped_server_raises_the_liveness_alarm_and_fresh_data_clears_it(start_server, screen,
+                                                                                        tmp_path):
+    """Frozen (SIGSTOP: requests hang, as behind a dropped network), the page raises the alarm with no answer to go
+    by; thawed, its next fresh answer clears it. Killed (connection refused), it raises it again."""
     db, sids, stop, feeder = _ward(tmp_path, chairs=1)
     server = start_server("serve", "--no-simulator", "--database", str(db))
-    port = int(server.url.rsplit(":", 1)[1])
-    back = None
+    frozen = False
     try:
         screen.size(1280, 800)
         screen.sign_in(server.url, "nurse")
         screen.until(lambda: screen.js("return document.querySelectorAll('.board > .tile').length") == 1, "the tile")
         _fresh(screen)
-        server.proc.kill()  # no goodbye: as a crash or a pulled cable looks from the browser
-        server.proc.wait()
-        state = _stale_within_deadline(screen, "the liveness alarm for the stopped server")
-        assert state["reason"] == "no-answer"
+
+        server.proc.send_signal(signal.SIGSTOP)
+        frozen = True
+        state = _stale_within_deadline(screen, "the liveness alarm for the frozen server")
+        assert state["reason"] == "no-answer" and state["status"] == 0
         assert state["staleSince"] - state["lastFreshAt"] >= STALE_AFTER_S * 1000
         alarm = screen.js(ALARM_JS)
         assert alarm["role"] == "alert" and "NO CONNECTION TO THE SERVER" in alarm["text"]
         assert "bedside monitors" in alarm["text"] and alarm["link"] is None  # nothing to sign in to
         assert screen.js(SOUND_JS)["technical"]["requested"] >= 1  # asked for (this screen's sound is off)
-
-        # The server back on the same port, the same database: the page's next answer clears the alarm.
-        back = launch([sys.executable, "app.py", "serve", "--no-simulator", "--database", str(db),
-                       "--poll-ms", str(POLL_MS), "--port", "{port}"], tmp_path, {"MONITOR_POLL_MS": str(POLL_MS)},
-                      port=port)
-        assert back.url == server.url, "the port was taken meanwhile"
+        server.proc.send_signal(signal.SIGCONT)
+        frozen = False
         screen.until(lambda: screen.js(LIVENESS_JS)["state"] == "fresh", "the alarm cleared by fresh data")
         assert not screen.js("return document.getElementById('liveness-alarm')")
+
+        failures = screen.js(LIVENESS_JS)["failures"]
+        server.proc.kill()  # no goodbye: as a crash looks from the browser
+        server.proc.wait()
+        state = _stale_within_deadline(screen, "the liveness alarm for the stopped server")
+        assert state["reason"] == "no-answer" and state["failures"] > failures  # refused connections seen
+        assert state["staleSince"] - state["lastFreshAt"] >= STALE_AFTER_S * 1000
+        assert "NO CONNECTION TO THE SERVER" in screen.js(ALARM_JS)["text"]
     finally:
-        if back is not None:
-            back.stop()
+        if frozen:
+            server.proc.send_signal(signal.SIGCONT)
         stop.set()
         feeder.join(timeout=10)
-
