@@ -18,9 +18,9 @@
    TECHNICAL, through the same AudioContext: `window.__alarmSound.soundTechnical()` asks for it (call it while
    the condition lasts; it plays when due and while sound is on, and counts every request in `technical`; the
    function is not enumerable, so copies of the report stay plain data).
-   The shell's "no screen sounds for these chairs" alarm (sound key "coverage") plays only on a screen whose
-   own sound is off: a screen with sound on that receives it covers those chairs itself, as the server learns
-   at its next report. */
+   The shell's "no screen sounds for these chairs" alarm (sound key "coverage") is skipped once this screen's
+   sound is on: a screen with sound on whose board holds those chairs covers them itself, as the server learns at
+   its next report (its audible path is alarm forwarding; docs/alarms.md). */
 (function () {
   const PATTERNS = {
     high: { pitch: 880, pulses: [0, 0.15, 0.3, 0.6, 0.75, 1.0, 1.15, 1.3, 1.6, 1.75], repeatMs: 5000 },
