@@ -98,6 +98,7 @@ def main() -> int:
     parser.add_argument("--chairs", type=int, default=24)
     parser.add_argument("--steps", type=int, default=180, help="seconds of clinic time polled (one poll each)")
     parser.add_argument("--obvious-every", type=int, default=10, help="measure the obvious board every N steps")
+    parser.add_argument("--screens", type=int, default=200, help="other screens' rows in the store (issue 22)")
     args = parser.parse_args()
 
     info = bl.machine()
@@ -138,12 +139,36 @@ def main() -> int:
             raise RuntimeError(f"board callback answered {response.status_code}: {response.get_data()[:300]!r}")
         return elapsed, len(response.data), response.get_json()["response"]
 
+    # The shell's poll as the page sends it, built from the app's own callback (its outputs and states change from
+    # version to version): this page's screen report, and what the last answer left in the browser's stores.
+    shell_key = next(key for key in app.callback_map if "escalation-banner.children" in key)
+    shell_spec = app.callback_map[shell_key]
+    browser_stores: dict[tuple[str, str], Any] = {
+        ("screen-report", "data"): {"screen": "bench0000screen00", "audio": "running", "page": "/"}}
+
     def shell_poll(n: int) -> tuple[float, int]:
-        body = bl.callback_body([("escalation-banner", "children"), ("alarm-sound", "data")],
-                                [("shell-poll", "n_intervals", n)])
+        body = {"output": shell_key, "changedPropIds": ["shell-poll.n_intervals"],
+                "outputs": [{"id": o.component_id, "property": o.component_property} for o in shell_spec["output"]],
+                "inputs": [{"id": "shell-poll", "property": "n_intervals", "value": n}],
+                "state": [{"id": d["id"], "property": d["property"],
+                           "value": browser_stores.get((d["id"], d["property"]))} for d in shell_spec["state"]]}
         start = time.perf_counter()
         response = client.post("/_dash-update-component", json=body, headers=headers)
-        return time.perf_counter() - start, len(response.data)
+        elapsed = time.perf_counter() - start
+        if response.status_code not in (200, 204):
+            raise RuntimeError(f"shell callback answered {response.status_code}: {response.get_data()[:300]!r}")
+        for component, props in (response.get_json()["response"] if response.status_code == 200 else {}).items():
+            for prop, value in props.items():
+                browser_stores[(component, prop)] = value
+        return elapsed, len(response.data)
+
+    try:  # a day of other screens' reports (page loads, reloads): what the coverage rule reads every poll
+        from dashboard.store import screens
+        for n in range(args.screens):
+            screens.report(store, f"benchscreen{n:08d}", "nurse1", ("nurse", "clinician", "tester")[n % 3], "/",
+                           ("running", "suspended", "none")[n % 3], clock[0] - n * 60)
+    except ImportError:  # a version before the screens table (issue 22)
+        pass
 
     # First sight: the whole board (the browser's starting copy).
     _, first_bytes, first = http_poll(1, {})
@@ -231,7 +256,7 @@ def main() -> int:
     for label, key in (("poll_board() direct", "direct_poll_board"),
                        ("poll_board() + Dash JSON", "direct_poll_board_plus_json"),
                        ("HTTP callback (test client, tester)", "http_callback"),
-                       ("HTTP shell poll (banner + sound)", "http_shell_poll"),
+                       ("HTTP shell poll (banners, sound, screen)", "http_shell_poll"),
                        ("obvious board: figures + JSON", "obvious_build_plus_json")):
         s = f[key]
         print(f"{label:38} {s['p50_ms']:8.2f} {s['p95_ms']:8.2f} {s['max_ms']:8.2f}")

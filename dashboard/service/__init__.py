@@ -7,6 +7,7 @@
     trend.py          the board tile's small trend, kept beside each engine
     clinic.py         the simulated clinic (`python app.py`'s demo chairs)
     replay.py         a replay's pacing and its ticks; speeds.py the speeds a person may choose
+    coverage.py       the chairs in session that no live, sounding screen covers (a technical alarm)
 
 Nothing here starts a thread on import: dashboard/cli/runner.py starts them from main().
 """

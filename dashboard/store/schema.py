@@ -164,3 +164,16 @@ alarm_forwarding = sa.Table(  # each site's alarm forwarder (IHE PCD-04): where 
     sa.Column("running", sa.Boolean, nullable=False, server_default=sa.false()),  # false after a clean stop
     sa.Column("at", sa.Float, nullable=False),  # epoch seconds the forwarder last said so
 )
+
+screens = sa.Table(  # every page load that reports through the shell's poll: which screens are live and sounding (0012)
+    "screens", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),  # random, made by the page at load: one per page load
+    sa.Column("site", sa.String(40), nullable=False),  # the site of the web that served it
+    sa.Column("username", sa.String(NAME_LENGTH), nullable=False),  # who is signed in there (from the server)
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("page", sa.String(200), nullable=False, server_default=""),  # the path it shows ("/": the board)
+    sa.Column("audio", sa.String(20), nullable=False, server_default="none"),  # its AudioContext's state
+    sa.Column("seen_at", sa.Float, nullable=False),  # epoch seconds of its last report written
+    sa.Column("sounding_at", sa.Float),  # epoch seconds of its last report with sound running; NULL: never
+    sa.Index("ix_screens_site_seen", "site", "seen_at"),
+)

@@ -38,11 +38,12 @@ def create_app(store: Store, config: Config, poll_ms: int = 1000, auth: AuthSett
                suppress_callback_exceptions=True, enable_mcp=False)  # no route to callbacks past the guard
     install(app, store, auth or AuthSettings.from_env(), secret_path, path_reference=session_in_path)
     static.install(app)  # after the guard: its Server-Timing spans the compression too
-    app.layout = lambda: shell_layout(poll_ms, store.site)  # per request: shows who is signed in
+    stale_after_s = config.value("screen.stale_after")  # the page's own watchdog (assets/liveness.js)
+    app.layout = lambda: shell_layout(poll_ms, store.site, stale_after_s)  # per request: shows who is signed in
     board.register(app, store)
     session_page.register(app, store, config)
     start.register(app, store, config)
-    shell.register(app, store)
+    shell.register(app, store, config)
     review.register(app, store)
     review_session.register(app, store, config)
     replay_page.register(app, store)
@@ -57,7 +58,8 @@ def create_app(store: Store, config: Config, poll_ms: int = 1000, auth: AuthSett
     return app
 
 
-def shell_layout(poll_ms: int, site: str = DEFAULT_SITE) -> Any:
+def shell_layout(poll_ms: int, site: str, stale_after_s: float) -> Any:
+    """The shell around every page; `stale_after_s`: the setting screen.stale_after, for the page's watchdog."""
     user = current_user()
     role = user.role if user else None
     links = [dcc.Link(label, href=href) for label, href, roles in NAV if role in roles]
@@ -71,7 +73,7 @@ def shell_layout(poll_ms: int, site: str = DEFAULT_SITE) -> Any:
         html.Header([html.Span("Session monitor", className="brand"),
                      *([html.Span(site, className="site", id="site")] if site != DEFAULT_SITE else []), html.Nav(links),
                      html.Div(who, className="who-label")], className="top-bar"),
-        *shell.layout(poll_ms, sound=role in SOUNDING),
+        *shell.layout(poll_ms, sound=role in SOUNDING, stale_after_s=stale_after_s),
         html.Main(id="page"),
     ], className="app")
 

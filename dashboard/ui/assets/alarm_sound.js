@@ -12,7 +12,15 @@
 
    window.__alarmSound reports what happened, for the browser tests and for anyone at the console:
    {state, context, polls (answers from the server), oscillators (started so far), tests (test tones),
-    played: [{priority, key, at}]}. */
+    played: [{priority, key, at}], technical: {requested, played}}.
+
+   Technical alarms of the screen itself (assets/liveness.js: this page cannot update) have their own sound,
+   TECHNICAL, through the same AudioContext: `window.__alarmSound.soundTechnical()` asks for it (call it while
+   the condition lasts; it plays when due and while sound is on, and counts every request in `technical`; the
+   function is not enumerable, so copies of the report stay plain data).
+   The shell's "no screen sounds for these chairs" alarm (sound key "coverage") is skipped once this screen's
+   sound is on: a screen with sound on whose board holds those chairs covers them itself, as the server learns at
+   its next report (its audible path is alarm forwarding; docs/alarms.md). */
 (function () {
   const PATTERNS = {
     high: { pitch: 880, pulses: [0, 0.15, 0.3, 0.6, 0.75, 1.0, 1.15, 1.3, 1.6, 1.75], repeatMs: 5000 },
@@ -20,9 +28,14 @@
     low: { pitch: 440, pulses: [0], repeatMs: 30000 },
   };
   const TEST_TONE = { pitch: 660, pulses: [0] };
+  // Falling two-tone, twice, in a square wave: unlike any patient alarm's pulses (a fault of the system itself).
+  const TECHNICAL = { pitch: 587, pitches: [587, 392, 587, 392], pulses: [0, 0.3, 0.9, 1.2], wave: "square",
+                      repeatMs: 10000 };
+  const COVERAGE_KEY = "coverage";  // dashboard/ui/shell.py COVERAGE_KEY
   const PULSE_S = 0.12;
   const AudioContextClass = window.AudioContext || window.webkitAudioContext;
-  const report = { state: "none", context: null, polls: 0, oscillators: 0, tests: 0, played: [] };
+  const report = { state: "none", context: null, polls: 0, oscillators: 0, tests: 0, played: [],
+                   technical: { requested: 0, played: 0 } };
   window.__alarmSound = report;
   let ctx = null;
   let lastPlayed = { priority: null, key: null, at: 0 };
@@ -37,10 +50,11 @@
 
   function beep(pattern) {
     const start = ctx.currentTime + 0.02;
-    pattern.pulses.forEach(function (offset) {
+    pattern.pulses.forEach(function (offset, index) {
       const osc = ctx.createOscillator();
       const gain = ctx.createGain();
-      osc.frequency.value = pattern.pitch;
+      osc.frequency.value = pattern.pitches ? pattern.pitches[index] : pattern.pitch;
+      if (pattern.wave) osc.type = pattern.wave;
       gain.gain.setValueAtTime(0.0001, start + offset);
       gain.gain.exponentialRampToValueAtTime(0.3, start + offset + 0.01);
       gain.gain.exponentialRampToValueAtTime(0.0001, start + offset + PULSE_S);
@@ -81,11 +95,24 @@
     if (document.getElementById("sound-off")) { showState(); observer.disconnect(); }
   }).observe(document.documentElement, { childList: true, subtree: true });
 
+  let technicalAt = 0;
+  // Asked for every second or so while a technical alarm of this screen lasts: plays when due, if sound is on.
+  Object.defineProperty(report, "soundTechnical", { enumerable: false, value: function () {
+    report.technical.requested += 1;
+    const now = Date.now();
+    if (!running() || now - technicalAt < TECHNICAL.repeatMs) return false;
+    technicalAt = now;
+    report.technical.played += 1;
+    beep(TECHNICAL);
+    return true;
+  } });
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     alarms: {
       sound: function (sound, _n) {
         report.polls += 1;
         showState();
+        if (sound && sound.key === COVERAGE_KEY && running()) sound = null;  // this screen covers them (above)
         const priority = sound && sound.priority;
         if (!priority || !PATTERNS[priority]) { lastPlayed = { priority: null, key: null, at: 0 }; return priority || ""; }
         const now = Date.now();

@@ -1,7 +1,7 @@
 """Alarm forwarding (IHE PCD-04): how far each site's forwarder has got in the alarm history, and its health.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-07
 
 The forwarder (dashboard/service/forward/) sends each alarm transition to an alarm manager and moves its cursor
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
