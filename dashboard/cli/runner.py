@@ -134,7 +134,12 @@ def start_back_end(args: argparse.Namespace, store: Store, config: Config,
     threads.append(threading.Thread(target=ReplayDriver(store).run, args=(stop,), name="replays", daemon=True))
     forwarder = start_forwarder(args, store)
     if forwarder is not None:
+        from ..service.coverage import CoverageSettings
+        from ..service.forward import CoverageAlarms
+
+        coverage = CoverageAlarms(store, forwarder, CoverageSettings.from_config(config))
         threads.append(threading.Thread(target=forwarder.run, args=(stop,), name="alarm-forward", daemon=True))
+        threads.append(threading.Thread(target=coverage.run, args=(stop,), name="coverage-forward", daemon=True))
     for thread in threads:
         thread.start()
     return threads

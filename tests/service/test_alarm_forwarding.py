@@ -19,10 +19,11 @@ from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.parser import parse_message
 
 from dashboard.engine import load_config
-from dashboard.service.forward import Forwarder, SystemAlarm, step_of
+from dashboard.service.coverage import CoverageSettings
+from dashboard.service.forward import CoverageAlarms, Forwarder, SystemAlarm, step_of
 from dashboard.service.forward.forwarder import FORWARDED
 from dashboard.service.ingest import Ingest
-from dashboard.store import Store, forwarding
+from dashboard.store import Store, forwarding, screens
 from dashboard.ui.shell import forwarding_warning, shell_state
 from devices.config import AlarmForwardSettings, parse_device_config
 from devices.emulators.alarm_manager import AlarmManager
@@ -263,6 +264,25 @@ def test_a_technical_alarm_outside_the_history_goes_out_with_the_chair_and_link(
     rows = _obx(got[0].text)
     assert str(rows["1"](3)) == "258047^MDC_EVT_NOS^MDC" and str(rows["1"](8)) == "PM~ST"
     assert str(rows["3"](5)) == "start" and str(rows["6"](5)) == f"{LINK_BASE}/session/{sid}"
+
+
+
+def test_a_chair_no_sounding_screen_covers_is_raised_then_ended_at_the_manager(clinic, manager, forward):
+    """The coverage alarm (service/coverage.py) reaches the manager: raised while no live screen with sound on
+    covers the chair, ended once a nurse's screen reports sound running; a replay's chair is never sent."""
+    sid = clinic.session()
+    clinic.session(chair="Chair R2", clock="feed")  # a tester's replay: test data, never forwarded
+    watch = CoverageAlarms(clinic.store, forward.forwarder, CoverageSettings(live_within_s=15, uncovered_after_s=0))
+    watch.step()
+    raised = wait_until(lambda: manager.messages(), "the coverage alarm raised")
+    assert [str(hl7.parse(m.text).segment("PV1")(3)) for m in raised] == [CHAIR]
+    assert str(_obx(raised[0].text)["3"](5)) == "start" and "Chair 3" in str(_obx(raised[0].text)["1"](5))
+    watch.step()  # nothing changed: nothing more is sent
+    screens.report(clinic.store, "a" * 32, "nurse.kim", "nurse", "/", "running", time.time())
+    watch.step()
+    ended = wait_until(lambda: manager.messages()[1:], "the coverage alarm ended")
+    assert len(ended) == 1 and str(_obx(ended[0].text)["3"](5)) == "end"
+    assert _obx(ended[0].text)["6"](5) == _obx(raised[0].text)["6"](5) == f"{LINK_BASE}/session/{sid}"
 
 
 @pytest.mark.parametrize("history, row, step", [
