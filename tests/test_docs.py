@@ -43,6 +43,7 @@ def test_nothing_points_outside_the_repository():
 def test_the_architecture_page_opens_the_readme_and_names_only_files_that_exist():
     readme = (ROOT / "README.md").read_text()
     assert 0 < readme.index("](docs/architecture.md)") < readme.index("\n## ")  # on the first screen
+    assert 0 < readme.index("](docs/intended-use.md)") < readme.index("\n## ")
     text = (ROOT / "docs" / "architecture.md").read_text()
     named = set(re.findall(r"\b((?:app\.py)|(?:dashboard|devices|tests|docs)/[\w/.-]*\w/?)", text))
     assert len(named) > 40  # every step of a reading's path and every folder is named by its file
