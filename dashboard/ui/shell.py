@@ -21,7 +21,7 @@ from ..reports.format import alarm_label
 from ..service.ingest import NOT_WRITING_AFTER_S
 from ..store import SessionRow, Store
 from . import alarm_view
-from .identity import role
+from .identity import is_display, role
 from .scope import is_demo, mark, on_viewers_board
 
 DEMO_TEXT = ("DEMO / TRAINING: this server runs the simulated clinic. Chairs marked SIMULATED are not patients; "
@@ -58,8 +58,9 @@ def storage_warning(heartbeats: list[dict[str, Any]], now: float) -> str:
 
 
 def shell_state(rows: list[SessionRow], heartbeats: list[dict[str, Any]] | None = None,
-                now: float | None = None, demo: bool = False) -> tuple[Any, dict[str, Any]]:
-    """(banner children, {"priority", "key"} of the loudest audible alarm) for the sessions of a viewer's board."""
+                now: float | None = None, demo: bool = False, links: bool = True) -> tuple[Any, dict[str, Any]]:
+    """(banner children, {"priority", "key"} of the loudest audible alarm) for the sessions of a viewer's board;
+    `links`: each escalation links to its session (not on a ward display, which opens none)."""
     now = time.time() if now is None else now
     warning = storage_warning(heartbeats, now) if heartbeats is not None else ""
     escalated, loudest = [], None
@@ -67,7 +68,7 @@ def shell_state(rows: list[SessionRow], heartbeats: list[dict[str, Any]] | None 
         status = row.status or {}
         for alarm in status.get("alarms") or []:
             if alarm.get("escalated") and not alarm.get("acked_by"):
-                escalated.append(_escalation(row, alarm, now))
+                escalated.append(_escalation(row, alarm, now, links))
             if alarm.get("audible") and (loudest is None or PRIORITY_RANK[alarm["priority"]] > PRIORITY_RANK[loudest[0]]):
                 loudest = (alarm["priority"], f"{row.id}:{alarm['code']}:{alarm['source']}:{alarm['since_s']}")
     banner = [html.Div(DEMO_TEXT, className="demo-banner", id="demo-banner")] if demo else []
@@ -81,13 +82,15 @@ def shell_state(rows: list[SessionRow], heartbeats: list[dict[str, Any]] | None 
     return banner or None, ({"priority": loudest[0], "key": loudest[1]} if loudest else {})
 
 
-def _escalation(row: SessionRow, alarm: dict[str, Any], now: float) -> Any:
+def _escalation(row: SessionRow, alarm: dict[str, Any], now: float, link: bool = True) -> Any:
     status = row.status or {}
     tag = f"[{mark(row)}] " if mark(row) else ""
     value = alarm_view.current_value(alarm, status)
-    return dcc.Link(f"{tag}{row.chair}: {alarm_label(alarm['code'])} {value}, "
-                    f"{alarm_view.elapsed(row.session_now(now) - alarm['since_s'])} – not acknowledged",
-                    href=f"/session/{row.id}", className="escalation-link")
+    text = (f"{tag}{row.chair}: {alarm_label(alarm['code'])} {value}, "
+            f"{alarm_view.elapsed(row.session_now(now) - alarm['since_s'])} – not acknowledged")
+    if not link:
+        return html.Span(text, className="escalation-link")
+    return dcc.Link(text, href=f"/session/{row.id}", className="escalation-link")
 
 
 def _watched(store: Store, demo: bool) -> list[SessionRow]:
@@ -104,7 +107,7 @@ def register(app: Dash, store: Store) -> None:
     def _poll(_n: int | None, seen: str | None):
         heartbeats = store.heartbeats()
         demo = is_demo(heartbeats)
-        banner, sound = shell_state(_watched(store, demo), heartbeats, demo=demo)
+        banner, sound = shell_state(_watched(store, demo), heartbeats, demo=demo, links=not is_display())
         key = hashlib.sha1(json.dumps([banner, sound], cls=PlotlyJSONEncoder, sort_keys=True).encode()).hexdigest()
         if key == seen:  # a redrawn banner reflows the whole page: send it only when it changed
             return no_update, no_update, no_update
