@@ -3,8 +3,9 @@
    The server says which priority is audible (unacknowledged, not paused); this file plays it.
 
    Sound is never silently off. Browsers keep Web Audio suspended until someone touches the page (Chrome's
-   autoplay policy), so the AudioContext is created and resumed only inside a click, tap or key press, and
-   never touched otherwise (touching it earlier only logs a warning and plays nothing). While it is not
+   autoplay policy), so the AudioContext is created and resumed only inside a click, tap or key press, or at
+   load where the browser lets the page sound (below), and never touched otherwise (touching it earlier only
+   logs a warning and plays nothing). While it is not
    running - after every load, when the system suspends it, when the tab comes back - the sound-off bar
    (#sound-off, on the screens of roles that hear alarms) says so, and one click turns sound on and plays a
    short test tone. The state shown is the AudioContext's own (`ctx.state`), re-read on load, on focus, on
