@@ -15,8 +15,9 @@ The real path end to end:
    emulated monitor (`devices.emulators.hl7_sender`, one MLLP connection) sends a BP of 200/120 as an HL7
    ORU^R01; the listener answers once ingest has committed it; the bp.severe HIGH alarm it raises reaches the
    board's sound. `window.__alarmSound.played` gets an entry (its `at`: Date.now() just before the oscillators
-   start) whose key names the trial's session. The bench then acknowledges the alarms it raised (as the bar's
-   button does: a queued action) and waits for the board to fall silent before the next trial.
+   start) whose key names the trial's session. The monitor then sends a normal BP, the bench acknowledges the
+   alarms the severe one raised (as the bar's button does: a queued action) and waits for the board to fall
+   silent before the next trial.
 
 Latency = the played entry's time - the time the HL7 message was sent (one machine, one wall clock). Also
 reported: send -> ACK (ingest commit) and ACK -> audible (the shell's poll and the browser).
@@ -49,6 +50,7 @@ QUIET_CHROMIUM = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-
                   "--no-first-run", "--disable-quic", "--window-size=1920,1080",
                   "--disable-background-timer-throttling", "--disable-renderer-backgrounding")
 SEVERE = {"sbp": 200.0, "dbp": 120.0, "hr": 84.0}  # above bp.severe (180/110): a HIGH, audible alarm
+CALM = {"sbp": 128.0, "dbp": 80.0, "hr": 74.0}  # the BP back down: an acknowledged alarm does not sound again
 SOUND_JS = "const s = window.__alarmSound || {}; return {state: s.state, played: s.played || [], tests: s.tests}"
 QUIET_JS = "return (document.getElementById('alarm-sound-playing') || {}).textContent || ''"
 LOAD_WAIT_S = 8.0  # how long the bench waits for the sound to start at load before it clicks, as a nurse would
@@ -153,6 +155,7 @@ def trial(driver: Any, store: Any, sender: Any, sid: int, seen: int) -> dict[str
     entry = until(lambda: next((e for e in driver.execute_script(SOUND_JS)["played"][seen:]
                                 if str(e.get("key", "")).startswith(f"{sid}:bp.severe")), None),
                   f"session {sid}'s alarm audible")
+    sender.send([Reading("nibp", device_time=time.time(), **CALM)])  # else the acknowledged alarm re-sounds later
     acknowledged: set[str] = set()
 
     def silent() -> bool:
