@@ -38,7 +38,9 @@ def test_a_ward_display_sounds_without_a_touch_never_opens_a_record_and_is_revok
         # Read-only: the alarm shows in the bar, with nothing to press or follow, and no patient label.
         display.until(lambda: "BP severe" in (display.js("return document.getElementById('alarm-bar')?.innerText")
                                               or ""), "the alarm in the bar")
-        assert display.js(ACTIONABLE_JS) == []
+        display.until(lambda: "Chair 01" in (display.js(
+            "return document.getElementById('escalation-banner').innerText") or ""), "the escalation banner")
+        assert display.js(ACTIONABLE_JS) == []  # the banner's chair too: text, not a link
         text = display.js("return document.body.innerText")
         assert "Chair 01" in text and "P-01" not in text and "P-02" not in text and "Acknowledge" not in text
         # No record: the session page is refused (the router's "not found"), and the board comes back at "/".
