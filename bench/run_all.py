@@ -4,6 +4,7 @@
     python bench/run_all.py board_poll engine_fold   # some of them
     python bench/run_all.py bench_review             # issue 5's review benchmarks (not in the default six)
     python bench/run_all.py first_chart              # issue 12's first chart (not in the default six)
+    python bench/run_all.py alarm_audible            # issue 22's reading -> audible alarm on a ward display
 
 Each script writes bench/out/NAME.json; this prints one line per target from those files and writes the
 same table as Markdown to bench/out/summary.md (what bench/RESULTS.md is made from).
@@ -21,7 +22,8 @@ BENCHES = ("board_poll", "reading_latency", "engine_fold", "ingest_rate", "inges
            "memory_day", "cli_help", "board_load")
 EXTRAS = ("bench_review", "login_timing",  # issue 5: review (sessions list, zoom); issue 13: sign-in timing
           "first_chart",  # issue 12: the first session chart in Chromium, cold and warm (a few minutes)
-          "alarm_forward")  # issue 22: a reading -> its alarm at the alarm manager (IHE PCD-04), about 70 s
+          "alarm_forward",  # issue 22: a reading -> its alarm at the alarm manager (IHE PCD-04), about 70 s
+          "alarm_audible")  # issue 22: a reading -> the alarm audible on a kiosk ward display (about 5 minutes)
 POSTGRES_URL_FILE = bl.ROOT / "var" / "test-postgres.url"  # the server `make postgres` starts
 
 

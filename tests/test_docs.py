@@ -10,7 +10,7 @@ from pathlib import Path
 from dashboard.engine import ALARM_CODES, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ("docs/feed-format.md", "docs/alarms.md", "docs/clinical.md")
+DOCS = ("docs/feed-format.md", "docs/alarms.md", "docs/clinical.md", "docs/ward-display.md")
 def test_alarms_doc_names_every_code_and_setting():
     text = (ROOT / "docs" / "alarms.md").read_text()
     for code in ALARM_CODES:

@@ -4,6 +4,7 @@ names one, before anything runs. The guard (web.py) applies it to every Dash cal
 
 The policy:
 - an admin sees no patient data: no session at all;
+- a ward display opens no session: its board shows its site's chairs without patient labels (`may_watch`);
 - a tester sees simulated and replayed sessions only, never a real patient's;
 - nurses and clinicians see every session;
 - a web node serves one site: live pages and actions (LIVE) open only that site's sessions, whatever id the
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from ..store import SessionRow
-from .roles import CARE
+from .roles import CARE, DISPLAY
 
 LIVE, REVIEW = "live", "review"
 MAX_ID = 2**63 - 1
@@ -50,6 +51,8 @@ def refusal(viewer: Viewer | None, row: SessionRow | None, purpose: str) -> str 
         return "sign in first"
     if row is None:
         return "no such session"
+    if viewer.role in DISPLAY:
+        return "a ward display opens no patient's record"
     if viewer.role not in CARE and viewer.role != "tester":
         return f"a {viewer.role} sees no patient data"
     if viewer.role == "tester" and not row.is_simulated:
@@ -63,6 +66,14 @@ def refusal(viewer: Viewer | None, row: SessionRow | None, purpose: str) -> str 
 
 def may_see(viewer: Viewer | None, row: SessionRow, purpose: str = LIVE) -> bool:
     return refusal(viewer, row, purpose) is None
+
+
+def may_watch(viewer: Viewer | None, row: SessionRow) -> bool:
+    """Whether this viewer's board shows, sounds and escalates this session: whoever may open it live, and a ward
+    display every session of the site it serves (which board, clinical or test, is the screens' rule)."""
+    if viewer is not None and viewer.role in DISPLAY:
+        return row.site == viewer.site
+    return may_see(viewer, row, LIVE)
 
 
 def session_number(value: Any) -> int | None:

@@ -4,6 +4,7 @@
 - clinician: everything a nurse does, plus review, sign-off and exports
 - tester: replays and simulated sessions only (never a real patient's)
 - admin: users, the audit log and configuration; no patient data
+- display: a ward wall screen: the live board read-only, with its sound; never a record, no idle limit
 
 Which session records each may open is records.py's policy, checked for every request that names one.
 """
@@ -11,18 +12,24 @@ from __future__ import annotations
 
 import json
 
-ROLES = ("nurse", "clinician", "tester", "admin")
+ROLES = ("nurse", "clinician", "tester", "admin", "display")
 EVERYONE = frozenset(ROLES)
 CARE = frozenset({"nurse", "clinician"})
 WATCH = frozenset({"nurse", "clinician", "tester"})  # testers see only simulated and replayed sessions
 REVIEW = frozenset({"clinician"})
 TESTING = frozenset({"tester"})
 ADMIN = frozenset({"admin"})
+# A ward display (docs/ward-display.md): its board shows every chair of its site, without patient labels, links
+# or buttons, and sounds; it opens no record. It is signed in once at set-up and stays signed in, in front of
+# patients: neither the idle nor the absolute limit ends it (a wall screen that signed itself out would stop
+# sounding alarms). An admin's deactivation, a password reset or a role change ends it at once.
+DISPLAY = frozenset({"display"})
+UNATTENDED = DISPLAY  # sessions no idle or absolute limit ends (web.py)
 
 # First output's component id (or pattern id "type") -> roles allowed to run that callback.
 POLICY: dict[str, frozenset[str]] = {
     "page": EVERYONE,  # the router: each page then checks the role itself
-    "board": WATCH,
+    "board": WATCH | DISPLAY,  # a display's read-only (board.py: no link, no button, no patient label)
     "board-message": WATCH,  # acknowledge from the alarm bar (a tester's: on simulated/replayed sessions only)
     "escalation-banner": EVERYONE,  # the admin's carries only the system's banners (demo, data not stored)
     "session-chart": WATCH,
@@ -37,7 +44,8 @@ POLICY: dict[str, frozenset[str]] = {
     "users-message": ADMIN,
     "audit-download": ADMIN,
     # devices outside sessions (issue 16): chairs without a session on the board, associating a device with a chair
-    "board-waiting": WATCH,  # real device data only for nurses and clinicians (checked in the callback)
+    "board-waiting": WATCH | DISPLAY,  # real device data only for nurses and clinicians (checked in the callback;
+    # the ward display's page has no such part, and would get none: its tiles link to the start page)
     "assoc-list": CARE,
     "assoc-message": CARE,
     "audit-table": ADMIN,

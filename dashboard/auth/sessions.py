@@ -2,7 +2,7 @@
 
 The browser's cookie holds a random token; the database holds only its SHA-256 (someone who reads the
 database cannot sign in with it). Each request looks its session up: ended, past its idle limit or past its
-absolute lifetime, it is no session. Logout ends one session; a password reset, a role change or a
+absolute lifetime, it is no session (a ward display's has neither limit: web.py). Logout ends one session; a password reset, a role change or a
 deactivation ends every session of that user, in the same transaction as the change.
 """
 from __future__ import annotations
@@ -28,6 +28,7 @@ class SignedIn:
     role: str
     started_at: float
     active_at: float
+    remote: str  # the address it signed in from
 
 
 def _digest(token: str) -> str:
@@ -46,7 +47,7 @@ def start(conn: sa.Connection, username: str, remote: str, now: float) -> str:
 def find(store: Store, token: str) -> SignedIn | None:
     """The open session of an active user with this token, or None."""
     query = (sa.select(user_sessions.c.id, users.c.username, users.c.role, user_sessions.c.started_at,
-                       user_sessions.c.active_at)
+                       user_sessions.c.active_at, user_sessions.c.remote)
              .join(users, users.c.id == user_sessions.c.user_id)
              .where(user_sessions.c.token_hash == _digest(token), user_sessions.c.ended_at.is_(None),
                     users.c.active.is_(True)))

@@ -3,7 +3,8 @@ security headers and the audit of refusals.
 
 Installed on the Dash app's Flask server. Nothing but the login page answers an anonymous request. Each
 request finds its session in the database (sessions.py): one ended by logout, a password reset, a role
-change or a deactivation, idle too long or past its absolute lifetime is no session. Every Dash callback
+change or a deactivation, idle too long or past its absolute lifetime is no session; a ward display's (roles.py
+UNATTENDED) has neither limit and holds only from the address that signed it in. Every Dash callback
 request is checked against the role policy by its outputs (roles.py) and against the record policy for every
 session it names (records.py), before the callback runs; a refusal is a 403 and a row in the audit log. A
 state-changing request must come from our own origin (and the cookie is SameSite=Strict); the login form
@@ -27,12 +28,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..store import Store
 from ..store.schema import NAME_LENGTH
+from ..store.security import ADDRESS_LENGTH
 from . import sessions
 from .accounts import AuthError, AuthSettings, User, verify
 from .audit import Actor, record, record_action
 from .credentials import CHEAP_FOR_TESTS, dummy_hash
 from .records import PathReference, Viewer, references, refusal
-from .roles import allowed
+from .roles import UNATTENDED, allowed
 
 log = logging.getLogger(__name__)
 
@@ -212,8 +214,9 @@ class _Guard:
         if found is None:  # ended (logout, a password reset, a role change, a deactivation) or unknown
             flask.session.pop("token")
             return None
-        ended = ("idle", "signed_out_idle") if now - found.active_at > self.settings.idle_minutes * 60 else \
-            ("expired", "session_expired") if now - found.started_at > self.settings.max_session_hours * 3600 else None
+        if found.role in UNATTENDED and found.remote != client_address()[:ADDRESS_LENGTH]:
+            return None  # a display's cookie works only from the screen that signed in (no limit ends it)
+        ended = None if found.role in UNATTENDED else _ended(found, now, self.settings)
         if ended is not None:
             if sessions.end(self.store, found.id, ended[0], now):  # once, whichever request noticed first
                 record(self.store, found.username, ended[1], role=found.role, remote=client_address())
@@ -241,6 +244,15 @@ class _Guard:
         record(self.store, user.username if user else "", "refused", f"{what[:200]}: {why}",
                role=user.role if user else "", remote=client_address(), session_id=_fits(session_id))
         return _answer(status, why)
+
+
+def _ended(found: sessions.SignedIn, now: float, settings: AuthSettings) -> tuple[str, str] | None:
+    """(end reason, audit action) when a person's session is idle too long or past its lifetime, else None."""
+    if now - found.active_at > settings.idle_minutes * 60:
+        return "idle", "signed_out_idle"
+    if now - found.started_at > settings.max_session_hours * 3600:
+        return "expired", "session_expired"
+    return None
 
 
 def _fits(session_id: int | None) -> int | None:

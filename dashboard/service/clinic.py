@@ -142,7 +142,8 @@ class Clinic:
 
 
 def demo_logins(store: Store) -> dict[str, str]:
-    """One-off passwords for demo-nurse, demo-clinician, demo-tester and demo-admin (the simulated clinic only)."""
+    """One-off passwords for demo-nurse, demo-clinician, demo-tester, demo-admin and demo-display (the simulated
+    clinic only)."""
     import secrets
 
     from ..auth import ROLES, AuthError, add_user, record, set_password

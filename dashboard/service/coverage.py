@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from ..auth.records import LIVE, Viewer, may_see
+from ..auth.records import Viewer, may_watch
 from ..engine import Config, load_config
 from ..store import SessionRow, Store
 from ..store.screens import Sounding, sounding_by_role
@@ -80,7 +80,8 @@ def on_clinical_board(row: SessionRow, demo: bool) -> bool:
 
 def hears(role: str, site: str, row: SessionRow, demo: bool) -> bool:
     """Whether a screen of this role, served by this site's web, plays this session's alarms (dashboard/ui/shell.py):
-    the session is one the role may open live, on the role's board (a tester's: the test board)."""
-    if not may_see(Viewer("", role, site), row, LIVE):
+    the session is one the role's board watches (a ward display's: its site's), on that board (a tester's: the test
+    board)."""
+    if not may_watch(Viewer("", role, site), row):
         return False
     return kind(row) != "real" if role == "tester" else on_clinical_board(row, demo)

@@ -12,7 +12,7 @@ users = sa.Table(
     "users", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("username", sa.String(NAME_LENGTH), nullable=False, unique=True),
-    sa.Column("role", sa.String(20), nullable=False),  # nurse | clinician | tester | admin
+    sa.Column("role", sa.String(20), nullable=False),  # nurse | clinician | tester | admin | display
     sa.Column("password_hash", sa.Text, nullable=False),  # argon2id, never the password
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),  # false: deactivated, history kept
     sa.Column("created_at", sa.Float, nullable=False),

@@ -44,7 +44,9 @@ def users_layout(store: Store) -> Any:
                   *(html.Button(label, id=button, className="act") for button, label in USER_BUTTONS.items())],
                  className="act-row"),
         html.P("A password reset, a role change or a deactivation signs the user out everywhere at once. A "
-               "deactivated user cannot sign in; everything they did stays in the record.", className="session-meta"),
+               "deactivated user cannot sign in; everything they did stays in the record. A ward display (role display) "
+               "stays signed in until then: Deactivate revokes it, and its screen is signed out at once.",
+               className="session-meta"),
         html.Div(id="users-message", className="form-message", role="status"),
     ])
 

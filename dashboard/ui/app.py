@@ -14,7 +14,7 @@ from dash import Dash, Input, Output, dcc, html
 
 from ..auth import AuthSettings
 from ..auth.records import refusal, session_number
-from ..auth.roles import ADMIN, CARE, EVERYONE, REVIEW, TESTING, WATCH
+from ..auth.roles import ADMIN, CARE, DISPLAY, EVERYONE, REVIEW, TESTING, WATCH
 from ..auth.web import current_user, current_viewer, install
 from ..engine import Config
 from ..store import DEFAULT_SITE, Store
@@ -27,7 +27,7 @@ NAV = (("Chairs", "/", CARE), ("Test board", "/test", TESTING), ("Start a sessio
        ("Devices", "/devices", CARE), ("Review", "/review", REVIEW), ("Replay", "/replay", TESTING),
        ("Users", "/admin/users", ADMIN), ("Audit", "/admin/audit", ADMIN), ("Device traffic", "/admin/devices", ADMIN),
        ("Settings", "/settings", EVERYONE))
-SOUNDING = WATCH  # the roles that hear alarms: their screens watch that the browser lets sound play
+SOUNDING = WATCH | DISPLAY  # the roles that hear alarms: their screens watch that the browser lets sound play
 
 
 def create_app(store: Store, config: Config, poll_ms: int = 1000, auth: AuthSettings | None = None,
@@ -62,12 +62,13 @@ def shell_layout(poll_ms: int, site: str, stale_after_s: float) -> Any:
     """The shell around every page; `stale_after_s`: the setting screen.stale_after, for the page's watchdog."""
     user = current_user()
     role = user.role if user else None
-    links = [dcc.Link(label, href=href) for label, href, roles in NAV if role in roles]
+    kiosk = role in DISPLAY  # a ward display: nothing a passer-by could tap away from the board (no link, no form)
+    links = [dcc.Link(label, href=href) for label, href, roles in NAV if role in roles and not kiosk]
+    sign_out = [html.Form([dcc.Input(type="hidden", name="csrf", value=flask.session.get("csrf", "")),
+                           html.Button("Sign out", type="submit", id="sign-out")], method="POST", action="/logout",
+                          className="sign-out")] if not kiosk else []
     who = [html.Button("Night view", id="theme-toggle", className="theme-toggle", title="dark screen for dimmed rooms"),
-           html.Span(f"{user.username} ({user.role})", id="signed-in"),
-           html.Form([dcc.Input(type="hidden", name="csrf", value=flask.session.get("csrf", "")),
-                      html.Button("Sign out", type="submit", id="sign-out")], method="POST", action="/logout",
-                     className="sign-out")] if user else []
+           html.Span(f"{user.username} ({user.role})", id="signed-in"), *sign_out] if user else []
     return html.Div([
         dcc.Location(id="url"),
         html.Header([html.Span("Session monitor", className="brand"),

@@ -7,6 +7,9 @@ answers with a `Patch` that assigns just the slots whose value differs. The whol
 the set of open sessions changes, the bar only when its alarms or their states change, so a button a nurse is
 about to press stays where it is.
 
+A ward display's board (`ward`, auth/roles.py DISPLAY) is read-only: tiles and bar items link nowhere, carry no
+Acknowledge button, and the tile shows the chair, not the patient's label or course (a screen patients can see).
+
 Which sessions a board shows is scope.py's rule; the grid's shape (columns for the number of chairs, numerals
 that grow with the tile) is the stylesheet's (assets/style.css, "The board").
 """
@@ -26,7 +29,7 @@ from . import alarm_view, forms, waiting, workflow
 from .course_glance import course_line
 from .device_text import rate_class
 from .forms import FormError
-from .identity import may_see, signed_in
+from .identity import is_display, may_see, signed_in
 from .notice import error, ok
 from .scope import TEST, Board, is_demo, kind, mark, on_viewers_board
 from .sparkline import sparkline_src
@@ -73,6 +76,7 @@ BAR_SLOTS: tuple[Slot, ...] = (  # after the marker (0) and the link to the chai
     Slot("state", "children", _span("bar-state")),
 )
 BAR_FIRST_SLOT = 2
+PRIVATE_SLOTS = ("patient", "extra")  # who sits in the chair and their course: never on a ward display
 
 
 def tile_values(row: SessionRow, wall: float) -> dict[str, str]:
@@ -126,9 +130,16 @@ def _due_text(due: dict[str, Any], now_s: float) -> str:
     return f"Next: {label} in {minutes(left)}" if left > 0 else f"Next: {label} now"
 
 
-def make_tile(sid: int, values: dict[str, str]) -> Any:
-    return dcc.Link([slot.make(values[slot.name]) for slot in TILE_SLOTS], href=f"/session/{sid}",
-                    className=values["class"], id={"type": "tile", "sid": sid})
+def make_tile(sid: int, values: dict[str, str], ward: bool = False) -> Any:
+    children = [slot.make(values[slot.name]) for slot in TILE_SLOTS]
+    if ward:  # the same slots, linking nowhere
+        return html.Div(children, className=values["class"], id={"type": "tile", "sid": sid})
+    return dcc.Link(children, href=f"/session/{sid}", className=values["class"], id={"type": "tile", "sid": sid})
+
+
+def ward_values(values: dict[str, str]) -> dict[str, str]:
+    """A tile's values as a ward display shows them: the private slots empty."""
+    return {**values, **{name: "" for name in PRIVATE_SLOTS}}
 
 
 def _seen(values: dict[str, str]) -> dict[str, Any]:
@@ -160,18 +171,19 @@ def bar_items(rows: list[SessionRow], wall: float) -> list[dict[str, Any]]:
     return [item for _, _, item in found]
 
 
-def _bar_item(item: dict[str, Any]) -> Any:
-    children = [html.Span(className="bar-marker", **{"aria-hidden": "true"}),
-                dcc.Link(item["label"], href=f"/session/{item['sid']}", className="bar-chair")]
+def _bar_item(item: dict[str, Any], ward: bool = False) -> Any:
+    chair = html.Span(item["label"], className="bar-chair") if ward else \
+        dcc.Link(item["label"], href=f"/session/{item['sid']}", className="bar-chair")
+    children = [html.Span(className="bar-marker", **{"aria-hidden": "true"}), chair]
     children += [slot.make(item[slot.name]) for slot in BAR_SLOTS]
-    if item["ackable"]:
+    if item["ackable"] and not ward:
         children.append(html.Button("Acknowledge", className="bar-ack",
                                     id={"type": "bar-ack", "sid": item["sid"], "alarm": item["alarm"]}))
     return html.Div(children, className=item["css"], id={"type": "bar-item", "key": item["key"]})
 
 
-def alarm_bar(items: list[dict[str, Any]]) -> Any:
-    body = [_bar_item(item) for item in items] or [html.Span("No active alarm", className="bar-calm")]
+def alarm_bar(items: list[dict[str, Any]], ward: bool = False) -> Any:
+    body = [_bar_item(item, ward) for item in items] or [html.Span("No active alarm", className="bar-calm")]
     return html.Div(body, id="alarm-bar", className="alarm-bar" + (" calm" if not items else ""),
                     role="region", **{"aria-label": "active alarms, highest first"})
 
@@ -184,34 +196,40 @@ def _bar_seen(items: list[dict[str, Any]]) -> dict[str, Any]:
 # ---- the page and its poll --------------------------------------------------------------------------
 
 
-def layout(poll_ms: int, board: Board = "clinical") -> Any:
+def layout(poll_ms: int, board: Board = "clinical", ward: bool = False) -> Any:
+    """The board page; `ward`: a ward display's, which has no chairs-without-a-session part (their tiles link to
+    the start page) and no message line (it acknowledges nothing)."""
     title = ("Test board: replays and simulated sessions, no real patient. Nothing here sounds or escalates on the "
              "nurses' screens." if board == TEST else "Live chairs")
     return html.Div([
         html.H2(title, className="board-title"),
         html.Div(id="board", className="board", children=[]),
-        html.Div(id="board-message", className="form-message board-message", role="status"),
+        *([] if ward else [html.Div(id="board-message", className="form-message board-message", role="status")]),
         dcc.Store(id="board-seen", data={}),
-        *waiting.layout(),  # chairs without a session, demo data, devices with no chair (waiting.py)
+        *([] if ward else waiting.layout()),  # chairs without a session, demo data, devices with no chair (waiting.py)
         dcc.Interval(id="board-poll", interval=poll_ms),
-    ], className=f"board-page {board}-board")
+    ], className=f"board-page {board}-board" + (" ward-display" if ward else ""))
 
 
 def poll_board(store: Store, seen: dict[str, Any] | None, wall: float | None = None,
-               visible: Callable[[SessionRow], bool] = lambda row: True) -> tuple[Any, Any]:
-    """(board children or a Patch, board-seen or a Patch): everything on first sight, else only changes."""
+               visible: Callable[[SessionRow], bool] = lambda row: True, ward: bool = False) -> tuple[Any, Any]:
+    """(board children or a Patch, board-seen or a Patch): everything on first sight, else only changes.
+    `ward`: a ward display's read-only board (the module's docstring)."""
     wall = time.time() if wall is None else wall
     rows = [row for row in store.open_sessions() if visible(row)]
     values = {str(row.id): tile_values(row, wall) for row in rows}
+    if ward:
+        values = {sid: ward_values(v) for sid, v in values.items()}
     order = [str(row.id) for row in rows]
     items = bar_items(rows, wall)
     if not seen or seen.get("order") != order:
-        tiles = [make_tile(row.id, values[str(row.id)]) for row in rows] or [
-            html.Div(["No chair is in session. ", dcc.Link("Start a session", href="/start")], className="board-empty")]
-        return [alarm_bar(items), *tiles], {"order": order, "bar": _bar_seen(items),
-                                           "tiles": {sid: _seen(v) for sid, v in values.items()}}
+        start = [] if ward else [dcc.Link("Start a session", href="/start")]
+        tiles = [make_tile(row.id, values[str(row.id)], ward) for row in rows] or [
+            html.Div(["No chair is in session. ", *start], className="board-empty")]
+        return [alarm_bar(items, ward), *tiles], {"order": order, "bar": _bar_seen(items),
+                                                 "tiles": {sid: _seen(v) for sid, v in values.items()}}
     board, memo = Patch(), Patch()
-    changed = _patch_bar(board, memo, seen.get("bar") or {}, items)
+    changed = _patch_bar(board, memo, seen.get("bar") or {}, items, ward)
     for index, sid in enumerate(order):
         before = seen["tiles"].get(sid, {})
         changes = {key: value for key, value in _seen(values[sid]).items() if before.get(key) != value}
@@ -230,10 +248,11 @@ def poll_board(store: Store, seen: dict[str, Any] | None, wall: float | None = N
     return (board, memo) if changed else (no_update, no_update)
 
 
-def _patch_bar(board: Patch, memo: Patch, before: dict[str, Any], items: list[dict[str, Any]]) -> bool:
+def _patch_bar(board: Patch, memo: Patch, before: dict[str, Any], items: list[dict[str, Any]],
+               ward: bool = False) -> bool:
     """Patch the bar in place: whole when its alarms or their states changed, else just the texts that did."""
     if before.get("keys") != [item["key"] for item in items]:
-        board[0] = alarm_bar(items)
+        board[0] = alarm_bar(items, ward)
         memo["bar"] = _bar_seen(items)
         return True
     changed = False
@@ -265,7 +284,8 @@ def register(app: Dash, store: Store) -> None:
     @app.callback(Output("board", "children"), Output("board-seen", "data"),
                   Input("board-poll", "n_intervals"), State("board-seen", "data"))
     def _poll(_n: int | None, seen: dict[str, Any] | None):
-        return poll_board(store, seen, visible=on_viewers_board(is_demo(store.heartbeats()), store.site))
+        return poll_board(store, seen, visible=on_viewers_board(is_demo(store.heartbeats()), store.site),
+                          ward=is_display())  # the role decides, never the page the browser sends
 
     @app.callback(Output("board-message", "children"), Input({"type": "bar-ack", "sid": ALL, "alarm": ALL}, "n_clicks"),
                   prevent_initial_call=True)

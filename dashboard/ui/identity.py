@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Callable
 
 from ..auth import record
-from ..auth.records import LIVE, may_see as _may_see
+from ..auth.records import LIVE, may_see as _may_see, may_watch
+from ..auth.roles import DISPLAY
 from ..auth.web import client_address, current_user, current_viewer
 from ..store import SessionRow, Store
 
@@ -32,6 +33,17 @@ def viewer_may_see(site: str | None = None) -> Callable[[SessionRow], bool]:
         viewer = current_viewer(site)
         return lambda row: _may_see(viewer, row, LIVE)
     return lambda row: _may_see(current_viewer(row.site) if user else None, row, LIVE)
+
+
+def is_display() -> bool:
+    """The signed-in screen is a ward display (auth/roles.py): read-only, no patient label, no link to a record."""
+    return role() in DISPLAY
+
+
+def viewer_may_watch(site: str) -> Callable[[SessionRow], bool]:
+    """Whether a session is on the signed-in user's board (auth/records.py `may_watch`), read once per poll."""
+    viewer = current_viewer(site)
+    return lambda row: may_watch(viewer, row)
 
 
 def audit(store: Store, who: str, action: str, detail: str = "", session_id: int | None = None) -> None:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 from urllib.parse import parse_qs
 
 from ..auth.records import LIVE, REVIEW, session_number
-from ..auth.roles import ADMIN, CARE, EVERYONE, REVIEW as CLINICIANS, TESTING, WATCH
+from ..auth.roles import ADMIN, CARE, DISPLAY, EVERYONE, REVIEW as CLINICIANS, TESTING, WATCH
 from ..engine import Config
 from ..store import SessionRow, Store
 from . import admin, associate, board, course, device_admin, replay_page, review, review_session, session_page
@@ -52,11 +52,12 @@ def _review_page_number(search: str) -> int:
     return int(page) if page.isdigit() else 0
 
 
-HOMES = {"tester": "/test", "admin": "/admin/users"}  # "/" for each role: a page of theirs (nurses: the board)
+HOMES = {"tester": "/test", "admin": "/admin/users", "display": "/ward"}  # "/" for each role: a page of theirs (nurses: the board)
 
 
 PAGES: tuple[Page, ...] = (
     Page("/", CARE, lambda r: board.layout(r.poll_ms), audit="open_board"),
+    Page("/ward", DISPLAY, lambda r: board.layout(r.poll_ms, ward=True), audit="open_ward_display"),  # read-only
     Page("/test", TESTING, lambda r: board.layout(r.poll_ms, TEST), audit="open_test_board"),
     Page("/session/<sid>", WATCH, lambda r: session_page.layout(r.store, r.config, r.row.id, r.poll_ms, live=True),
          purpose=LIVE, audit="open_session"),

@@ -20,7 +20,7 @@ __all__ = ["kind", "mark"]  # re-exported: the screens import them from here
 
 from ..store import SessionRow
 from ..store.test_data import kind, mark
-from .identity import role, viewer_may_see
+from .identity import role, viewer_may_see, viewer_may_watch
 
 Board = Literal["clinical", "test"]
 CLINICAL: Board = "clinical"
@@ -55,5 +55,6 @@ def on_board(row: SessionRow, board: Board, demo: bool) -> bool:
 def on_viewers_board(demo: bool, site: str | None = None) -> Callable[[SessionRow], bool]:
     """The sessions the signed-in user's board shows, hears and escalates (their role read once); `site`: the one
     this web serves (auth/records.py)."""
-    board, may_see = viewer_board(), viewer_may_see(site)
+    board = viewer_board()
+    may_see = viewer_may_watch(site) if site is not None else viewer_may_see(None)  # a ward display: its site's
     return lambda row: may_see(row) and on_board(row, board, demo)

@@ -31,7 +31,7 @@ from ..service.coverage import CoverageSettings, Uncovered, uncovered_among
 from ..service.ingest import NOT_WRITING_AFTER_S
 from ..store import SessionRow, Store, forwarding, screens
 from . import alarm_view
-from .identity import role
+from .identity import is_display, role
 from .scope import is_demo, mark, on_viewers_board
 
 FORWARDER_SILENT_S = 15.0  # a running forwarder renews its health every 2 s: this long without is a failure
@@ -88,10 +88,11 @@ def forwarding_warning(health: forwarding.Health | None, now: float) -> str:
 
 def shell_state(rows: list[SessionRow], heartbeats: list[dict[str, Any]] | None = None,
                 now: float | None = None, demo: bool = False, forwarding_text: str = "",
-                uncovered: list[Uncovered] | None = None) -> tuple[Any, dict[str, Any]]:
+                uncovered: list[Uncovered] | None = None, links: bool = True) -> tuple[Any, dict[str, Any]]:
     """(banner children, {"priority", "key"} of the loudest audible alarm) for the sessions of a viewer's board;
     `forwarding_text`: the alarm forwarder's failure (`forwarding_warning`); `uncovered`: those of its chairs no
-    live, sounding screen covers (their banner: `coverage_banner`)."""
+    live, sounding screen covers (their banner: `coverage_banner`); `links`: each escalation links to its session
+    (not on a ward display, which opens none)."""
     now = time.time() if now is None else now
     warning = storage_warning(heartbeats, now) if heartbeats is not None else ""
     escalated, loudest = [], None
@@ -99,7 +100,7 @@ def shell_state(rows: list[SessionRow], heartbeats: list[dict[str, Any]] | None 
         status = row.status or {}
         for alarm in status.get("alarms") or []:
             if alarm.get("escalated") and not alarm.get("acked_by"):
-                escalated.append(_escalation(row, alarm, now))
+                escalated.append(_escalation(row, alarm, now, links))
             if alarm.get("audible") and (loudest is None or PRIORITY_RANK[alarm["priority"]] > PRIORITY_RANK[loudest[0]]):
                 loudest = (alarm["priority"], f"{row.id}:{alarm['code']}:{alarm['source']}:{alarm['since_s']}")
     banner = [html.Div(DEMO_TEXT, className="demo-banner", id="demo-banner")] if demo else []
@@ -136,13 +137,15 @@ def coverage_banner(uncovered: list[Uncovered]) -> Any:
                     className="coverage-banner", id="coverage-alarm")
 
 
-def _escalation(row: SessionRow, alarm: dict[str, Any], now: float) -> Any:
+def _escalation(row: SessionRow, alarm: dict[str, Any], now: float, link: bool = True) -> Any:
     status = row.status or {}
     tag = f"[{mark(row)}] " if mark(row) else ""
     value = alarm_view.current_value(alarm, status)
-    return dcc.Link(f"{tag}{row.chair}: {alarm_label(alarm['code'])} {value}, "
-                    f"{alarm_view.elapsed(row.session_now(now) - alarm['since_s'])} – not acknowledged",
-                    href=f"/session/{row.id}", className="escalation-link")
+    text = (f"{tag}{row.chair}: {alarm_label(alarm['code'])} {value}, "
+            f"{alarm_view.elapsed(row.session_now(now) - alarm['since_s'])} – not acknowledged")
+    if not link:
+        return html.Span(text, className="escalation-link")
+    return dcc.Link(text, href=f"/session/{row.id}", className="escalation-link")
 
 
 def _watched(store: Store, demo: bool, rows: list[SessionRow]) -> list[SessionRow]:
@@ -188,7 +191,8 @@ def register(app: Dash, store: Store, config: Config) -> None:
         missing = uncovered_among(watched, screens.sounding_by_role(store), demo, store.site, now,
                                   coverage) if watched else []
         banner, sound = shell_state(watched, heartbeats, now=now, demo=demo, uncovered=missing,
-                                    forwarding_text=forwarding_warning(forwarding.health(store), now))
+                                    forwarding_text=forwarding_warning(forwarding.health(store), now),
+                                    links=not is_display())
         covering = coverage_banner(missing)
         written_out = wrote if wrote is not None else no_update
         key = hashlib.sha1(json.dumps([banner, sound, covering], cls=PlotlyJSONEncoder,

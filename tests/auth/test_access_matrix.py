@@ -44,6 +44,7 @@ CONFIG = load_config()
 NODE_SITE = "main"  # the site the web under test serves
 LIVE, REVIEW = "live", "review"
 WATCH = frozenset({"nurse", "clinician", "tester"})
+SOUNDING = WATCH | {"display"}  # a ward display hears its board's alarms (issue 22)
 SHELL_ROLES = frozenset(ROLES)  # the banner on every page (the chairs' alarms only for WATCH: _watched)
 IDENTITIES = (None, *ROLES)
 ACTION_KINDS = ("session_start", "dose_start", "infusion_end", "assessment", "note", "manual_bp", "measure_now",
@@ -63,6 +64,8 @@ def may_open(role: str | None, record: Record, purpose: str) -> bool:
     """Issue 13's policy, independently of dashboard/auth/records.py."""
     if role is None or role == "admin":
         return False  # anonymous; an admin sees no patient data
+    if role == "display":
+        return False  # a ward display (issue 22) opens no record: its board shows chairs, never a patient label
     if role == "tester" and record.real:
         return False  # testers: simulated and replayed sessions only
     if purpose == REVIEW:
@@ -350,11 +353,11 @@ def test_the_pages_roles_are_the_issues(app):
     """The table the matrix reads its page roles from says what the issue says for the pages it names."""
     expected = {"/": {"nurse", "clinician"}, "/test": {"tester"}, "/session/<sid>": WATCH, "/start": {"nurse", "clinician"}, "/review": {"clinician"},
                 "/review/<sid>": {"clinician"}, "/course/<sid>": {"clinician"}, "/replay": {"tester"},
-                "/settings": set(ROLES), "/admin/users": {"admin"}, "/admin/audit": {"admin"}}
+                "/settings": set(ROLES), "/admin/users": {"admin"}, "/admin/audit": {"admin"}, "/ward": {"display"}}
     table = {page.path: set(page.roles) for page in PAGES}
     assert {path: table.get(path) for path in expected} == {path: set(roles) for path, roles in expected.items()}
     assert {role: home("/", role) for role in ROLES} == {"nurse": "/", "clinician": "/", "tester": "/test",
-                                                       "admin": "/admin/users"}  # a page of theirs for each
+                                                       "admin": "/admin/users", "display": "/ward"}  # their own page
     assert all(page.purpose is not None for page in PAGES if SID in page.path)
 
 
@@ -371,7 +374,7 @@ def test_the_shell_sounds_only_for_those_who_see_the_chairs(clients):
     for role in ROLES:
         layout = json.dumps(clients[role].get("/_dash-layout").get_json())
         assert '"shell-poll"' in layout, role
-        assert ('"sound-off-bar"' in layout) == (role in WATCH), role
+        assert ('"sound-off-bar"' in layout) == (role in SOUNDING), role
 
 
 def test_a_refused_request_is_audited_with_who_and_where(clinic, clients, app, contexts):

@@ -2,7 +2,7 @@
 
 How to write one (the suite runs in parallel under pytest-xdist, on a 2-core machine other jobs share):
 - `start_server("serve", "--no-simulator", "--database", str(tmp_path / "clinic.db"))` runs `python app.py` with
-  those arguments, the four accounts (servers.USERS, password servers.PASSWORD) seeded into the database, and
+  those arguments, one account per role (servers.USERS, password servers.PASSWORD) seeded into the database, and
   waits until it answers; `command=[...]` runs another program (gunicorn) with `{port}` filled in. Every test gets
   its own database (tmp_path) and servers, stopped after the test; a test's first server listens on its worker's
   WEB_PORT, any other on a free port. Pages poll every servers.POLL_MS (2 s, unless the test passes --poll-ms /

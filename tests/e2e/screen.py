@@ -16,9 +16,11 @@ DEADLINE_S = 60.0  # generous: the machine may be busy with other tests
 
 
 class Screen:
-    def __init__(self) -> None:
+    def __init__(self, flags: tuple[str, ...] = ()) -> None:
+        """`flags`: more Chromium switches (a ward display's kiosk autoplay policy)."""
         options = Options()
-        for flag in (*QUIET_CHROMIUM, "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        for flag in (*QUIET_CHROMIUM, "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     *flags):
             options.add_argument(flag)
         if CHROMIUM:
             options.binary_location = CHROMIUM

@@ -18,7 +18,7 @@ from tests.waits import DEADLINE_S, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-battery"
-USERS = {role: f"{role}1" for role in ("nurse", "clinician", "tester", "admin")}
+USERS = {role: f"{role}1" for role in ("nurse", "clinician", "tester", "admin", "display")}  # display: a ward screen
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 # The pages' poll interval in tests. Dash drops a callback's answer when the same callback fired again before it came
 # (plotly/dash#941): a page whose poll answers slower than its interval never updates. On a loaded machine a

@@ -89,7 +89,9 @@ def test_unacknowledged_high_alarm_sounds_and_escalates_until_acknowledged(dash_
     server = start_server("serve", "--no-simulator", "--database", str(db))
     login(dash_br, server.url, "nurse")
     wait_for_text(dash_br, "#escalation-banner", "Chair 3: BP severe 185/112")
-    click(dash_br, "#sound-on")  # the browser allows sound once someone touches the page
+    # The browser allows sound once someone touched the site: the sign-in click counts (Chromium's autoplay rule),
+    # so the page turned its sound on at load, with no sound-off bar to press.
+    wait_until(lambda: dash_br.driver.execute_script("return window.__alarmSound.state") == "running", "sound on")
     wait_until(lambda: _sounding(dash_br) == "high", "the high alarm sound")
     wait_until(lambda: dash_br.driver.execute_script("return window.__alarmSound.played.length"), "a sound played")
     played = dash_br.driver.execute_script("return window.__alarmSound.played.map(s => s.priority)")

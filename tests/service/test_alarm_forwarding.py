@@ -282,7 +282,7 @@ def test_a_chair_no_sounding_screen_covers_is_raised_then_ended_at_the_manager(c
     watch.step()
     ended = wait_until(lambda: manager.messages()[1:], "the coverage alarm ended")
     assert len(ended) == 1 and str(_obx(ended[0].text)["3"](5)) == "end"
-    assert _obx(ended[0].text)["6"](5) == _obx(raised[0].text)["6"](5) == f"{LINK_BASE}/session/{sid}"
+    assert str(_obx(ended[0].text)["6"](5)) == str(_obx(raised[0].text)["6"](5)) == f"{LINK_BASE}/session/{sid}"
 
 
 @pytest.mark.parametrize("history, row, step", [

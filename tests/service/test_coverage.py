@@ -123,15 +123,16 @@ def test_a_clinics_own_settings_change_the_grace(store: Store):
 
 
 def test_who_hears_a_chair_is_the_shells_rule(store: Store):
-    """coverage.hears says what the shell plays (ui/scope.py: the role's board, the records the role may open)."""
-    from dashboard.auth.records import LIVE as OPEN_LIVE, Viewer, may_see
+    """coverage.hears says what the shell plays (ui/scope.py: the role's board, the sessions the role's board
+    watches: those it may open live, a ward display's every session of its site)."""
+    from dashboard.auth.records import Viewer, may_watch
 
     rows = [store.session(_session(store, "Chair 1")), store.session(_session(store, "Replay 1", clock="feed")),
             store.session(_session(store, "Chair S", scenario="calm", seed=1))]
     for demo in (False, True):
         for row in rows:
             for role in ROLES:
-                shell = may_see(Viewer("x", role, store.site), row, OPEN_LIVE) and on_board(row, board_for(role), demo)
+                shell = may_watch(Viewer("x", role, store.site), row) and on_board(row, board_for(role), demo)
                 assert hears(role, store.site, row, demo) == shell, (role, kind(row), demo)
             assert on_clinical_board(row, demo) == on_board(row, "clinical", demo)
 
@@ -156,3 +157,10 @@ def test_screens_gone_for_a_day_are_dropped_when_a_new_one_reports(store: Store)
 @pytest.mark.parametrize("value", [None, 7, "", "short", "x" * 41, "../../etc", "a b c d e f g h", "abc'; drop--"])
 def test_a_screen_id_that_a_page_could_not_have_made_is_refused(value: object):
     assert not valid_id(value)
+
+
+def test_a_sounding_ward_display_covers_its_sites_chairs(store: Store):
+    """A wall screen signed in as a ward display hears every chair of its site: it covers them."""
+    _session(store, "Chair 1")
+    _screen(store, NOW - 1, role="display")
+    assert uncovered(store, NOW) == []

@@ -61,7 +61,8 @@ class Forwarder:
     def __init__(self, store: Store, settings: AlarmForwardSettings, clock: Callable[[], float] = time.time) -> None:
         self.store, self.settings, self.clock = store, settings, clock
         self._link = AlarmLink(settings.link)
-        self._extra: deque[SystemAlarm] = deque()
+        self._extra: deque[tuple[SystemAlarm, str]] = deque()  # each with its phase, fixed when it was said
+        self._started: set[str] = set()  # keys of the system alarms raised and not yet ended (their first is "start")
         self._lock = threading.Lock()
         self._refusals: dict[str, int] = {}  # control id -> AE/AR answers so far
         self._delay = settings.retry_initial_s
@@ -76,7 +77,7 @@ class Forwarder:
         """Queue a technical alarm that is not in the alarm history; it goes out before the next transition.
         Thread-safe. Kept in memory only: whoever raises it says it again after a restart."""
         with self._lock:
-            self._extra.append(alarm)
+            self._extra.append((alarm, self._phase(alarm)))
 
     def run(self, stop: threading.Event) -> None:
         """Forward until `stop`; then say so in the store (a clean stop is not a failure)."""
@@ -139,8 +140,8 @@ class Forwarder:
             with self._lock:
                 if not self._extra:
                     return True
-                alarm = self._extra[0]
-            report = self._system_report(alarm)
+                alarm, phase = self._extra[0]
+            report = self._system_report(alarm, phase)
             ack = self._send(report)
             if ack is None or not (ack.accepted or self._refused(report, ack, None)):
                 return False
@@ -219,18 +220,29 @@ class Forwarder:
             value=_value(history, row), patient_id=row["patient_identifier"] or "",
             patient_label=row["patient_label"], link=self._link_to(row["session_id"]))
 
-    def _system_report(self, alarm: SystemAlarm) -> AlarmReport:
+    def _system_report(self, alarm: SystemAlarm, phase: str) -> AlarmReport:
         key = f"{zlib.crc32(alarm.key.encode()):08x}-{int(alarm.since)}"
         session = self.store.session(alarm.session_id) if alarm.session_id is not None else None
         return AlarmReport(
             control_id=f"SYS-{key}-{int(alarm.at * 1000) % 10**12}-{int(alarm.active)}", alarm_id=f"SYS-{key}",
             update_id=f"SYS-{int(alarm.at * 1000) % 10**12}", code="system", text=f"{alarm.chair}: {alarm.text}",
             priority=alarm.priority, technical=True,
-            phase=("start" if alarm.at <= alarm.since else "update") if alarm.active else "end",
+            phase=phase,
             state="active" if alarm.active else "inactive", inactivation="enabled", chair=alarm.chair,
             started_at=alarm.since, at=alarm.at, patient_id=session.patient_identifier if session else "",
             patient_label=session.patient_label if session else "",
             link=self._link_to(session.id) if session else "")
+
+    def _phase(self, alarm: SystemAlarm) -> str:
+        """'start' for the first report of an alarm (whenever its condition began), 'update' after, 'end'. Called
+        once per report, under the lock: a report re-sent after a failure keeps its phase."""
+        if not alarm.active:
+            self._started.discard(alarm.key)
+            return "end"
+        if alarm.key in self._started:
+            return "update"
+        self._started.add(alarm.key)
+        return "start"
 
     def _link_to(self, session_id: int) -> str:
         return f"{self.settings.link_base}/session/{session_id}"  # the session id only: no patient identifier

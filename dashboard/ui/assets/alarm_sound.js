@@ -3,8 +3,9 @@
    The server says which priority is audible (unacknowledged, not paused); this file plays it.
 
    Sound is never silently off. Browsers keep Web Audio suspended until someone touches the page (Chrome's
-   autoplay policy), so the AudioContext is created and resumed only inside a click, tap or key press, and
-   never touched otherwise (touching it earlier only logs a warning and plays nothing). While it is not
+   autoplay policy), so the AudioContext is created and resumed only inside a click, tap or key press, or at
+   load where the browser lets the page sound (below), and never touched otherwise (touching it earlier only
+   logs a warning and plays nothing). While it is not
    running - after every load, when the system suspends it, when the tab comes back - the sound-off bar
    (#sound-off, on the screens of roles that hear alarms) says so, and one click turns sound on and plays a
    short test tone. The state shown is the AudioContext's own (`ctx.state`), re-read on load, on focus, on
@@ -85,9 +86,19 @@
   ["click", "keydown", "touchend"].forEach(function (type) {
     document.addEventListener(type, enable, true);
   });
-  // Where the browser says sound may start without a touch (a kiosk so configured; Firefox's site setting),
-  // it starts at load. Browsers that cannot say (Chrome) wait for the first touch: never a blocked context.
-  if (navigator.getAutoplayPolicy && navigator.getAutoplayPolicy("audiocontext") === "allowed") enable();
+  // Where the browser lets sound start without a touch (a ward display's kiosk Chromium started with
+  // --autoplay-policy=no-user-gesture-required: docs/ward-display.md; Firefox's site setting), it starts at load.
+  // Firefox says so (getAutoplayPolicy). Chromium cannot say, so it is asked to play 50 ms of silence: a refusal
+  // is silent, and the AudioContext is made only when the clip was allowed: never a blocked context.
+  function startIfAllowed() {
+    if (navigator.getAutoplayPolicy) {
+      if (navigator.getAutoplayPolicy("audiocontext") === "allowed") enable();
+      return;
+    }
+    const probe = new Audio("/assets/silence.wav");
+    probe.play().then(function () { enable(); }, function () { /* a touch turns sound on (the sound-off bar) */ });
+  }
+  startIfAllowed();
   ["focus", "pageshow"].forEach(function (type) { window.addEventListener(type, showState); });
   document.addEventListener("visibilitychange", showState);
   // The bar is drawn by Dash after this file runs: show it as soon as it exists.
