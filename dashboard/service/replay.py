@@ -189,8 +189,9 @@ class ReplayDriver:
 
         try:
             items = load_items(Path(replay["feed"]))
-        except FeedError as exc:
-            log.error("replay %s: %s", rid, exc)
+        except (FeedError, OSError) as exc:  # a replay that cannot run leaves no open session: it ends at once
+            log.error("replay %s: %s: its session ends", rid, exc)
+            self.store.submit_items(replay["session_id"], [], WHO, tick=0.0, final=True)
             self.store.update_replay(rid, state="stopped")
             return
         progress = drive(self.store, replay["session_id"], Replayer(items, replay["speed"]), mine,
