@@ -191,10 +191,22 @@ class ReplayDriver:
             items = load_items(Path(replay["feed"]))
         except (FeedError, OSError) as exc:  # a replay that cannot run leaves no open session: it ends at once
             log.error("replay %s: %s: its session ends", rid, exc)
-            self.store.submit_items(replay["session_id"], [], WHO, tick=0.0, final=True)
-            self.store.update_replay(rid, state="stopped")
+            self._end(replay)
             return
-        progress = drive(self.store, replay["session_id"], Replayer(items, replay["speed"]), mine,
-                         paused=paused, progress=Progress(listeners=[report]))
+        try:
+            progress = drive(self.store, replay["session_id"], Replayer(items, replay["speed"]), mine,
+                             paused=paused, progress=Progress(listeners=[report]))
+        except Exception:  # the store failed under it: end the session where it got, if the store lets us
+            log.exception("replay %s failed: its session ends", rid)
+            self._end(replay)
+            return
         self.store.update_replay(rid, position_s=progress.position, sent=progress.sent,
                                  state="stopped" if progress.stopped else "done")
+
+    def _end(self, replay: dict) -> None:
+        try:
+            position = next((r["position_s"] for r in self.store.replays() if r["id"] == replay["id"]), 0.0)
+            self.store.submit_items(replay["session_id"], [], WHO, tick=position, final=True)
+            self.store.update_replay(replay["id"], state="stopped")
+        except Exception:  # still failing: the next start's end_cut_off ends it
+            log.exception("replay %s: could not end its session", replay["id"])

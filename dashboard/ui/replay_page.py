@@ -92,7 +92,11 @@ def start_replay(store: Store, who: str | None, scenario: str | None, chair: str
         sid = open_replay_session(store, load_items(feed), chair_text, f"Replay {feed.stem}", rate, rule)
     except ValueError as exc:
         raise FormError(str(exc)) from None
-    store.create_replay(sid, str(feed), rate, tester)
+    try:
+        store.create_replay(sid, str(feed), rate, tester)
+    except Exception:  # no driver will run it: its session must not stay open
+        store.abandon_replay(sid, "the replay could not be started")
+        raise
     audit(store, tester, "replay_start", f"{scenario} on {chair_text} at {speed}", sid)
     return sid
 
