@@ -327,7 +327,8 @@ def latest_real_data(engine: sa.Engine, site: str, chair: str, since: float) -> 
                   .join(sessions, sessions.c.id == readings.c.session_id)
                   .where(sessions.c.site == site, sessions.c.chair == chair, sessions.c.scenario.is_(None),
                          sessions.c.clock != "feed", readings.c.provenance == "device",
-                         readings.c.received_time >= since)
+                         sa.or_(sessions.c.ended_at.is_(None), sessions.c.ended_at >= since),  # a chair's years of
+                         readings.c.received_time >= since)  # sessions: only those open in the window are read
                   .order_by(readings.c.received_time.desc()).limit(1))
     with engine.connect() as conn:
         found = [row for query in (kept, in_session) if (row := conn.execute(query).mappings().first()) is not None]
