@@ -64,8 +64,9 @@ class Devices:
 
 
 def start_devices(options: DeviceOptions, sink: Sink, stop: threading.Event, demo_chairs: Sequence[str] = (),
-                  demo_hl7_chairs: Sequence[str] = (), speed: float = 1.0) -> Devices:
-    """Start every configured adapter, and with `via_devices` the demo rig for `demo_chairs`."""
+                  demo_hl7_chairs: Sequence[str] = (), speed: float = 1.0, demo_sink: Sink | None = None) -> Devices:
+    """Start every configured adapter, and with `via_devices` the demo rig for `demo_chairs`, submitting to
+    `demo_sink` (default `sink`): the dashboard's marks what its emulated devices send as simulated."""
     config = options.config()
     devices = Devices()
     for device in config.serial:
@@ -79,6 +80,6 @@ def start_devices(options: DeviceOptions, sink: Sink, stop: threading.Event, dem
     for supervisor in devices.supervisors:
         supervisor.start(stop)
     if options.via_devices:
-        devices.rig = DeviceRig(sink, speed, devices.registry, hl7_chairs=demo_hl7_chairs)
+        devices.rig = DeviceRig(demo_sink or sink, speed, devices.registry, hl7_chairs=demo_hl7_chairs)
         devices.rig.start(demo_chairs, stop)
     return devices

@@ -6,6 +6,8 @@ import json
 import re
 from typing import Any, Iterator
 
+from dash.dependencies import Wildcard
+
 PASSWORD = "correct-horse-battery"
 ORIGIN = {"Origin": "http://localhost"}
 
@@ -27,9 +29,14 @@ def body(key: str, spec: dict[str, Any], values: dict[tuple[str, str], Any], tri
     """The request the Dash renderer sends for the callback `key` (`spec` from app.callback_map), with input and
     state values from `values` ((component id, prop) -> value) and pattern inputs from `patterns` (pattern type
     -> [(id, value)]); `trigger` is the changed input ("id.prop")."""
-    outputs = [{"id": out.component_id, "property": out.component_property} for out in spec["output"]] \
-        if isinstance(spec["output"], list) else {"id": spec["output"].component_id,
-                                                  "property": spec["output"].component_property}
+    def output(out: Any) -> Any:
+        """An output as the renderer names it: a wildcard one as the list of the components it matches now."""
+        component, prop = out.component_id, out.component_property
+        if isinstance(component, dict) and any(isinstance(v, Wildcard) for v in component.values()):
+            return [{"id": pid, "property": prop} for pid, _ in (patterns or {}).get(component["type"], [])]
+        return {"id": component, "property": prop}
+
+    outputs = [output(out) for out in spec["output"]] if isinstance(spec["output"], list) else output(spec["output"])
 
     def item(dep: dict[str, Any]) -> Any:
         component, prop = dep["id"], dep["property"]

@@ -40,6 +40,7 @@ POLICY: dict[str, frozenset[str]] = {
     "new-dose-choice": CARE,
     "rp-message": TESTING,
     "rp-table": TESTING,
+    "rp-cell": TESTING,  # a replay's state, session time and items sent, and which of its buttons show
     "rp-control-message": TESTING,  # pause, resume, stop a replay
     "users-message": ADMIN,
     "audit-download": ADMIN,

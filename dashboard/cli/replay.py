@@ -8,9 +8,13 @@ than 10 s old), that ingest does. When none is, replay says so and runs the site
 (folding every open session of the site meanwhile, as that ingest would), then stops it. Either way replay ends
 once everything it sent is stored and prints, per chair, what was sent and the alarm transitions stored.
 
-Ctrl-C stops every replay at a tick: what was sent is stored, each chair's clock stands where its replay got,
-and the sessions stay open. A second Ctrl-C stops waiting for the store (the rest waits in the database for the
-site's ingest).
+Ctrl-C stops every replay at a tick: what was sent is stored and each chair's clock stands where its replay got.
+A replay never leaves an open session behind: when the site's ingest stopped while it ran (nothing folded and no
+heartbeat for PATIENCE_S), replay stores what it sent itself, running the site's ingest as above; when even that
+cannot be done (a second Ctrl-C, the store not writable), it ends its sessions with what was stored and exits 1.
+
+Test data never takes a real chair: a chair a real device fed within the pre-session window, or with an open
+session, is refused, saying which device sent what, when (service/test_chairs.py).
 """
 from __future__ import annotations
 
@@ -63,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..engine import ConfigError, load_config
     from ..service.replay import load_items, open_replay_session
+    from ..service.test_chairs import ChairRule
     from .location import open_store
 
     chairs = args.chair or []
@@ -78,10 +83,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"replay: {exc}", file=sys.stderr)
         return 2
     store = open_store(args)
+    sids: list[int] = []
+    stored = False
     try:
+        rule = ChairRule.for_config(store, config)
         try:
-            sids = [open_replay_session(store, items, chair, f"Replay {feed.stem}", speed)
-                    for items, chair, feed in plans]
+            for items, chair, feed in plans:
+                sids.append(open_replay_session(store, items, chair, f"Replay {feed.stem}", speed, rule))
         except ValueError as exc:
             print(f"replay: {exc}", file=sys.stderr)
             return 2
@@ -92,13 +100,32 @@ def run(args: argparse.Namespace) -> int:
             progresses = _replay_all(store, [(items, chair, sid) for (items, chair, _), sid in zip(plans, sids)],
                                      args.speed, stop)
             stored = _wait_stored(store, set(sids), own_ingest, give_up)
+        if not stored and not give_up.is_set():  # the site's ingest stopped (PATIENCE_S): we store what we sent
+            with _site_ingest(store, config, stopped=True) as own_ingest:
+                stored = _wait_stored(store, set(sids), own_ingest, give_up)
         for progress, chair, sid in progresses:
             state = "stopped" if progress.stopped else "done"
             print(f"{chair}: session {sid} {state} at {clock(progress.position)}, {progress.sent} items sent "
                   f"({progress.readings} readings); {len(store.alarms_of(sid))} alarm transitions stored", flush=True)
         return 0 if stored else 1
     finally:
+        if not stored:
+            _end_unfinished(store, sids)
         store.close()
+
+
+def _end_unfinished(store: Store, sids: list[int]) -> None:
+    """The replay failed: its sessions end where the store got, so none stays open on a chair with no one to fold
+    it; what was queued and not stored is marked so and never folded."""
+    import sys
+
+    for sid in sids:
+        try:
+            if store.abandon_replay(sid, "the replay failed before this was stored: its session was ended"):
+                print(f"replay: session {sid} ended: its replay failed before everything it sent was stored",
+                      file=sys.stderr)
+        except Exception as exc:  # the store itself is what failed: say so, the session stays for an ingest to end
+            print(f"replay: could not end session {sid}: {exc}", file=sys.stderr)
 
 
 def _replay_all(store: Store, plans: list[tuple[list[Item], str, int]], speed: str,
@@ -128,16 +155,16 @@ def _replay_all(store: Store, plans: list[tuple[list[Item], str, int]], speed: s
 
 
 @contextlib.contextmanager
-def _site_ingest(store: Store, config: Config) -> Iterator[bool]:
-    """True (and the site's ingest running in a thread until the `with` ends) when no ingest of the site runs;
-    False when one does."""
+def _site_ingest(store: Store, config: Config, stopped: bool = False) -> Iterator[bool]:
+    """True (and the site's ingest running in a thread until the `with` ends) when no ingest of the site runs,
+    or `stopped`: the one that ran was seen to stop; False when one runs."""
     import sys
     import threading
 
     from ..service.ingest import Ingest
 
     silent = heartbeat_age(store)
-    if silent is not None and silent <= _not_writing_after():
+    if not stopped and silent is not None and silent <= _not_writing_after():
         yield False
         return
     why = "no ingest has ever written here" if silent is None else f"its last heartbeat is {silent:.0f} s old"
@@ -183,11 +210,10 @@ def _wait_stored(store: Store, sids: set[int], own_ingest: bool, give_up: thread
         if seen != last:
             last, progressed = seen, time.monotonic()
         elif not own_ingest and time.monotonic() - progressed > PATIENCE_S:
-            print(f"replay: the site's ingest stored nothing for {PATIENCE_S:.0f} s: {waiting} item(s) wait in the "
-                  "database until it runs again", file=sys.stderr)
+            print(f"replay: the site's ingest stored nothing for {PATIENCE_S:.0f} s: {waiting} item(s) not stored",
+                  file=sys.stderr)
             return False
-    print("replay: stopped waiting: what is not stored yet waits in the database for the site's ingest",
-          file=sys.stderr)
+    print("replay: stopped waiting: what is not stored yet is not folded", file=sys.stderr)
     return False
 
 

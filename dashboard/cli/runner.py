@@ -175,7 +175,7 @@ def _start_devices(args: argparse.Namespace, ingest: Ingest, stop: threading.Eve
     chairs = [plan.chair for plan in DEMO_CLINIC] if options.via_devices and simulated else []
     try:  # the second half of the demo chairs stand at HL7 monitors, the first half at serial devices
         devices = start_devices(options, ingest, stop, demo_chairs=chairs, demo_hl7_chairs=chairs[len(chairs) // 2:],
-                                speed=args.speed)
+                                speed=args.speed, demo_sink=ingest.simulator())
     except (DeviceConfigError, OSError) as exc:
         print(f"Devices: {exc}", file=sys.stderr, flush=True)
         return None

@@ -1,9 +1,11 @@
 """The simulated clinic: demo chairs driven by the simulator through the real ingest path.
 
 Each chair is a `SimulatedChair` adapter submitting into the same `Ingest` real
-devices use. Sessions carry their scenario and seed, so a restart on the same
+devices use, through its simulator sink: what the clinic sends is never taken for a real
+device's reading (placement.py). Sessions carry their scenario and seed, so a restart on the same
 database resumes them where the store left off, and a chair whose patient was
-discharged takes a new simulated patient a minute later.
+discharged takes a new simulated patient a minute later. A demo chair that a real device fed
+lately, or that has a real session, gets no simulated patient (test_chairs.py): it is said once in the log.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from devices.simulator import SimulatedChair, scenario, session_items
 
 from ..store import SessionRow, Store
 from .ingest import Ingest
+from .test_chairs import ChairRule
 
 if TYPE_CHECKING:
     from devices.emulators.rig import DeviceRig
@@ -53,6 +56,8 @@ class Clinic:
         self.store, self.ingest, self.speed, self.seed, self.plans = store, ingest, speed, seed, plans
         self.devices = devices  # --via-devices: device readings go through emulators and the real adapters
         self._threads: dict[str, threading.Thread] = {}
+        self.rule = ChairRule(store, ingest.pre_session_s)
+        self._refused: dict[str, str] = {}  # chair -> why it got no simulated patient (logged once)
 
     def open(self) -> list[SessionRow]:
         """Open the demo sessions unless the store already has simulated ones open."""
@@ -61,9 +66,21 @@ class Clinic:
             return rows
         now = time.time()
         for index, plan in enumerate(self.plans):
-            self._create(plan.chair, plan.patient_label, plan.scenario, self.seed + index,
-                         elapsed_s=scenario(plan.scenario).dose_at_s + plan.minutes_after_dose * 60, now=now)
+            if self._may_start(plan.chair):
+                self._create(plan.chair, plan.patient_label, plan.scenario, self.seed + index,
+                             elapsed_s=scenario(plan.scenario).dose_at_s + plan.minutes_after_dose * 60, now=now)
         return [row for row in self.store.open_sessions() if row.scenario]
+
+    def _may_start(self, chair: str) -> bool:
+        """Test data never takes a real chair (test_chairs.py): a refusal is logged once, until the chair is free."""
+        why = self.rule.refusal(chair)
+        if why is None:
+            self._refused.pop(chair, None)
+            return True
+        if self._refused.get(chair) is None:
+            log.warning("simulated clinic: no simulated patient on %s: %s", chair, why)
+        self._refused[chair] = why
+        return False
 
     def _create(self, chair: str, label: str, scenario_name: str, seed: int, elapsed_s: float, now: float) -> int:
         scn = scenario(scenario_name)
@@ -81,7 +98,7 @@ class Clinic:
                 chair = SimulatedChair(row.chair, row.scenario, row.seed or 0, started_at=row.started_at,
                                        speed=row.speed, skip=self._stored(row), config=self.ingest.config)
                 items = chair.due_now(now)
-                self.ingest.submit(row.chair, items)
+                self.ingest.submit(row.chair, items, simulated=True)
                 count += len(items)
         self.ingest.flush()
         return count
@@ -93,7 +110,8 @@ class Clinic:
 
     def _start_chair(self, row: SessionRow, stop: threading.Event) -> None:
         chair = self._player(row)
-        thread = threading.Thread(target=chair.run, args=(self.ingest, stop), name=f"sim {row.chair}", daemon=True)
+        thread = threading.Thread(target=chair.run, args=(self.ingest.simulator(), stop), name=f"sim {row.chair}",
+                                  daemon=True)
         self._threads[row.chair] = thread
         thread.start()
 
@@ -126,6 +144,8 @@ class Clinic:
                 continue
             last = self.store.last_session_on(plan.chair)
             if last is not None and last.ended_at is not None and time.time() - last.ended_at < NEXT_PATIENT_AFTER_S:
+                continue
+            if not self._may_start(plan.chair):
                 continue
             seed = (last.seed or self.seed) + len(self.plans) if last else self.seed + index
             sid = self._create(plan.chair, plan.patient_label, plan.scenario, seed, elapsed_s=0.0, now=time.time())

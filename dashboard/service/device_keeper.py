@@ -54,21 +54,25 @@ class DeviceKeeper:
 
     # ---- keeping items --------------------------------------------------------------------------------------
 
-    def keep(self, writes: DeviceWrites, chair: str | None, item: Item, received: float, device: str = "") -> None:
+    def keep(self, writes: DeviceWrites, chair: str | None, item: Item, received: float, device: str = "",
+             demo: bool = False) -> None:
         """Add the item to the commit's rows, filed under its chair (None: not known) and its device (`device`, the
-        identity a chair-less submission is associated by; else the item's own)."""
+        identity a chair-less submission is associated by; else the item's own); `demo`: test data whatever the
+        item says (the simulated clinic's)."""
         device = device or device_key(item)
+        demo = demo or is_demo(item)
         row: dict[str, Any] = {"chair": chair, "device_id": device, "source": item.source, "kind": "reading",
                                "detail": "", "device_time": item.device_time, "received_time": received,
-                               "demo": is_demo(item), "sbp": None, "dbp": None, "map": None, "hr": None, "spo2": None}
+                               "demo": demo, "sbp": None, "dbp": None, "map": None, "hr": None, "spo2": None}
         if isinstance(item, Reading):
             row.update(sbp=item.sbp, dbp=item.dbp, map=item.map, hr=item.hr, spo2=item.spo2)
         else:
             row.update(kind=item.kind, detail=item.detail)
         writes.rows.append(_fit(row))
-        self._update_status(writes, (row["chair"] or UNPLACED, row["device_id"]), item, received)
+        self._update_status(writes, (row["chair"] or UNPLACED, row["device_id"]), item, received, demo)
 
-    def _update_status(self, writes: DeviceWrites, key: tuple[str, str], item: Item, received: float) -> None:
+    def _update_status(self, writes: DeviceWrites, key: tuple[str, str], item: Item, received: float,
+                       demo: bool) -> None:
         statuses = self._loaded()
         before = statuses.get(key)
         latest = dict(before["latest"]) if before else {}
@@ -81,7 +85,7 @@ class DeviceKeeper:
                 latest["spo2"] = {"value": item.spo2, "at": received}
         else:
             latest["event"] = {"kind": item.kind, "detail": item.detail, "at": received}
-        status = {"demo": is_demo(item), "latest": latest, "first_at": before["first_at"] if before else received,
+        status = {"demo": demo, "latest": latest, "first_at": before["first_at"] if before else received,
                   "last_at": max(received, before["last_at"]) if before else received,
                   "readings": (before["readings"] if before else 0) + isinstance(item, Reading)}
         statuses[key] = writes.statuses[key] = status

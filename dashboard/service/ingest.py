@@ -34,7 +34,7 @@ import time
 from collections import deque
 from typing import Callable, Mapping, Sequence
 
-from devices.adapter import Ticket
+from devices.adapter import Sink, Ticket
 from devices.readings import Item, Reading
 
 from ..engine import Config, Transition, session_status
@@ -87,9 +87,11 @@ class Ingest(Placement):
 
     # ---- the sink -------------------------------------------------------------
 
-    def submit(self, chair: str | None, items: Sequence[Item], message: str | None = None, device: str = "") -> Ticket:
+    def submit(self, chair: str | None, items: Sequence[Item], message: str | None = None, device: str = "",
+               simulated: bool = False) -> Ticket:
         """Queue items for `chair`; the ticket resolves once they are committed. `message`: the sender's id of the
-        submission, when it has one (HL7: OruMessage.resend_key): a message seen again is not stored twice."""
+        submission, when it has one (HL7: OruMessage.resend_key): a message seen again is not stored twice.
+        `simulated`: the simulated clinic's (see `simulator`), placed only in a simulated session."""
         ticket = Ticket()
         if self._failing_since is not None and self.buffered >= MAX_BUFFERED:
             self.refused_full += len(items)  # bounded: the sender hears it was not stored (HL7 gets AE)
@@ -97,8 +99,13 @@ class Ingest(Placement):
             return ticket
         self._queued += len(items)
         self._queue.put(Submitted(chair, list(items), ticket, None if message is None else message_key(message),
-                                  device))
+                                  device, simulated))
         return ticket
+
+    def simulator(self) -> Sink:
+        """The sink the simulated clinic submits to (its chairs, and with --via-devices its emulated devices): what
+        comes through it is never taken for a real device's reading, nor a real one for its."""
+        return SimulatorSink(self)
 
     def submit_device(self, device: str, items: Sequence[Item], message: str | None = None) -> Ticket:
         """Queue items from a device whose chair the source cannot tell: placed on the chair a nurse associated the
@@ -190,13 +197,19 @@ class Ingest(Placement):
 
     def _open(self, row: SessionRow) -> LiveSession:
         """A session first seen: at its first sight (nothing stored yet) its chair's readings from the pre-session
-        window join it, then its engine folds what the store holds. Simulated and replayed sessions take none."""
+        window join it, then its engine folds what the store holds. The alarms those readings raise (a high
+        pre-session BP: `bp.predose_high`, `bp.severe`) go into the alarm history at their own times, as if each
+        reading had come in the session. Simulated and replayed sessions take none."""
+        joined = 0
         if not row.is_simulated and self.store.max_seq(row.id) == 0:
             joined = device_data.join_waiting(self.store.engine, row.id, since=row.started_at - self.pre_session_s)
             if joined:
                 log.info("session %s on %s: %d reading(s) from before the start joined it", row.id, row.chair, joined)
                 self._pending.touched.add(row.id)  # its board status shows them at the next commit
-        live = fold_session(self.store, self.config, row)
+        adopted: list[tuple[Transition, float | None]] = []
+        live = fold_session(self.store, self.config, row, raised=adopted if joined else None)
+        for transition, received in adopted:
+            self._record(live, [transition], received=received)
         self._adopt_kept(live)
         return live
 
@@ -343,3 +356,22 @@ class Ingest(Placement):
         self._pending = Pending()
         for ticket in pending.tickets:
             ticket.resolve()
+
+
+class SimulatorSink:
+    """`Ingest.simulator()`: the simulated clinic's way in, every submission marked as simulated."""
+
+    def __init__(self, ingest: Ingest) -> None:
+        self.ingest = ingest
+
+    def submit(self, chair: str, items: Sequence[Item], message: str | None = None) -> Ticket:
+        return self.ingest.submit(chair, items, message, simulated=True)
+
+    def submit_device(self, device: str, items: Sequence[Item], message: str | None = None) -> Ticket:
+        return self.ingest.submit(None, items, message, device=device, simulated=True)
+
+    def refuse(self, source: str, raw: bytes, reason: str) -> None:
+        self.ingest.refuse(source, raw, reason)
+
+    def tally(self, sender: str, peer: str, counts: Mapping[str, int]) -> None:
+        self.ingest.tally(sender, peer, counts)

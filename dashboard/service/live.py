@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from devices.adapter import Ticket
 from devices.readings import Item, Reading, SessionEvent
 
-from ..engine import Config, SessionEngine
+from ..engine import Config, SessionEngine, Transition
 from ..store import Batch, SessionRow, Store
 from .trend import Trend
 
@@ -35,6 +35,7 @@ class Submitted:
     ticket: Ticket
     message: str | None = None  # the sender's id of it (HL7: sender, MSH-10 and content): stored once, however often
     device: str = ""  # the device identity of a chair-less submission
+    simulated: bool = False  # from the simulated clinic (its chairs, or its emulated devices): never a real reading
 
 
 @dataclass
@@ -52,21 +53,28 @@ class Pending:
     touched: set[int] = field(default_factory=set)  # sessions whose status snapshot must be rewritten
 
 
-def fold_session(store: Store, config: Config, row: SessionRow, resume_at: float | None = None) -> LiveSession:
+def fold_session(store: Store, config: Config, row: SessionRow, resume_at: float | None = None,
+                 raised: list[tuple[Transition, float | None]] | None = None) -> LiveSession:
     """The session's engine and trend, folded from what the store holds; its timers run up to `resume_at` (by
-    default where the stored status left them)."""
+    default where the stored status left them). `raised`, when given, gets every transition the fold makes, each
+    with when its input reached ingest (None for a timer): a new session's pre-session readings raise alarms that
+    must be stored like any other; a rebuild's were stored when they happened."""
     engine = SessionEngine(config, row.protocol, course_baseline=row.usual_baseline)
     trend = Trend()
     # In session-time order: the arrival order, as ingest stores the time its engine used (never backwards),
     # except for readings that joined late from before (a device associated while the session was open).
     items = sorted(store.session_items(row.id), key=lambda item: item.offset_s or 0.0)
     for item in items:
-        engine.apply(item)
+        transitions = engine.apply(item)
+        if raised is not None:
+            raised.extend((transition, item.received_time) for transition in transitions)
         if isinstance(item, Reading):
             trend.add(item)
     if resume_at is None:
         resume_at = float(row.status.get("now") or 0.0) if row.status else 0.0
-    engine.advance(resume_at)  # timers that fired before the stop: already stored
+    fired = engine.advance(resume_at)  # timers that fired before the stop: already stored (unless `raised`)
+    if raised is not None:
+        raised.extend((transition, None) for transition in fired)
     if items:  # a session new to the store has nothing to resume
         log.info("session %s on %s: resumed from %d stored items at %.0f s", row.id, row.chair,
                  len(items), engine.now)

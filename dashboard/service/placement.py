@@ -4,6 +4,11 @@ Demo/test data is kept apart; a submission with no chair goes to the chair its d
 kept as unassociated device data; the rest goes to its chair's open session, waiting one refresh for a session just
 opened elsewhere, else it is kept for the chair (device_data) until a session opens there and takes it. A session that
 opens adopts what was about to be kept for it; a device a nurse associates brings its recent readings along.
+
+Test data never takes a real chair: a real device's reading goes only to the chair's real session, never to a
+tester's replay (whose items come through the store's inbox, never from a device) or a simulated session on that
+chair; with no real session it is kept for the chair as real pre-session data, so the nurses' board shows the chair.
+What the simulated clinic submits (`Submitted.simulated`) goes only to its simulated session, else is kept as demo data.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from devices.readings import Item
 
 from ..engine import Config, Transition, reconcile
 from ..store import Store, device_data
+from ..store.test_data import kind
 from .device_keeper import DeviceKeeper, is_connection_event, is_demo
 from .live import TICK_S, LiveSession, Parked, Pending, Submitted, fold_session
 
@@ -81,15 +87,18 @@ class Placement:
         self._record(live, reconcile(old.active, live.engine.active, old.now,
                                      f"readings of {device} joined the session when it was associated"))
 
-    def _session_on(self, chair: str, now: float) -> LiveSession | None:
-        found = self._live_on(chair)
+    def _session_on(self, chair: str, now: float, simulated: bool = False) -> LiveSession | None:
+        found = self._live_on(chair, simulated)
         if found is None and now - self._last_refresh > TICK_S:
             self.refresh(now)
-            found = self._live_on(chair)
+            found = self._live_on(chair, simulated)
         return found
 
-    def _live_on(self, chair: str) -> LiveSession | None:
-        return next((s for s in self._live.values() if s.row.chair == chair), None)
+    def _live_on(self, chair: str, simulated: bool = False) -> LiveSession | None:
+        """The chair's open session that takes device data of this kind: a real device's, its real session only; the
+        simulated clinic's, its simulated session only. A replay takes none (its feed comes through the inbox)."""
+        wanted = "simulated" if simulated else "real"
+        return next((s for s in self._live.values() if s.row.chair == chair and kind(s.row) == wanted), None)
 
     def _route(self, submitted: Submitted, now: float) -> None:
         """Demo/test data is kept apart; a chair-less submission goes to its device's associated chair, else is kept
@@ -99,16 +108,17 @@ class Placement:
         demo = [item for item in submitted.items if is_demo(item)]
         if demo:
             for item in demo:
-                self._keep(submitted.chair, item, now, submitted.device)
+                self._keep(submitted.chair, item, now, submitted.device, demo=True)
             submitted.items = [item for item in submitted.items if not is_demo(item)]
         if submitted.chair is None or not submitted.items:
             for item in submitted.items:
                 if not is_connection_event(item):  # our link's state, not data: nothing to tell without a chair
-                    self._keep(None, item, now, submitted.device)
+                    self._keep(None, item, now, submitted.device, demo=submitted.simulated)
             self._done(submitted, now)
             return
         chair = submitted.chair
-        session = None if self._is_parked(chair) else self._session_on(chair, now)  # parked first: in order
+        parked = self._is_parked(chair)  # parked first: in order
+        session = None if parked else self._session_on(chair, now, submitted.simulated)
         if session is None:
             self._parked.append(Parked(now, submitted))
             return
@@ -125,9 +135,10 @@ class Placement:
             self._pending.batch.messages[submitted.message] = now
         self._pending.tickets.append(submitted.ticket)
 
-    def _keep(self, chair: str | None, item: Item, now: float, device: str = "") -> None:
+    def _keep(self, chair: str | None, item: Item, now: float, device: str = "", demo: bool = False) -> None:
+        """Keep the item outside any session; `demo`: test data (a demo device's, the simulated clinic's)."""
         received = item.received_time if item.received_time is not None else now
-        self.devices.keep(self._pending.batch.devices, chair, item, received, device)
+        self.devices.keep(self._pending.batch.devices, chair, item, received, device, demo=demo)
         self.kept += 1
 
     def _keep_waiting(self, submitted: Submitted, since: float) -> None:
@@ -141,7 +152,7 @@ class Placement:
             submitted.ticket.resolve(f"no open session on chair {submitted.chair}")
             return
         for item in kept:
-            self._keep(submitted.chair, item, since, submitted.device)
+            self._keep(submitted.chair, item, since, submitted.device, demo=submitted.simulated)
         self._done(submitted, since)
 
     def _is_parked(self, chair: str) -> bool:
@@ -156,7 +167,7 @@ class Placement:
         waiting: deque[Parked] = deque()
         for parked in self._parked:
             submitted = parked.submitted
-            session = self._live_on(submitted.chair)
+            session = self._live_on(submitted.chair, submitted.simulated)
             if session is not None and not any(w.submitted.chair == submitted.chair for w in waiting):
                 self._place(session, submitted, parked.since)
             elif self._last_refresh > parked.since:

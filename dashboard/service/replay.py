@@ -24,6 +24,7 @@ from devices.feed import FeedError, read_feed
 from devices.readings import Item, Reading, SessionEvent
 
 from ..store import Store
+from .test_chairs import ChairRule
 
 log = logging.getLogger(__name__)
 
@@ -91,13 +92,14 @@ class Progress:
     listeners: list[Callable[[Progress], None]] = field(default_factory=list)
 
 
-def open_replay_session(store: Store, items: Sequence[Item], chair: str, label: str, speed: float | None) -> int:
-    """A new feed-clocked session on `chair` for the feed's protocol; ValueError if the chair is busy."""
+def open_replay_session(store: Store, items: Sequence[Item], chair: str, label: str, speed: float | None,
+                        rule: ChairRule | None = None) -> int:
+    """A new feed-clocked session on `chair` for the feed's protocol; ValueError (ChairTaken: why and what to do
+    instead) when test data may not go there (test_chairs.py)."""
     protocol = next((i.detail for i in items if isinstance(i, SessionEvent) and i.kind == "session_start"), None)
     if protocol is None:
         raise ValueError("the feed has no session_start row naming the protocol")
-    if any(row.chair == chair for row in store.open_sessions()):
-        raise ValueError(f"{chair} already has an open session")
+    (rule or ChairRule.for_config(store)).check(chair)
     return store.create_session(chair=chair, patient_label=label, protocol=protocol, started_at=time.time(),
                                 speed=speed or 1.0, clock="feed")
 
@@ -187,11 +189,24 @@ class ReplayDriver:
 
         try:
             items = load_items(Path(replay["feed"]))
-        except FeedError as exc:
-            log.error("replay %s: %s", rid, exc)
-            self.store.update_replay(rid, state="stopped")
+        except (FeedError, OSError) as exc:  # a replay that cannot run leaves no open session: it ends at once
+            log.error("replay %s: %s: its session ends", rid, exc)
+            self._end(replay)
             return
-        progress = drive(self.store, replay["session_id"], Replayer(items, replay["speed"]), mine,
-                         paused=paused, progress=Progress(listeners=[report]))
+        try:
+            progress = drive(self.store, replay["session_id"], Replayer(items, replay["speed"]), mine,
+                             paused=paused, progress=Progress(listeners=[report]))
+        except Exception:  # the store failed under it: end the session where it got, if the store lets us
+            log.exception("replay %s failed: its session ends", rid)
+            self._end(replay)
+            return
         self.store.update_replay(rid, position_s=progress.position, sent=progress.sent,
                                  state="stopped" if progress.stopped else "done")
+
+    def _end(self, replay: dict) -> None:
+        try:
+            position = next((r["position_s"] for r in self.store.replays() if r["id"] == replay["id"]), 0.0)
+            self.store.submit_items(replay["session_id"], [], WHO, tick=position, final=True)
+            self.store.update_replay(replay["id"], state="stopped")
+        except Exception:  # still failing: the next start's end_cut_off ends it
+            log.exception("replay %s: could not end its session", replay["id"])

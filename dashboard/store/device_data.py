@@ -293,3 +293,47 @@ def sender_traffic(engine: sa.Engine, site: str) -> list[SenderTraffic]:
                          dict(sorted(entry["discarded"].items())), entry["last_seen"])
            for (sender, peer), entry in by_sender.items()]
     return sorted(out, key=lambda traffic: -traffic.last_seen)
+
+
+# ---- real data on a chair (test data stays off such a chair) --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RealData:
+    """The latest real (not demo/test) device data a chair received: which device sent what, when."""
+
+    chair: str
+    device_id: str
+    source: str
+    kind: str  # "reading", or a device event's kind
+    received_time: float  # epoch seconds
+    sbp: float | None = None
+    dbp: float | None = None
+    hr: float | None = None
+    spo2: float | None = None
+
+
+def latest_real_data(engine: sa.Engine, site: str, chair: str, since: float) -> RealData | None:
+    """The newest real device data received on `chair` since `since` (epoch seconds): kept for the chair with no
+    session, or stored in one of its real sessions. Demo/test data, replays and simulated sessions do not count."""
+    kept = (sa.select(device_readings.c.device_id, device_readings.c.source, device_readings.c.kind,
+                      device_readings.c.received_time, device_readings.c.sbp, device_readings.c.dbp,
+                      device_readings.c.hr, device_readings.c.spo2)
+            .where(device_readings.c.site == site, device_readings.c.chair == chair,
+                   device_readings.c.demo.is_(False), device_readings.c.received_time >= since)
+            .order_by(device_readings.c.received_time.desc()).limit(1))
+    in_session = (sa.select(readings.c.device_id, readings.c.source, sa.literal("reading").label("kind"),
+                            readings.c.received_time, readings.c.sbp, readings.c.dbp, readings.c.hr, readings.c.spo2)
+                  .join(sessions, sessions.c.id == readings.c.session_id)
+                  .where(sessions.c.site == site, sessions.c.chair == chair, sessions.c.scenario.is_(None),
+                         sessions.c.clock != "feed", readings.c.provenance == "device",
+                         sa.or_(sessions.c.ended_at.is_(None), sessions.c.ended_at >= since),  # a chair's years of
+                         readings.c.received_time >= since)  # sessions: only those open in the window are read
+                  .order_by(readings.c.received_time.desc()).limit(1))
+    with engine.connect() as conn:
+        found = [row for query in (kept, in_session) if (row := conn.execute(query).mappings().first()) is not None]
+    if not found:
+        return None
+    row = max(found, key=lambda r: r["received_time"])
+    return RealData(chair, row["device_id"] or "", row["source"] or "", row["kind"], float(row["received_time"]),
+                    row["sbp"], row["dbp"], row["hr"], row["spo2"])

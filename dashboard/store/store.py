@@ -368,6 +368,19 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(replays.update().where(replays.c.id == replay_id).values(**values))
 
+    def abandon_replay(self, session_id: int, why: str, at: float | None = None) -> bool:
+        """End a replay's session that no ingest will fold (its replay failed), its queued items marked with `why`
+        and never folded: a failed replay leaves no open session. False when it was not open (nothing changed)."""
+        at = time.time() if at is None else at
+        with self.engine.begin() as conn:
+            ended = conn.execute(sessions.update().where(sessions.c.id == session_id, sessions.c.ended_at.is_(None),
+                                                         sessions.c.clock == "feed")
+                                 .values(ended_at=at, rev=sessions.c.rev + 1)).rowcount
+            if ended:
+                conn.execute(actions.update().where(actions.c.session_id == session_id, actions.c.applied_at.is_(None))
+                             .values(applied_at=at, error=why[:200]))
+            return bool(ended)
+
     def _site_ids(self) -> sa.Select:
         return sa.select(sessions.c.id).where(sessions.c.site == self.site)
 

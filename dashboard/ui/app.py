@@ -46,7 +46,7 @@ def create_app(store: Store, config: Config, poll_ms: int = 1000, auth: AuthSett
     shell.register(app, store, config)
     review.register(app, store)
     review_session.register(app, store, config)
-    replay_page.register(app, store)
+    replay_page.register(app, store, config)
     admin.register(app, store)
     waiting.register(app, store, config)
     associate.register(app, store)

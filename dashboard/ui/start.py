@@ -21,6 +21,7 @@ from ..reports.course import CourseAtStart
 from ..reports.patient_course import course_for_start
 from ..reports.rems import CONCOMITANT
 from ..store import Store
+from ..store.test_data import kind
 from . import forms
 from .course_glance import concomitant_hint, course_panel, course_record
 from .forms import OTHER_DOSE, PROTOCOL_DOSES, FormError
@@ -73,7 +74,8 @@ def start_session(store: Store, config: Config, who: str | None, chair: str | No
                   medicines: dict[str, str | None] | None = None) -> int:
     """Open the session and queue its session_start; raises FormError with what is wrong."""
     nurse = forms.who(who)
-    busy = {row.chair for row in store.open_sessions()}
+    busy = {row.chair for row in store.open_sessions() if kind(row) == "real"}  # a test session never holds a real
+    # chair: a real patient's session opens beside it, and takes the chair's real readings (placement.py)
     new = forms.new_session(chair, label, protocol, dose, busy)
     answers = forms.start_answers(new.protocol, dose_choice, dose, lot, identifier, first, medicines or {},
                                   MEDICINE_LABELS)

@@ -3,7 +3,8 @@ devices in demo mode (their values greyed: never patient data), and how many dev
 
 Its own element and callback on the board's poll, so the session tiles and their deltas are untouched. A chair shows
 here while its latest reading is within the pre-session window: what a session opened now would take as its
-pre-session readings (docs/placement.md). Nurses and clinicians see it; testers see only simulated sessions.
+pre-session readings (docs/placement.md), a chair where only a replay or a simulated session is open too (a real
+device's readings never go into one). Nurses and clinicians see it; testers see only simulated sessions.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ..auth.roles import sees_real_patients
 from ..engine import Config
 from ..store import Store, device_data
 from ..store.device_data import UNPLACED
+from ..store.test_data import kind
 from .device_text import latest_parts, merge_latest, since
 from .identity import role
 
@@ -55,7 +57,8 @@ def waiting_values(store: Store, window_s: float, wall: float) -> tuple[int, lis
     rows = device_data.statuses(store.engine, store.site, since=wall - window_s)
     if not rows:
         return 0, []
-    in_session = {row.chair for row in store.open_sessions()}
+    in_session = {row.chair for row in store.open_sessions() if kind(row) == "real"}  # a test session takes no
+    # real reading (placement.py): a real monitor at its chair shows here, for the nurses
     associated = device_data.associations(store.engine, store.site)
     chairs: dict[str, list[dict[str, Any]]] = defaultdict(list)
     demo: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -12,7 +12,7 @@ from devices.emulators.rig import DeviceRig
 def test_the_demo_clinic_runs_through_ptys_and_mllp(clinic, stop, wait_for):
     speed = 100.0
     registry = NibpRegistry()
-    rig = DeviceRig(clinic.ingest, speed, registry, hl7_chairs=("Chair 3", "Chair 4"))
+    rig = DeviceRig(clinic.ingest.simulator(), speed, registry, hl7_chairs=("Chair 3", "Chair 4"))  # as the runner
     rig.start(["Chair 1", "Chair 2", "Chair 3", "Chair 4"], stop)
     try:
         demo = Clinic(clinic.store, clinic.ingest, speed=speed, seed=7, devices=rig)

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from dashboard.service.replay import STEP_S
 from dashboard.reports.rems import CONCOMITANT
+from dashboard.auth import audit_log
 from dashboard.store import Store
 
 from tests.sessions import severe_bp_session
 from tests.waits import wait_until
+from .servers import POLL_MS
 from .browser import click, follow, login, select, text_of, type_into, wait_for_text
 
 
@@ -148,6 +150,14 @@ def test_a_tester_replays_a_scenario_onto_a_chair_and_controls_it(dash_br, start
     paused_at = _held_position(db)
     time.sleep(1.5)  # a window to see nothing move in (not a wait for something to happen)
     assert _replay_position(db) == paused_at
+    # Resume resumes: the replay runs on past several polls of the page (each redrew the buttons' row, and a pause
+    # nobody clicked used to follow the first), and the audit holds the one pause the tester made.
+    click(dash_br, "#rp-table .rp-resume")
+    wait_for_text(dash_br, "#rp-table", "running")
+    polls = 4 * POLL_MS / 1000 * 60  # session seconds the 60x replay runs during four of the page's polls
+    wait_until(lambda: _replay_position(db) > paused_at + polls, "the resumed replay to run past four polls")
+    assert [r["action"] for r in audit_log(Store.open(db)) if r["action"].startswith("replay_")] == \
+        ["replay_resume", "replay_pause", "replay_start"]  # newest first
     click(dash_br, "#rp-table .rp-stop")
     wait_for_text(dash_br, "#rp-table", "stopped")
     wait_until(lambda: not Store.open(db).pending_actions(), "ingest to fold the replay")
