@@ -18,6 +18,7 @@ from ..reports.format import session_clock
 from ..store import SessionRow, Store
 from ..store.signoff import is_signed
 from . import forms, refusals
+from .controls import choice_group
 from .forms import FormError
 from .identity import may_see, signed_in
 from .notice import error, ok
@@ -51,11 +52,12 @@ def panel(row: SessionRow) -> Any:
         html.Div([
             html.Strong("Assessment "),
             dcc.Dropdown(id="as-moaas", options=MOAAS_OPTIONS, placeholder="MOAA/S", className="moaas"),
-            dcc.RadioItems(id="as-dissociation", options=[{"label": "dissociated", "value": "yes"},
-                                                          {"label": "not dissociated", "value": "no"}], inline=True),
-            dcc.RadioItems(id="as-breathing", options=[{"label": "breathing ok", "value": "ok"},
-                                                       {"label": "breathing depressed", "value": "depressed"}],
-                           inline=True),
+            choice_group("Dissociation", dcc.RadioItems(id="as-dissociation", inline=True, options=[
+                {"label": "dissociated", "value": "yes"}, {"label": "not dissociated", "value": "no"}]),
+                spoken_only=True),
+            choice_group("Breathing", dcc.RadioItems(id="as-breathing", inline=True, options=[
+                {"label": "breathing ok", "value": "ok"}, {"label": "breathing depressed", "value": "depressed"}]),
+                spoken_only=True),
             dcc.Input(id="as-note", placeholder="note (optional)", className="wide", maxLength=forms.MAX_NOTE),
             html.Button("Record assessment", id="act-assess", className="act"),
         ], className="act-row"),
