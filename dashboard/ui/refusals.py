@@ -19,7 +19,7 @@ OVERRIDE_OFFER = "To discharge anyway, give an override reason: it is kept in th
 def dose_refusal(bp_text: str, config: Config) -> str:
     """The pre-dose BP above the label's guide (bp.predose_high), with the guide's figures from the settings."""
     guide = f"{config.value('bp.predose_high.sbp_above'):.0f}/{config.value('bp.predose_high.dbp_above'):.0f}"
-    return f"BP {bp_text} is above the label's pre-dose guide ({guide}): give a reason to dose anyway."
+    return f"BP {bp_text} is above the label's pre-dose guide ({guide}): give an override reason to dose anyway."
 
 
 def discharge_refusal(status: Mapping[str, Any], events: Sequence[Mapping[str, Any]], now_s: float,

@@ -53,7 +53,7 @@ def test_a_session_from_start_to_discharge_with_its_gates(dash_br, start_server,
     dash_br.wait_for_contains_text("#session-alarms", "Pre-dose BP above guide")
 
     # The pre-dose gate: dosing above the label's guide needs a reason, which is logged with who.
-    _click_and_read(dash_br, "#act-dose", "BP 150/95 is above the label's pre-dose guide (140/90): give a reason")
+    _click_and_read(dash_br, "#act-dose", "BP 150/95 is above the label's pre-dose guide (140/90): give an override reason")
     assert "dose_start" not in [kind for kind, _, _ in _events(db, sid)]
     type_into(dash_br, "#act-override", "rechecked after rest, prescriber agrees")
     _click_and_read(dash_br, "#act-dose", "Dose start recorded with the override reason")

@@ -64,7 +64,7 @@ def test_the_dose_refusal_names_the_bp_and_the_guide_from_the_settings(tmp_path:
                              Reading("nibp", sbp=152, dbp=94, hr=72, offset_s=60)])
     row = store.session(sid)
     assert _refusal(workflow.dose_start, store, row, "nurse1", "", load_config()) == (
-        "BP 152/94 is above the label's pre-dose guide (140/90): give a reason to dose anyway.")
+        "BP 152/94 is above the label's pre-dose guide (140/90): give an override reason to dose anyway.")
     clinic = tmp_path / "clinic.toml"  # a clinic's own guide: the text follows it
     clinic.write_text("[bp.predose_high]\nsbp_above = { value = 150 }\ndbp_above = { value = 92 }\n")
     assert "pre-dose guide (150/92)" in _refusal(workflow.dose_start, store, row, "nurse1", "", load_config(clinic))
