@@ -71,7 +71,7 @@ class SessionView:
         return panels.log_table(self.bp_readings, self.transitions, self.events, self.store.reading_summary(self.row.id))
 
     def first_state(self) -> dict[str, Any]:
-        """A live page's state before its chart: the first poll draws the whole figure."""
+        """A live page's state before its chart comes (`chart_now`): no figure drawn, no reading in it."""
         return {"sid": self.row.id, "rev": self.row.rev, "last_id": 0, "marks": None,
                 "alarms": panels.alarm_key(self.row)}
 
@@ -81,7 +81,7 @@ class SessionView:
                 "marks": self.marks(), "alarms": panels.alarm_key(self.row)}
 
 
-# What a live page's chart shows until its first poll brings the figure (the page's height kept).
+# What a live page's chart shows until `chart_now` brings the figure (the page's height kept).
 CHART_COMING = {"data": [], "layout": {
     "height": SESSION_HEIGHT, "xaxis": {"visible": False}, "yaxis": {"visible": False}, "template": "plotly_white",
     "annotations": [{"text": "Loading the chart…", "showarrow": False, "xref": "paper", "yref": "paper",
