@@ -31,7 +31,7 @@ On a shared machine the wall time mostly measures the wait for a core, so each t
 work took: Chromium's processes (psutil, every process under chromedriver) and the server's, from the click (or
 the navigation) to the chart. On an idle machine with two cores the first chart takes at most about their sum.
 
-    python bench/first_chart.py [--repeats 3]
+    python bench/first_chart.py [--repeats 3] [--cold-only]   # --cold-only: issue 22's cold link alone
     BENCH_CODE_ROOT=/path/to/a/checkout/of/the/base python bench/first_chart.py   # the same, before the fixes
 """
 from __future__ import annotations
