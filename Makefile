@@ -2,8 +2,8 @@
 #   make run    the dashboard with its simulated clinic on an embedded SQLite file (options: make run ARGS="...")
 #   make test   regress and the whole suite, browser tests included
 # Both set themselves up: a virtual environment .venv (Python 3.11+) with the pinned requirements, the runtime
-# ones for `run` and `setup`, the test ones too for `test`, and (for tests) Debian's chromium, chromium-driver
-# and postgresql when missing. After `make setup` (or `make run`), `python app.py ...` uses .venv by itself.
+# ones for `run` and `setup`, the test ones too for `test`, and (for tests) Debian's chromium, chromium-driver,
+# npm and postgresql when missing, and axe-core (the accessibility checker, pinned below) from npm. After `make setup` (or `make run`), `python app.py ...` uses .venv by itself.
 
 PYTHON ?= python3
 VENV := .venv
@@ -13,10 +13,13 @@ DEV := $(VENV)/.dev-installed
 PYTEST_ARGS ?=
 ARGS ?=
 PG_STARTED := var/.postgres-started-by-make-test
+# axe-core, injected into every page by tests/e2e/test_accessibility_in_browser.py (tests/e2e/axe.py reads AXE_JS)
+AXE_VERSION := 4.10.3
+AXE_JS := var/axe/node_modules/axe-core/axe.min.js
 # A .venv that cannot run or is older than 3.11 (made by an older python3, or broken by an upgrade) is rebuilt.
 NEW_ENOUGH := import sys; sys.exit(sys.version_info < (3, 11))
 
-.PHONY: run setup test suite bench browser postgres postgres-stop clean
+.PHONY: run setup test suite bench browser axe postgres postgres-stop clean
 
 run: $(RUNTIME)
 	$(PY) app.py $(ARGS)
@@ -25,7 +28,7 @@ run: $(RUNTIME)
 setup: $(RUNTIME)
 
 # PostgreSQL is stopped after (pass, fail or Ctrl-C) only when this run started it.
-test: $(DEV) browser
+test: $(DEV) browser axe
 	@rm -f $(PG_STARTED); bash tests/postgres.sh start $(PG_STARTED) || exit 1; \
 	trap 'if [ -f $(PG_STARTED) ]; then bash tests/postgres.sh stop; fi' EXIT; trap 'exit 130' INT TERM; \
 	$(MAKE) --no-print-directory suite
@@ -68,6 +71,19 @@ browser:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
 	fi
+
+# The accessibility test's checker: axe-core from npm at its pinned version (npm from Debian when missing),
+# reinstalled when the pin changes.
+axe: var/axe/.axe-$(AXE_VERSION)
+
+var/axe/.axe-$(AXE_VERSION):
+	@if ! command -v npm >/dev/null; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; \
+	fi
+	rm -rf var/axe && mkdir -p var/axe
+	npm install --prefix var/axe --no-save --no-audit --no-fund --loglevel=error axe-core@$(AXE_VERSION)
+	test -f $(AXE_JS) && touch $@
 
 # The store and ingest tests run on SQLite and on a real PostgreSQL: a throwaway cluster on 127.0.0.1
 # (installed from Debian's postgresql when missing; started as the postgres user when run as root),

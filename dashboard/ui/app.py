@@ -36,6 +36,7 @@ def create_app(store: Store, config: Config, poll_ms: int = 1000, auth: AuthSett
     var/secret_key."""
     app = Dash(__name__, assets_folder=str(ASSETS), title="Session monitor", update_title=None,
                suppress_callback_exceptions=True, enable_mcp=False)  # no route to callbacks past the guard
+    app.index_string = html_lang(app.index_string)
     install(app, store, auth or AuthSettings.from_env(), secret_path, path_reference=session_in_path)
     static.install(app)  # after the guard: its Server-Timing spans the compression too
     stale_after_s = config.value("screen.stale_after")  # the page's own watchdog (assets/liveness.js)
@@ -56,6 +57,13 @@ def create_app(store: Store, config: Config, poll_ms: int = 1000, auth: AuthSett
         return route(store, config, pathname or "/", search or "", poll_ms)
 
     return app
+
+
+def html_lang(index: str, lang: str = "en") -> str:
+    """Dash's page with its language declared (screen readers pick their voice by it; WCAG 3.1.1)."""
+    if "<html>" not in index:
+        raise ValueError("Dash's index page has no plain <html> tag to declare the language on")
+    return index.replace("<html>", f'<html lang="{lang}">', 1)
 
 
 def shell_layout(poll_ms: int, site: str, stale_after_s: float) -> Any:

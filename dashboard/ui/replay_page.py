@@ -28,6 +28,7 @@ from ..service.speeds import SPEEDS
 from ..service.test_chairs import ChairRule
 from ..store import Store
 from . import forms
+from .controls import choice_group
 from .forms import FormError
 from .identity import audit, signed_in
 from .notice import error, ok
@@ -56,8 +57,9 @@ def layout(poll_ms: int) -> Any:
                className="session-meta"),
         html.Div([
             dcc.Dropdown(id="rp-scenario", options=list(scenario_files()), placeholder="scenario", className="moaas"),
-            dcc.Input(id="rp-chair", value="Replay 1", maxLength=40),
-            dcc.RadioItems(id="rp-speed", options=SPEED_OPTIONS, value="60", inline=True),
+            html.Label(["Chair ", dcc.Input(id="rp-chair", value="Replay 1", maxLength=40)]),
+            choice_group("Speed", dcc.RadioItems(id="rp-speed", options=SPEED_OPTIONS, value="60", inline=True),
+                         spoken_only=True),
             html.Button("Start", id="rp-start", className="act"),
         ], className="act-row"),
         html.Div(id="rp-message", className="form-message", role="status"),

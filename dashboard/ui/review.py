@@ -16,6 +16,7 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from ..reports.format import PHASE_LABELS, chair_at, wall_clock
 from ..store import Store
 from ..store.review_queries import PAGE_SIZES, SessionFilter, SessionPage, filter_choices, list_sessions
+from .controls import choice_group
 from .scope import mark
 
 PAGE_SIZE = 50
@@ -43,16 +44,16 @@ def layout(store: Store, page: int = 0) -> Any:
             _dropdown("rv-protocol", "Protocol", choices["protocol"]),
             html.Label(["Patient ", dcc.Input(id="rv-patient", placeholder="label contains", debounce=True,
                                               maxLength=80, autoComplete="off")]),
-            html.Label(["Alarms ", dcc.RadioItems(id="rv-alarms", value="any", inline=True, options=[
+            choice_group("Alarms", dcc.RadioItems(id="rv-alarms", value="any", inline=True, options=[
                 {"label": "any", "value": "any"}, {"label": "had alarms", "value": "yes"},
-                {"label": "none", "value": "no"}])]),
-            html.Label(["State ", dcc.RadioItems(id="rv-state", value="all", inline=True, options=[
+                {"label": "none", "value": "no"}])),
+            choice_group("State", dcc.RadioItems(id="rv-state", value="all", inline=True, options=[
                 {"label": "all", "value": "all"}, {"label": "open", "value": "open"},
-                {"label": "finished", "value": "finished"}])]),
+                {"label": "finished", "value": "finished"}])),
             html.Label(["Sort by ", dcc.Dropdown(id="rv-sort", options=SORT_OPTIONS, value="started",
                                                  clearable=False, className="rv-dropdown")]),
-            dcc.RadioItems(id="rv-order", value="desc", inline=True, options=[
-                {"label": "descending", "value": "desc"}, {"label": "ascending", "value": "asc"}]),
+            choice_group("Order", dcc.RadioItems(id="rv-order", value="desc", inline=True, options=[
+                {"label": "descending", "value": "desc"}, {"label": "ascending", "value": "asc"}]), spoken_only=True),
             html.Label(["Per page ", dcc.Dropdown(id="rv-size", options=list(PAGE_SIZES), value=PAGE_SIZE,
                                                   clearable=False, className="rv-dropdown small")]),
         ], className="review-filters"),

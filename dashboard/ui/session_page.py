@@ -5,6 +5,13 @@ with `extendData`; the figure is re-sent only when an alarm transition or an
 event adds a marker; the other panels are redrawn only when what they show
 changed. The review (`/review/<id>`) shows the same parts without polling or
 actions.
+
+What a nurse needs first comes first (issue 22: a link in an alarm message opens on a cold phone): the live
+page is drawn without its figure (building and sending it took most of the page's time and bytes) and the
+chart's library loads once the alarms are drawn (assets/preload_charts.js); the figure then comes by a
+callback of its own, once (`chart_now`), never by the poll: a poll whose answer takes longer than its interval is
+dropped by Dash (plotly/dash#941), and a whole figure can, on a busy server. Until it has come the state says so
+(`marks` None) and the poll leaves the chart and the state to it.
 """
 from __future__ import annotations
 
@@ -14,7 +21,7 @@ from typing import Any, Mapping
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from ..engine import Config
-from ..reports.charts.figures import extend_payload, open_phase, session_figure
+from ..reports.charts.figures import SESSION_HEIGHT, extend_payload, open_phase, session_figure
 from ..reports.charts.marks import limit_lines
 from ..reports.patient_course import first_treatment
 from ..store import SessionRow, Store
@@ -63,10 +70,22 @@ class SessionView:
     def log(self) -> Any:
         return panels.log_table(self.bp_readings, self.transitions, self.events, self.store.reading_summary(self.row.id))
 
+    def first_state(self) -> dict[str, Any]:
+        """A live page's state before its chart comes (`chart_now`): no figure drawn, no reading in it."""
+        return {"sid": self.row.id, "rev": self.row.rev, "last_id": 0, "marks": None,
+                "alarms": panels.alarm_key(self.row)}
+
     def state(self, last_id: int | None = None) -> dict[str, Any]:
         return {"sid": self.row.id, "rev": self.row.rev,
                 "last_id": max((r["id"] for r in self.readings), default=0) if last_id is None else last_id,
                 "marks": self.marks(), "alarms": panels.alarm_key(self.row)}
+
+
+# What a live page's chart shows until `chart_now` brings the figure (the page's height kept).
+CHART_COMING = {"data": [], "layout": {
+    "height": SESSION_HEIGHT, "xaxis": {"visible": False}, "yaxis": {"visible": False}, "template": "plotly_white",
+    "annotations": [{"text": "Loading the chart…", "showarrow": False, "xref": "paper", "yref": "paper",
+                     "x": 0.5, "y": 0.5, "font": {"size": 16}}]}}
 
 
 def layout(store: Store, config: Config, sid: int, poll_ms: int, live: bool) -> Any:
@@ -76,6 +95,7 @@ def layout(store: Store, config: Config, sid: int, poll_ms: int, live: bool) -> 
                          dcc.Link("Back to the chairs", href="/")], className="not-found")
     view = SessionView(store, row, config)
     live = live and row.ended_at is None
+    figure, state = (CHART_COMING, view.first_state()) if live else (view.figure(), view.state())
     return html.Div([
         html.Div(panels.header(row), id="session-header"),
         html.Div([
@@ -83,11 +103,12 @@ def layout(store: Store, config: Config, sid: int, poll_ms: int, live: bool) -> 
                       html.Div(id="ack-message", className="form-message", role="status")], className="alarms-col"),
             html.Div(view.status_panel(), id="session-status", className="status-col"),
         ], className="session-top"),
-        dcc.Graph(id="session-chart", figure=view.figure(), config={"displaylogo": False}),
+        html.Div(dcc.Graph(id="session-chart", figure=figure, config={"displaylogo": False}), className="chart-slot"),
         workflow.panel(row) if live else html.Div(),
         html.H3("Session log"),
         html.Div(view.log(), id="session-log"),
-        dcc.Store(id="session-state", data=view.state()),
+        dcc.Store(id="session-state", data=state),
+        dcc.Store(id="session-chart-wanted", data=live),
         dcc.Interval(id="session-poll", interval=poll_ms, disabled=not live),
     ], className="session-page")
 
@@ -98,7 +119,7 @@ def poll_session(store: Store, config: Config, state: Mapping[str, Any]) -> tupl
     if row is None:
         return (no_update,) * 7
     head = panels.header(row)
-    if row.rev == state["rev"]:
+    if row.rev == state["rev"] or state["marks"] is None:  # unchanged, or the figure still on its way
         return no_update, no_update, head, no_update, no_update, no_update, no_update
     view = SessionView(store, row, config)
     alarm_changed = panels.alarm_key(row) != state["alarms"]
@@ -114,7 +135,23 @@ def poll_session(store: Store, config: Config, state: Mapping[str, Any]) -> tupl
     return extend or no_update, no_update, head, alarms, view.status_panel(), log, new_state
 
 
+def chart_now(store: Store, config: Config, state: Mapping[str, Any]) -> tuple[Any, Any]:
+    """(figure, state): a live page's whole chart, once, after the page was drawn without it."""
+    row = store.session(state["sid"])
+    if row is None or state["marks"] is not None:
+        return no_update, no_update
+    view = SessionView(store, row, config)
+    return view.figure(), view.state()
+
+
 def register(app: Dash, store: Store, config: Config) -> None:
+    @app.callback(Output("session-chart", "figure", allow_duplicate=True),
+                  Output("session-state", "data", allow_duplicate=True),
+                  Input("session-chart-wanted", "data"), State("session-state", "data"),
+                  prevent_initial_call="initial_duplicate")
+    def _chart(wanted: bool | None, state: dict[str, Any]):
+        return chart_now(store, config, state) if wanted else (no_update, no_update)
+
     @app.callback(Output("session-chart", "extendData"), Output("session-chart", "figure"),
                   Output("session-header", "children"), Output("session-alarms", "children"),
                   Output("session-status", "children"), Output("session-log", "children"),

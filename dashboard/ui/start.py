@@ -23,6 +23,7 @@ from ..reports.rems import CONCOMITANT
 from ..store import Store
 from ..store.test_data import kind
 from . import forms
+from .controls import choice_group
 from .course_glance import concomitant_hint, course_panel, course_record
 from .forms import OTHER_DOSE, PROTOCOL_DOSES, FormError
 from .identity import signed_in
@@ -36,9 +37,8 @@ DOSE_OPTIONS = [{"label": "56 mg", "value": "56 mg"}, {"label": "84 mg", "value"
 
 
 def layout(config: Config) -> Any:
-    medicines = [html.Div([html.Span(label, className="med-label"),
-                           dcc.RadioItems(id=f"new-med-{key}", options=YES_NO, inline=True)], className="med-row")
-                 for key, label in CONCOMITANT]
+    medicines = [choice_group(label, dcc.RadioItems(id=f"new-med-{key}", options=YES_NO, inline=True),
+                              className="med-row") for key, label in CONCOMITANT]
     return html.Div([
         html.H2("Start a session"),
         html.Div([

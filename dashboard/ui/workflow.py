@@ -17,7 +17,8 @@ from ..engine import ALARM_CODES, Config
 from ..reports.format import session_clock
 from ..store import SessionRow, Store
 from ..store.signoff import is_signed
-from . import forms
+from . import forms, refusals
+from .controls import choice_group
 from .forms import FormError
 from .identity import may_see, signed_in
 from .notice import error, ok
@@ -51,11 +52,12 @@ def panel(row: SessionRow) -> Any:
         html.Div([
             html.Strong("Assessment "),
             dcc.Dropdown(id="as-moaas", options=MOAAS_OPTIONS, placeholder="MOAA/S", className="moaas"),
-            dcc.RadioItems(id="as-dissociation", options=[{"label": "dissociated", "value": "yes"},
-                                                          {"label": "not dissociated", "value": "no"}], inline=True),
-            dcc.RadioItems(id="as-breathing", options=[{"label": "breathing ok", "value": "ok"},
-                                                       {"label": "breathing depressed", "value": "depressed"}],
-                           inline=True),
+            choice_group("Dissociation", dcc.RadioItems(id="as-dissociation", inline=True, options=[
+                {"label": "dissociated", "value": "yes"}, {"label": "not dissociated", "value": "no"}]),
+                spoken_only=True),
+            choice_group("Breathing", dcc.RadioItems(id="as-breathing", inline=True, options=[
+                {"label": "breathing ok", "value": "ok"}, {"label": "breathing depressed", "value": "depressed"}]),
+                spoken_only=True),
             dcc.Input(id="as-note", placeholder="note (optional)", className="wide", maxLength=forms.MAX_NOTE),
             html.Button("Record assessment", id="act-assess", className="act"),
         ], className="act-row"),
@@ -64,13 +66,16 @@ def panel(row: SessionRow) -> Any:
     ], className="actions-panel")
 
 
-def dose_start(store: Store, row: SessionRow, who: str, reason: str) -> str:
+def dose_start(store: Store, row: SessionRow, who: str, reason: str, config: Config) -> str:
     status = row.status or {}
     if status.get("dose_at") is not None:
         return f"The dose was already started at {session_clock(status['dose_at'])}."
     predose = next((a for a in status.get("alarms", []) if a["code"] == "bp.predose_high" and a["condition"]), None)
     if predose is not None:
-        reason = forms.note(reason, required=True, what="override")
+        try:
+            reason = forms.note(reason, required=True, what="override")
+        except FormError:
+            raise FormError(refusals.dose_refusal(predose["value"], config.for_protocol(row.protocol))) from None
         store.submit_action(row.id, "override", who, detail=f"dose despite pre-dose BP {predose['value']}: {reason}")
     store.submit_action(row.id, "dose_start", who, detail=row.dose)
     return "Dose start recorded" + (" with the override reason." if predose else ".")
@@ -83,16 +88,16 @@ def infusion_end(store: Store, row: SessionRow, who: str) -> str:
     return "Infusion end recorded: the observation clock starts now."
 
 
-def discharge(store: Store, row: SessionRow, who: str, reason: str) -> str:
+def discharge(store: Store, row: SessionRow, who: str, reason: str, config: Config) -> str:
     status = row.status or {}
     ready = status.get("phase") == "ready"
     if not ready:
         unmet = [name for name, ok in (status.get("readiness") or {}).items() if not ok]
         try:
             reason = forms.note(reason, required=True, what="override")
-        except FormError:
-            raise FormError("Not ready for discharge (" + "; ".join(unmet) + "). Give an override reason to "
-                            "discharge anyway.") from None
+        except FormError:  # what holds the chair first, then the override
+            raise FormError(refusals.discharge_refusal(status, store.events_of(row.id), row.session_now(),
+                                                       config.for_protocol(row.protocol))) from None
         store.submit_action(row.id, "override", who, detail=f"discharge before ready ({'; '.join(unmet)}): {reason}")
     store.submit_action(row.id, "discharge", who, detail="" if ready else "override")
     return "Discharge recorded. The chair is free once the log is written."
@@ -157,7 +162,7 @@ def register(app: Dash, store: Store, config: Config) -> None:
     def _act(*args: Any) -> Any:
         state, reason, sbp, dbp, hr, moaas, dissociation, breathing, note = args[7:]
         chosen = {
-            "act-dose": lambda row, who: dose_start(store, row, who, reason),
+            "act-dose": lambda row, who: dose_start(store, row, who, reason, config),
             "act-infusion-end": lambda row, who: infusion_end(store, row, who),
             "act-measure": lambda row, who: _submit(store, row, who, "measure_now",
                                                     "BP measurement requested from the chair's NIBP."),
@@ -166,7 +171,7 @@ def register(app: Dash, store: Store, config: Config) -> None:
                                                   detail=str(int(config.value("alarm.audio_pause_max")))),
             "act-bp": lambda row, who: manual_bp(store, row, who, config, sbp, dbp, hr),
             "act-assess": lambda row, who: assessment(store, row, who, moaas, dissociation, breathing, note),
-            "act-discharge": lambda row, who: discharge(store, row, who, reason),
+            "act-discharge": lambda row, who: discharge(store, row, who, reason, config),
         }.get(ctx.triggered_id)
         if chosen is None or not ctx.triggered[0]["value"]:
             return no_update

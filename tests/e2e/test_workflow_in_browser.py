@@ -55,7 +55,7 @@ def test_a_session_from_start_to_discharge_with_its_gates(dash_br, start_server,
     dash_br.wait_for_contains_text("#session-alarms", "Pre-dose BP above guide")
 
     # The pre-dose gate: dosing above the label's guide needs a reason, which is logged with who.
-    _click_and_read(dash_br, "#act-dose", "Give a reason for the override")
+    _click_and_read(dash_br, "#act-dose", "BP 150/95 is above the label's pre-dose guide (140/90): give an override reason")
     assert "dose_start" not in [kind for kind, _, _ in _events(db, sid)]
     type_into(dash_br, "#act-override", "rechecked after rest, prescriber agrees")
     _click_and_read(dash_br, "#act-dose", "Dose start recorded with the override reason")
@@ -72,7 +72,10 @@ def test_a_session_from_start_to_discharge_with_its_gates(dash_br, start_server,
     wait_until(lambda: ("assessment", "moaas=3;dissociation=yes;resp=ok", "nurse1") in _events(db, sid),
                "the assessment")
     type_into(dash_br, "#act-override", "")
-    _click_and_read(dash_br, "#act-discharge", "Not ready for discharge (minimum observation passed")
+    _click_and_read(dash_br, "#act-discharge", "Not ready for discharge: the minimum observation ends at")
+    refusal = text_of(dash_br, "#act-message")  # what holds the chair first, then the override
+    assert refusal.index("the latest assessment") < refusal.index("shows dissociation and MOAA/S 3") \
+        < refusal.index("To discharge anyway, give an override reason"), refusal
     type_into(dash_br, "#act-override", "transferred to the emergency department")
     _click_and_read(dash_br, "#act-discharge", "Discharge recorded")
     wait_until(lambda: Store.open(db).session(sid).ended_at is not None, "the discharge")

@@ -79,6 +79,9 @@ def open_phase(status: Mapping[str, Any], now_s: float) -> tuple[str, float, flo
     return spans[-1]
 
 
+SESSION_HEIGHT = 560  # px: the session page reserves it before its chart comes (ui/session_page.py)
+
+
 def session_figure(readings: Sequence[Mapping[str, Any]], transitions: Sequence[Mapping[str, Any]],
                    events: Sequence[Mapping[str, Any]], status: Mapping[str, Any], now_s: float,
                    limits: Sequence[LimitLine] = (), live: bool = False) -> go.Figure:
@@ -106,7 +109,7 @@ def session_figure(readings: Sequence[Mapping[str, Any]], transitions: Sequence[
     fig.update_yaxes(title_text="HR /min", range=[30, 160], row=2, col=1)
     fig.update_yaxes(title_text="SpO2 %", range=[80, 101], row=3, col=1)
     fig.update_xaxes(title_text="minutes from session start", row=3, col=1)
-    fig.update_layout(height=560, margin={"l": 60, "r": 30, "t": 40, "b": 40}, hovermode="x unified",
+    fig.update_layout(height=SESSION_HEIGHT, margin={"l": 60, "r": 30, "t": 40, "b": 40}, hovermode="x unified",
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"}, uirevision="session", template="plotly_white")
     return fig
 
