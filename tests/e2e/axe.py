@@ -18,19 +18,20 @@ MISSING = f"axe-core is not installed at {AXE_JS.relative_to(ROOT)}: run `make a
 # The whole document, every rule axe runs by default (WCAG 2.0-2.2 A/AA and best practices); the answer kept small.
 RUN_JS = """
 const done = arguments[arguments.length - 1];
-axe.run(document, {resultTypes: ['violations']}).then(results => done(results.violations.map(v => ({
+const within = arguments.length > 1 && arguments[0] ? document.querySelector(arguments[0]) : document;
+axe.run(within, {resultTypes: ['violations']}).then(results => done(results.violations.map(v => ({
   id: v.id, impact: v.impact, help: v.help,
   nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary}))}))))
   .catch(error => done([{id: 'axe-error', impact: 'critical', help: String(error), nodes: []}]));
 """
 
 
-def problems(driver: Any) -> list[dict[str, Any]]:
-    """The page's critical and serious axe violations now."""
+def problems(driver: Any, within: str = "") -> list[dict[str, Any]]:
+    """The page's critical and serious axe violations now (`within`: only that element's, a CSS selector)."""
     if not driver.execute_script("return !!window.axe"):
         driver.execute_script(AXE_JS.read_text())
     driver.set_script_timeout(120)  # a busy machine: axe walks the whole page
-    return [v for v in driver.execute_async_script(RUN_JS) if v["impact"] in BLOCKING]
+    return [v for v in driver.execute_async_script(RUN_JS, within) if v["impact"] in BLOCKING]
 
 
 def report(where: str, found: list[dict[str, Any]]) -> str:
