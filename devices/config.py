@@ -26,7 +26,7 @@ _COMMON = {"protocol", "port", "baud"}
 _PER_PROTOCOL = {"suntech": {"interval_min", "mode"}, "nonin": {"silence_s", "format"}}
 _HL7_KEYS = {"peers", "host", "port", "zone", "application", "facility", "ack_timeout_s", "silent_after_s",
              "idle_timeout_s", "frame_timeout_s", "max_connections", "max_connections_per_peer", "devices",
-             "max_message_bytes", "locations", "patients"}
+             "max_message_bytes", "locations", "patients", "refused_keep_mb", "refused_keep_days", "device_keep_days"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +139,10 @@ def _hl7(table: Mapping[str, Any]) -> ListenerSettings:
         max_message_bytes=_get(table, "max_message_bytes", where, int, default=1 << 20,
                                check=lambda v: 4096 <= v <= 64 << 20, expect="a whole number 4096-67108864"),
         peers=_peers(table.get("peers", ["127.0.0.1", "::1"])),
+        refused_keep_bytes=int(float(_get(table, "refused_keep_mb", where, float, default=50, check=_positive))
+                               * 2**20),
+        refused_keep_days=float(_get(table, "refused_keep_days", where, float, default=30, check=_positive)),
+        device_keep_days=float(_get(table, "device_keep_days", where, float, default=30, check=_positive)),
     )
 
 

@@ -8,6 +8,9 @@ from .session import SessionEngine
 from .vitals import BP, Value
 
 
+DEVICE_PRIORITY_RANK = {"high": 4, "medium": 3, "low": 2, "unknown": 1, "none": 0}  # the monitor's own grading
+
+
 def session_status(engine: SessionEngine) -> dict[str, Any]:
     due = engine.next_due()
     alarms = sorted(engine.active.values(), key=lambda a: (-PRIORITY_RANK[a.priority], a.since_s, a.code))
@@ -41,6 +44,8 @@ def session_status(engine: SessionEngine) -> dict[str, Any]:
         "audio_paused_until": engine.audio_paused_until if engine.audio_paused else None,
         "due": {"label": due.label, "at_s": due.at_s},
         "readiness": engine.readiness(),
+        "device_alarms": sorted(engine.device_alarms.values(),
+                                key=lambda d: (-DEVICE_PRIORITY_RANK.get(d["priority"], 0), d["since_s"])),
     }
 
 

@@ -38,7 +38,7 @@ from devices.adapter import Ticket
 from devices.readings import Item, Reading
 
 from ..engine import Config, Transition, session_status
-from ..store import SessionRow, Store, device_data
+from ..store import SessionRow, Store, device_data, retention
 from ..store.signoff import is_signed
 from ..store.store import message_key
 from .device_keeper import DeviceKeeper
@@ -84,6 +84,7 @@ class Ingest(Placement):
         self._messages: dict[str, float] | None = None  # message ids stored lately -> when; loaded at the first step
         self._last_forget = float("-inf")
         self.resent = 0  # submits of a message already stored: answered as stored, not stored again
+        self.bounds = retention.Bounds()  # refused frames and kept readings: see keep_within
 
     # ---- the sink -------------------------------------------------------------
 
@@ -118,7 +119,12 @@ class Ingest(Placement):
 
     def refuse(self, source: str, raw: bytes, reason: str) -> None:
         log.warning("refused input from %s: %s", source, reason)
-        self.store.keep_refused(source, raw, reason, at=self.clock())
+        self.store.keep_refused(source, raw, reason, at=self.clock(), bounds=self.bounds)
+
+    def keep_within(self, refused_bytes: int, refused_s: float, device_s: float) -> None:
+        """The storage bounds the device configuration gives (`[hl7]` refused_keep_mb, refused_keep_days,
+        device_keep_days): refused frames are kept within them at each refusal, kept readings pruned each round."""
+        self.bounds = retention.Bounds(refused_bytes, refused_s, device_s)
 
     # ---- the loop -------------------------------------------------------------
 
@@ -230,8 +236,12 @@ class Ingest(Placement):
             self._messages = {m: at for m, at in self._messages.items() if at >= now - KEEP_MESSAGES_S}
         try:
             self.store.forget_received(now - KEEP_MESSAGES_S)
+            pruned = retention.prune_device_readings(self.store.engine, self.store.site, self.bounds, now)
+            if pruned:
+                log.info("%d reading(s) kept outside sessions were older than %g days: dropped", pruned,
+                         self.bounds.device_s / 86400)
         except Exception as exc:  # the store's outage is reported by the commit that follows
-            log.debug("could not drop old message ids: %s", exc)
+            log.debug("could not drop old message ids or kept readings: %s", exc)
 
     def _take_actions(self, now: float) -> None:
         """Fold the actions people queued through the web, each exactly once."""
