@@ -169,9 +169,12 @@ class OruMessage:
 
 
 def eui64_of(sender: str) -> str:
+    """MSH-3.2 when it is an EUI-64 (or MSH-3.3 says so); MSH-3.1 when MSH-3.2 is the word `EUI-64` (Dräger)."""
     parts = sender.split("^")
     if len(parts) >= 2 and (_EUI64.match(parts[1]) or (len(parts) >= 3 and "EUI" in parts[2].upper())):
         return parts[1]
+    if len(parts) == 2 and _EUI64.match(parts[0]) and parts[1].upper().startswith("EUI"):
+        return parts[0]
     return ""
 
 
@@ -277,11 +280,11 @@ def parse_oru(raw: bytes, zone: dt.tzinfo) -> OruMessage:
     context = _Context(zone, notes, _separators(text), default_device(header["sender"], header["sender_facility"],
                                                                       point_of_care),
                        header["processing_id"].upper() in TEST_PROCESSING_IDS)
-    groups, discarded = _groups(message, context)
-    if not any(g.observations for g in groups) and not discarded:
+    groups, discarded, alarms = _groups(message, context)
+    if not any(g.observations for g in groups) and not discarded and not alarms:
         raise HL7Error("no observation of a vital sign we read (SpO2, heart/pulse rate, NIBP)",
                        code=REQUIRED_MISSING, where="OBX")
-    return OruMessage(**common, groups=groups, discarded=tuple(discarded), notices=tuple(notes),
+    return OruMessage(**common, groups=groups, discarded=tuple(discarded), alarms=tuple(alarms), notices=tuple(notes),
                       content_digest=content_digest(text, keep_msh7=not any(_times(g) for g in groups)))
 
 
@@ -382,8 +385,9 @@ class _Carry:
         return ""
 
 
-def _groups(message: Any, context: _Context) -> tuple[tuple[Group, ...], list[Discarded]]:
+def _groups(message: Any, context: _Context) -> tuple[tuple[Group, ...], list[Discarded], list[DeviceAlarm]]:
     groups: list[Group] = []
+    alarms: list[DeviceAlarm] = []
     discarded: list[Discarded] = []
     time: float | None = None
     known: list[Observation] = []
@@ -403,6 +407,8 @@ def _groups(message: Any, context: _Context) -> tuple[tuple[Group, ...], list[Di
                 close()
             seen_obr, known, unknown, carry = True, [], [], _Carry()
             time = _time(_field(segment, 7), context.zone, "OBR-7", context.notes)
+        elif name == "OBX" and _field(segment, 3, 3).upper() == MDIL_ALERT:
+            alarms.append(_mdil_alert(segment, time))
         elif name == "OBX":
             parsed = _observation(segment, context, carry)
             if isinstance(parsed, Observation):
@@ -413,7 +419,17 @@ def _groups(message: Any, context: _Context) -> tuple[tuple[Group, ...], list[Di
                 discarded.append(parsed)
     if seen_obr or known or unknown:
         close()
-    return tuple(groups), discarded
+    return tuple(groups), discarded, alarms
+
+
+MDIL_ALERT = "MDIL-ALERT"  # Philips Efficia: an alarm in an ORU^R01, `2^Yellow Alarm^MDIL-ALERT` with its text in OBX-5
+_MDIL_PRIORITY = {"RED ALARM": "high", "YELLOW ALARM": "medium"}  # the monitor's own colours (Efficia export guide)
+
+
+def _mdil_alert(obx: Any, obr_time: float | None) -> DeviceAlarm:
+    label = _field(obx, 3, 2)
+    return DeviceAlarm(code=f"{_field(obx, 3, 1)}^{label}", text=_whole(obx, 5)[:200] or label,
+                       priority=_MDIL_PRIORITY.get(label.upper(), "unknown"), state="", phase="", time=obr_time)
 
 
 def _observation(obx: Any, context: _Context, carry: _Carry) -> Observation | RawObservation | Discarded | None:
