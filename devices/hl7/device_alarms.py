@@ -5,7 +5,8 @@ alarms) as ORU^R40. Each alarm is a run of OBX rows sharing an OBX-4 prefix (`1.
 
 | facet | OBX-3                                   | what we take                                           |
 |-------|-----------------------------------------|--------------------------------------------------------|
-| .1    | the event (`196674^MDC_EVT_LO_VAL_LT_LIM`, or `196616^MDC_EVT_ALARM` with the event in OBX-5) | its code, its text (OBX-5 when text), OBX-8 priority/type flags |
+| .1    | the event (`196674^MDC_EVT_LO_VAL_LT_LIM`;  | its code, its text (OBX-5 when text), OBX-8 flags     |
+|       | `196616^MDC_EVT_ALARM`: the event in OBX-5) | (PH/PM/PL/PN priority, SP/ST/SA type)                 |
 | .3    | 68481/68165 MDC_ATTR_EVENT_PHASE        | start, continue, update, end                           |
 | .4    | 68482/68166 MDC_ATTR_ALARM_STATE        | active, inactive, latched                              |
 | .6    | 68484/68168 MDC_ATTR_ALARM_PRIORITY     | PH/PM/PL/PN -> high/medium/low/none                    |

@@ -3,9 +3,10 @@
 A message finds its chair by, in order: its PV1-3 point of care (`[hl7.locations]` names the whole field or any part
 of it: bed, room, point of care, facility or a subcomponent; an unmapped PV1-3.1 being the chair's own name), its
 PID-3 patient (`[hl7.patients]`), or its device identity (`[hl7.devices]`): each OBX-18 device id, then the EUI-64 in
-MSH-3.2, then the sender with its bed (`MSH-3 @ PV1-3`), then the whole MSH-3. Many monitors send neither location nor patient; a message none
-of these place is not refused: it goes to ingest under its device identity, which a nurse can associate with a chair
-from the Devices page ("associate device").
+MSH-3.2, then the sender with its bed (`MSH-3 @ PV1-3`), then the whole MSH-3. Many monitors send neither location
+nor patient; a message none of these place is not refused: it goes to ingest under its device identity, which a nurse
+can associate with a chair from the Devices page ("associate device"). With no EUI-64 that identity includes the bed:
+two beds of one model (one MSH-3) behind one gateway are two devices, never one.
 
 The technical alarm follows the data, not the TCP connection (a gateway may open one connection per message): a
 source that sends no report within its expected interval (`silent_after_s`, per location or device) is reported
