@@ -26,7 +26,8 @@ _COMMON = {"protocol", "port", "baud"}
 _PER_PROTOCOL = {"suntech": {"interval_min", "mode"}, "nonin": {"silence_s", "format"}}
 _HL7_KEYS = {"peers", "host", "port", "zone", "application", "facility", "ack_timeout_s", "silent_after_s",
              "idle_timeout_s", "frame_timeout_s", "max_connections", "max_connections_per_peer", "devices",
-             "max_message_bytes", "locations", "patients", "refused_keep_mb", "refused_keep_days", "device_keep_days"}
+             "max_message_bytes", "locations", "patients", "refused_keep_mb", "refused_keep_days", "device_keep_days",
+             "late_readings_max_min"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +144,7 @@ def _hl7(table: Mapping[str, Any]) -> ListenerSettings:
                                * 2**20),
         refused_keep_days=float(_get(table, "refused_keep_days", where, float, default=30, check=_positive)),
         device_keep_days=float(_get(table, "device_keep_days", where, float, default=30, check=_positive)),
+        max_backdate_s=float(_get(table, "late_readings_max_min", where, float, default=15, check=_not_negative)) * 60,
     )
 
 

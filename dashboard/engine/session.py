@@ -52,6 +52,9 @@ class SessionEngine(VitalSignRules):
         `course-lower` baseline policy; passed in by the caller (ingest reads it from the session row)."""
         if protocol not in config.protocols:
             raise ValueError(f"unknown protocol {protocol!r}; known: {', '.join(config.protocols)}")
+        self.made = (config, protocol, course_baseline)  # what late.refold builds a twin from
+        self.folded: list[Item] = []  # every item applied, in the order applied (late.refold re-folds them)
+        self.emitted: list[Transition] = []  # every transition returned: the history as the caller stored it
         self.config = config.for_protocol(protocol)
         self.spec: ProtocolSpec = config.protocols[protocol]
         self._limits(self.config)
@@ -94,6 +97,7 @@ class SessionEngine(VitalSignRules):
     def apply(self, item: Item) -> list[Transition]:
         """Apply the next reading or event; return the transitions it caused."""
         t = self.fold_time(item.offset_s)
+        self.folded.append(item)
         self.fresh = False
         self._fire_timers(t, inclusive=False)
         self.now = t
@@ -365,4 +369,5 @@ class SessionEngine(VitalSignRules):
 
     def _flush(self) -> list[Transition]:
         out, self._out = self._out, []
+        self.emitted.extend(out)
         return out

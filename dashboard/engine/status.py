@@ -8,7 +8,7 @@ from .session import SessionEngine
 from .vitals import BP, Value
 
 
-DEVICE_PRIORITY_RANK = {"high": 4, "medium": 3, "low": 2, "unknown": 1, "none": 0}  # the monitor's own grading
+DEVICE_PRIORITIES = ("none", "unknown", "low", "medium", "high")  # the monitor's own grading, lowest first
 
 
 def session_status(engine: SessionEngine) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def session_status(engine: SessionEngine) -> dict[str, Any]:
         "due": {"label": due.label, "at_s": due.at_s},
         "readiness": engine.readiness(),
         "device_alarms": sorted(engine.device_alarms.values(),
-                                key=lambda d: (-DEVICE_PRIORITY_RANK.get(d["priority"], 0), d["since_s"])),
+                                key=lambda d: (-_device_rank(d["priority"]), d["since_s"])),
     }
 
 
@@ -62,3 +62,7 @@ def _rate(engine: SessionEngine) -> dict[str, Any] | None:
 
 def _value(v: Value | None) -> dict[str, float] | None:
     return None if v is None else {"offset_s": v.offset_s, "value": v.value}
+
+
+def _device_rank(priority: str) -> int:
+    return DEVICE_PRIORITIES.index(priority) if priority in DEVICE_PRIORITIES else 0

@@ -37,7 +37,7 @@ from typing import Callable, Mapping, Sequence
 from devices.adapter import Ticket
 from devices.readings import Item, Reading
 
-from ..engine import Config, Transition, session_status
+from ..engine import Config, Transition, refold, session_status
 from ..store import SessionRow, Store, device_data, retention
 from ..store.signoff import is_signed
 from ..store.store import message_key
@@ -55,6 +55,9 @@ NOT_WRITING_AFTER_S = 10.0  # the web raises "data not stored" when no ingest ha
 MAX_BUFFERED = 200_000  # readings kept in memory while the store cannot be written (~an hour of 50 chairs at 1 Hz)
 KEEP_MESSAGES_S = 3600.0  # how long a sender's message id is remembered: monitors resend within seconds
 FORGET_EVERY_S = 300.0  # how often older ids are dropped, from memory and from the store
+LATE_AFTER_S = 2.0  # a reading taken this much (wall seconds) before the engine's clock, beyond TIMER_LAG_WALL_S, is
+# folded in at its own time (a batch's older cycles); closer, it is arrival jitter, applied at the clock as before (a
+# refold costs a fold of the whole session)
 
 
 class Ingest(Placement):
@@ -279,6 +282,9 @@ class Ingest(Placement):
         engine = session.engine
         received = item.received_time if item.received_time is not None else now
         offset = item.offset_s if item.offset_s is not None else session.session_time(received)
+        if self._is_late(session, item, offset):
+            self._apply_late(session, dataclasses.replace(item, offset_s=offset, received_time=received), received)
+            return
         # Store the session time the engine used, so a rebuild folds exactly the same stream.
         item = dataclasses.replace(item, offset_s=engine.fold_time(offset), received_time=received)
         session.seq += 1
@@ -289,6 +295,21 @@ class Ingest(Placement):
             session.trend.add(item)
         else:
             batch.events.append((session.row.id, session.seq, item))
+        self._record(session, transitions, received=received)
+
+    def _is_late(self, session: LiveSession, item: Item, offset: float) -> bool:
+        """A reading taken (a batch's older one) more than LATE_AFTER_S before the engine's clock (beyond the lag its
+        timers keep behind the wall clock), and not before the session's pre-session window: it is folded in at that
+        time (engine/late.py), not at the engine's clock. A simulated session's readings come in order: never late."""
+        behind = (TIMER_LAG_WALL_S + LATE_AFTER_S) * session.row.speed
+        return (isinstance(item, Reading) and not session.row.is_simulated and not session.engine.fresh
+                and offset < session.engine.now - behind and offset >= -self.pre_session_s * session.row.speed)
+
+    def _apply_late(self, session: LiveSession, item: Item, received: float) -> None:
+        session.engine, transitions = refold(session.engine, item)
+        session.seq += 1
+        self._pending.batch.readings.append((session.row.id, session.seq, item))
+        session.trend.add(item)
         self._record(session, transitions, received=received)
 
     def _advance(self, now: float) -> None:

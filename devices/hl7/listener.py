@@ -72,7 +72,7 @@ class ListenerSettings:
     max_connections: int = 64
     max_connections_per_peer: int = 16  # per peer address (a gateway may hold several connections)
     max_message_bytes: int = mllp.MAX_MESSAGE_BYTES
-    max_backdate_s: float = 300.0
+    max_backdate_s: float = 900.0  # [hl7] late_readings_max_min: a batch's older reading keeps its time this far back
     # Storage bounds the sink keeps (Sink.keep_within): refused frames within this many bytes and days, readings
     # kept outside sessions for this many days. A bounded table never refuses a valid ORU: the oldest make room.
     refused_keep_bytes: int = 50 << 20

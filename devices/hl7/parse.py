@@ -154,11 +154,12 @@ class OruMessage:
         the same; a monitor that restarts its counter, or two monitors that both count from 1, do not."""
         return f"{self.sender}|{self.sender_facility}|{self.control_id}|{self.content_digest[:16]}"
 
-    def readings(self, received: float, max_backdate_s: float = 300.0) -> list[Reading]:
+    def readings(self, received: float, max_backdate_s: float = 900.0) -> list[Reading]:
         """The readings: per group, one per measuring source (see `assemble`).
 
-        Received time keeps the spacing the device gave the observations inside this one
-        message (a batch after a reconnect) without trusting the device clock's value."""
+        Received time keeps the spacing the device gave the observations inside this one message (a batch after a
+        reconnect: OBX-14, else OBR-7) without trusting the device clock's value: the newest is "now", an older one
+        that much earlier, at most `max_backdate_s` (`[hl7] late_readings_max_min`, 15 min) earlier."""
         out: list[Reading] = []
         newest = max((t for g in self.groups for t in _times(g)), default=None)
         for group in self.groups:

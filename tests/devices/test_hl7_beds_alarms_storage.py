@@ -1,23 +1,25 @@
 """Issue 24 over real sockets into a real Ingest and store: bed-level identity (two beds of one model stay two
 devices), the monitors' own ORU^R40 alarms on the chair's tile, bounded refused frames and kept readings, the ACK
-echoing the sender's bytes, HL7 2.1."""
+echoing the sender's bytes, HL7 2.1, a batch's older reading on its own time."""
 from __future__ import annotations
 
 import socket
 import time
 from pathlib import Path
 
+from dashboard.cli.check import run_check
+from dashboard.reports.exports.feed_file import export_feed
 from dashboard.store import device_data, retention
 from dashboard.ui import device_admin
 from dashboard.ui.board import tile_values
-from devices.hl7 import frame, parse_oru
+from devices.hl7 import compose, frame, parse_oru
 from devices.hl7.mllp import MllpReader
 from devices.hl7.placement import Placement, location_parts
 from devices.readings import Reading, SessionEvent
 
 from test_hl7_listener import msa  # noqa: E402
 from test_hl7_parse import EXAMPLE, UTC  # noqa: E402
-from test_hl7_placement import numbered, start_site  # noqa: E402,F401  (the fixture)
+from test_hl7_placement import numbered  # noqa: E402
 
 CORPUS = Path(__file__).parent / "interop"
 
@@ -124,3 +126,33 @@ def test_msa_2_echoes_the_senders_latin1_bytes_and_hl7_2_1_is_read(start_site):
         while not acks:
             acks = reader.feed(conn.recv(65536))
     assert b"MSA|AA|MSG\xe9123\r" in acks[0].data
+
+
+def test_two_cuff_cycles_5_min_apart_in_one_message_land_5_min_apart_with_checks_alarm_history(start_site, wait_for,
+                                                                                                   tmp_path):
+    """A monitor catching up after a reconnect: an older high cycle and the current normal one in one message. Each
+    lands where it was taken, and the stored alarm history is `check`'s for the same readings in order (the high
+    one raised bp.predose_high 5 min ago and the normal one cleared it now), not both at "now"."""
+    site = start_site(Placement(locations={"CHAIR3": "Chair 3"}))
+    sid = site.store.create_session(chair="Chair 3", patient_label="P-1", protocol="esketamine-84",
+                                    started_at=time.time() - 1200)  # its clock is at 20 min
+    wait_for(lambda: site.ingest.live(sid) is not None and site.ingest.live(sid).engine.now > 1100, timeout=15)
+    taken = time.time()
+    older = Reading("nibp", sbp=176, dbp=104, map=128, hr=88, device_time=taken - 300)
+    newer = Reading("nibp", sbp=124, dbp=80, map=95, hr=72, device_time=taken)
+    assert msa(site.send(compose([older, newer], "BATCH1", now=taken)))[1] == "AA"
+    bps = sorted((r.offset_s, r.sbp) for r in site.store.session_items(sid) if isinstance(r, Reading) and r.sbp)
+    assert [sbp for _, sbp in bps] == [176, 124]
+    assert abs((bps[1][0] - bps[0][0]) - 300) < 1.0  # 5 min apart on the session timeline
+    assert 1100 - 300 < bps[0][0] < bps[1][0]
+    export_feed(site.store, sid, tmp_path / "feed.csv")
+    until = bps[1][0] + 0.01  # the feed writes session times to the millisecond
+    expected = [(round(t.offset_s, 2), t.code, t.state) for t in run_check(tmp_path / "feed.csv").transitions
+                if t.offset_s <= until]
+    stored = [(round(a["offset_s"], 2), a["code"], a["state"]) for a in site.store.alarms_of(sid)
+              if a["offset_s"] <= until]
+    assert ("bp.predose_high", "raised") in {(code, state) for _, code, state in stored}
+    assert sorted(stored) == sorted(expected)
+    raised = next(a for a in site.store.alarms_of(sid) if a["code"] == "bp.predose_high" and a["state"] == "raised")
+    assert abs(raised["offset_s"] - bps[0][0]) < 0.01  # raised when the reading was taken...
+    assert raised["stored_at"] - site.store.session(sid).started_at > raised["offset_s"] + 250  # ...learned later
