@@ -53,8 +53,6 @@ class SessionEngine(VitalSignRules):
         if protocol not in config.protocols:
             raise ValueError(f"unknown protocol {protocol!r}; known: {', '.join(config.protocols)}")
         self.made = (config, protocol, course_baseline)  # what late.refold builds a twin from
-        self.folded: list[Item] = []  # every item applied, in the order applied (late.refold re-folds them)
-        self.emitted: list[Transition] = []  # every transition returned: the history as the caller stored it
         self.config = config.for_protocol(protocol)
         self.spec: ProtocolSpec = config.protocols[protocol]
         self._limits(self.config)
@@ -97,7 +95,6 @@ class SessionEngine(VitalSignRules):
     def apply(self, item: Item) -> list[Transition]:
         """Apply the next reading or event; return the transitions it caused."""
         t = self.fold_time(item.offset_s)
-        self.folded.append(item)
         self.fresh = False
         self._fire_timers(t, inclusive=False)
         self.now = t
@@ -369,5 +366,4 @@ class SessionEngine(VitalSignRules):
 
     def _flush(self) -> list[Transition]:
         out, self._out = self._out, []
-        self.emitted.extend(out)
         return out

@@ -31,14 +31,15 @@ import logging
 import queue
 import threading
 import time
-from collections import deque
-from typing import Callable, Mapping, Sequence
+from collections import Counter, deque
+from typing import Any, Callable, Mapping, Sequence
 
 from devices.adapter import Ticket
 from devices.readings import Item, Reading
 
 from ..engine import Config, Transition, refold, session_status
 from ..store import SessionRow, Store, device_data, retention
+from ..store.schema import alarms as alarm_rows
 from ..store.signoff import is_signed
 from ..store.store import message_key
 from .device_keeper import DeviceKeeper
@@ -55,9 +56,15 @@ NOT_WRITING_AFTER_S = 10.0  # the web raises "data not stored" when no ingest ha
 MAX_BUFFERED = 200_000  # readings kept in memory while the store cannot be written (~an hour of 50 chairs at 1 Hz)
 KEEP_MESSAGES_S = 3600.0  # how long a sender's message id is remembered: monitors resend within seconds
 FORGET_EVERY_S = 300.0  # how often older ids are dropped, from memory and from the store
+SOURCE_KEPT = alarm_rows.c.source.type.length  # the alarm history keeps a transition's source this long
 LATE_AFTER_S = 2.0  # a reading taken this much (wall seconds) before the engine's clock, beyond TIMER_LAG_WALL_S, is
 # folded in at its own time (a batch's older cycles); closer, it is arrival jitter, applied at the clock as before (a
 # refold costs a fold of the whole session)
+
+
+def _history_key(row: Mapping[str, Any]) -> tuple[float, str, str, str]:
+    """A transition as the alarm history keeps it (the source fitted to its column), to tell stored from new."""
+    return round(float(row["offset_s"]), 3), str(row["code"]), str(row["state"]), str(row["source"])[:SOURCE_KEPT]
 
 
 class Ingest(Placement):
@@ -306,11 +313,26 @@ class Ingest(Placement):
                 and offset < session.engine.now - behind and offset >= -self.pre_session_s * session.row.speed)
 
     def _apply_late(self, session: LiveSession, item: Item, received: float) -> None:
-        session.engine, transitions = refold(session.engine, item)
+        """Refold the session with the late reading in its place (engine/late.py): its items and alarm history from
+        the store and this step's batch; the transitions the stored history lacks are stored, none rewritten."""
+        sid, batch = session.row.id, self._pending.batch
+        items = [*self.store.session_items(sid), *(i for s, _, i in batch.readings if s == sid),
+                 *(i for s, _, i in batch.events if s == sid), item]
+        twin, history = refold(session.engine, items)
+        known = Counter(_history_key(row) for row in self.store.alarms_of(sid))
+        known.update(_history_key(row) for row in batch.transitions if row["session_id"] == sid)
+        added = []
+        for transition in history:
+            key = _history_key(transition.to_dict())
+            if known[key]:
+                known[key] -= 1
+            else:
+                added.append(transition)
+        session.engine = twin
         session.seq += 1
-        self._pending.batch.readings.append((session.row.id, session.seq, item))
+        batch.readings.append((sid, session.seq, item))
         session.trend.add(item)
-        self._record(session, transitions, received=received)
+        self._record(session, added, received=received)
 
     def _advance(self, now: float) -> None:
         for session in list(self._live.values()):
