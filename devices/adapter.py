@@ -57,8 +57,10 @@ class Sink(Protocol):
         ...
 
     def tally(self, sender: str, peer: str, counts: Mapping[str, int]) -> None:
-        """Add to a sender's traffic counts (messages, readings stored, refused, "discarded:<reason>"), which an
-        admin reads; `sender` is its identity (HL7: the whole MSH-3), `peer` its network address."""
+        """Add to a sender's traffic counts (messages, readings stored, alarms kept, refused, "discarded:<reason>",
+        "unknown:<code^text>"), which an admin reads; `sender` is its identity (HL7: the whole MSH-3), `peer` its
+        network address. (A sink that keeps what it is given may also offer `keep_within(refused_bytes, refused_s,
+        device_s)`: the HL7 listener passes it the `[hl7]` storage bounds when it starts.)"""
         ...
 
 

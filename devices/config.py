@@ -28,7 +28,8 @@ _COMMON = {"protocol", "port", "baud"}
 _PER_PROTOCOL = {"suntech": {"interval_min", "mode"}, "nonin": {"silence_s", "format"}}
 _HL7_KEYS = {"peers", "host", "port", "zone", "application", "facility", "ack_timeout_s", "silent_after_s",
              "idle_timeout_s", "frame_timeout_s", "max_connections", "max_connections_per_peer", "devices",
-             "max_message_bytes", "locations", "patients"}
+             "max_message_bytes", "locations", "patients", "refused_keep_mb", "refused_keep_days", "device_keep_days",
+             "late_readings_max_min"}
 _FORWARD_KEYS = {"host", "port", "link_base", "application", "facility", "receiving_application",
                  "receiving_facility", "connect_timeout_s", "ack_timeout_s", "retry_initial_s", "retry_max_s",
                  "max_rejects", "poll_s"}
@@ -160,6 +161,11 @@ def _hl7(table: Mapping[str, Any]) -> ListenerSettings:
         max_message_bytes=_get(table, "max_message_bytes", where, int, default=1 << 20,
                                check=lambda v: 4096 <= v <= 64 << 20, expect="a whole number 4096-67108864"),
         peers=_peers(table.get("peers", ["127.0.0.1", "::1"])),
+        refused_keep_bytes=int(float(_get(table, "refused_keep_mb", where, float, default=50, check=_positive))
+                               * 2**20),
+        refused_keep_days=float(_get(table, "refused_keep_days", where, float, default=30, check=_positive)),
+        device_keep_days=float(_get(table, "device_keep_days", where, float, default=30, check=_positive)),
+        max_backdate_s=float(_get(table, "late_readings_max_min", where, float, default=15, check=_not_negative)) * 60,
     )
 
 

@@ -22,6 +22,7 @@ Provenance = Literal["device", "manual", "demo"]
 EVENT_KINDS: frozenset[str] = frozenset({
     "session_start", "dose_start", "infusion_end", "assessment", "nibp_failed",
     "sensor_off", "device_disconnect", "device_reconnect", "discharge", "note",
+    "device_alarm",  # a monitor's own alarm (HL7 ORU^R40), as it said it: never one of ours
 })
 
 PROTOCOLS: tuple[str, ...] = ("iv-ketamine", "esketamine-56", "esketamine-84")

@@ -4,6 +4,7 @@ Public names only; the modules behind them are private to the engine.
 """
 from .alarms import ALARM_CODES, PHYSIOLOGICAL, PRIORITY_RANK, TECHNICAL, ActiveAlarm, Transition, reconcile
 from .config import Config, ConfigError, ProtocolSpec, Setting, load_config
+from .late import refold
 from .session import Due, SessionEngine
 from .status import session_status
 from .vitals import BP, Value, rate_source
@@ -11,5 +12,5 @@ from .vitals import BP, Value, rate_source
 __all__ = [
     "ALARM_CODES", "PHYSIOLOGICAL", "PRIORITY_RANK", "TECHNICAL", "ActiveAlarm", "BP", "Config", "ConfigError", "Due",
     "ProtocolSpec", "SessionEngine", "Setting", "Transition", "Value", "load_config", "rate_source", "reconcile",
-    "session_status",
+    "refold", "session_status",
 ]

@@ -22,8 +22,10 @@ alarms is vital_rules.py; the values kept (BP, Value) and their wording are vita
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Any
 
 from devices.readings import Assessment, Item, Reading, SessionEvent
 
@@ -50,6 +52,7 @@ class SessionEngine(VitalSignRules):
         `course-lower` baseline policy; passed in by the caller (ingest reads it from the session row)."""
         if protocol not in config.protocols:
             raise ValueError(f"unknown protocol {protocol!r}; known: {', '.join(config.protocols)}")
+        self.made = (config, protocol, course_baseline)  # what late.refold builds a twin from
         self.config = config.for_protocol(protocol)
         self.spec: ProtocolSpec = config.protocols[protocol]
         self._limits(self.config)
@@ -80,6 +83,8 @@ class SessionEngine(VitalSignRules):
                                  self._timers, self._emit)
         self.audio_paused_until: float | None = None
         self.overrides: list[tuple[float, str, str]] = []  # (session time, who, reason)
+        # the monitors' own alarms (ORU^R40), active ones by (device, code): shown as the device's, never ours
+        self.device_alarms: dict[tuple[str, str], dict[str, Any]] = {}
         self.timers_fired = 0  # lets a caller tell that state moved without a transition (e.g. a phase)
         self.fresh = True  # nothing folded yet: the first item may set the clock before 0 (pre-session readings)
         self._established: set[str] = set()
@@ -251,9 +256,28 @@ class SessionEngine(VitalSignRules):
             self.alarms.acknowledge(code, source, t, e.who or "unknown")
         elif kind == "audio_pause":
             self._pause_audio(t, e.detail, e.who)
+        elif kind == "device_alarm":
+            self._on_device_alarm(e, t)
         elif kind == "override":
             self.overrides.append((t, e.who, e.detail))
             self._emit(t, "override", "info", "event", e.who, e.detail)  # kept in the alarm history, with who
+
+    def _on_device_alarm(self, e: SessionEvent, t: float) -> None:
+        """A monitor's alarm as it said it (devices/hl7/device_alarms.py): kept while active, dropped when it ends.
+        It raises no alarm of ours and is never re-graded: its priority and text are the monitor's."""
+        try:
+            said = json.loads(e.detail)
+        except ValueError:
+            said = None
+        if not isinstance(said, dict):
+            said = {"code": "", "text": e.detail, "priority": "unknown", "active": True}
+        key = (e.device_id or e.source, str(said.get("code") or said.get("text") or ""))
+        if said.get("active", True):
+            since = self.device_alarms.get(key, {}).get("since_s", t)
+            self.device_alarms[key] = {"device": key[0], "code": key[1], "text": str(said.get("text", "")),
+                                       "priority": str(said.get("priority", "unknown")), "since_s": since}
+        else:
+            self.device_alarms.pop(key, None)
 
     def _pause_audio(self, t: float, detail: str, who: str) -> None:
         """Silence this chair for a while; never longer than the clinic allows."""

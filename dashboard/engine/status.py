@@ -8,6 +8,9 @@ from .session import SessionEngine
 from .vitals import BP, Value
 
 
+DEVICE_PRIORITIES = ("none", "unknown", "low", "medium", "high")  # the monitor's own grading, lowest first
+
+
 def session_status(engine: SessionEngine) -> dict[str, Any]:
     due = engine.next_due()
     alarms = sorted(engine.active.values(), key=lambda a: (-PRIORITY_RANK[a.priority], a.since_s, a.code))
@@ -41,6 +44,8 @@ def session_status(engine: SessionEngine) -> dict[str, Any]:
         "audio_paused_until": engine.audio_paused_until if engine.audio_paused else None,
         "due": {"label": due.label, "at_s": due.at_s},
         "readiness": engine.readiness(),
+        "device_alarms": sorted(engine.device_alarms.values(),
+                                key=lambda d: (-_device_rank(d["priority"]), d["since_s"])),
     }
 
 
@@ -57,3 +62,7 @@ def _rate(engine: SessionEngine) -> dict[str, Any] | None:
 
 def _value(v: Value | None) -> dict[str, float] | None:
     return None if v is None else {"offset_s": v.offset_s, "value": v.value}
+
+
+def _device_rank(priority: str) -> int:
+    return DEVICE_PRIORITIES.index(priority) if priority in DEVICE_PRIORITIES else 0

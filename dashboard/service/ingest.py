@@ -31,14 +31,15 @@ import logging
 import queue
 import threading
 import time
-from collections import deque
-from typing import Callable, Mapping, Sequence
+from collections import Counter, deque
+from typing import Any, Callable, Mapping, Sequence
 
 from devices.adapter import Sink, Ticket
 from devices.readings import Item, Reading
 
-from ..engine import Config, Transition, session_status
-from ..store import SessionRow, Store, device_data
+from ..engine import Config, Transition, refold, session_status
+from ..store import SessionRow, Store, device_data, retention
+from ..store.schema import alarms as alarm_rows
 from ..store.signoff import is_signed
 from ..store.store import message_key
 from .device_keeper import DeviceKeeper
@@ -55,6 +56,15 @@ NOT_WRITING_AFTER_S = 10.0  # the web raises "data not stored" when no ingest ha
 MAX_BUFFERED = 200_000  # readings kept in memory while the store cannot be written (~an hour of 50 chairs at 1 Hz)
 KEEP_MESSAGES_S = 3600.0  # how long a sender's message id is remembered: monitors resend within seconds
 FORGET_EVERY_S = 300.0  # how often older ids are dropped, from memory and from the store
+SOURCE_KEPT = alarm_rows.c.source.type.length  # the alarm history keeps a transition's source this long
+LATE_AFTER_S = 2.0  # a reading taken this much (wall seconds) before the engine's clock, beyond TIMER_LAG_WALL_S, is
+# folded in at its own time (a batch's older cycles); closer, it is arrival jitter, applied at the clock as before (a
+# refold costs a fold of the whole session)
+
+
+def _history_key(row: Mapping[str, Any]) -> tuple[float, str, str, str]:
+    """A transition as the alarm history keeps it (the source fitted to its column), to tell stored from new."""
+    return round(float(row["offset_s"]), 3), str(row["code"]), str(row["state"]), str(row["source"])[:SOURCE_KEPT]
 
 
 class Ingest(Placement):
@@ -84,6 +94,7 @@ class Ingest(Placement):
         self._messages: dict[str, float] | None = None  # message ids stored lately -> when; loaded at the first step
         self._last_forget = float("-inf")
         self.resent = 0  # submits of a message already stored: answered as stored, not stored again
+        self.bounds = retention.Bounds()  # refused frames and kept readings: see keep_within
 
     # ---- the sink -------------------------------------------------------------
 
@@ -125,7 +136,12 @@ class Ingest(Placement):
 
     def refuse(self, source: str, raw: bytes, reason: str) -> None:
         log.warning("refused input from %s: %s", source, reason)
-        self.store.keep_refused(source, raw, reason, at=self.clock())
+        self.store.keep_refused(source, raw, reason, at=self.clock(), bounds=self.bounds)
+
+    def keep_within(self, refused_bytes: int, refused_s: float, device_s: float) -> None:
+        """The storage bounds the device configuration gives (`[hl7]` refused_keep_mb, refused_keep_days,
+        device_keep_days): refused frames are kept within them at each refusal, kept readings pruned each round."""
+        self.bounds = retention.Bounds(refused_bytes, refused_s, device_s)
 
     # ---- the loop -------------------------------------------------------------
 
@@ -243,8 +259,12 @@ class Ingest(Placement):
             self._messages = {m: at for m, at in self._messages.items() if at >= now - KEEP_MESSAGES_S}
         try:
             self.store.forget_received(now - KEEP_MESSAGES_S)
+            pruned = retention.prune_device_readings(self.store.engine, self.store.site, self.bounds, now)
+            if pruned:
+                log.info("%d reading(s) kept outside sessions were older than %g days: dropped", pruned,
+                         self.bounds.device_s / 86400)
         except Exception as exc:  # the store's outage is reported by the commit that follows
-            log.debug("could not drop old message ids: %s", exc)
+            log.debug("could not drop old message ids or kept readings: %s", exc)
 
     def _take_actions(self, now: float) -> None:
         """Fold the actions people queued through the web, each exactly once."""
@@ -282,6 +302,9 @@ class Ingest(Placement):
         engine = session.engine
         received = item.received_time if item.received_time is not None else now
         offset = item.offset_s if item.offset_s is not None else session.session_time(received)
+        if self._is_late(session, item, offset):
+            self._apply_late(session, dataclasses.replace(item, offset_s=offset, received_time=received), received)
+            return
         # Store the session time the engine used, so a rebuild folds exactly the same stream.
         item = dataclasses.replace(item, offset_s=engine.fold_time(offset), received_time=received)
         session.seq += 1
@@ -293,6 +316,36 @@ class Ingest(Placement):
         else:
             batch.events.append((session.row.id, session.seq, item))
         self._record(session, transitions, received=received)
+
+    def _is_late(self, session: LiveSession, item: Item, offset: float) -> bool:
+        """A reading taken (a batch's older one) more than LATE_AFTER_S before the engine's clock (beyond the lag its
+        timers keep behind the wall clock), and not before the session's pre-session window: it is folded in at that
+        time (engine/late.py), not at the engine's clock. A simulated session's readings come in order: never late."""
+        behind = (TIMER_LAG_WALL_S + LATE_AFTER_S) * session.row.speed
+        return (isinstance(item, Reading) and not session.row.is_simulated and not session.engine.fresh
+                and offset < session.engine.now - behind and offset >= -self.pre_session_s * session.row.speed)
+
+    def _apply_late(self, session: LiveSession, item: Item, received: float) -> None:
+        """Refold the session with the late reading in its place (engine/late.py): its items and alarm history from
+        the store and this step's batch; the transitions the stored history lacks are stored, none rewritten."""
+        sid, batch = session.row.id, self._pending.batch
+        items = [*self.store.session_items(sid), *(i for s, _, i in batch.readings if s == sid),
+                 *(i for s, _, i in batch.events if s == sid), item]
+        twin, history = refold(session.engine, items)
+        known = Counter(_history_key(row) for row in self.store.alarms_of(sid))
+        known.update(_history_key(row) for row in batch.transitions if row["session_id"] == sid)
+        added = []
+        for transition in history:
+            key = _history_key(transition.to_dict())
+            if known[key]:
+                known[key] -= 1
+            else:
+                added.append(transition)
+        session.engine = twin
+        session.seq += 1
+        batch.readings.append((sid, session.seq, item))
+        session.trend.add(item)
+        self._record(session, added, received=received)
 
     def _advance(self, now: float) -> None:
         for session in list(self._live.values()):

@@ -6,6 +6,7 @@ Presentation only: no alarm depends on it.
 """
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from typing import Any
 
@@ -23,17 +24,22 @@ class Trend:
         self._bp: deque[tuple[float, float, float]] = deque()
 
     def add(self, reading: Reading) -> None:
+        """Add a reading; one taken earlier than the last (a batch's late reading) goes where it was taken."""
         t = reading.offset_s or 0.0
         if reading.sbp is not None and reading.dbp is not None:
-            self._bp.append((t, reading.sbp, reading.dbp))
+            self._bp.insert(bisect.bisect_right([bp[0] for bp in self._bp], t), (t, reading.sbp, reading.dbp))
         elif reading.hr is not None:
             start = t - t % self.bucket_s
-            if self._hr and self._hr[-1][0] == start:
-                self._hr[-1][1] += reading.hr
-                self._hr[-1][2] += 1
+            bucket = next((b for b in reversed(self._hr) if b[0] == start), None)
+            if bucket is not None:
+                bucket[1] += reading.hr
+                bucket[2] += 1
             else:
-                self._hr.append([start, reading.hr, 1])
-        self._prune(t)
+                self._hr.insert(bisect.bisect_right([b[0] for b in self._hr], start), [start, reading.hr, 1])
+        self._prune(max(t, self._newest()))
+
+    def _newest(self) -> float:
+        return max(self._bp[-1][0] if self._bp else float("-inf"), self._hr[-1][0] if self._hr else float("-inf"))
 
     def _prune(self, now: float) -> None:
         while self._hr and self._hr[0][0] < now - self.window_s:

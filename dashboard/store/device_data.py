@@ -272,25 +272,32 @@ class SenderTraffic:
     refused: int
     discarded: Mapping[str, int]  # reason -> values
     last_seen: float
+    unknown: Mapping[str, int] = field(default_factory=dict)  # OBX-3 code^text we do not read -> times sent
+    alarms: int = 0  # the monitor's own alarms (ORU^R40) kept
 
 
-DISCARDED = "discarded:"
+DISCARDED, UNKNOWN = "discarded:", "unknown:"
+STORAGE_SENDER = "(storage)"  # retention.py counts its pruning under this sender: not a device
 
 
 def sender_traffic(engine: sa.Engine, site: str) -> list[SenderTraffic]:
     """Every sender's counts on this site, the most recently heard first."""
-    query = sender_counts.select().where(sender_counts.c.site == site)
+    query = sender_counts.select().where(sender_counts.c.site == site, sender_counts.c.sender != STORAGE_SENDER)
     by_sender: dict[tuple[str, str], dict[str, Any]] = {}
     with engine.connect() as conn:
         for row in conn.execute(query).mappings():
-            entry = by_sender.setdefault((row["sender"], row["peer"]), {"discarded": {}, "last_seen": 0.0})
+            entry = by_sender.setdefault((row["sender"], row["peer"]), {"discarded": {}, "unknown": {},
+                                                                        "last_seen": 0.0})
             if row["counter"].startswith(DISCARDED):
                 entry["discarded"][row["counter"].removeprefix(DISCARDED)] = row["count"]
+            elif row["counter"].startswith(UNKNOWN):
+                entry["unknown"][row["counter"].removeprefix(UNKNOWN)] = row["count"]
             else:
                 entry[row["counter"]] = row["count"]
             entry["last_seen"] = max(entry["last_seen"], row["last_at"])
     out = [SenderTraffic(sender, peer, entry.get("messages", 0), entry.get("readings", 0), entry.get("refused", 0),
-                         dict(sorted(entry["discarded"].items())), entry["last_seen"])
+                         dict(sorted(entry["discarded"].items())), entry["last_seen"],
+                         dict(sorted(entry["unknown"].items(), key=lambda item: -item[1])), entry.get("alarms", 0))
            for (sender, peer), entry in by_sender.items()]
     return sorted(out, key=lambda traffic: -traffic.last_seen)
 

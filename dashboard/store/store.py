@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from devices.readings import Reading, SessionEvent
 
-from . import device_data, migrate
+from . import device_data, migrate, retention
 from .connection import create_engine, sqlite_url
 from .schema import (DEFAULT_SITE, actions, alarms, events, ingest_heartbeat, readings, received_messages,
                      refused_messages, replays, sessions)
@@ -386,12 +386,13 @@ class Store:
 
     # ---- refused device input -------------------------------------------------
 
-    def keep_refused(self, source: str, raw: bytes, reason: str, at: float | None = None) -> int:
-        """Keep a message or frame that could not be used, whole, with why; returns its id."""
+    def keep_refused(self, source: str, raw: bytes, reason: str, at: float | None = None,
+                     bounds: retention.Bounds = retention.Bounds()) -> int:
+        """Keep a message or frame that could not be used, with why, within `bounds` (the oldest make room:
+        retention.py); returns how many older frames were dropped for it."""
         with self.engine.begin() as conn:
-            result = conn.execute(refused_messages.insert().values(
-                received_at=time.time() if at is None else at, source=source, reason=reason, raw=raw))
-            return int(result.inserted_primary_key[0])
+            return retention.keep_refused(conn, bounds, source, raw, reason, time.time() if at is None else at,
+                                          self.site)
 
     def refused(self, limit: int = 100) -> list[dict[str, Any]]:
         """The most recent refused messages, newest first."""

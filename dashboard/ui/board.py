@@ -66,6 +66,7 @@ TILE_SLOTS: tuple[Slot, ...] = (
     Slot("extra", "children", _text("tile-extra")),  # further lines (a patient's course...): empty by default
     Slot("due", "children", _text("tile-due")),
     Slot("paused", "children", _text("tile-paused")),
+    Slot("device_alarm", "children", _text("tile-device-alarm")),  # the monitor's own alarm (ORU^R40): its words
     Slot("alarm", "children", _text("tile-alarm")),
 )
 SLOT_INDEX = {slot.name: index for index, slot in enumerate(TILE_SLOTS)}
@@ -110,8 +111,18 @@ def tile_values(row: SessionRow, wall: float) -> dict[str, str]:
         "extra": course_line(row),  # the patient's course at a glance (course_glance.py)
         "due": _due_text(status.get("due") or {}, now_s),
         "paused": alarm_view.pause_text(paused),
+        "device_alarm": device_alarm_text(status.get("device_alarms") or []),
         "alarm": _alarm_text(top, len(alarms), status, now_s),
     }
+
+
+def device_alarm_text(device_alarms: list[dict[str, Any]]) -> str:
+    """The monitor's own top alarm in its words and its grading, marked as the monitor's ('' when none)."""
+    if not device_alarms:
+        return ""
+    top = device_alarms[0]
+    more = f" (+{len(device_alarms) - 1} more)" if len(device_alarms) > 1 else ""
+    return f"Monitor says: {top['text']} ({top['priority']}){more}"
 
 
 def _alarm_text(top: dict[str, Any] | None, count: int, status: dict[str, Any], now_s: float) -> str:

@@ -15,7 +15,11 @@ reads both; where they name different things the rule is (`CONFLICT_RULE`):
   arterial line): the value is *not* read as any vital and is counted as `code-conflict`.
   Showing an end-tidal CO2 of 35 as an SpO2 of 35 would be worse than showing nothing.
 
-A code that matches nothing is kept raw, never guessed.
+Vendor-native codes (`VENDOR_CODES`) are read only when the code *and* its text are the
+vendor's own pair, as published (each row names its source): Nihon Kohden centrals and
+gateways send `007000^VITAL SpO2` with no coding system, and a bare `007000` from anyone
+else is no SpO2. A code that matches nothing is kept raw, never guessed, and counted per
+sender with its text on /admin/devices.
 """
 from __future__ import annotations
 
@@ -86,6 +90,39 @@ LABELS: Mapping[str, Quantity] = MappingProxyType({
 })
 
 
+
+
+@dataclass(frozen=True, slots=True)
+class VendorCode:
+    """One vendor-native OBX-3: the code, the text it comes with, what it measures and where that is published."""
+
+    vendor: str
+    code: str
+    text: str  # OBX-3.2 as the vendor sends it (compared in upper case)
+    quantity: Quantity
+    source: str
+
+
+_NK_SOURCE = ("Nihon Kohden CNS-6201 / BSM / PVM-2701/2703 HL7 output, as published in public integration "
+              "documents and captures (tests/devices/interop/README.md: nihon_kohden_*)")
+VENDOR_CODES: tuple[VendorCode, ...] = (
+    VendorCode("Nihon Kohden", "001000", "VITAL HR", ECG_HR, _NK_SOURCE),
+    VendorCode("Nihon Kohden", "007000", "VITAL SpO2", SPO2, _NK_SOURCE),
+    VendorCode("Nihon Kohden", "007001", "VITAL PR(spo2)", OXIM_PULSE, _NK_SOURCE),
+    VendorCode("Nihon Kohden", "009000", "NIBP SYS", SBP, _NK_SOURCE),
+    VendorCode("Nihon Kohden", "009001", "NIBP DIAS", DBP, _NK_SOURCE),
+    VendorCode("Nihon Kohden", "009002", "NIBP MEAN", MAP, _NK_SOURCE),
+)
+_VENDOR: Mapping[tuple[str, str], VendorCode] = MappingProxyType(
+    {(row.code, row.text.upper()): row for row in VENDOR_CODES})
+_VENDOR_CODE_SET = frozenset(row.code for row in VENDOR_CODES)
+
+
+def vendor_code(identifier: str, text: str) -> VendorCode | None:
+    """The vendor row whose code and text both match (None for a lone code or text)."""
+    return _VENDOR.get((identifier.strip(), text.strip().upper()))
+
+
 def _upper(table: Mapping[str, Quantity]) -> Mapping[str, Quantity]:
     return MappingProxyType({key.upper(): value for key, value in table.items()})
 
@@ -146,6 +183,11 @@ UNKNOWN = Identified(None)
 def identify(identifier: str, text: str, sub_id: str, unit: Unit | None) -> Identified:
     """The vital an OBX reports, by the rule in the module docstring."""
     identifier, text = identifier.strip(), text.strip()
+    vendor = vendor_code(identifier, text)
+    if vendor is not None:
+        return Identified(vendor.quantity)
+    if identifier in _VENDOR_CODE_SET:
+        return UNKNOWN  # a vendor's code with another text: not guessed (and never read as an MDC number)
     number = numeric_code(identifier)
     by_code = MDC.get(number) if number is not None else LOINC.get(identifier) or LABELS.get(identifier.upper())
     is_mdc_name = text.upper().startswith("MDC_")

@@ -24,6 +24,7 @@ sink for the admin. Logs name the peer, the location and MSH-10, never the patie
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import ipaddress
@@ -41,7 +42,8 @@ from ..readings import Item, SessionEvent
 from . import mllp
 from .ack import build_ack
 from .connections import Connection, ConnectionTable
-from .parse import APPLICATION, OruMessage, control_id_of, parse_oru
+from .device_alarms import EVENT_KIND as DEVICE_ALARM
+from .parse import APPLICATION, OruMessage, charset_of, control_id_of, parse_oru
 from .placement import Place, Placement, Silence
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,12 @@ class ListenerSettings:
     max_connections: int = 64
     max_connections_per_peer: int = 16  # per peer address (a gateway may hold several connections)
     max_message_bytes: int = mllp.MAX_MESSAGE_BYTES
-    max_backdate_s: float = 300.0
+    max_backdate_s: float = 900.0  # [hl7] late_readings_max_min: a batch's older reading keeps its time this far back
+    # Storage bounds the sink keeps (Sink.keep_within): refused frames within this many bytes and days, readings
+    # kept outside sessions for this many days. A bounded table never refuses a valid ORU: the oldest make room.
+    refused_keep_bytes: int = 50 << 20
+    refused_keep_days: float = 30.0
+    device_keep_days: float = 30.0
     # Who may connect: addresses or networks. Only this machine unless the clinic names its monitors/gateways.
     peers: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
 
@@ -97,6 +104,7 @@ class ListenerStats:
     slow_frames: int = 0  # connections closed because a frame did not end within frame_timeout_s
     parser_errors: int = 0  # exceptions in parsing that were not an HL7Error (contained)
     unknown_observations: int = 0  # OBX with a code we do not know (kept as raw, not stored)
+    device_alarms: int = 0  # alarms the monitors reported (ORU^R40), kept as device_alarm events
     discarded: int = 0  # OBX of a vital that carried no value (see values.DISCARD_REASONS)
     garbage_bytes: int = 0
     truncated: int = 0  # frames cut short by the next start byte (kept, not answered)
@@ -142,6 +150,7 @@ class HL7Listener:
         server.settimeout(0.2)
         closing = threading.Event()  # this run's connections end with it
         self.address = server.getsockname()[:2]
+        _keep_within(sink, s)
         self.ready.set()
         log.info("HL7 listener on %s:%d", *self.address)
         try:
@@ -205,7 +214,8 @@ class HL7Listener:
                     started = reader.stats.started
                     for frame in self._frames(reader, data, conn.peer, sink):
                         conn.busy = True
-                        conn.sock.sendall(mllp.frame(self.handle_frame(frame, conn.peer, sink)))
+                        ack = self.handle_frame(frame, conn.peer, sink)  # written as the message was read: MSA-2
+                        conn.sock.sendall(mllp.frame(ack.encode(charset_of(frame.data), "replace")))  # echoes its bytes
                         conn.busy = False
                     if reader.in_frame and (frame_began is None or reader.stats.started != started):
                         frame_began = now
@@ -274,6 +284,9 @@ class HL7Listener:
         try:
             message = parse_oru(raw, self.settings.zone)
             place = self.settings.placement.place(message)
+            if not place.device:  # nothing in the message names it (no MSH-3/4, PV1-3, OBX-18): its address does
+                name = f"peer {peer.rsplit(':', 1)[0] if ':' in peer else peer}"
+                place = dataclasses.replace(place, device=name, label=place.label if place.chair else f"hl7 {name}")
         except HL7Error as exc:
             return self._refused(raw, peer, sink, exc, control_id_of(raw), sender=message.sender if message else None)
         except Exception:  # a parser bug: contained, counted, and the message kept
@@ -297,7 +310,8 @@ class HL7Listener:
             self._count("unknown_observations", len(message.unknown))
             self._note(message, peer)  # a resend's "no value" rows were counted with its first copy
             _tally(sink, message.sender, peer, Counter(f"discarded:{d.reason}" for d in message.discarded))
-            items: list[Item] = list(message.readings(received, self.settings.max_backdate_s))
+            _tally(sink, message.sender, peer, Counter(f"unknown:{u.code}"[:120] for u in message.unknown))
+            items: list[Item] = self._items(message, place, received)
             stored = len(items)
             if back:
                 log.info("HL7: %s reporting again", place.label)
@@ -307,7 +321,8 @@ class HL7Listener:
         if ticket.wait(self.settings.ack_timeout_s):
             if not resent:
                 self._count("accepted")
-                _tally(sink, message.sender, peer, {"readings": stored})
+                alarms = sum(isinstance(item, SessionEvent) and item.kind == DEVICE_ALARM for item in items)
+                _tally(sink, message.sender, peer, {"readings": stored - alarms, "alarms": alarms})
             log.debug("HL7: %s %s -> %s: stored", peer, message.control_id, place.chair or place.device)
             return self._ack("AA", message)
         if ticket.done:
@@ -317,6 +332,16 @@ class HL7Listener:
         log.warning("HL7: %s %s: not confirmed stored within %g s", peer, message.control_id,
                     self.settings.ack_timeout_s)
         return self._ack("AE", message, HL7Error(f"not confirmed stored within {self.settings.ack_timeout_s:g} s"))
+
+    def _items(self, message: OruMessage, place: Place, received: float) -> list[Item]:
+        """The readings (a device id on each: never our own label), or the monitor's alarms as device_alarm
+        events (a watchdog keep-alive is no alarm: it only tells the source is alive)."""
+        readings: list[Item] = [r if r.device_id else dataclasses.replace(r, device_id=place.device)
+                                 for r in message.readings(received, self.settings.max_backdate_s)]
+        alarms = [a for a in message.alarms if not a.watchdog] if not message.is_test else []  # a test system's
+        self._count("device_alarms", len(alarms))  # alarms are no patient's: never on a chair
+        return readings + [SessionEvent(DEVICE_ALARM, detail=a.detail(), source="monitor alarm", device_time=a.time,
+                                        received_time=received, device_id=place.device) for a in alarms]
 
     def _note(self, message: OruMessage, peer: str) -> None:
         """Count what the sender sent as "no value"; say once per sender what is worth saying."""
@@ -404,6 +429,13 @@ class HL7Listener:
                 _submit(sink, place, [event])
             except Exception:  # the sink is ingest, in this process: a failure here is a bug, kept out of the loop
                 log.exception("HL7: could not report %s silent", place.label)
+
+
+def _keep_within(sink: Sink, settings: ListenerSettings) -> None:
+    """Tell the sink the storage bounds (a sink that keeps nothing, e.g. a recorder, has no `keep_within`)."""
+    keep_within = getattr(sink, "keep_within", None)
+    if keep_within is not None:
+        keep_within(settings.refused_keep_bytes, settings.refused_keep_days * 86400, settings.device_keep_days * 86400)
 
 
 def _submit(sink: Sink, place: Place, items: list[Item], message: str | None = None) -> Ticket:

@@ -30,9 +30,15 @@ from ..errors import HL7Error
 from ..readings import Reading
 from .assemble import Observation, group_readings
 from .codes import DEFAULT_UNIT, identify, unit_of
+from .device_alarms import DeviceAlarm, read_alarms
 from .values import TEST_PROCESSING_IDS, Discarded, flags_of, is_demo_flag, no_value_reason, read_number
 
-VERSIONS = ("2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8", "2.8.1", "2.8.2")
+# HL7 2.1-2.8: the segments and fields we read (MSH-3/4/7/9/10/11/12, PID-3, PV1-3, OBR-7, OBX-2..8/11/14/17/18)
+# sit where they always did; what differs is handled: 2.1/2.2 have no MSH-9.3 and may name ISO 8859/1 in MSH-18
+# (decoded so), 2.1 has no OBX-17/18 (the device is then named by MSH-3 and the bed), and 2.2 senders send MSH-7
+# empty (no message time: the content digest keeps MSH-7 then, see `content_digest`).
+VERSION = re.compile(r"^2\.[1-8](\.\d{1,2})?$")
+TRIGGERS = ("R01", "R40")  # observations (PCD-01); the monitor's own alarms (PCD-04, see device_alarms.py)
 # table 0357 error codes
 REQUIRED_MISSING, DATA_TYPE, TABLE_VALUE, UNSUPPORTED_TYPE, UNSUPPORTED_VERSION, APPLICATION = 101, 102, 103, 200, 203, 207
 MAX_CONTROL_ID = 199  # MSA-2 is echoed at most this long
@@ -107,6 +113,9 @@ class OruMessage:
     discarded: tuple[Discarded, ...] = ()
     notices: tuple[Notice, ...] = ()
     content_digest: str = ""  # see `content_digest()`
+    trigger: str = "R01"  # MSH-9.2: R01 observations, R40 the monitor's alarms
+    alarms: tuple[DeviceAlarm, ...] = ()  # ORU^R40: the monitor's alarms, as it says them
+    charset: str = "utf-8"  # how the bytes were read: the ACK is written back in the same (MSA-2 echoes them)
 
     @property
     def unknown(self) -> tuple[RawObservation, ...]:
@@ -116,6 +125,12 @@ class OruMessage:
     def is_test(self) -> bool:
         """MSH-11 says training or debugging: none of its readings is patient data."""
         return self.processing_id.upper() in TEST_PROCESSING_IDS
+
+    @property
+    def bed(self) -> str:
+        """Where the monitor stands, as the sender says it: the whole PV1-3 (point of care^room^bed^facility,
+        subcomponents and all: NK `^^BED-001^10.0.100.98:1`, Philips `^^Doc1&5&1`, Mindray `^^ICU&01&0&0&0`)."""
+        return self.point_of_care
 
     @property
     def sender_eui64(self) -> str:
@@ -131,7 +146,7 @@ class OruMessage:
     @property
     def default_device(self) -> str:
         """The device id of a reading whose OBX rows name none."""
-        return default_device(self.sender, self.sending_application, self.sending_facility)
+        return default_device(self.sender, self.sending_facility, self.point_of_care)
 
     @property
     def resend_key(self) -> str:
@@ -139,11 +154,12 @@ class OruMessage:
         the same; a monitor that restarts its counter, or two monitors that both count from 1, do not."""
         return f"{self.sender}|{self.sender_facility}|{self.control_id}|{self.content_digest[:16]}"
 
-    def readings(self, received: float, max_backdate_s: float = 300.0) -> list[Reading]:
+    def readings(self, received: float, max_backdate_s: float = 900.0) -> list[Reading]:
         """The readings: per group, one per measuring source (see `assemble`).
 
-        Received time keeps the spacing the device gave the observations inside this one
-        message (a batch after a reconnect) without trusting the device clock's value."""
+        Received time keeps the spacing the device gave the observations inside this one message (a batch after a
+        reconnect: OBX-14, else OBR-7) without trusting the device clock's value: the newest is "now", an older one
+        that much earlier, at most `max_backdate_s` (`[hl7] late_readings_max_min`, 15 min) earlier."""
         out: list[Reading] = []
         newest = max((t for g in self.groups for t in _times(g)), default=None)
         for group in self.groups:
@@ -154,15 +170,26 @@ class OruMessage:
 
 
 def eui64_of(sender: str) -> str:
+    """MSH-3.2 when it is an EUI-64 (or MSH-3.3 says so); MSH-3.1 when MSH-3.2 is the word `EUI-64` (Dräger)."""
     parts = sender.split("^")
     if len(parts) >= 2 and (_EUI64.match(parts[1]) or (len(parts) >= 3 and "EUI" in parts[2].upper())):
         return parts[1]
+    if len(parts) == 2 and _EUI64.match(parts[0]) and parts[1].upper().startswith("EUI"):
+        return parts[0]
     return ""
 
 
-def default_device(sender: str, application: str, facility: str) -> str:
-    """The sender's EUI-64, else the first component of MSH-3 that names something, else MSH-4.1."""
-    return eui64_of(sender) or application or next((part for part in sender.split("^") if part), "") or facility
+def default_device(sender: str, facility: str, bed: str) -> str:
+    """The sender's EUI-64; else the whole MSH-3 (else MSH-4) and the bed (whole PV1-3) it reports from: a model-wide
+    MSH-3 (`Mindray`, `NIHON KOHDEN`, `CM100`) names every monitor of that model, and two beds of one model behind
+    one gateway must stay two devices. '' when the message names neither (the listener then names it by its peer)."""
+    eui64 = eui64_of(sender)
+    if eui64:
+        return eui64
+    base = sender or facility
+    if base and bed:
+        return f"{base} @ {bed}"
+    return base or (f"PV1-3 {bed}" if bed else "")
 
 
 def _times(group: Group) -> list[float]:
@@ -177,18 +204,21 @@ def _with_received(r: Reading, received: float) -> Reading:
 # ---- bytes -> text ------------------------------------------------------------------
 
 
-def decode(raw: bytes) -> str:
-    """Bytes -> text with `\\r` segment ends and no blank segments. Never fails.
-
-    UTF-8 (PCD-01) unless MSH-18 names ISO 8859; Latin-1 when the bytes are not UTF-8."""
+def charset_of(raw: bytes) -> str:
+    """How a message's bytes are read: UTF-8 (PCD-01) unless MSH-18 names ISO 8859 or the bytes are not UTF-8."""
     head = raw[:1024].split(b"\r", 1)[0].split(b"\n", 1)[0]
     if b"8859" in head:
-        text = raw.decode("latin-1")
-    else:
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")
+        return "latin-1"
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "utf-8"
+
+
+def decode(raw: bytes) -> str:
+    """Bytes -> text with `\\r` segment ends and no blank segments. Never fails (see `charset_of`)."""
+    text = raw.decode(charset_of(raw))
     text = text.lstrip("\ufeff\u2028\u2029 \t\r\n\x00")
     segments = (line.rstrip(" \t\x00") for line in re.split(r"\r\n|\r|\n", text))
     return "\r".join(s for s in segments if s.strip())
@@ -224,7 +254,8 @@ def content_digest(text: str, keep_msh7: bool) -> str:
 
 
 def parse_oru(raw: bytes, zone: dt.tzinfo) -> OruMessage:
-    """Read one ORU^R01; raise HL7Error (AR for the wrong kind of message, AE for one with nothing we read)."""
+    """Read one ORU^R01 (or the monitor's alarms in an ORU^R40); raise HL7Error (AR for the wrong kind of message,
+    AE for one with nothing we read)."""
     text = decode(raw)
     if not text.startswith("MSH") or len(text) < 8:
         raise HL7Error("not an HL7 message: it does not start with MSH", ack="AR", code=REQUIRED_MISSING,
@@ -239,17 +270,34 @@ def parse_oru(raw: bytes, zone: dt.tzinfo) -> OruMessage:
                        code=APPLICATION, where="MSH^1^2") from None
     notes: list[Notice] = []
     header = _header(msh, zone, notes)
-    context = _Context(zone, notes, _separators(text), default_device(header["sender"],
-                       header["sending_application"], header["sending_facility"]),
+    pv1 = _segment(message, "PV1")
+    point_of_care = _whole(pv1, 3)
+    common = {**header, "location": _field(pv1, 3), "mrn": _field(_segment(message, "PID"), 3),
+              "point_of_care": point_of_care, "charset": charset_of(raw)}
+    if header["trigger"] == "R40":
+        alarms = _alarms(message, zone, notes)
+        return OruMessage(**common, alarms=alarms, notices=tuple(notes),
+                          content_digest=content_digest(text, keep_msh7=not any(a.time for a in alarms)))
+    context = _Context(zone, notes, _separators(text), default_device(header["sender"], header["sender_facility"],
+                                                                      point_of_care),
                        header["processing_id"].upper() in TEST_PROCESSING_IDS)
-    groups, discarded = _groups(message, context)
-    if not any(g.observations for g in groups) and not discarded:
+    groups, discarded, alarms = _groups(message, context)
+    if not any(g.observations for g in groups) and not discarded and not alarms:
         raise HL7Error("no observation of a vital sign we read (SpO2, heart/pulse rate, NIBP)",
                        code=REQUIRED_MISSING, where="OBX")
-    pv1 = _segment(message, "PV1")
-    return OruMessage(**header, location=_field(pv1, 3), mrn=_field(_segment(message, "PID"), 3), groups=groups,
-                      point_of_care=_whole(pv1, 3), discarded=tuple(discarded), notices=tuple(notes),
+    return OruMessage(**common, groups=groups, discarded=tuple(discarded), alarms=tuple(alarms), notices=tuple(notes),
                       content_digest=content_digest(text, keep_msh7=not any(_times(g) for g in groups)))
+
+
+def _alarms(message: Any, zone: dt.tzinfo, notes: list[Notice]) -> tuple[DeviceAlarm, ...]:
+    rows = [segment for segment in message if len(segment) and str(segment[0]).strip() == "OBX"]
+    obr_time = _time(_field(_segment(message, "OBR"), 7), zone, "OBR-7", notes)
+    alarms = read_alarms(rows, obr_time, lambda seg, number, component: _field(seg, number, component), _whole,
+                         lambda text: _time(text, zone, "OBX-14", notes))
+    if not alarms:
+        raise HL7Error("ORU^R40 with no alarm we read (OBX-4 facets .1 event, .3 phase, .4 state, .6 priority)",
+                       code=REQUIRED_MISSING, where="OBX")
+    return alarms
 
 
 def _separators(text: str) -> str:
@@ -296,18 +344,18 @@ def _segment(message: Any, name: str) -> Any:
 
 def _header(msh: Any, zone: dt.tzinfo, notes: list[Notice]) -> dict[str, Any]:
     kind, trigger = _field(msh, 9, 1), _field(msh, 9, 2)
-    if (kind, trigger) != ("ORU", "R01"):
-        raise HL7Error(f"message type {kind or '(empty)'}^{trigger} is not ORU^R01", ack="AR",
+    if kind != "ORU" or trigger not in TRIGGERS:
+        raise HL7Error(f"message type {kind or '(empty)'}^{trigger} is not ORU^R01 (or ORU^R40 alarms)", ack="AR",
                        code=UNSUPPORTED_TYPE, where="MSH^1^9")
     version = _field(msh, 12)
-    if version not in VERSIONS:
-        raise HL7Error(f"HL7 version {version or '(empty)'} is not 2.3-2.8", ack="AR", code=UNSUPPORTED_VERSION,
+    if not VERSION.match(version) and not (trigger == "R40" and not version):  # PCD-04 senders omit it
+        raise HL7Error(f"HL7 version {version or '(empty)'} is not 2.1-2.8", ack="AR", code=UNSUPPORTED_VERSION,
                        where="MSH^1^12")
     control_id = _field(msh, 10)[:MAX_CONTROL_ID]
-    if not control_id:
+    if not control_id and trigger != "R40":  # an alarm is read even unnumbered: it is answered with MSA-2 empty
         raise HL7Error("MSH-10 message control id is empty", ack="AR", code=REQUIRED_MISSING, where="MSH^1^10")
     return {"control_id": control_id, "sending_application": _field(msh, 3), "sending_facility": _field(msh, 4),
-            "sender": _whole(msh, 3), "sender_facility": _whole(msh, 4), "version": version,
+            "sender": _whole(msh, 3), "sender_facility": _whole(msh, 4), "version": version, "trigger": trigger,
             "processing_id": _field(msh, 11) or "P", "time": _time(_field(msh, 7), zone, "MSH-7", notes)}
 
 
@@ -338,8 +386,9 @@ class _Carry:
         return ""
 
 
-def _groups(message: Any, context: _Context) -> tuple[tuple[Group, ...], list[Discarded]]:
+def _groups(message: Any, context: _Context) -> tuple[tuple[Group, ...], list[Discarded], list[DeviceAlarm]]:
     groups: list[Group] = []
+    alarms: list[DeviceAlarm] = []
     discarded: list[Discarded] = []
     time: float | None = None
     known: list[Observation] = []
@@ -359,6 +408,8 @@ def _groups(message: Any, context: _Context) -> tuple[tuple[Group, ...], list[Di
                 close()
             seen_obr, known, unknown, carry = True, [], [], _Carry()
             time = _time(_field(segment, 7), context.zone, "OBR-7", context.notes)
+        elif name == "OBX" and _field(segment, 3, 3).upper() == MDIL_ALERT:
+            alarms.append(_mdil_alert(segment, time))
         elif name == "OBX":
             parsed = _observation(segment, context, carry)
             if isinstance(parsed, Observation):
@@ -369,7 +420,17 @@ def _groups(message: Any, context: _Context) -> tuple[tuple[Group, ...], list[Di
                 discarded.append(parsed)
     if seen_obr or known or unknown:
         close()
-    return tuple(groups), discarded
+    return tuple(groups), discarded, alarms
+
+
+MDIL_ALERT = "MDIL-ALERT"  # Philips Efficia: an alarm in an ORU^R01, `2^Yellow Alarm^MDIL-ALERT` with its text in OBX-5
+_MDIL_PRIORITY = {"RED ALARM": "high", "YELLOW ALARM": "medium"}  # the monitor's own colours (Efficia export guide)
+
+
+def _mdil_alert(obx: Any, obr_time: float | None) -> DeviceAlarm:
+    label = _field(obx, 3, 2)
+    return DeviceAlarm(code=f"{_field(obx, 3, 1)}^{label}", text=_whole(obx, 5)[:200] or label,
+                       priority=_MDIL_PRIORITY.get(label.upper(), "unknown"), state="", phase="", time=obr_time)
 
 
 def _observation(obx: Any, context: _Context, carry: _Carry) -> Observation | RawObservation | Discarded | None:

@@ -1,6 +1,7 @@
 """Shared fixtures for the device tests: a collecting sink, and a real Store + Ingest running in a thread."""
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -13,6 +14,9 @@ from dashboard.engine import load_config
 from dashboard.service.ingest import Ingest
 from dashboard.store import Store
 from devices.adapter import Ticket
+from devices.hl7 import HL7Listener, ListenerSettings, Placement, frame
+from devices.hl7.mllp import MllpReader
+from devices.supervisor import Supervisor
 from devices.readings import Item
 from tests.waits import DEADLINE_S, wait_until
 
@@ -104,3 +108,56 @@ def stop() -> Iterator[threading.Event]:
     event = threading.Event()
     yield event
     event.set()
+
+
+@dataclass
+class Site:
+    store: Store
+    ingest: Ingest
+    listener: HL7Listener
+
+    def send(self, message: str) -> str:
+        with socket.create_connection(self.listener.address, timeout=10) as conn:  # one connection per message
+            conn.sendall(frame(message))
+            return _receive_ack(conn)
+
+    def open(self, chair: str) -> int:
+        """Open a session as the web does: ingest finds it at its next refresh (within 2 s)."""
+        return self.store.create_session(chair=chair, patient_label="P-1", protocol="esketamine-84",
+                                         started_at=time.time())
+
+    def alarms(self, sid: int, code: str, state: str) -> list[dict]:
+        return [a for a in self.store.alarms_of(sid) if a["code"] == code and a["state"] == state]
+
+
+@pytest.fixture
+def start_site(store_url: str) -> Iterator[Callable[..., Site]]:
+    """start_site(placement, silent_after_s): a store, ingest stepping in a thread, and a listener on a free port."""
+    stop = threading.Event()
+    stores: list[Store] = []
+
+    def start(placement: Placement = Placement()) -> Site:
+        store = Store(store_url)
+        stores.append(store)
+        ingest = Ingest(store, load_config())
+        threading.Thread(target=ingest.run, args=(stop,), daemon=True).start()
+        listener = HL7Listener(ListenerSettings(port=0, placement=placement, ack_timeout_s=10))
+        Supervisor(listener, ingest).start(stop)
+        assert listener.ready.wait(5)
+        return Site(store, ingest, listener)
+
+    yield start
+    stop.set()
+    time.sleep(0.5)  # ingest's last commit
+    for store in stores:
+        store.close()
+
+
+def _receive_ack(conn: socket.socket) -> str:
+    reader = MllpReader()
+    while True:
+        data = conn.recv(65536)
+        assert data, "listener closed without an ACK"
+        acks = reader.feed(data)
+        if acks:
+            return acks[0].data.decode()

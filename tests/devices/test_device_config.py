@@ -21,7 +21,9 @@ def test_the_example_file_loads_into_adapters_and_a_listener():
     assert isinstance(by_chair[("Chair 2", "oximeter")].adapter(), NoninOximeter)
     assert config.hl7 is not None and config.hl7.port == 2575
     placement = config.hl7.placement
-    assert dict(placement.locations) == {"CHAIR3": "Chair 3", "CHAIR4": "Chair 4", "CHAIR6": "Chair 6"}
+    assert dict(placement.locations) == {"CHAIR3": "Chair 3", "CHAIR4": "Chair 4", "CHAIR6": "Chair 6",
+                                        "BED-001": "Chair 7", "ICU&02": "Chair 8"}
+    assert config.hl7.refused_keep_bytes == 50 * 2**20 and config.hl7.device_keep_days == 30
     assert dict(placement.devices) == {"0123456789ABCDEF": "Chair 4", "00A0B1FFFEC2D3E4": "Chair 5"}
     assert placement.silent_after_s == 60 and dict(placement.intervals) == {"CHAIR6": 900, "00A0B1FFFEC2D3E4": 300}
     assert config.backoff.max_s == 30

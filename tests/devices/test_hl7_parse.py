@@ -113,7 +113,7 @@ def test_timestamps_with_or_without_zone():
 
 @pytest.mark.parametrize("text, ack, code", [
     (EXAMPLE.replace("ORU^R01^ORU_R01", "ADT^A01^ADT_A01"), "AR", 200),
-    (EXAMPLE.replace("|P|2.6|", "|P|2.1|"), "AR", 203),
+    (EXAMPLE.replace("|P|2.6|", "|P|3.0|"), "AR", 203),  # 2.1-2.8 are read
     (EXAMPLE.replace("|MSG000123|P|", "||P|"), "AR", 101),
     ("hello, world", "AR", 101),
     (HEAD + "OBX|1|NM|150364^MDC_TEMP_BODY^MDC|1.3.1.1|36.8|268192^MDC_DIM_DEGC^MDC|||||R", "AE", 101),

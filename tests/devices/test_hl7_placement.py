@@ -3,21 +3,16 @@ to the real listener, a real Ingest and a real store (SQLite and PostgreSQL thro
 from __future__ import annotations
 
 import socket
-import threading
 import time
-from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Any
 
 import pytest
 
-from dashboard.engine import load_config
-from dashboard.service.ingest import Ingest
-from dashboard.store import Store, device_data
+from dashboard.store import device_data
 from devices.errors import HL7Error
-from devices.hl7 import HL7Listener, ListenerSettings, frame, parse_oru
+from devices.hl7 import frame, parse_oru
 from devices.hl7.placement import Place, Placement
 from devices.readings import Reading
-from devices.supervisor import Supervisor
 
 from test_hl7_listener import msa, receive_ack  # noqa: E402
 from test_hl7_parse import EXAMPLE, UTC  # noqa: E402  (the docs/devices.md message)
@@ -28,49 +23,6 @@ NO_PLACE = "\r".join(line for line in EXAMPLE.split("\r") if not line.startswith
 
 def numbered(message: str, number: int) -> str:
     return message.replace("MSG000123", f"MSG{number:06d}")
-
-
-@dataclass
-class Site:
-    store: Store
-    ingest: Ingest
-    listener: HL7Listener
-
-    def send(self, message: str) -> str:
-        with socket.create_connection(self.listener.address, timeout=10) as conn:  # one connection per message
-            conn.sendall(frame(message))
-            return receive_ack(conn)
-
-    def open(self, chair: str) -> int:
-        """Open a session as the web does: ingest finds it at its next refresh (within 2 s)."""
-        return self.store.create_session(chair=chair, patient_label="P-1", protocol="esketamine-84",
-                                         started_at=time.time())
-
-    def alarms(self, sid: int, code: str, state: str) -> list[dict]:
-        return [a for a in self.store.alarms_of(sid) if a["code"] == code and a["state"] == state]
-
-
-@pytest.fixture
-def start_site(store_url: str) -> Iterator[Callable[..., Site]]:
-    """start_site(placement, silent_after_s): a store, ingest stepping in a thread, and a listener on a free port."""
-    stop = threading.Event()
-    stores: list[Store] = []
-
-    def start(placement: Placement = Placement()) -> Site:
-        store = Store(store_url)
-        stores.append(store)
-        ingest = Ingest(store, load_config())
-        threading.Thread(target=ingest.run, args=(stop,), daemon=True).start()
-        listener = HL7Listener(ListenerSettings(port=0, placement=placement, ack_timeout_s=10))
-        Supervisor(listener, ingest).start(stop)
-        assert listener.ready.wait(5)
-        return Site(store, ingest, listener)
-
-    yield start
-    stop.set()
-    time.sleep(0.5)  # ingest's last commit
-    for store in stores:
-        store.close()
 
 
 def test_placement_by_pv1_3_then_pid_3_then_the_device_identity_else_unplaced():
@@ -94,7 +46,7 @@ def test_placement_by_pv1_3_then_pid_3_then_the_device_identity_else_unplaced():
     assert Placement(devices={f"VSM^{EUI}^EUI-64": "Chair 9"}).place(gateway).chair == "Chair 9"  # the whole MSH-3
 
 
-def kept(site: Site) -> list[dict]:
+def kept(site: Any) -> list[dict]:  # a conftest.Site
     return list(reversed(device_data.waiting_rows(site.store.engine, site.store.site)))
 
 
