@@ -139,16 +139,19 @@ def _seen(values: dict[str, str]) -> dict[str, Any]:
 
 
 def bar_items(rows: list[SessionRow], wall: float) -> list[dict[str, Any]]:
-    """Every active alarm of these sessions, highest priority first, each with its slots and its identity."""
+    """Every active alarm of these sessions in the bar's order (alarm_view.bar_order), each with its slots and its
+    identity. An item the bar must never hide (an unacknowledged HIGH alarm) carries the class `never-hidden`."""
     found = []
     for row in rows:
         status = row.status or {}
         now_s = row.session_now(wall)
         for alarm in status.get("alarms") or []:
-            found.append((alarm_view.bar_order(alarm), row.chair, {
+            waiting_s = (now_s - alarm["since_s"]) / (row.speed or 1.0)
+            found.append((alarm_view.bar_order(alarm, waiting_s), row.chair, {
                 "key": f"{row.id}|{alarm['code']}|{alarm['source']}|{alarm['priority']}|{alarm_view.state(alarm)}",
                 "sid": row.id, "alarm": json.dumps([alarm["code"], alarm["source"]]),
-                "css": f"bar-item prio-{alarm['priority']} {alarm_view.state(alarm)}",
+                "css": f"bar-item prio-{alarm['priority']} {alarm_view.state(alarm)}"
+                       f"{' never-hidden' if alarm_view.never_hidden(alarm) else ''}",
                 "label": f"{row.chair} · {alarm_label(alarm['code'])}"
                          f"{' (' + alarm['source'] + ')' if alarm['source'] else ''}",
                 "ackable": not alarm.get("acked_by"),
@@ -165,13 +168,20 @@ def _bar_item(item: dict[str, Any]) -> Any:
                 dcc.Link(item["label"], href=f"/session/{item['sid']}", className="bar-chair")]
     children += [slot.make(item[slot.name]) for slot in BAR_SLOTS]
     if item["ackable"]:
-        children.append(html.Button("Acknowledge", className="bar-ack",
-                                    id={"type": "bar-ack", "sid": item["sid"], "alarm": item["alarm"]}))
+        # its short form shows when the bar is crowded (style.css); its name says which alarm it acknowledges
+        children.append(html.Button([html.Span("Acknowledge", className="ack-long"),
+                                     html.Span("Ack", className="ack-short")], className="bar-ack",
+                                    id={"type": "bar-ack", "sid": item["sid"], "alarm": item["alarm"]},
+                                    **{"aria-label": f"Acknowledge {item['label']}"}))
     return html.Div(children, className=item["css"], id={"type": "bar-item", "key": item["key"]})
 
 
 def alarm_bar(items: list[dict[str, Any]]) -> Any:
-    body = [_bar_item(item) for item in items] or [html.Span("No active alarm", className="bar-calm")]
+    """The bar: its items in order, then the counter of what does not fit (assets/alarm_bar.js hides the items
+    that do not fit, never a `never-hidden` one, and writes the counter: only the browser knows what fits)."""
+    more = html.Button(id="alarm-bar-more", className="bar-more", hidden=True, type="button",
+                       **{"aria-expanded": "false", "aria-controls": "alarm-bar"})
+    body = [*(_bar_item(item) for item in items), more] if items else [html.Span("No active alarm", className="bar-calm")]
     return html.Div(body, id="alarm-bar", className="alarm-bar" + (" calm" if not items else ""),
                     role="region", **{"aria-label": "active alarms, highest first"})
 
