@@ -86,8 +86,8 @@
     const more = bar.querySelector(":scope > .bar-more");
     report.runs += 1;
     if (!more) { report.shown = items.length; report.hidden = hiddenBy(items, items.length); return; }
+    // The counter comes last, so it never moves an item: it keeps its place (and the focus, after a press).
     items.forEach(function (item) { item.hidden = false; });
-    more.hidden = true;
     const shown = fit(bar, items, more);
     const hidden = hiddenBy(items, shown);
     if (shown === items.length) expanded = false;  // nothing to expand: the next overflow starts collapsed
