@@ -7,6 +7,11 @@ answers with a `Patch` that assigns just the slots whose value differs. The whol
 the set of open sessions changes, the bar only when its alarms or their states change, so a button a nurse is
 about to press stays where it is.
 
+A tile has no trend chart: at 24 chairs a tile is about 230 px tall at 1920x1080 (less on smaller screens), all of it
+for the chair, the numerals and the alarm; a chart of the last hour readable there (>= 40 px, its BP limit, its
+scale) would take the numerals' room, and a smaller one is decoration. The session page, one click away, has the
+chart with its limits (issue 22).
+
 Which sessions a board shows is scope.py's rule; the grid's shape (columns for the number of chairs, numerals
 that grow with the tile) is the stylesheet's (assets/style.css, "The board").
 """
@@ -14,7 +19,6 @@ from __future__ import annotations
 
 import json
 import time
-import zlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -29,7 +33,6 @@ from .forms import FormError
 from .identity import may_see, signed_in
 from .notice import error, ok
 from .scope import TEST, Board, is_demo, kind, mark, on_viewers_board
-from .sparkline import sparkline_src
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +62,12 @@ TILE_SLOTS: tuple[Slot, ...] = (
     Slot("bp_age", "children", _text("tile-bp-age")),
     Slot("hr", "children", _text("tile-hr vital")),
     Slot("spo2", "children", _text("tile-spo2 vital")),
-    Slot("trend", "src", lambda src: html.Img(src=src, className="tile-trend", alt="last hour: HR and BP")),
     Slot("extra", "children", _text("tile-extra")),  # further lines (a patient's course...): empty by default
     Slot("due", "children", _text("tile-due")),
     Slot("paused", "children", _text("tile-paused")),
     Slot("alarm", "children", _text("tile-alarm")),
 )
 SLOT_INDEX = {slot.name: index for index, slot in enumerate(TILE_SLOTS)}
-LONG_SLOTS = {"trend"}  # the browser keeps a checksum of these, not the value
 BAR_SLOTS: tuple[Slot, ...] = (  # after the marker (0) and the link to the chair (1); the button comes last
     Slot("value", "children", _span("bar-value")),
     Slot("elapsed", "children", _span("bar-elapsed")),
@@ -102,7 +103,6 @@ def tile_values(row: SessionRow, wall: float) -> dict[str, str]:
         "bp_age": f"BP mmHg · {age((now_s - bp['offset_s']) / row.speed)}" if bp else "BP mmHg · none yet",
         "hr": number(hr["value"]) if hr else "–",
         "spo2": number(spo2["value"]) if spo2 else "–",
-        "trend": sparkline_src(status.get("trend")),
         "extra": course_line(row),  # the patient's course at a glance (course_glance.py)
         "due": _due_text(status.get("due") or {}, now_s),
         "paused": alarm_view.pause_text(paused),
@@ -132,7 +132,7 @@ def make_tile(sid: int, values: dict[str, str]) -> Any:
 
 
 def _seen(values: dict[str, str]) -> dict[str, Any]:
-    return {k: (zlib.crc32(v.encode()) if k in LONG_SLOTS else v) for k, v in values.items()}
+    return dict(values)
 
 
 # ---- the alarm bar -----------------------------------------------------------------------------------
