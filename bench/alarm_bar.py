@@ -40,8 +40,8 @@ const vw = innerWidth, vh = innerHeight;
 const bar = document.getElementById('alarm-bar');
 if (!bar) return null;
 const box = bar.getBoundingClientRect();
-const seen = r => r.width > 0 && r.height > 0 && r.left >= Math.max(box.left, 0) - 1 && r.right <= Math.min(box.right, vw) + 1
-  && r.top >= Math.max(box.top, 0) - 1 && r.bottom <= Math.min(box.bottom, vh) + 1;
+const seen = r => r.width > 0 && r.height > 0 && r.left >= Math.max(box.left, 0) - 1
+  && r.right <= Math.min(box.right, vw) + 1 && r.top >= Math.max(box.top, 0) - 1 && r.bottom <= Math.min(box.bottom, vh) + 1;
 const items = Array.from(bar.querySelectorAll('.bar-item')).map(i => ({
   label: i.querySelector('.bar-chair').textContent, css: i.className, visible: seen(i.getBoundingClientRect()) }));
 const more = bar.querySelector('.bar-more');
@@ -49,7 +49,8 @@ const banner = document.querySelector('.escalation-banner');
 let bannerOk = null;
 if (banner) { const r = banner.getBoundingClientRect();
   bannerOk = r.right <= vw + 1 && r.bottom <= vh + 1 && banner.scrollWidth <= banner.clientWidth + 1; }
-const bps = Array.from(document.querySelectorAll('.board > .tile .tile-bp')).map(e => parseFloat(getComputedStyle(e).fontSize));
+const bps = Array.from(document.querySelectorAll('.board > .tile .tile-bp'))
+  .map(e => parseFloat(getComputedStyle(e).fontSize));
 return {viewport: [vw, vh], items, counter: more && !more.hidden ? more.textContent : '',
         banner: bannerOk, bp_px: bps.length ? Math.min(...bps) : null,
         bar_px: Math.round(box.height)};

@@ -181,7 +181,8 @@ def alarm_bar(items: list[dict[str, Any]]) -> Any:
     that do not fit, never a `never-hidden` one, and writes the counter: only the browser knows what fits)."""
     more = html.Button(id="alarm-bar-more", className="bar-more", hidden=True, type="button",
                        **{"aria-expanded": "false", "aria-controls": "alarm-bar"})
-    body = [*(_bar_item(item) for item in items), more] if items else [html.Span("No active alarm", className="bar-calm")]
+    calm = [html.Span("No active alarm", className="bar-calm")]
+    body = [*(_bar_item(item) for item in items), more] if items else calm
     return html.Div(body, id="alarm-bar", className="alarm-bar" + (" calm" if not items else ""),
                     role="region", **{"aria-label": "active alarms, highest first"})
 

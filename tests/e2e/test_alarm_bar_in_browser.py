@@ -32,8 +32,9 @@ const vw = innerWidth, vh = innerHeight, bar = document.getElementById('alarm-ba
 if (!bar) return null;
 const box = bar.getBoundingClientRect();
 const visible = e => { const r = e.getBoundingClientRect();
-  return e.offsetParent !== null && r.width > 0 && r.left >= Math.max(box.left, 0) - 1 && r.top >= Math.max(box.top, 0) - 1
-    && r.right <= Math.min(box.right, vw) + 1 && r.bottom <= Math.min(box.bottom, vh) + 1; };
+  return e.offsetParent !== null && r.width > 0 && r.left >= Math.max(box.left, 0) - 1
+    && r.top >= Math.max(box.top, 0) - 1 && r.right <= Math.min(box.right, vw) + 1
+    && r.bottom <= Math.min(box.bottom, vh) + 1; };
 const more = document.getElementById('alarm-bar-more');
 const banner = document.querySelector('.escalation-banner');
 const b = banner && banner.getBoundingClientRect();
@@ -139,7 +140,8 @@ def _press(screen: Screen, key: str, expanded: str) -> None:
 def _expand_and_collapse_from_the_keyboard(screen: Screen, db: Path) -> None:
     _press(screen, Keys.ENTER, "true")  # a button: Enter (and Space) press it
     page = screen.until(lambda: (p := _settled(screen, db))["expanded"] == "true" and p, "the bar expanded")
-    assert page["counter"] == "Show fewer" and all(item["visible"] or not item["unacked_high"] for item in page["items"])
+    assert page["counter"] == "Show fewer"
+    assert all(item["visible"] or not item["unacked_high"] for item in page["items"])
     assert all(screen.js("return Array.from(document.querySelectorAll('#alarm-bar .bar-item')).map(i => !i.hidden)"))
     _press(screen, Keys.SPACE, "false")
     page = screen.until(lambda: (p := _settled(screen, db))["expanded"] == "false" and p, "the bar collapsed")
@@ -175,7 +177,8 @@ def test_eight_chairs_on_a_tablet_and_a_patched_bar_fitted_again(ward, screen):
     store = Store.open(db)
     try:
         sid = next(row.id for row in store.open_sessions() if row.chair == "Chair 02")
-        store.submit_items(sid, [Reading("nibp", sbp=201, dbp=121, hr=95, offset_s=store.session(sid).session_now(time.time()))], "nibp")
+        now_s = store.session(sid).session_now(time.time())
+        store.submit_items(sid, [Reading("nibp", sbp=201, dbp=121, hr=95, offset_s=now_s)], "nibp")
     finally:
         store.close()
     screen.until(lambda: "201/121" in screen.js("return document.getElementById('alarm-bar').textContent"),

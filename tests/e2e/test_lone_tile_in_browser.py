@@ -40,8 +40,8 @@ def test_a_lone_tile_beside_chairs_without_a_session_is_whole(start_server, scre
         screen.size(*SIZES[0])
         screen.sign_in(server.url, "nurse")
         screen.until(lambda: screen.js("return !!document.querySelector('.tile.waiting')"), "the waiting chair")
-        screen.until(lambda: "more)" in screen.js("return document.querySelector('.board > .tile .tile-alarm').textContent"),
-                     "the lone tile's alarm line with its second alarm")
+        alarm_line = "return document.querySelector('.board > .tile .tile-alarm').textContent"
+        screen.until(lambda: "more)" in screen.js(alarm_line), "the lone tile's alarm line with its second alarm")
         for width, height in SIZES:
             screen.size(width, height)
             page = screen.until(lambda: (p := screen.js(MEASURE_JS))["viewport"] == [width, height] and p,

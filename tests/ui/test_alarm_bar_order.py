@@ -70,7 +70,8 @@ def test_the_bar_orders_chairs_on_the_wall_clock_and_marks_what_it_never_hides(t
     items = bar_items(store.open_sessions(), START + 400)
     labels = [(item["label"], "never-hidden" in item["css"]) for item in items]
     # Chair 2's severe BP began 1000 session seconds in and Chair 1's at 300: on the wall clock Chair 2's is older
-    assert labels[:3] == [("Chair 2 · BP severe", True), ("Chair 1 · BP severe", True), ("Chair 3 · BP severe", False)]
+    assert labels[:3] == [("Chair 2 · BP severe", True), ("Chair 1 · BP severe", True),
+                          ("Chair 3 · BP severe", False)]
     assert "is-acked" in items[2]["css"] and not items[2]["ackable"]
     priorities = [item["css"].split()[1] for item in items]
     assert priorities == sorted(priorities, key=["prio-high", "prio-medium", "prio-low"].index)

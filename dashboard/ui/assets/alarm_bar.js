@@ -14,7 +14,8 @@
    counter once more (its text sets its width). Its own writes are taken off the observer's queue.
 
    window.__alarmBar reports the last fit, for the browser tests and for anyone at the console:
-   {runs, ms (their time in all), pendingMs (of which the page's own layout, pending when a run began), shown, hidden: {high, medium, low}, expanded}. */
+   {runs, ms (their time in all), pendingMs (of which the page's own layout, pending when a run began), shown,
+    hidden: {high, medium, low}, expanded}. */
 (function () {
   const ROWS = 2;  // the rows the bar may take for what is not never-hidden
   const PRIORITIES = [["high", "HIGH"], ["medium", "MED"], ["low", "LOW"]];
