@@ -41,9 +41,11 @@ const bar = document.getElementById('alarm-bar');
 if (!bar) return null;
 const box = bar.getBoundingClientRect();
 const seen = r => r.width > 0 && r.height > 0 && r.left >= Math.max(box.left, 0) - 1
-  && r.right <= Math.min(box.right, vw) + 1 && r.top >= Math.max(box.top, 0) - 1 && r.bottom <= Math.min(box.bottom, vh) + 1;
+  && r.right <= Math.min(box.right, vw) + 1 && r.top >= Math.max(box.top, 0) - 1
+  && r.bottom <= Math.min(box.bottom, vh) + 1;
 const items = Array.from(bar.querySelectorAll('.bar-item')).map(i => ({
-  label: i.querySelector('.bar-chair').textContent, css: i.className, visible: seen(i.getBoundingClientRect()) }));
+  label: i.querySelector('.bar-chair').textContent, css: i.className,
+  visible: seen(i.getBoundingClientRect()) }));
 const more = bar.querySelector('.bar-more');
 const banner = document.querySelector('.escalation-banner');
 let bannerOk = null;
