@@ -30,6 +30,13 @@ class Screen:
         """The viewport in CSS pixels (what the page lays out for); `scale` only shrinks screenshots."""
         self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
             "width": width, "height": height, "deviceScaleFactor": scale, "mobile": False})
+        self.frames()
+
+    def frames(self) -> None:
+        """Waits until the page has drawn two frames: what runs on a resize (the alarm bar's fitting, a
+        ResizeObserver's) has run by then."""
+        self.driver.execute_async_script("const done = arguments[arguments.length - 1];"
+                                         "requestAnimationFrame(() => requestAnimationFrame(() => done(true)))")
 
     def sign_in(self, url: str, role: str, then: str = "/") -> None:
         self.driver.get(f"{url}/login?next={then}")
