@@ -168,9 +168,8 @@ def _bar_item(item: dict[str, Any]) -> Any:
                 dcc.Link(item["label"], href=f"/session/{item['sid']}", className="bar-chair")]
     children += [slot.make(item[slot.name]) for slot in BAR_SLOTS]
     if item["ackable"]:
-        # its short form shows when the bar is crowded (style.css); its name says which alarm it acknowledges
-        children.append(html.Button([html.Span("Acknowledge", className="ack-long"),
-                                     html.Span("Ack", className="ack-short")], className="bar-ack",
+        # its name says which alarm it acknowledges (a screen reader hears many)
+        children.append(html.Button("Acknowledge", className="bar-ack",
                                     id={"type": "bar-ack", "sid": item["sid"], "alarm": item["alarm"]},
                                     **{"aria-label": f"Acknowledge {item['label']}"}))
     return html.Div(children, className=item["css"], id={"type": "bar-item", "key": item["key"]})

@@ -107,6 +107,7 @@
     more.textContent = expanded ? "Show fewer" : counterText(hidden);
     more.setAttribute("aria-expanded", expanded ? "true" : "false");
     bar.dataset.expanded = expanded ? "true" : "false";
+    if (expanded) bar.dataset.crowded = "false";  // every alarm in full, its Acknowledge with it
     report.shown = showAll ? items.length : shown;
     report.hidden = showAll ? hiddenBy(items, items.length) : hidden;
     report.expanded = expanded;
