@@ -2,9 +2,8 @@
 
     ingest.py         the one path from every adapter to the store: session time, the engine, one commit a step
     placement.py      its other half: items for chairs with no open session, unassociated devices, demo data
-    live.py           one open session's engine and trend, folded from the store; queued actions as items
+    live.py           one open session's engine, folded from the store; queued actions as items
     device_keeper.py  device data kept outside sessions, and each sender's traffic counts
-    trend.py          the board tile's small trend, kept beside each engine
     clinic.py         the simulated clinic (`python app.py`'s demo chairs)
     replay.py         a replay's pacing and its ticks; speeds.py the speeds a person may choose
     coverage.py       the chairs in session that no live, sounding screen covers (a technical alarm)

@@ -312,7 +312,6 @@ class Ingest(Placement):
         batch = self._pending.batch
         if isinstance(item, Reading):
             batch.readings.append((session.row.id, session.seq, item))
-            session.trend.add(item)
         else:
             batch.events.append((session.row.id, session.seq, item))
         self._record(session, transitions, received=received)
@@ -344,7 +343,6 @@ class Ingest(Placement):
         session.engine = twin
         session.seq += 1
         batch.readings.append((sid, session.seq, item))
-        session.trend.add(item)
         self._record(session, added, received=received)
 
     def _advance(self, now: float) -> None:
@@ -374,9 +372,7 @@ class Ingest(Placement):
             session = self._live.get(sid)
             if session is None:
                 continue
-            status = session_status(session.engine)
-            status["trend"] = session.trend.snapshot()
-            batch.statuses[sid] = status
+            batch.statuses[sid] = session_status(session.engine)
             if session.engine.phase == "discharged" and sid not in batch.ended:
                 batch.ended[sid] = self.clock()
 

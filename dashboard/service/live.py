@@ -1,4 +1,4 @@
-"""What ingest holds: each open session's engine and trend, folded from the store, and what is on its way to
+"""What ingest holds: each open session's engine, folded from the store, and what is on its way to
 the next commit (the submissions queued, the batch being made). People's queued actions become items here too."""
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from devices.readings import Item, Reading, SessionEvent
 
 from ..engine import Config, SessionEngine, Transition
 from ..store import Batch, SessionRow, Store
-from .trend import Trend
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +20,6 @@ TICK_S = 0.2  # how often ingest commits and fires timers: well inside the 1 s b
 class LiveSession:
     row: SessionRow
     engine: SessionEngine
-    trend: Trend
     seq: int
 
     def session_time(self, wall: float) -> float:
@@ -55,12 +53,11 @@ class Pending:
 
 def fold_session(store: Store, config: Config, row: SessionRow, resume_at: float | None = None,
                  raised: list[tuple[Transition, float | None]] | None = None) -> LiveSession:
-    """The session's engine and trend, folded from what the store holds; its timers run up to `resume_at` (by
+    """The session's engine, folded from what the store holds; its timers run up to `resume_at` (by
     default where the stored status left them). `raised`, when given, gets every transition the fold makes, each
     with when its input reached ingest (None for a timer): a new session's pre-session readings raise alarms that
     must be stored like any other; a rebuild's were stored when they happened."""
     engine = SessionEngine(config, row.protocol, course_baseline=row.usual_baseline)
-    trend = Trend()
     # In session-time order: the arrival order, as ingest stores the time its engine used (never backwards),
     # except for readings that joined late from before (a device associated while the session was open).
     items = sorted(store.session_items(row.id), key=lambda item: item.offset_s or 0.0)
@@ -68,8 +65,6 @@ def fold_session(store: Store, config: Config, row: SessionRow, resume_at: float
         transitions = engine.apply(item)
         if raised is not None:
             raised.extend((transition, item.received_time) for transition in transitions)
-        if isinstance(item, Reading):
-            trend.add(item)
     if resume_at is None:
         resume_at = float(row.status.get("now") or 0.0) if row.status else 0.0
     fired = engine.advance(resume_at)  # timers that fired before the stop: already stored (unless `raised`)
@@ -78,7 +73,7 @@ def fold_session(store: Store, config: Config, row: SessionRow, resume_at: float
     if items:  # a session new to the store has nothing to resume
         log.info("session %s on %s: resumed from %d stored items at %.0f s", row.id, row.chair,
                  len(items), engine.now)
-    return LiveSession(row, engine, trend, store.max_seq(row.id))
+    return LiveSession(row, engine, store.max_seq(row.id))
 
 
 def action_item(action: dict) -> Item:

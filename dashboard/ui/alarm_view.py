@@ -95,6 +95,19 @@ def pause_text(left: float | None) -> str:
     return f"AUDIO PAUSED {total // 60}:{total % 60:02d}"
 
 
-def bar_order(alarm: Mapping[str, Any]) -> tuple[int, int, float]:
-    """Highest priority first; within it, what still needs someone before what has been seen; oldest first."""
-    return (-PRIORITY_RANK[alarm["priority"]], 1 if alarm.get("acked_by") else 0, alarm["since_s"])
+# Within a priority: what needs someone now, then what needs someone though its condition has ended, then what
+# has been seen.
+NEEDS_SOMEONE = {"is-unacked": 0, "is-latched": 1, "is-acked": 2}
+
+
+def bar_order(alarm: Mapping[str, Any], waiting_s: float) -> tuple[int, int, float]:
+    """The alarm bar's order. Highest priority first; within it an alarm whose condition holds and nobody has
+    acknowledged, then a latched one (its condition ended: still awaiting acknowledgement), then an acknowledged
+    one; within each, the one waiting longest first. `waiting_s` is in wall seconds since the alarm began (a
+    session's own clock can run at another speed, so the chairs are compared on the wall clock)."""
+    return -PRIORITY_RANK[alarm["priority"]], NEEDS_SOMEONE[state(alarm)], -waiting_s
+
+
+def never_hidden(alarm: Mapping[str, Any]) -> bool:
+    """An unacknowledged HIGH alarm (latched ones too): the bar always shows it, growing as it must."""
+    return alarm["priority"] == "high" and not alarm.get("acked_by")

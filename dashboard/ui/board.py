@@ -10,6 +10,11 @@ about to press stays where it is.
 A ward display's board (`ward`, auth/roles.py DISPLAY) is read-only: tiles and bar items link nowhere, carry no
 Acknowledge button, and the tile shows the chair, not the patient's label or course (a screen patients can see).
 
+A tile has no trend chart: at 24 chairs a tile is about 230 px tall at 1920x1080 (less on smaller screens), all of it
+for the chair, the numerals and the alarm; a chart of the last hour readable there (>= 40 px, its BP limit, its
+scale) would take the numerals' room, and a smaller one is decoration. The session page, one click away, has the
+chart with its limits (issue 22).
+
 Which sessions a board shows is scope.py's rule; the grid's shape (columns for the number of chairs, numerals
 that grow with the tile) is the stylesheet's (assets/style.css, "The board").
 """
@@ -17,7 +22,6 @@ from __future__ import annotations
 
 import json
 import time
-import zlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -32,7 +36,6 @@ from .forms import FormError
 from .identity import is_display, may_see, signed_in
 from .notice import error, ok
 from .scope import TEST, Board, is_demo, kind, mark, on_viewers_board
-from .sparkline import sparkline_src
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +65,6 @@ TILE_SLOTS: tuple[Slot, ...] = (
     Slot("bp_age", "children", _text("tile-bp-age")),
     Slot("hr", "children", _text("tile-hr vital")),
     Slot("spo2", "children", _text("tile-spo2 vital")),
-    Slot("trend", "src", lambda src: html.Img(src=src, className="tile-trend", alt="last hour: HR and BP")),
     Slot("extra", "children", _text("tile-extra")),  # further lines (a patient's course...): empty by default
     Slot("due", "children", _text("tile-due")),
     Slot("paused", "children", _text("tile-paused")),
@@ -70,7 +72,6 @@ TILE_SLOTS: tuple[Slot, ...] = (
     Slot("alarm", "children", _text("tile-alarm")),
 )
 SLOT_INDEX = {slot.name: index for index, slot in enumerate(TILE_SLOTS)}
-LONG_SLOTS = {"trend"}  # the browser keeps a checksum of these, not the value
 BAR_SLOTS: tuple[Slot, ...] = (  # after the marker (0) and the link to the chair (1); the button comes last
     Slot("value", "children", _span("bar-value")),
     Slot("elapsed", "children", _span("bar-elapsed")),
@@ -107,7 +108,6 @@ def tile_values(row: SessionRow, wall: float) -> dict[str, str]:
         "bp_age": f"BP mmHg · {age((now_s - bp['offset_s']) / row.speed)}" if bp else "BP mmHg · none yet",
         "hr": number(hr["value"]) if hr else "–",
         "spo2": number(spo2["value"]) if spo2 else "–",
-        "trend": sparkline_src(status.get("trend")),
         "extra": course_line(row),  # the patient's course at a glance (course_glance.py)
         "due": _due_text(status.get("due") or {}, now_s),
         "paused": alarm_view.pause_text(paused),
@@ -154,23 +154,26 @@ def ward_values(values: dict[str, str]) -> dict[str, str]:
 
 
 def _seen(values: dict[str, str]) -> dict[str, Any]:
-    return {k: (zlib.crc32(v.encode()) if k in LONG_SLOTS else v) for k, v in values.items()}
+    return dict(values)
 
 
 # ---- the alarm bar -----------------------------------------------------------------------------------
 
 
 def bar_items(rows: list[SessionRow], wall: float) -> list[dict[str, Any]]:
-    """Every active alarm of these sessions, highest priority first, each with its slots and its identity."""
+    """Every active alarm of these sessions in the bar's order (alarm_view.bar_order), each with its slots and its
+    identity. An item the bar must never hide (an unacknowledged HIGH alarm) carries the class `never-hidden`."""
     found = []
     for row in rows:
         status = row.status or {}
         now_s = row.session_now(wall)
         for alarm in status.get("alarms") or []:
-            found.append((alarm_view.bar_order(alarm), row.chair, {
+            waiting_s = (now_s - alarm["since_s"]) / (row.speed or 1.0)
+            found.append((alarm_view.bar_order(alarm, waiting_s), row.chair, {
                 "key": f"{row.id}|{alarm['code']}|{alarm['source']}|{alarm['priority']}|{alarm_view.state(alarm)}",
                 "sid": row.id, "alarm": json.dumps([alarm["code"], alarm["source"]]),
-                "css": f"bar-item prio-{alarm['priority']} {alarm_view.state(alarm)}",
+                "css": f"bar-item prio-{alarm['priority']} {alarm_view.state(alarm)}"
+                       f"{' never-hidden' if alarm_view.never_hidden(alarm) else ''}",
                 "label": f"{row.chair} · {alarm_label(alarm['code'])}"
                          f"{' (' + alarm['source'] + ')' if alarm['source'] else ''}",
                 "ackable": not alarm.get("acked_by"),
@@ -188,13 +191,20 @@ def _bar_item(item: dict[str, Any], ward: bool = False) -> Any:
     children = [html.Span(className="bar-marker", **{"aria-hidden": "true"}), chair]
     children += [slot.make(item[slot.name]) for slot in BAR_SLOTS]
     if item["ackable"] and not ward:
+        # its name says which alarm it acknowledges (a screen reader hears many)
         children.append(html.Button("Acknowledge", className="bar-ack",
-                                    id={"type": "bar-ack", "sid": item["sid"], "alarm": item["alarm"]}))
+                                    id={"type": "bar-ack", "sid": item["sid"], "alarm": item["alarm"]},
+                                    **{"aria-label": f"Acknowledge {item['label']}"}))
     return html.Div(children, className=item["css"], id={"type": "bar-item", "key": item["key"]})
 
 
 def alarm_bar(items: list[dict[str, Any]], ward: bool = False) -> Any:
-    body = [_bar_item(item, ward) for item in items] or [html.Span("No active alarm", className="bar-calm")]
+    """The bar: its items in order, then the counter of what does not fit (assets/alarm_bar.js hides the items
+    that do not fit, never a `never-hidden` one, and writes the counter: only the browser knows what fits)."""
+    more = html.Button(id="alarm-bar-more", className="bar-more", hidden=True, type="button",
+                       **{"aria-expanded": "false", "aria-controls": "alarm-bar"})
+    calm = [html.Span("No active alarm", className="bar-calm")]
+    body = [*(_bar_item(item, ward) for item in items), more] if items else calm
     return html.Div(body, id="alarm-bar", className="alarm-bar" + (" calm" if not items else ""),
                     role="region", **{"aria-label": "active alarms, highest first"})
 

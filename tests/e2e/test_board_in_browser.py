@@ -87,7 +87,8 @@ def _fills_the_screen(page: dict, chairs: int) -> None:
     width, height = page["viewport"]
     where = f"{chairs} chairs at {width}x{height}"
     covered = sum(tile["area"] for tile in page["tiles"]) / page["under_header"]
-    assert covered >= MIN_COVERAGE, f"{where}: tiles cover {covered:.0%} of the screen under the header"
+    under = "under the crowded alarm bar" if page["crowded"] else "under the header"
+    assert covered >= MIN_COVERAGE, f"{where}: tiles cover {covered:.0%} of the screen {under}"
     assert page["scroll"] <= 1, f"{where}: the board scrolls by {page['scroll']} px"
     smallest_bp = min(tile["bp"] for tile in page["tiles"])
     assert smallest_bp >= MIN_BP_PX.get((width, height, chairs), MIN_BP_ANYWHERE_PX), f"{where}: BP {smallest_bp} px"

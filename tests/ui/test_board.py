@@ -2,9 +2,7 @@
 alarm, highest first, with its current value; test data stays off the clinical board."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from urllib.parse import quote, unquote
 
 from dash import no_update
 
@@ -14,7 +12,6 @@ from dashboard.store import Store
 from dashboard.ui import alarm_view
 from dashboard.ui.board import BAR_FIRST_SLOT, SLOT_INDEX, bar_items, poll_board, tile_values
 from dashboard.ui.scope import CLINICAL, TEST, board_of, is_demo, on_board
-from dashboard.ui.sparkline import _drawn, sparkline_src
 from devices.readings import Reading, SessionEvent
 
 START = 1_800_000_000.0
@@ -85,17 +82,6 @@ def test_tile_shows_bp_age_phase_and_what_is_due(tmp_path: Path):
     assert values["phase"] == "Pre-dose · 6 min" and values["due"] == "Next: dose" and values["dose"] == "no dose yet"
     assert (values["hr"], values["spo2"]) == ("70", "98") and values["mark"] == "" and values["extra"] == ""
     assert values["class"] == "tile prio-none calm bp-none hr-none spo2-none real rate-oximeter"
-
-
-def test_a_sparkline_is_the_quoted_svg_and_is_drawn_once_per_trend():
-    trend = {"hr": [[60.0 * n, 70 + n % 7 + 0.5] for n in range(50)], "bp": [[600.0, 131, 82], [1800.0, 250, 30]]}
-    src = sparkline_src(trend)
-    svg = unquote(src.removeprefix("data:image/svg+xml;utf8,"))
-    assert src == "data:image/svg+xml;utf8," + quote(svg)  # what urllib's quote() makes of it, character for character
-    assert svg.startswith("<svg") and svg.count("<line") == 2 and svg.count("<polyline") == 1
-    drawn = _drawn.cache_info().misses
-    assert sparkline_src(json.loads(json.dumps(trend))) == src  # the same trend read again from a status snapshot
-    assert _drawn.cache_info().misses == drawn
 
 
 def _severe(store: Store, ingest: Ingest, chair: str, at: float, sbp: float = 186, dbp: float = 114) -> None:
