@@ -13,8 +13,10 @@ KIOSK_AUTOPLAY = "--autoplay-policy=no-user-gesture-required"  # docs/ward-displ
 SOUND_JS = "return Object.assign({}, window.__alarmSound, {context: null})"
 TILES_JS = "return document.querySelectorAll('.board > .tile').length"
 # What a passer-by could press or follow anywhere on the screen (the Night view and sound-on buttons excepted).
+# What a passer-by could press: the night view, the sound and the alarm bar's "+N more" (it shows more of the same
+# board) are the display's only controls.
 ACTIONABLE_JS = """return Array.from(document.querySelectorAll('a[href], button, form, input, select, textarea'))
-  .filter(e => !['theme-toggle', 'sound-on'].includes(e.id)).map(e => e.outerHTML.slice(0, 120));"""
+  .filter(e => !['theme-toggle', 'sound-on', 'alarm-bar-more'].includes(e.id)).map(e => e.outerHTML.slice(0, 120));"""
 REFUSED_JS = """const done = arguments[arguments.length - 1];
 fetch('/_dash-update-component', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{}'})
   .then(r => done(r.status), () => done(-1));"""
