@@ -26,6 +26,7 @@ import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..store import Store
+from ..store.keyfile import read_or_make
 from ..store.schema import NAME_LENGTH
 from . import sessions
 from .accounts import AuthError, AuthSettings, User, verify
@@ -69,20 +70,7 @@ def secret_key(path: Path | None = None) -> bytes:
     from_env = os.environ.get("MONITOR_SECRET_KEY")
     if from_env:
         return from_env.encode()
-    path = path or secret_file()
-    if not path.exists():  # several workers may start at once: write aside, then link into place atomically
-        path.parent.mkdir(parents=True, exist_ok=True)
-        aside = path.with_name(f".{path.name}.{os.getpid()}")
-        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        try:
-            os.link(aside, path)
-        except FileExistsError:
-            pass  # another worker won: use its key
-        finally:
-            os.unlink(aside)
-    return path.read_text().strip().encode()
+    return read_or_make(path or secret_file())
 
 
 def current_user() -> User | None:

@@ -100,6 +100,7 @@ actions = sa.Table(  # people's actions from the web, waiting for ingest to fold
     sa.Column("hr", sa.Float), sa.Column("spo2", sa.Float),
     sa.Column("applied_at", sa.Float),  # NULL until ingest has folded it (same transaction as its event)
     sa.Column("error", sa.Text),  # why it could not be applied (session already ended)
+    sa.Column("chain", sa.String(64)),  # HMAC of what the person did and of the row before (chain.py; 0017)
     sa.Index("ix_actions_pending", "applied_at"),
 )
 
