@@ -33,7 +33,6 @@ def _last_reading(database: Path) -> int:
         return 0
 
 
-
 def test_a_backup_of_a_live_clinic_restores_with_every_reading(tmp_path: Path):
     live = tmp_path / "var" / "clinic.db"
     env = {**os.environ, "MONITOR_AUDIT_KEY_FILE": str(tmp_path / "audit_key")}
