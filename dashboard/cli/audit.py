@@ -23,16 +23,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
     import sys
 
     from ..store import chain
-    from .location import describe, database_url, missing_database, open_store
+    from .location import database_url, describe, missing_database, open_store
 
     missing = missing_database(args)
     if missing:
         print(f"audit verify: {missing}", file=sys.stderr)
         return 2
     print(f"Database: {describe(database_url(args))}", file=sys.stderr)
+    if not os.environ.get(chain.KEY_ENV) and not chain.key_file().exists():
+        print(f"audit verify: no audit key at {chain.key_file().resolve()}: run where the monitor runs, or name its "
+              f"key file with {chain.KEY_FILE_ENV}", file=sys.stderr)
+        return 2
     store = open_store(args)
     try:
         verdicts = chain.verify_all(store.engine)
