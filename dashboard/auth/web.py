@@ -147,11 +147,14 @@ def install(app: Any, store: Store, settings: AuthSettings, secret_path: Path | 
     @server.route("/logout", methods=["POST"])
     def _logout() -> Any:
         signed: sessions.SignedIn | None = flask.g.get("signed")
-        if signed is not None and hmac.compare_digest(flask.request.form.get("csrf", ""),
-                                                      flask.session.get("csrf", "")):
-            if sessions.end(store, signed.id, "logout", time.time()):
-                record(store, signed.username, "logout", role=signed.role, remote=client_address())
-            flask.session.clear()
+        if signed is None:
+            return flask.redirect("/login")  # signed out already
+        if not hmac.compare_digest(flask.request.form.get("csrf", ""), flask.session.get("csrf", "")):
+            # Not a sign-out: say so rather than show the login page over a session that is still open.
+            return _answer(400, "not signed out: sign out with the Sign out button of a page of this monitor")
+        if sessions.end(store, signed.id, "logout", time.time()):
+            record(store, signed.username, "logout", role=signed.role, remote=client_address())
+        flask.session.clear()
         return flask.redirect("/login")
 
 
@@ -254,11 +257,17 @@ def _install_timing(server: flask.Flask) -> None:
 
 
 def _same_origin() -> bool:
-    """Origin (or, failing that, Referer) names this host: the check OWASP gives for state-changing requests."""
+    """Origin (or, failing that, Referer) names this host and scheme: the check OWASP gives for state-changing
+    requests. The scheme is the request's (https behind a trusted proxy that says so), or https when the cookie
+    is for https only (MONITOR_HTTPS=1): an https page's origin on an http server is another origin."""
     from urllib.parse import urlparse
 
     source = flask.request.headers.get("Origin") or flask.request.headers.get("Referer")
-    return bool(source) and urlparse(source).netloc == flask.request.host
+    if not source:
+        return False
+    parsed = urlparse(source)
+    schemes = {flask.request.scheme} | ({"https"} if flask.current_app.config.get("SESSION_COOKIE_SECURE") else set())
+    return parsed.netloc == flask.request.host and parsed.scheme in schemes
 
 
 def _only_polls(body: dict[str, Any]) -> bool:

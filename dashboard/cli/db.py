@@ -36,6 +36,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
+    import sqlalchemy as sa
+
+    try:
+        return _run(args)
+    except sa.exc.SQLAlchemyError as exc:  # unreachable, refused, wrong password: one line, never a traceback
+        why = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"db {args.action}: cannot use the database: {why}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    import sys
+
     from alembic import command
 
     from ..store.migrate import alembic_config, current_revisions, heads, known_revisions

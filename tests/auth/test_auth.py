@@ -1,6 +1,7 @@
 """Logins, roles and audit: every page and every callback refuses an anonymous request and a wrong role."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
@@ -203,7 +204,7 @@ def test_acknowledge_override_and_discharge_are_audited(store, app):
     from dashboard.ui import workflow
 
     sid = store.create_session(chair="Chair 1", patient_label="P-1", protocol="esketamine-56", started_at=time.time())
-    row = store.session(sid)
+    row = dataclasses.replace(store.session(sid), status={"alarms": [SEVERE_BP]})  # as ingest's status shows it
     with app.server.test_request_context("/", environ_base={"REMOTE_ADDR": "10.0.0.7"}):
         import flask
         flask.session.update(user="nurse1", role="nurse")
@@ -213,3 +214,20 @@ def test_acknowledge_override_and_discharge_are_audited(store, app):
     assert ("nurse1", "nurse", "acknowledge", "10.0.0.7", sid) in rows
     assert ("nurse1", "nurse", "override", "10.0.0.7", sid) in rows
     assert ("nurse1", "nurse", "discharge", "10.0.0.7", sid) in rows
+
+
+SEVERE_BP = {"code": "bp.severe", "source": "", "acked_by": None}
+
+
+@pytest.mark.parametrize("alarms", [[], [{**SEVERE_BP, "code": "hr.high"}], [{**SEVERE_BP, "acked_by": "nurse2"}]],
+                         ids=["no alarm", "another alarm", "already acknowledged"])
+def test_acknowledging_an_alarm_that_is_not_awaiting_it_is_refused_and_records_nothing(store, app, alarms):
+    from dashboard.ui import workflow
+    from dashboard.ui.forms import FormError
+
+    sid = store.create_session(chair="Chair 1", patient_label="P-1", protocol="esketamine-56", started_at=time.time())
+    row = dataclasses.replace(store.session(sid), status={"alarms": alarms})
+    before = len(audit_log(store))
+    with app.server.test_request_context("/"), pytest.raises(FormError, match="not an active alarm"):
+        workflow.acknowledge(store, row, "nurse1", '["bp.severe", ""]')
+    assert store.pending_actions() == [] and len(audit_log(store)) == before

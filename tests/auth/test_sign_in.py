@@ -177,7 +177,8 @@ def test_a_forged_name_is_audited_printable(store):
 
 @pytest.mark.parametrize("password, why", [
     ("short-pass1", "at least 12"), ("password1234", "common"), ("qwertyuiop12", "common"),
-    ("aaaaaaaaaaaa", "easy to guess"), ("ketamine1234", "easy to guess"), ("demo-nurse2!", "easy to guess")])
+    ("aaaaaaaaaaaa", "easy to guess"), ("ketamine1234", "easy to guess"), ("demo-nurse2!", "easy to guess"),
+    ("Summer2024!!", "easy to guess"), ("Winter2023!!", "easy to guess")])
 def test_weak_passwords_are_refused_with_the_reason(store, password, why):
     with pytest.raises(AuthError, match=why):
         add_user(store, "demo-nurse2", "nurse", password)
