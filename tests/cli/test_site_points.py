@@ -85,3 +85,18 @@ def test_the_web_server_names_no_product_in_its_server_header(tmp_path):
         server.send_signal(signal.SIGINT)
         server.wait(60)
         log.close()
+
+
+def test_an_export_from_the_command_line_is_audited_as_the_web_s(tmp_path):
+    from dashboard.auth import audit_log
+
+    store = Store.open(tmp_path / "clinic.db")
+    sid = store.create_session(chair="C1", patient_label="P", protocol="esketamine", started_at=1.0e9)
+    store.close()
+    for fmt in ("feed", "csv"):
+        done = app("export", str(sid), "--format", fmt, "--out", f"s.{fmt}", "--database", "clinic.db", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    store = Store.open(tmp_path / "clinic.db")
+    rows = [(r["who"], r["action"], r["detail"], r["session_id"]) for r in audit_log(store) if r["action"] == "export"]
+    store.close()
+    assert rows == [("command line", "export", "csv: s.csv", sid), ("command line", "export", "feed: s.feed", sid)]
