@@ -84,17 +84,19 @@ def append(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]])
 
 def link(secret: bytes, name: str, before: str, row: dict[str, Any]) -> str:
     """The row's link: HMAC-SHA256 over its table, the link before it and the columns it covers."""
-    table = TABLES[name]
-    values = [_canonical(table.c[column], row.get(column)) for column in LINKED[name]]
-    payload = json.dumps([name, before, values], separators=(",", ":"), ensure_ascii=False)
+    return _digest(secret, name, before, [row.get(column) for column in LINKED[name]], _floats(name))
+
+
+def _digest(secret: bytes, name: str, before: str, values: Sequence[Any], floats: Sequence[bool]) -> str:
+    # A REAL column gives back 5.0 for 5: the link covers the value as the database will give it back.
+    canonical = [None if v is None else float(v) if is_float else v for v, is_float in zip(values, floats)]
+    payload = json.dumps([name, before, canonical], separators=(",", ":"), ensure_ascii=False)
     return hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()
 
 
-def _canonical(column: sa.Column[Any], value: Any) -> Any:
-    """The value as the database gives it back (a REAL column returns 5.0 for 5)."""
-    if value is None:
-        return None
-    return float(value) if isinstance(column.type, sa.Float) else value
+@functools.cache
+def _floats(name: str) -> tuple[bool, ...]:
+    return tuple(isinstance(TABLES[name].c[column].type, sa.Float) for column in LINKED[name])
 
 
 @functools.cache
@@ -133,20 +135,20 @@ def verify(engine: sa.Engine, name: str, secret: bytes | None = None) -> Verdict
     secret = key() if secret is None else secret
     table = TABLES[name]
     last, linked, unlinked = "", 0, 0
+    floats = _floats(name)
     with engine.connect() as conn:
         head = conn.execute(sa.select(chain_heads.c.rows, chain_heads.c.last).where(chain_heads.c.name == name)).first()
-        for row in _rows(conn, table):
-            if row["chain"] is None:
+        for row_id, stored, *values in _rows(conn, table):  # tuples, not mappings: a million rows in seconds
+            if stored is None:
                 if linked:
-                    return Verdict(name, linked, unlinked, f"{name} row {row['id']}: its link is missing", last)
+                    return Verdict(name, linked, unlinked, f"{name} row {row_id}: its link is missing", last)
                 unlinked += 1
                 continue
-            expected = link(secret, name, last, row)
-            if not hmac.compare_digest(expected, row["chain"]):
+            if not hmac.compare_digest(_digest(secret, name, last, values, floats), stored):
                 why = ("its contents or the row before it were changed, or a row before it removed" if linked else
                        "its contents were changed, or the key is not the one it was written with")
-                return Verdict(name, linked, unlinked, f"{name} row {row['id']}: {why}", last)
-            last, linked = row["chain"], linked + 1
+                return Verdict(name, linked, unlinked, f"{name} row {row_id}: {why}", last)
+            last, linked = stored, linked + 1
     if head is None:
         return Verdict(name, linked, unlinked, f"{name}: its chain head is missing", last)
     if head.rows != linked or head.last != last:
@@ -160,8 +162,6 @@ def verify_all(engine: sa.Engine) -> list[Verdict]:
     return [verify(engine, name, secret) for name in TABLES]
 
 
-def _rows(conn: sa.Connection, table: sa.Table) -> Iterator[dict[str, Any]]:
+def _rows(conn: sa.Connection, table: sa.Table) -> Iterator[sa.Row[Any]]:
     columns = [table.c.id, table.c.chain, *(table.c[column] for column in LINKED[table.name])]
-    result = conn.execution_options(yield_per=5000).execute(sa.select(*columns).order_by(table.c.id))
-    for row in result.mappings():
-        yield dict(row)
+    yield from conn.execution_options(yield_per=5000).execute(sa.select(*columns).order_by(table.c.id))
