@@ -5,7 +5,10 @@
 
 What a site changes comes from the command line or the environment (MONITOR_*, read by dashboard/wsgi.py).
 """
+import signal
+
 import gunicorn.http.wsgi
+from gunicorn.arbiter import Arbiter
 
 wsgi_app = "dashboard.wsgi:server"
 proc_name = "monitor-web"
@@ -16,6 +19,14 @@ timeout = 60  # a worker silent this long (a stuck request) is replaced
 graceful_timeout = 10  # on stop, requests in flight get this long
 # The Server header names no product or version (an attacker's first question); gunicorn has no setting for it.
 gunicorn.http.wsgi.SERVER = "monitor"
+# Ctrl-C stops as a service manager's SIGTERM does: each worker finishes the request it is answering (gunicorn's own
+# SIGINT is a quick stop that cuts a request off mid-answer, with a traceback in the log).
+Arbiter.handle_int = Arbiter.handle_term
+
+
+def post_worker_init(worker):  # noqa: ANN001 (gunicorn's hook)
+    """A worker that gets Ctrl-C itself (a terminal signals the whole group) finishes its request, then stops."""
+    signal.signal(signal.SIGINT, worker.handle_exit)
 
 
 def when_ready(server):  # noqa: ANN001 (gunicorn's hook)
