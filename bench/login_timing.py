@@ -6,7 +6,8 @@ kinds of attempt interleaved `--repeats` times each:
 
 - wrong: a known name, a wrong password (the reference);
 - unknown: a name that does not exist;
-- refused: a known name from an address that has failed too often for it (throttled: even the right password);
+- refused: a known name from an address that has failed too often for it, tried while its wait runs (issue 25:
+  a progressive delay; even the right password is answered as a wrong one until the wait is over);
 - inactive: a deactivated user with their right password;
 - right: the right password (a session is made too).
 
@@ -41,7 +42,7 @@ def main() -> int:
     bl.print_machine(info)
     result = bl.Result("login_timing", bl.command_line(), info)
 
-    from dashboard.auth import AuthSettings, add_user, set_active
+    from dashboard.auth import AuthSettings, add_user, set_active, throttle
     from dashboard.engine import load_config
     from dashboard.store import Store
     from dashboard.ui import create_app
@@ -51,11 +52,15 @@ def main() -> int:
     bl.add_users(store)
     add_user(store, "bench-inactive", "nurse", bl.PASSWORD)
     set_active(store, "bench-inactive", False)
-    settings = AuthSettings(lockout_after=3, address_lockout_after=10**6)
+    # 12 failures for bench-nurse from 10.9.9.9 make its tries there wait 2^9 s (longer than the run), and the
+    # account-wide count never applies, so "wrong" (bench-nurse from new addresses) stays a checked password.
+    settings = AuthSettings(lockout_after=3, address_lockout_after=10**6, account_lockout_after=10**6,
+                            max_wait_s=3600)
     app = create_app(store, load_config(), secret_path=tmp / "key", auth=settings)
     client = app.server.test_client()
-    for _ in range(3):  # the refused address: three failures for bench-nurse from 10.9.9.9
-        _attempt(client, _token(client), "bench-nurse", "not-the-password", "10.9.9.9")
+    with store.engine.begin() as conn:  # the refused address: twelve failures for bench-nurse from 10.9.9.9
+        for n in range(12):
+            throttle.failed(conn, "bench-nurse", "10.9.9.9", settings.limits, time.time() - 12 + n)
 
     attempts = {"wrong": ("bench-nurse", "not-the-password"), "unknown": ("bench-nobody", "not-the-password"),
                 "refused": ("bench-nurse", bl.PASSWORD), "inactive": ("bench-inactive", bl.PASSWORD),
@@ -115,7 +120,7 @@ def _obvious_refusal(store: Any, settings: Any) -> float:
 
     started = time.perf_counter()
     with store.engine.connect() as conn:
-        throttle.refused(conn, "bench-nurse", "10.9.9.9", settings.limits, time.time())
+        throttle.wait_s(conn, "bench-nurse", "10.9.9.9", None, settings.limits, time.time())
     record(store, "bench-nurse", "login_failed", "refused", remote="10.9.9.9")
     return time.perf_counter() - started
 

@@ -16,12 +16,14 @@ from pathlib import Path
 
 from .cli.location import site_from_env
 from .engine import load_config
-from .store import Store
+from .store import Store, StoreError
 from .ui import create_app
 
 _site = site_from_env()
-_store = (Store(os.environ["MONITOR_DATABASE_URL"], _site) if os.environ.get("MONITOR_DATABASE_URL")
-          else Store.open(Path(os.environ.get("MONITOR_DATABASE", "var/clinic.db")), _site))
+_url = os.environ.get("MONITOR_DATABASE_URL")
+if _url is not None and not _url.strip():  # never the default file in its place
+    raise StoreError("MONITOR_DATABASE_URL is set but empty: give the database's URL, or unset it for the SQLite file")
+_store = Store(_url, _site) if _url else Store.open(Path(os.environ.get("MONITOR_DATABASE", "var/clinic.db")), _site)
 app = create_app(_store, load_config(os.environ.get("MONITOR_CONFIG") or None),  # key: MONITOR_SECRET_KEY or _FILE
                  poll_ms=int(os.environ.get("MONITOR_POLL_MS", "1000")))
 server = app.server

@@ -21,6 +21,9 @@ os.environ.pop("MONITOR_DATABASE_URL", None)  # subprocesses the tests start use
 # Passwords hashed at argon2's lowest cost here and in every program the tests start (dashboard/auth/credentials.py;
 # test_auth.py checks the full cost without it): hundreds of accounts and sign-ins would cost minutes of CPU.
 os.environ["MONITOR_TEST_CHEAP_HASHES"] = "1"
+# One audit chain key for the suite and every program it starts, whatever folder they run in (a real installation
+# names its key file in deploy/monitor.env; dashboard/store/chain.py).
+os.environ.setdefault("MONITOR_AUDIT_KEY_FILE", str(ROOT / "var" / "test-audit-key"))
 # A suite started in the background by a shell without job control (`make test &`, some CI runners) inherits
 # SIGINT ignored, and so would every program it starts: Ctrl-C (SIGINT) would not stop them, as it does for a
 # person at a terminal. With a handler here, the programs the tests start get SIGINT's default again at exec.

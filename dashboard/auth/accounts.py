@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..store import Store
+from ..store import Store, chain
 from ..store.security import audit, users
 from . import sessions, throttle
 from .audit import row as audit_row
@@ -22,9 +22,12 @@ from .roles import ROLES
 
 IDLE_MINUTES = 12 * 60  # a shift: a board that signed itself out would also stop sounding alarms
 MAX_SESSION_HOURS = 13.0  # absolute lifetime of a sign-in: a 12 h shift and an hour's margin to hand over
+# Sign-in throttling (throttle.py): failures free before the next try waits, and for how long at most.
 LOCKOUT_AFTER = 5  # failed sign-ins for one name from one address
 ADDRESS_LOCKOUT_AFTER = 20  # failed sign-ins from one address, whatever the names
-LOCKOUT_MINUTES = 15  # the window they are counted over, and so how long a refusal lasts
+ACCOUNT_LOCKOUT_AFTER = 10  # failed sign-ins for one name from anywhere
+LOCKOUT_MINUTES = 15  # the window failures are counted over
+MAX_WAIT_S = 60.0  # the longest wait after the last counted failure: nobody is kept out longer
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +38,9 @@ class AuthSettings:
     max_session_hours: float = MAX_SESSION_HOURS
     lockout_after: int = LOCKOUT_AFTER
     address_lockout_after: int = ADDRESS_LOCKOUT_AFTER
+    account_lockout_after: int = ACCOUNT_LOCKOUT_AFTER
     lockout_minutes: float = LOCKOUT_MINUTES
+    max_wait_s: float = MAX_WAIT_S
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-For is believed (README: Security)
 
     @classmethod
@@ -45,16 +50,19 @@ class AuthSettings:
                    max_session_hours=float(env("MONITOR_SESSION_MAX_HOURS", MAX_SESSION_HOURS)),
                    lockout_after=int(env("MONITOR_LOCKOUT_AFTER", LOCKOUT_AFTER)),
                    address_lockout_after=int(env("MONITOR_LOCKOUT_ADDRESS_AFTER", ADDRESS_LOCKOUT_AFTER)),
+                   account_lockout_after=int(env("MONITOR_LOCKOUT_ACCOUNT_AFTER", ACCOUNT_LOCKOUT_AFTER)),
                    lockout_minutes=float(env("MONITOR_LOCKOUT_MIN", LOCKOUT_MINUTES)),
+                   max_wait_s=float(env("MONITOR_LOCKOUT_MAX_WAIT_S", MAX_WAIT_S)),
                    trusted_proxies=int(env("MONITOR_TRUSTED_PROXIES", 0)))
 
     @property
     def limits(self) -> throttle.Limits:
-        return throttle.Limits(self.lockout_after, self.address_lockout_after, self.lockout_minutes * 60)
+        return throttle.Limits(self.lockout_after, self.address_lockout_after, self.account_lockout_after,
+                               self.lockout_minutes * 60, max_wait_s=self.max_wait_s)
 
     def failure_message(self) -> str:
-        return (f"Unknown user or wrong password. After {self.lockout_after} failed attempts, sign-in from this "
-                f"computer waits {self.lockout_minutes:g} minutes.")
+        return (f"Unknown user or wrong password. After {self.lockout_after} failed attempts, each next try "
+                f"waits a little longer, at most {self.max_wait_s:g} seconds: wait and try again.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,20 +140,21 @@ def verify(store: Store, username: str, password: str, remote: str = "", setting
     now = time.time() if now is None else now
     name = normalised(username)
     with store.engine.connect() as conn:  # no write lock is held while argon2 runs
-        refused = throttle.refused(conn, name, remote, settings.limits, now)
         account = conn.execute(sa.select(users.c.id, users.c.username, users.c.role, users.c.password_hash,
                                          users.c.active).where(users.c.username == name)).first()
+        refused = throttle.wait_s(conn, name, remote, account.id if account else None, settings.limits, now) > 0
     usable = account is not None and account.active and not refused
     matched = password_matches(account.password_hash if usable else dummy_hash(), password) and usable
     with store.engine.begin() as conn:
         if not matched:
-            throttle.failed(conn, name, remote, settings.limits, now)
+            if not refused:  # a try made while waiting does not count: hammering cannot lengthen the wait
+                throttle.failed(conn, name, remote, settings.limits, now)
             why = ("refused: too many failures" if refused else "unknown user" if account is None else
                    "inactive user" if not account.active else "wrong password")
-            conn.execute(audit.insert().values(audit_row(printable(name), "login_failed", why, remote=remote)))
+            chain.append(conn, audit, [audit_row(printable(name), "login_failed", why, remote=remote)])
         else:
             throttle.succeeded(conn, name, remote)
-            conn.execute(audit.insert().values(audit_row(account.username, "login", role=account.role, remote=remote)))
+            chain.append(conn, audit, [audit_row(account.username, "login", role=account.role, remote=remote)])
             if needs_rehash(account.password_hash):  # the library's recommended cost went up
                 conn.execute(users.update().where(users.c.id == account.id).values(
                     password_hash=hash_password(password)))

@@ -1,5 +1,6 @@
 """The audit log: who did what, when, to which session, from where. Append-only (the database refuses
-UPDATE, DELETE and, on PostgreSQL, TRUNCATE).
+UPDATE, DELETE and, on PostgreSQL, TRUNCATE) and tamper-evident: every row is chained to the one before by a
+keyed hash (store/chain.py; `python app.py audit verify`).
 
 A row says what happened and to which session, never the clinical content (values, notes, reasons): those are
 in the session's own record, where only its carers and clinicians read them. The admin reads this log.
@@ -12,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..store import Store
+from ..store import Store, chain
 from ..store.schema import NAME_LENGTH
 from ..store.security import ADDRESS_LENGTH, audit
 
@@ -40,7 +41,7 @@ def record(store: Store, who: str, action: str, detail: str = "", role: str = ""
            session_id: int | None = None) -> None:
     """Append to the audit log. There is deliberately no way to change or remove a row."""
     with store.engine.begin() as conn:
-        conn.execute(audit.insert().values(row(who, action, detail, role, remote, session_id)))
+        chain.append(conn, audit, [row(who, action, detail, role, remote, session_id)])
 
 
 def record_action(conn: sa.Connection, actor: Actor | None, session_id: int, kind: str, detail: str) -> None:
@@ -49,7 +50,7 @@ def record_action(conn: sa.Connection, actor: Actor | None, session_id: int, kin
     if actor is None:
         return
     kept = detail if kind in KEEP_DETAIL else ""
-    conn.execute(audit.insert().values(row(actor.who, kind, kept, actor.role, actor.remote, session_id)))
+    chain.append(conn, audit, [row(actor.who, kind, kept, actor.role, actor.remote, session_id)])
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,7 +104,8 @@ PathReference = Callable[[str], "tuple[int | None, str] | None"]  # a URL path -
 def references(body: dict[str, Any], path_reference: PathReference | None) -> list[Reference]:
     """Every session a Dash callback request names in its inputs and state."""
     found = []
-    for component, prop, value in _props(body):
+    for raw_component, prop, value in _props(body):
+        component = component_id(raw_component)
         label = f"{component if isinstance(component, str) else json.dumps(component, sort_keys=True)}.{prop}"
         if isinstance(component, str) and (component, prop) in SESSION_PROPS:
             purpose, read = SESSION_PROPS[(component, prop)]
@@ -126,6 +127,18 @@ def references(body: dict[str, Any], path_reference: PathReference | None) -> li
             continue  # nothing named (a page without that session yet)
         found.append(Reference(session_number(raw), purpose, label))
     return found
+
+
+def component_id(component: Any) -> Any:
+    """A component id as Dash reads it: a pattern id may come as a dict or as its JSON text (Dash parses an id
+    string that starts with "{"), and the guard must see the `sid` in either before deciding."""
+    if isinstance(component, str) and component.lstrip().startswith("{"):
+        try:
+            parsed = json.loads(component)
+        except ValueError:
+            return component
+        return parsed if isinstance(parsed, dict) else component
+    return component
 
 
 def _props(body: dict[str, Any]) -> Iterator[tuple[Any, str, Any]]:

@@ -27,6 +27,7 @@ import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..store import Store
+from ..store.keyfile import read_or_make
 from ..store.schema import NAME_LENGTH
 from ..store.security import ADDRESS_LENGTH
 from . import sessions
@@ -71,20 +72,7 @@ def secret_key(path: Path | None = None) -> bytes:
     from_env = os.environ.get("MONITOR_SECRET_KEY")
     if from_env:
         return from_env.encode()
-    path = path or secret_file()
-    if not path.exists():  # several workers may start at once: write aside, then link into place atomically
-        path.parent.mkdir(parents=True, exist_ok=True)
-        aside = path.with_name(f".{path.name}.{os.getpid()}")
-        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        try:
-            os.link(aside, path)
-        except FileExistsError:
-            pass  # another worker won: use its key
-        finally:
-            os.unlink(aside)
-    return path.read_text().strip().encode()
+    return read_or_make(path or secret_file())
 
 
 def current_user() -> User | None:
@@ -161,11 +149,14 @@ def install(app: Any, store: Store, settings: AuthSettings, secret_path: Path | 
     @server.route("/logout", methods=["POST"])
     def _logout() -> Any:
         signed: sessions.SignedIn | None = flask.g.get("signed")
-        if signed is not None and hmac.compare_digest(flask.request.form.get("csrf", ""),
-                                                      flask.session.get("csrf", "")):
-            if sessions.end(store, signed.id, "logout", time.time()):
-                record(store, signed.username, "logout", role=signed.role, remote=client_address())
-            flask.session.clear()
+        if signed is None:
+            return flask.redirect("/login")  # signed out already
+        if not hmac.compare_digest(flask.request.form.get("csrf", ""), flask.session.get("csrf", "")):
+            # Not a sign-out: say so rather than show the login page over a session that is still open.
+            return _answer(400, "not signed out: sign out with the Sign out button of a page of this monitor")
+        if sessions.end(store, signed.id, "logout", time.time()):
+            record(store, signed.username, "logout", role=signed.role, remote=client_address())
+        flask.session.clear()
         return flask.redirect("/login")
 
 
@@ -278,11 +269,17 @@ def _install_timing(server: flask.Flask) -> None:
 
 
 def _same_origin() -> bool:
-    """Origin (or, failing that, Referer) names this host: the check OWASP gives for state-changing requests."""
+    """Origin (or, failing that, Referer) names this host and scheme: the check OWASP gives for state-changing
+    requests. The scheme is the request's (https behind a trusted proxy that says so), or https when the cookie
+    is for https only (MONITOR_HTTPS=1): an https page's origin on an http server is another origin."""
     from urllib.parse import urlparse
 
     source = flask.request.headers.get("Origin") or flask.request.headers.get("Referer")
-    return bool(source) and urlparse(source).netloc == flask.request.host
+    if not source:
+        return False
+    parsed = urlparse(source)
+    schemes = {flask.request.scheme} | ({"https"} if flask.current_app.config.get("SESSION_COOKIE_SECURE") else set())
+    return parsed.netloc == flask.request.host and parsed.scheme in schemes
 
 
 def _only_polls(body: dict[str, Any]) -> bool:

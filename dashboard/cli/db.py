@@ -8,6 +8,9 @@ PostgreSQL database; a program older than the database refuses to start.
     downgrade REV         back to REV, before going back to an older release
     stamp REV             mark the database as at REV without running anything
     revision -m MESSAGE   write a new revision file (developers; --autogenerate compares with the code)
+    backup PATH           a copy of the live database: SQLite's online backup API (a consistent moment while the
+                          monitor runs, checked, one file), or pg_dump's custom format on PostgreSQL; never
+                          overwrites a file (restoring: docs/deploy.md)
 """
 from __future__ import annotations
 
@@ -15,14 +18,15 @@ import argparse
 
 from .options import add_database_options
 
-HELP = "schema migrations: upgrade, current, history, downgrade, stamp, revision"
+HELP = "schema migrations (upgrade, current, history, downgrade, stamp, revision) and backup PATH"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=("upgrade", "current", "history", "downgrade", "stamp", "revision"),
+    parser.add_argument("action", choices=("upgrade", "current", "history", "downgrade", "stamp", "revision", "backup"),
                         help="what to do (above)")
-    parser.add_argument("revision", nargs="?", metavar="REV",
-                        help="upgrade/downgrade/stamp: the target revision (upgrade default: the newest)")
+    parser.add_argument("revision", nargs="?", metavar="REV|PATH",
+                        help="upgrade/downgrade/stamp: the target revision (upgrade default: the newest); "
+                             "backup: the file to write")
     parser.add_argument("-m", "--message", help="revision: what the new revision changes")
     parser.add_argument("--autogenerate", action="store_true",
                         help="revision: write the differences between the database and the tables in the code")
@@ -30,6 +34,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
+    import sqlalchemy as sa
+
+    try:
+        return _run(args)
+    except sa.exc.SQLAlchemyError as exc:  # unreachable, refused, wrong password: one line, never a traceback
+        why = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"db {args.action}: cannot use the database: {why}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     import sys
 
     from alembic import command
@@ -41,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
     config = alembic_config(url=url)
     if args.action != "history":
         print(f"Database: {describe(url)}", file=sys.stderr)
+    if args.action == "backup":
+        return _backup(url, args.revision)
     if args.action == "upgrade" and args.revision is None:
         store = open_store(args)  # the same path every program takes at start, with its checks
         with store.engine.connect() as conn:
@@ -61,4 +80,22 @@ def run(args: argparse.Namespace) -> int:
             return 2
         command.revision(config, message=args.message, autogenerate=args.autogenerate,
                          rev_id=f"{len(known_revisions()) + 1:04d}")
+    return 0
+
+
+def _backup(url: str, path: str | None) -> int:
+    import sys
+    from pathlib import Path
+
+    from ..store import StoreError
+    from ..store.backup import backup
+
+    if not path:
+        print("db backup: give the file to write (db backup PATH)", file=sys.stderr)
+        return 2
+    try:
+        print(f"Backup: {backup(url, Path(path))}")
+    except StoreError as exc:
+        print(f"db backup: {exc}", file=sys.stderr)
+        return 2
     return 0

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..reports.exports import FORMATS, HL7_VERSIONS
 from ..reports.exports.selection import DEFAULT_EVERY_S
 from .options import add_config_option, add_database_options
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 HELP = "write a stored session out: feed, csv, actions, pdf, fhir or hl7"
 
@@ -61,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         done = export_session(store, config, args.session, args.format, every_s=args.every,
                               hl7_version=args.hl7_version)
+        _audit(store, args)
     except SessionNotFound as exc:
         print(f"export: {exc}", file=sys.stderr)
         return 2
@@ -85,6 +90,7 @@ def _feed(args: argparse.Namespace) -> int:
     store = open_store(args)
     try:
         result = export_feed(store, args.session, args.out or sys.stdout)
+        _audit(store, args)
     except ExportError as exc:
         print(f"export: {exc}", file=sys.stderr)
         return 2
@@ -94,3 +100,11 @@ def _feed(args: argparse.Namespace) -> int:
         print(f"Wrote {result.rows} row(s) to {args.out}" + (f"; {result.left_out} alarm action(s) left out"
                                                             if result.left_out else ""), file=sys.stderr)
     return 0
+
+
+def _audit(store: Store, args: argparse.Namespace) -> None:
+    """A read of patient data from the command line is audited as the web's export is (the same action name)."""
+    from ..auth import record
+
+    where = args.out.name if args.out else "standard output"
+    record(store, "command line", "export", f"{args.format}: {where}", session_id=args.session)

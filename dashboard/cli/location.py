@@ -36,11 +36,19 @@ def site_from_env() -> str:
 
 
 def database_url(args: argparse.Namespace) -> str:
+    """The URL the options name. An empty one (`--database-url ""`, or MONITOR_DATABASE_URL set to nothing, as
+    a unit file with a missing value leaves it) is refused (StoreError), never read as "the default file"."""
     url = getattr(args, "database_url", None)
-    if url:
+    if url is not None:
+        if not url.strip():
+            raise StoreError("--database-url is empty: give the database's URL, or --database PATH")
         return url
-    if not getattr(args, "database_given", False) and os.environ.get(DATABASE_URL_ENV):
-        return os.environ[DATABASE_URL_ENV]
+    from_env = os.environ.get(DATABASE_URL_ENV)
+    if not getattr(args, "database_given", False) and from_env is not None:
+        if not from_env.strip():
+            raise StoreError(f"{DATABASE_URL_ENV} is set but empty: give the database's URL, or unset it for the "
+                             "SQLite file")
+        return from_env
     return sqlite_url(args.database)
 
 

@@ -40,9 +40,14 @@ def try_port(host: str, port: int, what: str, option: str) -> None:
 def serve(wsgi_app: Any, sock: socket.socket, host: str) -> None:
     """Serve `wsgi_app` on the held socket, a thread per request, until KeyboardInterrupt (Ctrl-C, or SIGTERM
     turned into one); then close."""
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
 
-    server = make_server(host, sock.getsockname()[1], wsgi_app, threaded=True, fd=sock.fileno())
+    class Handler(WSGIRequestHandler):
+        def version_string(self) -> str:  # no "Werkzeug/3.x Python/3.x": nothing to look a weakness up by
+            return "monitor"
+
+    server = make_server(host, sock.getsockname()[1], wsgi_app, threaded=True, fd=sock.fileno(),
+                         request_handler=Handler)
     sock.close()  # the server holds its own duplicate of the socket
     server.serve_forever()  # returns on KeyboardInterrupt, closing the socket
 

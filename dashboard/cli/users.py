@@ -38,13 +38,26 @@ def run(args: argparse.Namespace) -> int:
 
     import sqlalchemy as sa
 
-    from ..auth import AuthError, add_user, record, set_password
+    from ..auth import AuthError, add_user, record, set_password, vocabulary
+    from ..auth.credentials import check_password, check_username
     from ..store.security import users
-    from .location import open_store
+    from .location import missing_database, open_store
 
     if args.action != "list" and (not args.username or (args.action == "add" and not args.role)):
         print("users: give NAME, and --role ROLE to add (users add NAME --role ROLE | users passwd NAME | "
               "users deactivate|reactivate NAME)", file=sys.stderr)
+        return 2
+    if args.action in ("add", "passwd"):  # the password is asked and checked before the database is touched
+        try:
+            password = _password()
+            check_password(password, args.username)
+            if args.action == "add":
+                check_username(args.username)
+        except AuthError as exc:
+            print(f"users: {exc}", file=sys.stderr)
+            return 2
+    if args.action != "add" and missing_database(args):  # only adding the first admin makes a new database
+        print(f"users: {missing_database(args)}", file=sys.stderr)
         return 2
     store = open_store(args)
     try:
@@ -57,7 +70,6 @@ def run(args: argparse.Namespace) -> int:
         if args.action in ("deactivate", "reactivate"):
             return _set_active(store, args.username, args.action == "reactivate")
         try:
-            password = _password()
             if args.action == "add":
                 add_user(store, args.username, args.role, password)
             else:
@@ -65,8 +77,9 @@ def run(args: argparse.Namespace) -> int:
         except AuthError as exc:
             print(f"users: {exc}", file=sys.stderr)
             return 2
-        record(store, "command line", f"user_{args.action}",
-               f"{args.username}" + (f" as {args.role}" if args.role else ""))
+        action, detail = (vocabulary.user_added(args.username, args.role) if args.action == "add" else
+                          vocabulary.password_reset(args.username, args.role))
+        record(store, "command line", action, detail)
         print(f"{args.username}: {'added' if args.action == 'add' else 'password set'}")
         return 0
     finally:
@@ -76,14 +89,14 @@ def run(args: argparse.Namespace) -> int:
 def _set_active(store, username: str, active: bool) -> int:
     import sys
 
-    from ..auth import AuthError, record, set_active
+    from ..auth import AuthError, record, set_active, vocabulary
 
     try:
         set_active(store, username, active)
     except AuthError as exc:
         print(f"users: {exc}", file=sys.stderr)
         return 2
-    record(store, "command line", "user_reactivated" if active else "user_deactivated", username)
+    record(store, "command line", *vocabulary.activity(username, active))
     print(f"{username}: {'reactivated' if active else 'deactivated (signed out everywhere)'}")
     return 0
 

@@ -163,14 +163,19 @@ class Clinic:
 
 def demo_logins(store: Store) -> dict[str, str]:
     """One-off passwords for demo-nurse, demo-clinician, demo-tester, demo-admin and demo-display (the simulated
-    clinic only)."""
+    clinic only).
+
+    Accounts are shared by every site of a database: another site's demo clinic gets accounts of its own
+    (demo-nurse-north, ...), so starting it never resets, and signs out, the demo accounts of the others."""
     import secrets
 
     from ..auth import ROLES, AuthError, add_user, record, set_password
+    from ..store import DEFAULT_SITE
 
     logins = {}
+    suffix = "" if store.site == DEFAULT_SITE else f"-{store.site}"
     for role in ROLES:
-        name, password = f"demo-{role}", secrets.token_urlsafe(12)  # 16 random characters
+        name, password = f"demo-{role}{suffix}", secrets.token_urlsafe(12)  # 16 random characters
         try:
             add_user(store, name, role, password)
         except AuthError:

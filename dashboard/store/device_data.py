@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from devices.readings import Reading, SessionEvent
 
 from .schema import events, metadata, readings, sessions
+from . import chain
 from .security import audit
 
 UNPLACED = ""  # device_status.chair of a device no chair is known for
@@ -212,8 +213,8 @@ def associate(engine: sa.Engine, site: str, device: str, chair: str, who: str, a
         conn.execute(device_associations.delete().where(key))
         conn.execute(device_associations.insert().values(site=site, device_id=device, chair=chair, who=who, at=at))
         detail = f"{device} -> {chair}" + (f" (was {before})" if before else "")
-        conn.execute(audit.insert().values(at=at, who=who, role=role, action="device_associated", detail=detail,
-                                           remote=remote[:64]))
+        chain.append(conn, audit, [dict(at=at, who=who, role=role, action="device_associated", detail=detail,
+                                        remote=remote[:64])])
 
 
 def end_association(engine: sa.Engine, site: str, device: str, who: str, at: float, role: str = "",
@@ -225,8 +226,8 @@ def end_association(engine: sa.Engine, site: str, device: str, who: str, at: flo
         if chair is None:
             raise AssociationError(f"{device} is not associated with a chair.")
         conn.execute(device_associations.delete().where(key))
-        conn.execute(audit.insert().values(at=at, who=who, role=role, action="device_dissociated",
-                                           detail=f"{device} (was {chair})", remote=remote[:64]))
+        chain.append(conn, audit, [dict(at=at, who=who, role=role, action="device_dissociated",
+                                        detail=f"{device} (was {chair})", remote=remote[:64])])
         return str(chair)
 
 

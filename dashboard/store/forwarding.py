@@ -1,6 +1,6 @@
 """The alarm forwarder's rows: the transitions it has still to send, its cursor, and its health for every screen.
 
-One row per site in `alarm_forwarding` (migration 0014). The cursor is the last `alarms.id` the forwarder is done
+One row per site in `alarm_forwarding` (migration 0013). The cursor is the last `alarms.id` the forwarder is done
 with (acknowledged by the manager, test data passed over, or given up after repeated refusals); it moves in the
 same statement that records the send, so a restart neither sends an acknowledged transition again nor skips one.
 Within a site one ingest writes the alarm history, in order, so the ids are the order the transitions happened.

@@ -100,6 +100,7 @@ actions = sa.Table(  # people's actions from the web, waiting for ingest to fold
     sa.Column("hr", sa.Float), sa.Column("spo2", sa.Float),
     sa.Column("applied_at", sa.Float),  # NULL until ingest has folded it (same transaction as its event)
     sa.Column("error", sa.Text),  # why it could not be applied (session already ended)
+    sa.Column("chain", sa.String(64)),  # HMAC of what the person did and of the row before (chain.py; 0017)
     sa.Index("ix_actions_pending", "applied_at"),
 )
 
@@ -152,7 +153,7 @@ signoffs = sa.Table(  # a clinician's sign-off of a finished session: after it t
     sa.Column("comment", sa.Text, nullable=False, server_default=""),
 )
 
-alarm_forwarding = sa.Table(  # each site's alarm forwarder (IHE PCD-04): where it has got to, and its health (0014)
+alarm_forwarding = sa.Table(  # each site's alarm forwarder (IHE PCD-04): where it has got to, and its health (0013)
     "alarm_forwarding", metadata,
     sa.Column("site", sa.String(40), primary_key=True),
     sa.Column("cursor", sa.Integer, nullable=False, server_default="0"),  # the last alarms.id acknowledged or passed

@@ -40,7 +40,7 @@ sign_in_failures = sa.Table(  # recent failed sign-ins, for throttling per addre
     sa.Index("ix_sign_in_failures_remote", "remote", "at"),
 )
 
-audit = sa.Table(  # append-only: no code updates or deletes it, and triggers (migrations 0001, 0008) refuse it
+audit = sa.Table(  # append-only (triggers of migrations 0001, 0008 refuse changes) and chained (chain.py)
     "audit", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("at", sa.Float, nullable=False),  # epoch seconds
@@ -50,8 +50,16 @@ audit = sa.Table(  # append-only: no code updates or deletes it, and triggers (m
     sa.Column("detail", sa.Text, nullable=False, server_default=""),
     sa.Column("remote", sa.String(ADDRESS_LENGTH), nullable=False, server_default=""),  # where from (address)
     sa.Column("session_id", sa.Integer),  # the treatment session concerned, if any
+    sa.Column("chain", sa.String(64)),  # HMAC of this row and the one before (chain.py); NULL before migration 0014
     sa.Index("ix_audit_at", "at"),
     sa.Index("ix_audit_who", "who", "at"),  # the admin's filters (migration 0008)
     sa.Index("ix_audit_session", "session_id", "at"),
     sa.Index("ix_audit_action", "action", "at"),
+)
+
+chain_heads = sa.Table(  # each tamper-evident chain's row count and last link (chain.py; migration 0014)
+    "chain_heads", metadata,
+    sa.Column("name", sa.String(20), primary_key=True),  # the table: audit | actions
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("last", sa.String(64), nullable=False),  # "" before the first row
 )

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from devices.readings import Reading, SessionEvent
 
-from . import device_data, migrate, retention
+from . import chain, device_data, migrate, retention
 from .connection import create_engine, sqlite_url
 from .schema import (DEFAULT_SITE, actions, alarms, events, ingest_heartbeat, readings, received_messages,
                      refused_messages, replays, sessions)
@@ -316,9 +316,10 @@ class Store:
                       sbp: float | None = None, dbp: float | None = None, hr: float | None = None) -> int:
         """Queue a person's action for ingest to fold into the session (and audit it); returns its id."""
         with self.engine.begin() as conn:
-            result = conn.execute(actions.insert().values(_fit(actions, dict(
+            result = chain.append(conn, actions, [_fit(actions, dict(
                 session_id=session_id, kind=kind, detail=detail, who=who, at=time.time() if at is None else at,
-                sbp=sbp, dbp=dbp, hr=hr))))
+                sbp=sbp, dbp=dbp, hr=hr))])
+            assert result is not None
             if self.on_action is not None:
                 self.on_action(conn, session_id, kind, detail)
             return int(result.inserted_primary_key[0])
@@ -334,7 +335,7 @@ class Store:
                          "offset_s": tick, "detail": "end" if final else ""})
         if rows:
             with self.engine.begin() as conn:
-                conn.execute(actions.insert(), rows)
+                chain.append(conn, actions, rows)
 
     def pending_actions(self) -> list[dict[str, Any]]:
         """Actions on this site's sessions not yet folded, oldest first: each site's ingest folds its own."""

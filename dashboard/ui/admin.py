@@ -11,12 +11,13 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from devices.csv_safety import safe_row
 
-from ..auth import ROLES, AuditFilter, AuthError, add_user, audit_log, set_active, set_password, set_role
+from ..auth import (ROLES, AuditFilter, AuthError, add_user, audit_log, set_active, set_password, set_role,
+                    vocabulary)
 from ..auth.accounts import accounts
 from ..auth.audit import audit_actions
 from ..auth.credentials import MIN_PASSWORD
 from ..auth.records import session_number
-from ..store import Store
+from ..store import Store, chain
 from ..store.schema import NAME_LENGTH
 from .identity import audit, signed_in
 
@@ -58,24 +59,24 @@ def change_user(store: Store, button: str, name: str, role: str | None, password
         raise AuthError("Give the user name.")
     if button == "users-add":
         add_user(store, name, role or "", password)
-        return f"User {name} added as {role}.", "user_added", f"{name} as {role}"
+        return (f"User {name} added as {role}.", *vocabulary.user_added(name, role))
     if button == "users-reset":
         set_password(store, name, password, role=role)
-        return f"Password of {name} set; signed out everywhere.", "password_reset", name + (f" now {role}" if role else "")
+        return (f"Password of {name} set; signed out everywhere.", *vocabulary.password_reset(name, role))
     if button == "users-role-change":
         if not role:
             raise AuthError("Choose the new role.")
         set_role(store, name, role)
-        return f"{name} is now {role}; signed out everywhere.", "role_changed", f"{name} now {role}"
+        return (f"{name} is now {role}; signed out everywhere.", *vocabulary.role_changed(name, role))
     active = button == "users-reactivate"
     set_active(store, name, active)
     return (f"{name} {'reactivated' if active else 'deactivated: signed out everywhere'}.",
-            "user_reactivated" if active else "user_deactivated", name)
+            *vocabulary.activity(name, active))
 
 
 def audit_layout(store: Store) -> Any:
     return html.Div([
-        html.H2("Audit log"),
+        html.H2("Audit log"), chain_state(store),
         html.Div([dcc.Input(id="audit-user", placeholder="user", maxLength=NAME_LENGTH, debounce=True),
                   dcc.Input(id="audit-session", placeholder="session number", inputMode="numeric", debounce=True),
                   dcc.Dropdown(id="audit-action", options=audit_actions(store), placeholder="action",
@@ -84,6 +85,17 @@ def audit_layout(store: Store) -> Any:
                  className="act-row"),
         html.Div(audit_table(audit_log(store, AUDIT_SHOWN)), id="audit-table"),
     ])
+
+
+def chain_state(store: Store) -> Any:
+    """Whether the audit log and the actions still follow their hash chains, checked as the page opens (the
+    same check as `python app.py audit verify`)."""
+    verdicts = chain.verify_all(store.engine)
+    intact = all(v.intact for v in verdicts)
+    lead = "Tamper check: intact." if intact else "Tamper check: BROKEN, the record was changed outside the monitor."
+    return html.Div([html.Strong(lead), html.Ul([html.Li(v.describe()) for v in verdicts])],
+                    id="audit-chain", className="form-message", role="status" if intact else "alert",
+                    style=None if intact else {"color": "#b00020"})
 
 
 def audit_filter(user: str | None, session: str | None, action: str | None, limit: int) -> AuditFilter:

@@ -121,8 +121,16 @@ def assessment(store: Store, row: SessionRow, who: str, moaas: Any, dissociation
 
 def acknowledge(store: Store, row: SessionRow, who: str, key_json: str) -> str:
     code, source = _alarm_key(key_json)
+    if not _awaits_acknowledgement(row, code, source):  # a stale button or a forged id: no action, no audit row
+        raise FormError(f"{code} is not an active alarm awaiting acknowledgement: nothing was recorded.")
     store.submit_action(row.id, "acknowledge", who, detail=f"{code}|{source}" if source else code)
     return f"Acknowledged {code}."
+
+
+def _awaits_acknowledgement(row: SessionRow, code: str, source: str) -> bool:
+    """The alarm is shown on this session now (ingest's latest status) and nobody has acknowledged it yet."""
+    return any(alarm["code"] == code and (alarm.get("source") or "") == source and not alarm.get("acked_by")
+               for alarm in (row.status or {}).get("alarms") or [])
 
 
 def _alarm_key(key_json: str) -> tuple[str, str]:

@@ -103,7 +103,7 @@ def test_every_clinical_action_leaves_exactly_one_row(ward: Ward):
         ward.act(sid, button, **fields)
         assert ward.new_rows() == [nurse(action, sid) for action in actions], button
     ward.fold()
-    alarm = json.dumps(["bp.predose_high", ""])
+    alarm = json.dumps(["bp.severe", ""])  # active and unacknowledged (the pre-dose alarm ended with the dose)
     ward.callback(ward.nurse, "ack-message", {("session-state", "data"): {"sid": sid}}, json.dumps(
         {"index": alarm, "type": "ack"}, separators=(",", ":")) + ".n_clicks", {"ack": [({"type": "ack", "index": alarm}, 1)]})
     assert ward.new_rows() == [nurse("acknowledge", sid)]

@@ -1,6 +1,7 @@
 """Logins, roles and audit: every page and every callback refuses an anonymous request and a wrong role."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
@@ -175,16 +176,16 @@ def test_outside_the_suite_hashes_cost_full_and_a_test_cost_hash_is_remade_at_si
     assert not full.check_needs_rehash(remade) and full.verify(remade, PASSWORD)
 
 
-def test_lockout_after_repeated_failures_from_one_address(store):
+def test_repeated_failures_from_one_address_make_its_next_try_wait(store):
     settings = AuthSettings(lockout_after=3, lockout_minutes=15)
+    now = time.time()
     for _ in range(3):
         with pytest.raises(AuthError):
-            verify(store, "nurse1", "wrong password!", remote="10.0.0.9", settings=settings)
-    with pytest.raises(AuthError):  # refused from there: even the right password
-        verify(store, "nurse1", PASSWORD, remote="10.0.0.9", settings=settings)
-    assert verify(store, "nurse1", PASSWORD, remote="10.0.0.5", settings=settings).role == "nurse"  # elsewhere: in
-    later = time.time() + 16 * 60
-    assert verify(store, "nurse1", PASSWORD, remote="10.0.0.9", settings=settings, now=later).role == "nurse"
+            verify(store, "nurse1", "wrong password!", remote="10.0.0.9", settings=settings, now=now)
+    with pytest.raises(AuthError):  # waits there: even the right password
+        verify(store, "nurse1", PASSWORD, remote="10.0.0.9", settings=settings, now=now + 0.5)
+    assert verify(store, "nurse1", PASSWORD, remote="10.0.0.5", settings=settings, now=now).role == "nurse"
+    assert verify(store, "nurse1", PASSWORD, remote="10.0.0.9", settings=settings, now=now + 2).role == "nurse"
     actions = [r["action"] for r in audit_log(store)]
     assert actions.count("login_failed") == 4 and actions[0] == "login"
 
@@ -203,7 +204,7 @@ def test_acknowledge_override_and_discharge_are_audited(store, app):
     from dashboard.ui import workflow
 
     sid = store.create_session(chair="Chair 1", patient_label="P-1", protocol="esketamine-56", started_at=time.time())
-    row = store.session(sid)
+    row = dataclasses.replace(store.session(sid), status={"alarms": [SEVERE_BP]})  # as ingest's status shows it
     with app.server.test_request_context("/", environ_base={"REMOTE_ADDR": "10.0.0.7"}):
         import flask
         flask.session.update(user="nurse1", role="nurse")
@@ -213,3 +214,20 @@ def test_acknowledge_override_and_discharge_are_audited(store, app):
     assert ("nurse1", "nurse", "acknowledge", "10.0.0.7", sid) in rows
     assert ("nurse1", "nurse", "override", "10.0.0.7", sid) in rows
     assert ("nurse1", "nurse", "discharge", "10.0.0.7", sid) in rows
+
+
+SEVERE_BP = {"code": "bp.severe", "source": "", "acked_by": None}
+
+
+@pytest.mark.parametrize("alarms", [[], [{**SEVERE_BP, "code": "hr.high"}], [{**SEVERE_BP, "acked_by": "nurse2"}]],
+                         ids=["no alarm", "another alarm", "already acknowledged"])
+def test_acknowledging_an_alarm_that_is_not_awaiting_it_is_refused_and_records_nothing(store, app, alarms):
+    from dashboard.ui import workflow
+    from dashboard.ui.forms import FormError
+
+    sid = store.create_session(chair="Chair 1", patient_label="P-1", protocol="esketamine-56", started_at=time.time())
+    row = dataclasses.replace(store.session(sid), status={"alarms": alarms})
+    before = len(audit_log(store))
+    with app.server.test_request_context("/"), pytest.raises(FormError, match="not an active alarm"):
+        workflow.acknowledge(store, row, "nurse1", '["bp.severe", ""]')
+    assert store.pending_actions() == [] and len(audit_log(store)) == before
