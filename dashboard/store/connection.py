@@ -11,6 +11,10 @@ def sqlite_url(path: Path | str) -> str:
     return f"sqlite:///{Path(path).resolve()}"
 
 
+BUSY_TIMEOUT_MS = 5000  # how long a statement waits for another connection's write lock
+MIGRATION_WAIT_MS = 120_000  # how long opening the store waits for another node's migration (SQLite)
+
+
 def create_engine(url: str, **options: Any) -> sa.Engine:
     """An engine for `url`; on SQLite every connection gets the store's pragmas."""
     engine = sa.create_engine(url, **options)
@@ -21,8 +25,8 @@ def create_engine(url: str, **options: Any) -> sa.Engine:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # first: switching to WAL may wait for a writer too
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the ingest writer
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps it consistent
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()

@@ -11,18 +11,20 @@ gives exactly the tables in `metadata`.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sys
 import threading
 from pathlib import Path
+from typing import Iterator
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from .connection import create_engine
+from .connection import BUSY_TIMEOUT_MS, MIGRATION_WAIT_MS, create_engine
 from .schema import metadata
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -98,6 +100,20 @@ def upgrade(connection: sa.Connection) -> bool:
                  f"upgraded from {', '.join(current)} to" if current else "created at", ", ".join(heads()),
                  len(applied), "" if len(applied) == 1 else "s")
     return bool(applied)
+
+
+@contextlib.contextmanager
+def waiting_for_migrators(connection: sa.Connection) -> Iterator[None]:
+    """On SQLite, this connection waits up to MIGRATION_WAIT_MS for another node's migration (which holds the
+    write lock from its first statement to its commit; on a busy machine, longer than a statement's usual wait)."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={MIGRATION_WAIT_MS}")
+    try:
+        yield
+    finally:
+        if sqlite:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def lock_for_migration(connection: sa.Connection) -> None:

@@ -125,7 +125,8 @@ class Store:
         self.engine: Engine = create_engine(url, json_serializer=_json_dumps)
         try:  # the schema comes from the migrations (migrations/versions), never from create_all
             with self.engine.connect() as conn:
-                migrate.upgrade(conn)
+                with migrate.waiting_for_migrators(conn):
+                    migrate.upgrade(conn)
         except migrate.SchemaTooNew as exc:
             self.engine.dispose()
             raise StoreError(f"cannot open the database: {exc}") from exc

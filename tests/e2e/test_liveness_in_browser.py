@@ -60,12 +60,19 @@ def _ward(tmp_path, chairs: int = 2):
 
 def test_an_ended_sign_in_raises_the_liveness_alarm_and_sign_in_again_returns_to_the_board(start_server, tmp_path):
     db, sids, stop, feeder = _ward(tmp_path)
-    server = start_server("serve", "--no-simulator", "--database", str(db))
+    clinic = tmp_path / "clinic.toml"  # a short grace, so the reload below need not wait the default 30 s
+    clinic.write_text("[screen]\nuncovered_after = { value = 5 }\n")
+    server = start_server("serve", "--no-simulator", "--database", str(db), "--config", str(clinic))
     nurse = Screen()
     try:
         nurse.size(1280, 800)
         nurse.sign_in(server.url, "nurse")
+        # The sign-in click lets the page it leads to start sound by itself (Chromium counts it on the site); a
+        # reload is a page nobody has touched: sound off, as after any reload.
+        nurse.driver.refresh()
         nurse.until(lambda: nurse.js("return document.querySelectorAll('.board > .tile').length") == 2, "the tiles")
+        nurse.until(lambda: nurse.js(SOUND_JS)["state"] != "running" and nurse.js(
+            "return document.getElementById('sound-off').hidden") is False, "the sound-off bar after the reload")
         _fresh(nurse)
 
         # No screen sounds for the ward yet: the coverage banner names both chairs, beside the escalation banner.
