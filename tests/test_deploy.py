@@ -20,13 +20,12 @@ import shlex
 import shutil
 import signal
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.test_readme import EXAMPLE_SERVER, PASSWORD, _assert_clean, _ready, free_port
+from tests.test_readme import EXAMPLE_SERVER, PASSWORD, _assert_clean, free_port, run_until_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -111,7 +110,7 @@ def test_the_readme_production_lines_run_as_written_outside_the_checkout(site: P
         words = [localised(word, site) for word in line.words]
         line_env = {**env, **{name: localised(value, site) for name, value in line.env.items()}}
         if line.command in UNTIL_STOPPED:
-            _run_until_ready(words, line.command, cwd, line_env, signal.SIGINT)
+            run_until_ready(words, line.command, cwd, line_env, log=cwd / f"{line.command}.log")
         else:
             stdin = f"{PASSWORD}\n" if line.command == "users" else None
             done = subprocess.run(words, cwd=cwd, env=line_env, input=stdin, capture_output=True, text=True,
@@ -135,7 +134,7 @@ def test_a_unit_runs_as_written_and_stops_on_its_kill_signal(name: str, site: Pa
     words = [localised(word, site) for word in shlex.split(service["ExecStart"])]
     assert Path(words[0]).exists(), words[0]  # the checkout's .venv python, as the unit names it
     command = "serve" if "serve" in words else "ingest"
-    _run_until_ready(words, command, cwd, env, getattr(signal, service["KillSignal"]))
+    run_until_ready(words, command, cwd, env, log=cwd / f"{command}.log", stop=getattr(signal, service["KillSignal"]))
     assert (cwd / "secret").exists() or command == "ingest"
 
 
@@ -185,26 +184,3 @@ def _env_file(path: Path) -> dict[str, str]:
 def _without_venv(path: str) -> str:
     """PATH as a service or an administrator's shell has it: no virtualenv's bin first."""
     return os.pathsep.join(part for part in path.split(os.pathsep) if not (Path(part) / "activate").exists())
-
-
-def _run_until_ready(words: list[str], command: str, cwd: Path, env: dict[str, str], stop: int) -> None:
-    log = cwd / f"{command}.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(words, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + DEADLINE_S
-        while not _ready(command, log.read_text()):
-            assert process.poll() is None, f"{words} stopped:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"{words} not ready after {DEADLINE_S} s:\n{log.read_text()}"
-            time.sleep(0.3)
-    finally:
-        if process.poll() is None:
-            process.send_signal(stop)
-        try:
-            process.wait(DEADLINE_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    output = log.read_text()
-    assert process.returncode == 0, f"{words}:\n{output}"
-    _assert_clean(output)

@@ -174,26 +174,32 @@ def _app(argv: list[str], cwd: Path, env: dict[str, str], stdin: str | None = No
 
 
 def _run_until_ready(argv: list[str], command: str | None, cwd: Path, env: dict[str, str]) -> None:
-    log = cwd / "var" / "run.log"
+    run_until_ready([sys.executable, "-W", "error::ResourceWarning", "app.py", *argv], command, cwd, env,
+                    log=cwd / "var" / "run.log")
+
+
+def run_until_ready(words: list[str], command: str | None, cwd: Path, env: dict[str, str], log: Path,
+                    stop: int = signal.SIGINT) -> None:
+    """Runs a long-running command until its output says it is ready, stops it with `stop`, and checks it ended
+    cleanly (exit 0, no traceback or warning in its output)."""
     with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, "-W", "error::ResourceWarning", "app.py", *argv], cwd=cwd, env=env,
-                                   stdout=out, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(words, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + DEADLINE_S
         while not _ready(command, log.read_text()):
-            assert process.poll() is None, f"{argv} stopped:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"{argv} not ready after {DEADLINE_S} s:\n{log.read_text()}"
+            assert process.poll() is None, f"{words} stopped:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"{words} not ready after {DEADLINE_S} s:\n{log.read_text()}"
             time.sleep(0.3)
     finally:
         if process.poll() is None:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(stop)
         try:
             process.wait(DEADLINE_S)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
     output = log.read_text()
-    assert process.returncode == 0, f"{argv}:\n{output}"
+    assert process.returncode == 0, f"{words}:\n{output}"
     _assert_clean(output)
 
 
