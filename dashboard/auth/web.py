@@ -228,6 +228,11 @@ class _Guard:
             why = refusal(viewer, rows[ref.sid], ref.purpose)
             if why is not None:
                 return self._refuse(403, f"session {ref.sid}: {why}", output, session_id=ref.sid)
+            if not ref.where.startswith("{") and not opened_before(ref.sid):  # a page's reads, not a bar's button
+                user = current_user()
+                record(self.store, user.username if user else "", "read_session",
+                       f"{output[:200]}: called without opening the page", role=user.role if user else "",
+                       remote=client_address(), session_id=_fits(ref.sid))
         return None
 
     def _refuse(self, status: int, why: str, what: str, session_id: int | None = None) -> flask.Response:
@@ -235,6 +240,20 @@ class _Guard:
         record(self.store, user.username if user else "", "refused", f"{what[:200]}: {why}",
                role=user.role if user else "", remote=client_address(), session_id=_fits(session_id))
         return _answer(status, why)
+
+
+OPENED_KEPT = 32  # session pages remembered per sign-in (the cookie stays small)
+
+
+def opened_before(sid: int) -> bool:
+    """Whether this sign-in opened session `sid`'s page (the router's audit, `open_session`, recorded it); marks it
+    opened. A session page's callbacks called without the page (a script) are then audited once per sign-in, as
+    the page's opening is: every read of a record leaves a row, and a page's polls do not flood the log."""
+    opened = list(flask.session.get("opened") or [])
+    if sid in opened:
+        return True
+    flask.session["opened"] = [*opened, sid][-OPENED_KEPT:]
+    return False
 
 
 def _ended(found: sessions.SignedIn, now: float, settings: AuthSettings) -> tuple[str, str] | None:

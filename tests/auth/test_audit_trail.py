@@ -84,7 +84,8 @@ def test_every_clinical_action_leaves_exactly_one_row(ward: Ward):
                                                          ("new-label", "value"): "P-7", ("new-protocol", "value"): "iv-ketamine",
                                                          ("new-dose", "value"): "0.5 mg/kg"}, "new-start.n_clicks")
     sid = int(response["response"]["url"]["pathname"].rsplit("/", 1)[1])
-    assert ward.new_rows() == [nurse("session_start", sid)]
+    ward.open(ward.nurse, f"/session/{sid}")  # where starting leads: the page's own reads are this opening's
+    assert ward.new_rows() == [nurse("session_start", sid), nurse("open_session", sid)]
     ward.fold()
     ward.ingest.submit("Chair 1", [Reading("nibp", sbp=182, dbp=104, hr=80, offset_s=30)])  # above the pre-dose guide
     ward.fold()
@@ -112,6 +113,8 @@ def test_every_clinical_action_leaves_exactly_one_row(ward: Ward):
     assert rows == [nurse("override", sid), nurse("discharge", sid)]
     assert audit_log(ward.store, limit=1)[0]["detail"] == "override"  # no clinical text in the audit
     ward.fold()
+    ward.open(ward.clinician, f"/review/{sid}")  # where a sign-off is made
+    assert ward.new_rows() == [("open_review", "clinician1", "clinician", CLINICIAN_AT, sid)]
     signed = ward.callback(ward.clinician, "review-signoff", {("review-sid", "data"): sid, ("signoff-button", "n_clicks"): 1,
                                                               ("signoff-comment", "value"): "ok"}, "signoff-button.n_clicks")
     assert "Signed off" in json.dumps(signed)

@@ -47,3 +47,32 @@ def test_a_forged_acknowledge_as_json_text_for_another_site_is_refused_by_the_gu
     assert (refused["action"], refused["who"], refused["session_id"]) == ("refused", "nurse1", sid)
     north.close()
     store.close()
+
+
+def test_a_session_pages_poll_called_without_the_page_is_audited_once_and_the_page_itself_never(tmp_path: Path):
+    """Every read of a record leaves a row: opening the page records `open_session`; the page's own poll after it
+    adds nothing; the same poll called by a script that never opened the page records `read_session`, once."""
+    store = Store.open(tmp_path / "clinic.db")
+    sid = store.create_session(chair="Chair 1", patient_label="P", protocol="esketamine-84", started_at=1.0e9)
+    add_user(store, "nurse1", "nurse", "correct-horse-battery")
+    app = create_app(store, load_config(), secret_path=tmp_path / "key")
+    poll = {"output": "..session-chart.extendData...session-state.data..",
+            "outputs": [{"id": "session-chart", "property": "extendData"}],
+            "inputs": [{"id": "session-poll", "property": "n_intervals", "value": 1}],
+            "state": [{"id": "session-state", "property": "data", "value": {"sid": sid}}],
+            "changedPropIds": ["session-poll.n_intervals"]}
+    script = sign_in(app, "nurse1")
+    for _ in range(3):
+        script.post("/_dash-update-component", json=poll, headers=ORIGIN)
+    reads = [row for row in audit_log(store) if row["action"] == "read_session"]
+    assert [(row["who"], row["session_id"]) for row in reads] == [("nurse1", sid)]
+
+    page = sign_in(app, "nurse1")
+    route = {"output": "page.children", "outputs": {"id": "page", "property": "children"},
+             "inputs": [{"id": "url", "property": "pathname", "value": f"/session/{sid}"},
+                        {"id": "url", "property": "search", "value": ""}], "changedPropIds": ["url.pathname"]}
+    assert page.post("/_dash-update-component", json=route, headers=ORIGIN).status_code == 200
+    page.post("/_dash-update-component", json=poll, headers=ORIGIN)
+    actions = [row["action"] for row in audit_log(store) if row["session_id"] == sid]
+    assert actions.count("open_session") == 1 and actions.count("read_session") == 1
+    store.close()
