@@ -26,7 +26,6 @@ import copy
 import json
 import time
 import types
-from pathlib import Path
 from typing import Any
 
 import benchlib as bl

@@ -33,7 +33,6 @@ import sys
 import threading
 import time
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 import benchlib as bl

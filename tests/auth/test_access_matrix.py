@@ -213,15 +213,15 @@ def _forged(key: str, spec: dict[str, Any], contexts: list[Context], records: di
     if not patterns or len(patterns) != len(spec["inputs"]):
         return []
     out = []
-    for home in (c for c in contexts if output_ids & c.ids and c.record is None):
+    for page in (c for c in contexts if output_ids & c.ids and c.record is None):
         for record in (records.values() if any("sid" in p for p in patterns) else [None]):
             forged = {p["type"]: [({k: (record.sid if k == "sid" else 0 if k == "index"
                                         else json.dumps(["bp.severe", ""]) if k == "alarm" else "pause")
                                     for k, v in p.items() if k != "type"} | {"type": p["type"]}, None)]
                       for p in patterns}
             bound = set(forged) if record is not None else set()  # an id naming a session is the record's
-            out.append(Context(home.page, home.path, record, home.values, {**home.patterns, **forged}, home.ids,
-                               home.varying | bound))
+            out.append(Context(page.page, page.path, record, page.values, {**page.patterns, **forged}, page.ids,
+                               page.varying | bound))
     return out
 
 

@@ -15,9 +15,9 @@ from dashboard.service.ingest import Ingest
 from dashboard.store import Store
 from devices.adapter import Ticket
 from devices.hl7 import HL7Listener, ListenerSettings, Placement, frame
-from devices.hl7.mllp import MllpReader
 from devices.supervisor import Supervisor
 from devices.readings import Item
+from tests.mllp import receive_ack
 from tests.waits import DEADLINE_S, wait_until
 
 T = TypeVar("T")
@@ -119,7 +119,7 @@ class Site:
     def send(self, message: str) -> str:
         with socket.create_connection(self.listener.address, timeout=10) as conn:  # one connection per message
             conn.sendall(frame(message))
-            return _receive_ack(conn)
+            return receive_ack(conn)
 
     def open(self, chair: str) -> int:
         """Open a session as the web does: ingest finds it at its next refresh (within 2 s)."""
@@ -151,13 +151,3 @@ def start_site(store_url: str) -> Iterator[Callable[..., Site]]:
     time.sleep(0.5)  # ingest's last commit
     for store in stores:
         store.close()
-
-
-def _receive_ack(conn: socket.socket) -> str:
-    reader = MllpReader()
-    while True:
-        data = conn.recv(65536)
-        assert data, "listener closed without an ACK"
-        acks = reader.feed(data)
-        if acks:
-            return acks[0].data.decode()

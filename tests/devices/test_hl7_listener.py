@@ -12,10 +12,10 @@ from dashboard.service.ingest import Ingest
 from dashboard.store import Store
 from devices.emulators.hl7_sender import HL7Sender
 from devices.hl7 import HL7Listener, ListenerSettings, Placement, frame
-from devices.hl7.mllp import MllpReader
 from devices.hl7.oru import STYLES, Sender, compose
 from devices.readings import Reading
 from devices.supervisor import Supervisor
+from tests.mllp import receive_ack  # noqa: F401  (other device tests import it from here)
 from tests.waits import DEADLINE_S
 
 from test_hl7_parse import EXAMPLE  # noqa: E402  (the PCD-01 example message, docs/devices.md)
@@ -34,16 +34,6 @@ def send(address, message: bytes | str, timeout: float = DEADLINE_S) -> str:
     with socket.create_connection(address, timeout=timeout) as conn:
         conn.sendall(frame(message) if isinstance(message, str) else message)
         return receive_ack(conn)
-
-
-def receive_ack(conn: socket.socket) -> str:
-    reader = MllpReader()
-    while True:
-        data = conn.recv(65536)
-        assert data, "listener closed without an ACK"
-        acks = reader.feed(data)
-        if acks:
-            return acks[0].data.decode()
 
 
 def msa(ack: str) -> list[str]:

@@ -14,7 +14,6 @@ from dashboard.reports.exports.chart_image import ChartImage
 from dashboard.reports.exports.pdf_report import session_pdf
 from dashboard.reports.record import load_record
 from dashboard.reports.rems import CONCOMITANT, NOT_ASSESSED, form_dose
-from dashboard.store import Store
 from devices.feed import read_feed
 from devices.readings import Reading, SessionEvent
 
