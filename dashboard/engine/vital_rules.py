@@ -135,13 +135,8 @@ class VitalSignRules:
         return ""
 
     def _on_hr(self, hr: float, t: float) -> bool:
-        low, high = self.hr_range
-        if not low <= hr <= high:
-            self._set("reading.implausible", "hr", True, t, value=num(hr),
-                      message=f"HR {num(hr)} outside {num(low)}-{num(high)}")
+        if not self._plausible("hr", "HR", hr, self.hr_range, t):
             return False
-        if not self._settled("reading.implausible", "hr", False):
-            self._set("reading.implausible", "hr", False, t, value=num(hr), why="plausible HR")
         self.last_hr = Value(t, hr)
         self._hold("hr.high", hr > self.hr_above, t, self.hr_high_hold)
         self._hold("hr.low", hr < self.hr_below, t, self.hr_low_hold)
@@ -149,17 +144,24 @@ class VitalSignRules:
         return True
 
     def _on_spo2(self, spo2: float, t: float) -> bool:
-        low, high = self.spo2_range
-        if not low <= spo2 <= high:
-            self._set("reading.implausible", "spo2", True, t, value=num(spo2),
-                      message=f"SpO2 {num(spo2)} outside {num(low)}-{num(high)}")
+        if not self._plausible("spo2", "SpO2", spo2, self.spo2_range, t):
             return False
-        if not self._settled("reading.implausible", "spo2", False):
-            self._set("reading.implausible", "spo2", False, t, value=num(spo2), why="plausible SpO2")
         self.last_spo2 = Value(t, spo2)
         self._hold("spo2.medium", spo2 < self.spo2_medium, t, self.spo2_hold)
         self._hold("spo2.high", spo2 < self.spo2_high, t, self.spo2_hold)
         self._sync_spo2(t)
+        return True
+
+    def _plausible(self, source: str, label: str, value: float, bounds: tuple[float, float], t: float) -> bool:
+        """A single-value reading within its plausible range: raises `reading.implausible` for its source when it
+        is not (it then feeds no physiological alarm), clears it when a plausible one follows."""
+        low, high = bounds
+        if not low <= value <= high:
+            self._set("reading.implausible", source, True, t, value=num(value),
+                      message=f"{label} {num(value)} outside {num(low)}-{num(high)}")
+            return False
+        if not self._settled("reading.implausible", source, False):
+            self._set("reading.implausible", source, False, t, value=num(value), why=f"plausible {label}")
         return True
 
     def _hold(self, name: str, condition: bool, t: float, hold_s: float) -> None:
