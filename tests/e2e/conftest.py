@@ -24,12 +24,14 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
 
 from tests.waits import DEADLINE_S
+from tests.ward import keep_live, make_ward
 
 from .browser import login  # noqa: F401  (tests import these from here)
 from .servers import POLL_MS, PASSWORD, ROOT, USERS, Server, free_port, launch, seed_users  # noqa: F401
@@ -186,3 +188,24 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     for server in servers:
         server.stop()
         print(f"---- {server.log.name} (last lines) ----\n{server.log_tail()}")  # shown when the test failed
+
+
+@pytest.fixture
+def live_ward(start_server: Callable[..., Server], tmp_path: Path):
+    """start(chairs, **make_ward options) -> (server, database, {chair: session id}): a ward of that many chairs
+    (tests/ward.py), kept live by a feeder thread, and its server."""
+    stop = threading.Event()
+    feeders: list[threading.Thread] = []
+
+    def start(chairs: int, **options: Any) -> tuple[Server, Path, dict[str, int]]:
+        db = tmp_path / "clinic.db"
+        sids = make_ward(db, chairs, **options)
+        feeder = threading.Thread(target=keep_live, args=(db, sids, stop), daemon=True)
+        feeder.start()
+        feeders.append(feeder)
+        return start_server("serve", "--no-simulator", "--database", str(db)), db, sids
+
+    yield start
+    stop.set()
+    for feeder in feeders:
+        feeder.join(timeout=10)

@@ -9,7 +9,6 @@ keyboard; the escalation banner stays on the screen; a patched bar (a new BP) is
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -20,7 +19,6 @@ from selenium.webdriver.common.keys import Keys
 
 from dashboard.store import Store
 from devices.readings import Reading
-from tests.ward import keep_live, make_ward
 
 from .screen import Screen
 
@@ -50,26 +48,6 @@ return {
   runs: (window.__alarmBar || {}).runs || 0,
 };
 """
-
-
-@pytest.fixture
-def ward(start_server, tmp_path):
-    """start(chairs): a ward of that many real chairs, kept live; (its server, its database)."""
-    stop = threading.Event()
-    feeders: list[threading.Thread] = []
-
-    def start(chairs: int):
-        db = tmp_path / "clinic.db"
-        sids = make_ward(db, chairs)
-        feeder = threading.Thread(target=keep_live, args=(db, sids, stop), daemon=True)
-        feeder.start()
-        feeders.append(feeder)
-        return start_server("serve", "--no-simulator", "--database", str(db)), db
-
-    yield start
-    stop.set()
-    for feeder in feeders:
-        feeder.join(timeout=10)
 
 
 def _active(db: Path) -> list[dict]:
@@ -149,8 +127,8 @@ def _expand_and_collapse_from_the_keyboard(screen: Screen, db: Path) -> None:
 
 
 @pytest.mark.timeout(600)
-def test_twenty_four_chairs_every_high_alarm_shown_and_the_rest_counted(ward, screen):
-    server, db = ward(24)
+def test_twenty_four_chairs_every_high_alarm_shown_and_the_rest_counted(live_ward, screen):
+    server, db, _ = live_ward(24)
     screen.size(1920, 1080)
     screen.sign_in(server.url, "nurse")
     screen.until(lambda: screen.js("return document.querySelectorAll('.board > .tile').length") == 24, "24 tiles")
@@ -164,8 +142,8 @@ def test_twenty_four_chairs_every_high_alarm_shown_and_the_rest_counted(ward, sc
 
 
 @pytest.mark.timeout(600)
-def test_eight_chairs_on_a_tablet_and_a_patched_bar_fitted_again(ward, screen):
-    server, db = ward(8)
+def test_eight_chairs_on_a_tablet_and_a_patched_bar_fitted_again(live_ward, screen):
+    server, db, _ = live_ward(8)
     screen.size(1024, 768)
     screen.sign_in(server.url, "nurse")
     screen.until(lambda: screen.js("return document.querySelectorAll('.board > .tile').length") == 8, "8 tiles")

@@ -12,11 +12,9 @@ Screenshots of each size, day and night, go to docs/screens/ (linked from the RE
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 
-from tests.ward import keep_live, make_ward
 
 from .conftest import ROOT
 from .screen import CONTRAST_JS, MEASURE_JS, Screen
@@ -31,30 +29,10 @@ MIN_COVERAGE = 0.5
 MIN_CONTRAST = 4.5  # WCAG AA for text
 
 
-@pytest.fixture
-def ward(start_server, tmp_path):
-    """start(chairs): a ward of that many real chairs plus a tester's replay, kept live, and its server."""
-    stop = threading.Event()
-    feeders: list[threading.Thread] = []
-
-    def start(chairs: int):
-        db = tmp_path / "clinic.db"
-        sids = make_ward(db, chairs, replays=1)
-        feeder = threading.Thread(target=keep_live, args=(db, sids, stop), daemon=True)
-        feeder.start()
-        feeders.append(feeder)
-        return start_server("serve", "--no-simulator", "--database", str(db)), sids
-
-    yield start
-    stop.set()
-    for feeder in feeders:
-        feeder.join(timeout=10)
-
-
 @pytest.mark.timeout(900)  # a ward of 24 chairs, six screenshots: slow on a busy machine
 @pytest.mark.parametrize("chairs", [4, 8, 24])
-def test_tiles_fill_the_screen_with_their_alarm_states_apart(chairs, ward, screen):
-    server, sids = ward(chairs)
+def test_tiles_fill_the_screen_with_their_alarm_states_apart(chairs, live_ward, screen):
+    server, _, sids = live_ward(chairs, replays=1)
     screen.size(*SIZES[0])
     screen.sign_in(server.url, "nurse")
     screen.until(lambda: screen.js("return document.querySelectorAll('.board > .tile').length") == chairs,
