@@ -53,6 +53,23 @@ def call(client: Any, request: dict[str, Any]) -> Any:
     return client.post("/_dash-update-component", json=request, headers=ORIGIN)
 
 
+def request_for(app: Any, output: str, values: dict[tuple[str, str], Any], trigger: str | None) -> dict[str, Any]:
+    """The request for the server callback whose outputs name `output` ("id.prop")."""
+    key = next(k for k in server_callbacks(app) if output in k)
+    return body(key, app.callback_map[key], values, trigger)
+
+
+def admin_action(app: Any, client: Any, button: str, name: str, role: str | None = None,
+                 password: str | None = None) -> str:
+    """An admin's press of `button` on the users page with those fields; the page's answer."""
+    request = request_for(app, "users-message", {("users-name", "value"): name, ("users-role", "value"): role,
+                                                 ("users-password", "value"): password, (button, "n_clicks"): 1},
+                          f"{button}.n_clicks")
+    response = call(client, request)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_data(as_text=True)
+
+
 def server_callbacks(app: Any) -> dict[str, dict[str, Any]]:
     """Every callback that runs on the server (clientside ones run in the browser)."""
     return {key: spec for key, spec in app.callback_map.items() if "callback" in spec}

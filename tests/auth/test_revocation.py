@@ -16,7 +16,7 @@ from dashboard.store import Store
 from dashboard.store.security import user_sessions, users
 from dashboard.ui import create_app
 
-from ..webclient import ORIGIN, PASSWORD, body, call, server_callbacks, sign_in
+from ..webclient import ORIGIN, PASSWORD, admin_action, call, request_for, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = load_config()
@@ -33,28 +33,15 @@ def clinic(tmp_path: Path):
     store.close()
 
 
-def _callback(app, output: str, values: dict, trigger: str):
-    key = next(k for k in server_callbacks(app) if output in k)
-    return body(key, app.callback_map[key], values, trigger)
-
-
 def _poll_board(app, client) -> int:
-    return call(client, _callback(app, "board.children", {("board-poll", "n_intervals"): 1},
-                                  "board-poll.n_intervals")).status_code
-
-
-def _admin(app, client, button: str, name: str, role: str | None = None, password: str | None = None):
-    request = _callback(app, "users-message", {("users-name", "value"): name, ("users-role", "value"): role,
-                                               ("users-password", "value"): password, (button, "n_clicks"): 1},
-                        f"{button}.n_clicks")
-    response = call(client, request)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_data(as_text=True)
+    return call(client, request_for(app, "board.children", {("board-poll", "n_intervals"): 1},
+                                    "board-poll.n_intervals")).status_code
 
 
 def _export(app, client, sid: int) -> int:
-    return call(client, _callback(app, "review-download", {("review-sid", "data"): sid, ("export-csv", "n_clicks"): 1},
-                                  "export-csv.n_clicks")).status_code
+    return call(client, request_for(app, "review-download",
+                                    {("review-sid", "data"): sid, ("export-csv", "n_clicks"): 1},
+                                    "export-csv.n_clicks")).status_code
 
 
 def test_logout_ends_the_session_and_a_copied_cookie_with_it(clinic):
@@ -74,7 +61,7 @@ def test_a_password_reset_by_an_admin_signs_the_user_out_everywhere(clinic):
     store, app, _ = clinic
     desk, tablet = sign_in(app, "nurse1", remote="10.0.0.1"), sign_in(app, "nurse1", remote="10.0.0.2")
     assert _poll_board(app, desk) == 200 == _poll_board(app, tablet)
-    assert "signed out everywhere" in _admin(app, sign_in(app, "admin1"), "users-reset", "nurse1",
+    assert "signed out everywhere" in admin_action(app, sign_in(app, "admin1"), "users-reset", "nurse1",
                                              password="new kettle harbour")
     assert _poll_board(app, desk) == 401 and _poll_board(app, tablet) == 401
     sign_in(app, "nurse1", expect=401)  # the old password no longer works
@@ -85,7 +72,7 @@ def test_a_demoted_clinician_can_no_longer_export(clinic):
     store, app, sid = clinic
     clinician = sign_in(app, "clinician1")
     assert _export(app, clinician, sid) == 200
-    assert "now nurse" in _admin(app, sign_in(app, "admin1"), "users-role-change", "clinician1", role="nurse")
+    assert "now nurse" in admin_action(app, sign_in(app, "admin1"), "users-role-change", "clinician1", role="nurse")
     assert _export(app, clinician, sid) == 401  # that session ended with the role change
     again = sign_in(app, "clinician1")  # signed in again: the new role
     assert _export(app, again, sid) == 403
@@ -96,14 +83,14 @@ def test_a_deactivated_user_is_signed_out_cannot_sign_in_and_keeps_their_history
     store, app, sid = clinic
     nurse = sign_in(app, "nurse1")
     store.submit_action(sid, "note", "nurse1", "water given")
-    assert "deactivated" in _admin(app, sign_in(app, "admin1"), "users-deactivate", "nurse1")
+    assert "deactivated" in admin_action(app, sign_in(app, "admin1"), "users-deactivate", "nurse1")
     assert _poll_board(app, nurse) == 401
     sign_in(app, "nurse1", expect=401)
     with store.engine.connect() as conn:
         assert conn.scalar(sa.select(users.c.active).where(users.c.username == "nurse1")) is False
     assert any(r["who"] == "nurse1" and r["action"] == "login" for r in audit_log(store))
     assert store.action(1)["who"] == "nurse1"  # what they did stays
-    _admin(app, sign_in(app, "admin1"), "users-reactivate", "nurse1")
+    admin_action(app, sign_in(app, "admin1"), "users-reactivate", "nurse1")
     assert _poll_board(app, sign_in(app, "nurse1")) == 200
 
 

@@ -22,7 +22,7 @@ from dashboard.store.security import user_sessions
 from dashboard.ui import create_app
 from devices.readings import Reading, SessionEvent
 
-from ..webclient import PASSWORD, body, call, server_callbacks, sign_in
+from ..webclient import PASSWORD, admin_action, call, request_for, sign_in
 
 CONFIG = load_config()
 LABEL = "P-WARD-7"
@@ -48,26 +48,13 @@ def clinic(tmp_path: Path):
     store.close()
 
 
-def _callback(app, output: str, values: dict, trigger: str):
-    key = next(k for k in server_callbacks(app) if output in k)
-    return body(key, app.callback_map[key], values, trigger)
-
-
 def _board(app, client):
-    return call(client, _callback(app, "board.children", {("board-poll", "n_intervals"): 1}, "board-poll.n_intervals"))
-
-
-def _admin(app, client, button: str, name: str, role: str | None = None, password: str | None = None) -> str:
-    request = _callback(app, "users-message", {("users-name", "value"): name, ("users-role", "value"): role,
-                                               ("users-password", "value"): password, (button, "n_clicks"): 1},
-                        f"{button}.n_clicks")
-    response = call(client, request)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_data(as_text=True)
+    return call(client, request_for(app, "board.children", {("board-poll", "n_intervals"): 1},
+                                    "board-poll.n_intervals"))
 
 
 def _route(app, client, path: str) -> str:
-    request = _callback(app, "page.children", {("url", "pathname"): path, ("url", "search"): ""}, "url.pathname")
+    request = request_for(app, "page.children", {("url", "pathname"): path, ("url", "search"): ""}, "url.pathname")
     response = call(client, request)
     assert response.status_code == 200
     return response.get_data(as_text=True)
@@ -109,7 +96,7 @@ def _types(tree) -> set[str]:
 def display(clinic):
     """A display account added by the admin on the users page, and the wall screen signed in with it."""
     store, app, _ = clinic
-    assert "added as display" in _admin(app, sign_in(app, "admin1"), "users-add", "ward-tv", "display", PASSWORD)
+    assert "added as display" in admin_action(app, sign_in(app, "admin1"), "users-add", "ward-tv", "display", PASSWORD)
     return sign_in(app, "ward-tv", remote="10.1.2.3")
 
 
@@ -134,11 +121,11 @@ def test_the_display_opens_no_record_and_acts_on_nothing(clinic, display):
     assert [r["action"] for r in audit_log(store) if r["who"] == "ward-tv"][:2] == ["open_ward_display"] * 2
     for path in (f"/session/{sid}", f"/review/{sid}", f"/course/{sid}", "/review", "/start", "/devices"):
         assert '"not-found"' in _route(app, display, path), path
-    ack = _callback(app, "board-message", {}, None)
+    ack = request_for(app, "board-message", {}, None)
     ack["inputs"] = [[{"id": {"type": "bar-ack", "sid": sid, "alarm": json.dumps(["bp.severe", ""])},
                        "property": "n_clicks", "value": 1}]]
     assert call(display, ack).status_code == 403
-    export = _callback(app, "review-download", {("review-sid", "data"): sid, ("export-csv", "n_clicks"): 1},
+    export = request_for(app, "review-download", {("review-sid", "data"): sid, ("export-csv", "n_clicks"): 1},
                        "export-csv.n_clicks")
     assert call(display, export).status_code == 403
     layout = json.dumps(display.get("/_dash-layout").get_json())
@@ -160,7 +147,7 @@ def test_idle_and_lifetime_do_not_end_a_display_but_end_a_nurse(clinic, display)
 def test_an_admin_revokes_a_display_at_once_and_it_is_all_audited(clinic, display):
     store, app, _ = clinic
     assert _board(app, display).status_code == 200
-    assert "signed out everywhere" in _admin(app, sign_in(app, "admin1"), "users-deactivate", "ward-tv")
+    assert "signed out everywhere" in admin_action(app, sign_in(app, "admin1"), "users-deactivate", "ward-tv")
     assert _board(app, display).status_code == 401
     with store.engine.connect() as conn:
         reasons = list(conn.scalars(sa.select(user_sessions.c.end_reason).where(user_sessions.c.ended_at.isnot(None))))
