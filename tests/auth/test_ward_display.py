@@ -126,7 +126,7 @@ def test_the_display_opens_no_record_and_acts_on_nothing(clinic, display):
                        "property": "n_clicks", "value": 1}]]
     assert call(display, ack).status_code == 403
     export = request_for(app, "review-download", {("review-sid", "data"): sid, ("export-csv", "n_clicks"): 1},
-                       "export-csv.n_clicks")
+                         "export-csv.n_clicks")
     assert call(display, export).status_code == 403
     layout = json.dumps(display.get("/_dash-layout").get_json())
     assert '"sign-out"' not in layout and '"href"' not in layout, "a link or sign-out on the wall screen's shell"
