@@ -14,8 +14,9 @@ import time
 from typing import Callable
 
 from ...store import Store
+from ...store.screens import sounding_by_role
 from ...store.test_data import kind
-from ..coverage import CoverageSettings, Uncovered, uncovered
+from ..coverage import CoverageSettings, Uncovered, uncovered_among
 from .forwarder import Forwarder, SystemAlarm
 
 log = logging.getLogger(__name__)
@@ -33,9 +34,10 @@ class CoverageAlarms:
     def step(self) -> None:
         """Look once; report what changed since the last look."""
         now = self.clock()
-        real = {row.id for row in self.store.open_sessions() if kind(row) == "real"}
-        current = {found.session_id: found for found in uncovered(self.store, now, self.settings)
-                   if found.session_id in real}
+        real = [row for row in self.store.open_sessions() if kind(row) == "real"]
+        # demo=False: whether a demo runs decides only about simulated chairs, and none of these is one
+        found = uncovered_among(real, sounding_by_role(self.store), False, self.store.site, now, self.settings)
+        current = {item.session_id: item for item in found}
         for sid, found in current.items():
             if sid not in self._raised:
                 self.forwarder.report_technical(self._alarm(found, True, now))
