@@ -228,7 +228,7 @@ class _Guard:
             why = refusal(viewer, rows[ref.sid], ref.purpose)
             if why is not None:
                 return self._refuse(403, f"session {ref.sid}: {why}", output, session_id=ref.sid)
-            if not ref.where.startswith("{") and not opened_before(ref.sid):  # a page's reads, not a bar's button
+            if not ref.where.startswith("{") and not note_opened(ref.sid):  # a page's reads, not a bar's button
                 user = current_user()
                 record(self.store, user.username if user else "", "read_session",
                        f"{output[:200]}: called without opening the page", role=user.role if user else "",
@@ -245,9 +245,9 @@ class _Guard:
 OPENED_KEPT = 32  # session pages remembered per sign-in (the cookie stays small)
 
 
-def opened_before(sid: int) -> bool:
-    """Whether this sign-in opened session `sid`'s page (the router's audit, `open_session`, recorded it); marks it
-    opened. A session page's callbacks called without the page (a script) are then audited once per sign-in, as
+def note_opened(sid: int) -> bool:
+    """Notes that this sign-in has session `sid` open; True when it had already (its page opened by the router,
+    whose audit `open_session` recorded the read). A session page's callbacks called without the page (a script) are then audited once per sign-in, as
     the page's opening is: every read of a record leaves a row, and a page's polls do not flood the log."""
     opened = list(flask.session.get("opened") or [])
     if sid in opened:

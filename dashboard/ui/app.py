@@ -15,7 +15,7 @@ from dash import Dash, Input, Output, dcc, html
 from ..auth import AuthSettings
 from ..auth.records import refusal, session_number
 from ..auth.roles import ADMIN, CARE, DISPLAY, EVERYONE, REVIEW, TESTING, WATCH
-from ..auth.web import current_user, current_viewer, install, opened_before
+from ..auth.web import current_user, current_viewer, install, note_opened
 from ..engine import Config
 from ..store import DEFAULT_SITE, Store
 from . import admin, associate, board, replay_page, review, review_session, session_page, shell, start, static, waiting
@@ -109,7 +109,7 @@ def route(store: Store, config: Config, pathname: str, search: str, poll_ms: int
     if page.audit:
         audit(store, user.username, page.audit, session_id=row.id if row else None)
     if row is not None:
-        opened_before(row.id)  # its callbacks' reads are this opening's (auth/web.py)
+        note_opened(row.id)  # its callbacks' reads are this opening's (auth/web.py)
     return page.render(Request(store, config, poll_ms, search, row))
 
 
