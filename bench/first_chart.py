@@ -218,16 +218,22 @@ def board_then_chart(url: str, profile: Path, network: dict[str, Any] | None, se
         driver.quit()
 
 
+def signed_in_to(driver: Any, url: str, sid: int, server_pid: int) -> CPU:
+    """Signs in from the sign-in page straight to session `sid`; the CPU clock starts at the submit."""
+    cpu = CPU(driver, server_pid)
+    driver.get(f"{url}/login?next=/session/{sid}")
+    driver.find_element("id", "login-user").send_keys("bench-nurse")
+    driver.find_element("id", "login-password").send_keys(bl.PASSWORD)
+    cpu.start()
+    driver.find_element("id", "login-submit").click()
+    until(driver, "return location.pathname.startsWith('/session/')")
+    return cpu
+
+
 def direct(url: str, sid: int, profile: Path, network: dict[str, Any] | None, server_pid: int) -> dict[str, Any]:
     driver = browser(profile, network)
     try:
-        cpu = CPU(driver, server_pid)
-        driver.get(f"{url}/login?next=/session/{sid}")
-        driver.find_element("id", "login-user").send_keys("bench-nurse")
-        driver.find_element("id", "login-password").send_keys(bl.PASSWORD)
-        cpu.start()
-        driver.find_element("id", "login-submit").click()
-        until(driver, "return location.pathname.startsWith('/session/')")
+        cpu = signed_in_to(driver, url, sid, server_pid)
         until(driver, CHART_JS)
         drawn = driver.execute_script("return performance.now()")  # from this page's navigation start
         return {"s": drawn / 1000, **cpu.stop(), "plotly": driver.execute_script(PLOTLY_JS)}
@@ -251,13 +257,7 @@ def direct_cold(url: str, sid: int, profile: Path, network: dict[str, Any] | Non
     """Signed in from the sign-in page straight to a session with an alarm: its milestones."""
     driver = browser(profile, network)
     try:
-        cpu = CPU(driver, server_pid)
-        driver.get(f"{url}/login?next=/session/{sid}")
-        driver.find_element("id", "login-user").send_keys("bench-nurse")
-        driver.find_element("id", "login-password").send_keys(bl.PASSWORD)
-        cpu.start()
-        driver.find_element("id", "login-submit").click()
-        until(driver, "return location.pathname.startsWith('/session/')")
+        cpu = signed_in_to(driver, url, sid, server_pid)
         found = opened(driver)
         return {"s": found["chart_s"], **found, **cpu.stop(), "plotly": driver.execute_script(PLOTLY_JS)}
     finally:
