@@ -298,11 +298,13 @@ class Ingest(Placement):
             if action["kind"] == "measure_now" and self.on_measure_now is not None:
                 self.on_measure_now(session.row.chair)
 
-    def _apply(self, session: LiveSession, item: Item, now: float) -> None:
+    def _apply(self, session: LiveSession, item: Item, now: float, newest: float | None = None) -> None:
+        """Fold one item into its session; `newest`: the newest received time of the submission it came in (a
+        device's message), which tells a batch's older reading from one that only waited in ingest's queue."""
         engine = session.engine
         received = item.received_time if item.received_time is not None else now
         offset = item.offset_s if item.offset_s is not None else session.session_time(received)
-        if self._is_late(session, item, offset):
+        if self._is_late(session, item, offset, received, newest):
             self._apply_late(session, dataclasses.replace(item, offset_s=offset, received_time=received), received)
             return
         # Store the session time the engine used, so a rebuild folds exactly the same stream.
@@ -316,12 +318,17 @@ class Ingest(Placement):
             batch.events.append((session.row.id, session.seq, item))
         self._record(session, transitions, received=received)
 
-    def _is_late(self, session: LiveSession, item: Item, offset: float) -> bool:
+    def _is_late(self, session: LiveSession, item: Item, offset: float, received: float,
+                 newest: float | None) -> bool:
         """A reading taken (a batch's older one) more than LATE_AFTER_S before the engine's clock (beyond the lag its
         timers keep behind the wall clock), and not before the session's pre-session window: it is folded in at that
-        time (engine/late.py), not at the engine's clock. A simulated session's readings come in order: never late."""
+        time (engine/late.py), not at the engine's clock. A simulated session's readings come in order: never late.
+        From a device's submission (`newest` given), only a reading older than the newest of its own message is: one
+        that merely waited in ingest's queue (a slow commit, a busy machine) is applied at the clock like any other,
+        so a backlog never turns into a refold of the whole session for every reading."""
         behind = (TIMER_LAG_WALL_S + LATE_AFTER_S) * session.row.speed
         return (isinstance(item, Reading) and not session.row.is_simulated and not session.engine.fresh
+                and (newest is None or received < newest - LATE_AFTER_S)
                 and offset < session.engine.now - behind and offset >= -self.pre_session_s * session.row.speed)
 
     def _apply_late(self, session: LiveSession, item: Item, received: float) -> None:

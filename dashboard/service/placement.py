@@ -44,7 +44,7 @@ class Placement:
 
     if TYPE_CHECKING:  # Ingest's own, called from here
         def refresh(self, now: float | None = None) -> None: ...
-        def _apply(self, session: LiveSession, item: Item, now: float) -> None: ...
+        def _apply(self, session: LiveSession, item: Item, now: float, newest: float | None = None) -> None: ...
         def _record(self, session: LiveSession, transitions: list[Transition], touched: bool = True,
                     received: float | None = None) -> None: ...
 
@@ -125,8 +125,10 @@ class Placement:
         self._place(session, submitted, now)
 
     def _place(self, session: LiveSession, submitted: Submitted, now: float) -> None:
+        times = [item.received_time for item in submitted.items if item.received_time is not None]
+        newest = max(times, default=now)  # the message's own "now": what is older than it is a batch's older cycle
         for item in submitted.items:
-            self._apply(session, item, now)
+            self._apply(session, item, now, newest)
         self._done(submitted, now)
 
     def _done(self, submitted: Submitted, now: float) -> None:

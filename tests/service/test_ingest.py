@@ -93,6 +93,20 @@ def _dosed(store: Store) -> tuple[Clock, int, Ingest]:
     return clock, sid, ingest
 
 
+def test_a_reading_that_only_waited_in_ingests_queue_is_applied_at_the_clock_not_refolded(store: Store):
+    """A busy machine or a slow commit keeps a reading in ingest's queue for seconds: it is not a batch's older
+    cycle (nothing newer came in its message), so it is applied at the engine's clock like any other. Refolding the
+    whole session for each such reading would make a backlog feed itself."""
+    clock, sid, ingest = _dosed(store)
+    clock.t = START + 600
+    ingest.step()  # the engine's clock at 600 s
+    engine = ingest.live(sid).engine
+    ingest.submit("Chair 1", [Reading("nibp", sbp=124, dbp=80, hr=70, received_time=START + 590)])  # 10 s queued
+    ingest.step()
+    assert ingest.live(sid).engine is engine  # folded in place: no refold
+    assert [r.offset_s for r in store.session_items(sid) if isinstance(r, Reading)][-1] >= 590.0
+
+
 def test_timers_fire_at_their_due_session_time_with_no_reading(store: Store):
     clock, sid, ingest = _dosed(store)
     clock.t = START + 300 + 50 * 60  # no BP since the dose: the 40-min check is overdue at 45 min
