@@ -128,6 +128,10 @@ class RemsForm:
                   self.respiratory_depression, NOT_ASSESSED),
         ]
 
+    def missing(self) -> list[str]:
+        """The questions still unanswered: a form with any is a draft, not yet complete for submission."""
+        return [f.question for f in self.fields() if f.value is None]
+
     def rows(self) -> list[tuple[str, str, str]]:
         """(section, the form's question, the printed answer), in the form's order."""
         return [(f.section, f.question, f.answer) for f in self.fields()]
