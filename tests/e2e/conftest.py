@@ -62,7 +62,7 @@ def _worker_number() -> int:
 # A worker's tests run their (first) web server one after another on this port, below the ephemeral range that free
 # ports come from, so the worker's one browser of each kind finds Dash's bundles in its cache: a page Chromium has
 # cached costs it about 3 s of CPU less than a cold one, on a 2-core machine the suite keeps busy.
-WEB_PORT = 20310 + _worker_number()
+WEB_PORT = int(os.environ.get("E2E_PORT_BASE", "20310")) + _worker_number()  # another base: suites side by side
 
 
 @pytest.hookimpl(hookwrapper=True)
