@@ -34,11 +34,9 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +52,6 @@ CALM = {"sbp": 128.0, "dbp": 80.0, "hr": 74.0}  # the BP back down: an acknowled
 SOUND_JS = "const s = window.__alarmSound || {}; return {state: s.state, played: s.played || [], tests: s.tests}"
 QUIET_JS = "return (document.getElementById('alarm-sound-playing') || {}).textContent || ''"
 LOAD_WAIT_S = 8.0  # how long the bench waits for the sound to start at load before it clicks, as a nurse would
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def prepare(db: Path, chairs: int) -> dict[str, int]:
@@ -185,18 +177,14 @@ def measure(args: argparse.Namespace) -> bl.Result:
     db = tmp / "clinic.db"
     sids = prepare(db, args.chairs)
     has_display = bool(sids.pop("__role__"))
-    port, hl7_port = free_port(), free_port()
-    url = f"http://127.0.0.1:{port}"
-    server_log = tmp / "server.log"
-    server = subprocess.Popen([sys.executable, "app.py", "serve", "--no-simulator", "--database", str(db),
-                               "--port", str(port), "--hl7-port", str(hl7_port)], cwd=bl.CODE_ROOT,
-                              stdout=server_log.open("w"), stderr=subprocess.STDOUT,
-                              env={k: v for k, v in os.environ.items() if k != "MONITOR_POLL_MS"})
+    hl7_port = bl.free_port()
+    server = bl.serve(db, tmp / "server.log", hl7_port=hl7_port,
+                      env={k: v for k, v in os.environ.items() if k != "MONITOR_POLL_MS"})
+    url = server.url
     driver = None
     times: list[dict[str, float]] = []
     store = Store.open(db)
     try:
-        until(lambda: server.poll() is None and _answers(url, hl7_port), "the server", timeout=90, every=0.2)
         driver = start_browser()
         user = "bench-display" if has_display else "bench-nurse"
         at_load = sign_in(driver, url, user, args.chairs)
@@ -213,7 +201,7 @@ def measure(args: argparse.Namespace) -> bl.Result:
         store.close()
         if driver is not None:
             driver.quit()
-        bl.stop_process(server)
+        bl.stop_process(server.process)
     f = result.figures
     f["chairs"], f["trials"], f["signed_in_as"] = args.chairs, len(times), "display" if has_display else "nurse"
     f["sound_at_load_without_a_touch"] = at_load
@@ -225,15 +213,6 @@ def measure(args: argparse.Namespace) -> bl.Result:
     result.target("reading -> audible alarm p95", f["send_to_audible"]["p95_ms"] / 1000, 1.5, "s")
     result.save()
     return result
-
-
-def _answers(url: str, hl7_port: int) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/login", timeout=2), socket.create_connection(("127.0.0.1", hl7_port),
-                                                                                         timeout=2):
-            return True
-    except OSError:
-        return False
 
 
 def run_base(commit: str, argv: list[str]) -> Path:

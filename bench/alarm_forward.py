@@ -22,12 +22,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import random
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
 from typing import Any
@@ -35,12 +31,6 @@ from typing import Any
 import benchlib as bl
 
 POLL_S = 0.1  # [alarm_forward] poll_s: the default
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclasses.dataclass
@@ -121,30 +111,16 @@ def main() -> int:
     chairs = [f"Chair {n + 1:02d}" for n in range(args.chairs)]
     open_sessions(db, chairs)
     manager = AlarmManager().start()
-    port, hl7_port = free_port(), free_port()
+    port, hl7_port = bl.free_port(), bl.free_port()
     devices = tmp / "devices.toml"
     devices.write_text(f'[hl7]\nport = {hl7_port}\n\n[alarm_forward]\nhost = "127.0.0.1"\nport = {manager.port}\n'
                        f'link_base = "http://127.0.0.1:{port}"\npoll_s = {POLL_S}\n')
-    server_log = tmp / "server.log"
-    started = time.time()
-    server = subprocess.Popen([sys.executable, "app.py", "serve", "--no-simulator", "--database", str(db),
-                               "--port", str(port), "--devices", str(devices)], cwd=bl.CODE_ROOT,
-                              stdout=server_log.open("w"), stderr=subprocess.STDOUT, env={**os.environ})
+    server = bl.serve(db, tmp / "server.log", port=port, hl7_port=hl7_port, args=["--devices", str(devices)])
     stop = threading.Event()
     log: list[Sent] = []
     errors: list[str] = []
     try:
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"server exited:\n{server_log.read_text()[-3000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", hl7_port), timeout=2):
-                    break
-            except OSError:
-                if time.time() - started > 90:
-                    raise RuntimeError(f"server not up in 90 s:\n{server_log.read_text()[-3000:]}") from None
-                time.sleep(0.2)
-        print(f"server up in {time.time() - started:.1f} s; {args.chairs} monitors for {args.seconds:.0f} s")
+        print(f"server up in {server.up_after_s:.1f} s; {args.chairs} monitors for {args.seconds:.0f} s")
         monitors = [threading.Thread(target=run_monitor, args=(chair, hl7_port, args.every, stop, log, errors),
                                      daemon=True) for chair in chairs]
         for thread in monitors:
@@ -156,7 +132,7 @@ def main() -> int:
         time.sleep(3)  # the last alarms on their way
     finally:
         stop.set()
-        bl.stop_process(server)
+        bl.stop_process(server.process)
         manager.stop()
 
     raised = re.compile(r"PV1\|1\|O\|([^\r|^]+).*?bp\.severe: BP (\d+)/", re.S)

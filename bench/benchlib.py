@@ -12,10 +12,12 @@ import os
 import platform
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -338,6 +340,58 @@ def dash_json(value: Any) -> bytes:
     from dash._utils import to_json
 
     return to_json(value).encode()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Served:
+    """The real server a bench started (`app.py serve --no-simulator`), once it answers."""
+
+    process: subprocess.Popen
+    url: str
+    log: Path
+    up_after_s: float  # from the start to the first answer
+
+
+def serve(db: Path, log: Path, port: int | None = None, hl7_port: int | None = None, args: Sequence[str] = (),
+          env: dict[str, str] | None = None, web: bool = True, timeout: float = 90) -> Served:
+    """Start `app.py serve --no-simulator` on `db` (with `--hl7-port` when given, and `args`) and wait until its
+    login page answers (unless not `web`) and its HL7 port accepts (when given); the log's tail if it exits or
+    never answers."""
+    port = port or free_port()
+    argv = [sys.executable, "app.py", "serve", "--no-simulator", "--database", str(db), "--port", str(port), *args]
+    if hl7_port is not None and "--devices" not in args:
+        argv += ["--hl7-port", str(hl7_port)]
+    url = f"http://127.0.0.1:{port}"
+    started = time.time()
+    process = subprocess.Popen(argv, cwd=CODE_ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                               env=dict(os.environ) if env is None else env)
+    while not _answers(url if web else None, hl7_port):
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited:\n{log.read_text()[-3000:]}")
+        if time.time() - started > timeout:
+            stop_process(process)
+            raise RuntimeError(f"server not up in {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    return Served(process, url, log, time.time() - started)
+
+
+def _answers(url: str | None, hl7_port: int | None) -> bool:
+    try:
+        if url is not None:
+            with urllib.request.urlopen(url + "/login", timeout=2):
+                pass
+        if hl7_port is not None:
+            with socket.create_connection(("127.0.0.1", hl7_port), timeout=2):
+                pass
+        return True
+    except OSError:
+        return False
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 20) -> None:

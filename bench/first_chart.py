@@ -39,13 +39,10 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -87,12 +84,6 @@ PLOTLY_JS = """return performance.getEntriesByType('resource').filter(e => e.nam
   .map(e => ({transfer: e.transferSize, encoded: e.encodedBodySize, decoded: e.decodedBodySize}));"""
 SESSION_S = 3600.0
 ALARMED = "esketamine-84-severe"  # an hour in: its HIGH BP alarm is active, with Acknowledge
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def prepare(db: Path, chair: str = "Chair 01", name: str = "esketamine-84-typical", users: bool = True) -> int:
@@ -296,22 +287,9 @@ def signed_out_link(url: str, sid: int, profile: Path, network: dict[str, Any] |
 
 
 def start_server(db: Path, tmp: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp / f"server-{port}.log"
-    server = subprocess.Popen([sys.executable, "app.py", "serve", "--no-simulator", "--database", str(db),
-                               "--port", str(port)], cwd=bl.CODE_ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.time() + 90
-    while True:
-        if server.poll() is not None:
-            raise RuntimeError(f"server exited:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url + "/login", timeout=2):
-                return server, url
-        except OSError:
-            if time.time() > deadline:
-                raise RuntimeError(f"server not up in 90 s:\n{log.read_text()[-3000:]}") from None
-            time.sleep(0.2)
+    port = bl.free_port()
+    server = bl.serve(db, tmp / f"server-{port}.log", port=port)
+    return server.process, server.url
 
 
 def main() -> int:

@@ -181,7 +181,6 @@ def main() -> int:
         readings = conn.execute("SELECT count(*) FROM readings").fetchone()[0]
         opened, ended = conn.execute("SELECT count(*), count(ended_at) FROM sessions").fetchone()
         newest = conn.execute("SELECT max(received_time) FROM readings").fetchone()[0]
-        behind = conn.execute("SELECT max(received_time) - min(received_time) FROM readings").fetchone()[0]
     db_mb = sum(p.stat().st_size for p in tmp.glob("day.db*")) / 1024 / 1024
 
     def clinic_h(wall_s: float) -> float:

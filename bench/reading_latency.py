@@ -24,15 +24,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import random
 import shutil
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from typing import Any
 
 import benchlib as bl
@@ -62,12 +57,6 @@ new MutationObserver(scan).observe(document.getElementById('board'),
 scan();
 return document.querySelectorAll('#board .tile').length;
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def marker_hr(k: int) -> int:
@@ -173,31 +162,16 @@ def main() -> int:
     store.close()
     print(f"store: {args.chairs} chairs with {count:,} readings and events of history")
 
-    port, hl7_port = free_port(), free_port()
-    url = f"http://127.0.0.1:{port}"
-    server_log = tmp / "server.log"
+    hl7_port = bl.free_port()
     started = time.time()
-    server = subprocess.Popen([sys.executable, "app.py", "serve", "--no-simulator", "--database", str(db),
-                               "--port", str(port), "--hl7-port", str(hl7_port)], cwd=bl.CODE_ROOT,
-                              stdout=server_log.open("w"), stderr=subprocess.STDOUT, env={**os.environ})
+    server = bl.serve(db, tmp / "server.log", hl7_port=hl7_port)
+    url = server.url
     stop = threading.Event()
     driver = None
     log: list[Sent] = []
     errors: list[str] = []
     try:
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"server exited:\n{server_log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(url + "/login", timeout=2), socket.create_connection(
-                        ("127.0.0.1", hl7_port), timeout=2):
-                    break
-            except OSError:
-                if time.time() - started > 90:
-                    raise RuntimeError(f"server not up in 90 s:\n{server_log.read_text()[-3000:]}") from None
-                time.sleep(0.2)
-        up = time.time()
-        print(f"server up in {up - started:.1f} s (live feed from +{live_from - started:.1f} s)")
+        print(f"server up in {server.up_after_s:.1f} s (live feed from +{live_from - started:.1f} s)")
         measured = set(range(0, args.chairs, max(args.chairs // args.measured, 1))[:args.measured])
         monitors = [threading.Thread(target=run_monitor, args=(feed, "127.0.0.1", hl7_port, i in measured, stop, log,
                                                                errors), daemon=True, name=feed.chair)
@@ -219,7 +193,7 @@ def main() -> int:
         stop.set()
         if driver is not None:
             driver.quit()
-        bl.stop_process(server)
+        bl.stop_process(server.process)
 
     measured_chairs = {feeds[i].chair for i in measured}
     by_chair: dict[str, list[Sent]] = {}
