@@ -26,7 +26,7 @@ import shutil
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import pytest
 
@@ -192,18 +192,18 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
 
 @pytest.fixture
 def live_ward(start_server: Callable[..., Server], tmp_path: Path):
-    """start(chairs, **make_ward options) -> (server, database, {chair: session id}): a ward of that many chairs
-    (tests/ward.py), kept live by a feeder thread, and its server."""
+    """start(chairs, server_args=(), **make_ward options) -> (server, database, {chair: session id}): a ward of that
+    many chairs (tests/ward.py), kept live by a feeder thread, and its server (with `server_args` added)."""
     stop = threading.Event()
     feeders: list[threading.Thread] = []
 
-    def start(chairs: int, **options: Any) -> tuple[Server, Path, dict[str, int]]:
+    def start(chairs: int, server_args: Sequence[str] = (), **options: Any) -> tuple[Server, Path, dict[str, int]]:
         db = tmp_path / "clinic.db"
         sids = make_ward(db, chairs, **options)
         feeder = threading.Thread(target=keep_live, args=(db, sids, stop), daemon=True)
         feeder.start()
         feeders.append(feeder)
-        return start_server("serve", "--no-simulator", "--database", str(db)), db, sids
+        return start_server("serve", "--no-simulator", "--database", str(db), *server_args), db, sids
 
     yield start
     stop.set()

@@ -15,13 +15,11 @@ machine; what the test asserts besides is the mechanism (the reason, the page's 
 from __future__ import annotations
 
 import signal
-import threading
 
 from dashboard.auth import set_password
 from dashboard.engine import load_config
 from dashboard.store import Store
 from dashboard.store.screens import screens_of
-from tests.ward import keep_live, make_ward
 
 from .screen import Screen
 from .servers import USERS
@@ -49,20 +47,13 @@ def _stale_within_deadline(screen: Screen, what: str) -> dict:
                         timeout=STALE_AFTER_S + LOOK_S + BUSY_S)
 
 
-def _ward(tmp_path, chairs: int = 2):
-    db = tmp_path / "clinic.db"
-    sids = make_ward(db, chairs, states=("calm", "high"))  # Chair 02: a severe BP, escalated
-    stop = threading.Event()
-    feeder = threading.Thread(target=keep_live, args=(db, sids, stop), daemon=True)
-    feeder.start()
-    return db, sids, stop, feeder
+WARD = ("calm", "high")  # Chair 02: a severe BP, escalated
 
 
-def test_an_ended_sign_in_raises_the_liveness_alarm_and_sign_in_again_returns_to_the_board(start_server, tmp_path):
-    db, sids, stop, feeder = _ward(tmp_path)
+def test_an_ended_sign_in_raises_the_liveness_alarm_and_sign_in_again_returns_to_the_board(live_ward, tmp_path):
     clinic = tmp_path / "clinic.toml"  # a short grace, so the reload below need not wait the default 30 s
     clinic.write_text("[screen]\nuncovered_after = { value = 5 }\n")
-    server = start_server("serve", "--no-simulator", "--database", str(db), "--config", str(clinic))
+    server, db, sids = live_ward(2, server_args=("--config", str(clinic)), states=WARD)
     nurse = Screen()
     try:
         nurse.size(1280, 800)
@@ -125,16 +116,12 @@ def test_an_ended_sign_in_raises_the_liveness_alarm_and_sign_in_again_returns_to
         assert not nurse.js("return document.getElementById('liveness-alarm')")
     finally:
         nurse.quit()
-        stop.set()
-        feeder.join(timeout=10)
 
 
-def test_a_frozen_then_stopped_server_raises_the_liveness_alarm_and_fresh_data_clears_it(start_server, screen,
-                                                                                        tmp_path):
+def test_a_frozen_then_stopped_server_raises_the_liveness_alarm_and_fresh_data_clears_it(live_ward, screen):
     """Frozen (SIGSTOP: requests hang, as behind a dropped network), the page raises the alarm with no answer to go
     by; thawed, its next fresh answer clears it. Killed (connection refused), it raises it again."""
-    db, sids, stop, feeder = _ward(tmp_path, chairs=1)
-    server = start_server("serve", "--no-simulator", "--database", str(db))
+    server, db, sids = live_ward(1, states=WARD)
     frozen = False
     try:
         screen.size(1280, 800)
@@ -166,5 +153,3 @@ def test_a_frozen_then_stopped_server_raises_the_liveness_alarm_and_fresh_data_c
     finally:
         if frozen:
             server.proc.send_signal(signal.SIGCONT)
-        stop.set()
-        feeder.join(timeout=10)
