@@ -43,6 +43,7 @@ class Reference:
     sid: int | None
     purpose: str
     where: str  # the component and prop it came in, for the audit
+    pattern: bool = False  # named by a pattern id (a bar's or a list's button), not by a page's own component
 
 
 def refusal(viewer: Viewer | None, row: SessionRow | None, purpose: str) -> str | None:
@@ -125,7 +126,7 @@ def references(body: dict[str, Any], path_reference: PathReference | None) -> li
             continue
         if raw is None:
             continue  # nothing named (a page without that session yet)
-        found.append(Reference(session_number(raw), purpose, label))
+        found.append(Reference(session_number(raw), purpose, label, pattern=isinstance(component, dict)))
     return found
 
 

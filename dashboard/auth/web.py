@@ -228,7 +228,7 @@ class _Guard:
             why = refusal(viewer, rows[ref.sid], ref.purpose)
             if why is not None:
                 return self._refuse(403, f"session {ref.sid}: {why}", output, session_id=ref.sid)
-            if not ref.where.startswith("{") and not note_opened(ref.sid):  # a page's reads, not a bar's button
+            if not ref.pattern and not note_opened(ref.sid):  # a page's reads, not a bar's button
                 user = current_user()
                 record(self.store, user.username if user else "", "read_session",
                        f"{output[:200]}: called without opening the page", role=user.role if user else "",

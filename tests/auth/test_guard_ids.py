@@ -23,10 +23,12 @@ def test_a_pattern_id_as_json_text_names_its_session_as_the_dict_does():
     as_dict = {"type": "bar-ack", "sid": 7, "alarm": "x"}
     for component in (as_dict, json.dumps(as_dict), " " + json.dumps({**as_dict, "sid": "7"})):
         [found] = references(_pattern_input(component), None)
-        assert (found.sid, found.purpose) == (7, LIVE), component
+        assert (found.sid, found.purpose, found.pattern) == (7, LIVE, True), component
     [forged] = references(_pattern_input(json.dumps({**as_dict, "sid": [7]})), None)
-    assert forged == Reference(None, LIVE, forged.where)  # no session number: the guard refuses it
+    assert forged == Reference(None, LIVE, forged.where, pattern=True)  # no session number: the guard refuses it
     assert references(_pattern_input("{not json"), None) == []
+    [page] = references({"inputs": [], "state": [{"id": "review-sid", "property": "data", "value": 7}]}, None)
+    assert (page.sid, page.pattern) == (7, False)  # a page's own component: its reads are audited as the page's
 
 
 def test_a_forged_acknowledge_as_json_text_for_another_site_is_refused_by_the_guard(tmp_path: Path):
