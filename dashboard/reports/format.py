@@ -18,11 +18,13 @@ ALARM_LABELS = {
     "bp.rise": "BP rise over baseline", "hr.high": "Tachycardia", "hr.low": "Bradycardia", "spo2.low": "SpO2 low",
     "bp.check_due": "40-min BP check due", "data.stale": "No data", "reading.implausible": "Implausible reading",
     "device.disconnected": "Device disconnected", "nibp.failed": "NIBP cycle failed",
+    "spo2.unmonitored": "No pulse oximetry",
     "observation.ready": "Ready for discharge", "observation.complete": "Session complete",
 }
 EVENT_LABELS = {"dose_start": "Dose", "infusion_end": "Infusion end", "assessment": "Assessment",
                 "discharge": "Discharge", "nibp_failed": "NIBP failed", "sensor_off": "Sensor off",
-                "device_disconnect": "Disconnected", "device_reconnect": "Reconnected", "note": "Note"}
+                "device_disconnect": "Disconnected", "device_reconnect": "Reconnected", "note": "Note",
+                "checklist": "Pre-dose checklist"}
 PRIORITY_LABELS = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW", "info": "info"}
 
 
