@@ -7,6 +7,7 @@ with it (dashboard/ui/checklist.py) and the record shows the answers.
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -36,6 +37,39 @@ class Checklist:
 
     def item(self, key: str) -> ChecklistItem | None:
         return next((item for item in self.items if item.key == key), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistAnswer:
+    """A nurse's answer to one item, as stored in a `checklist` action's and event's detail (JSON): the item's key
+    and its text as asked (the record reads alone even after the clinic changes its list), done or overridden."""
+
+    item: str
+    text: str
+    done: bool  # False: overridden, with `reason`
+    reason: str = ""
+
+    def to_detail(self) -> str:
+        answer = {"item": self.item, "text": self.text, "answer": "done" if self.done else "override"}
+        if not self.done:
+            answer["reason"] = self.reason
+        return json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def parse(cls, detail: str) -> ChecklistAnswer:
+        """ValueError for a detail that is not an answer."""
+        try:
+            raw = json.loads(detail)
+        except (TypeError, ValueError):
+            raise ValueError(f"not a checklist answer: {detail!r}") from None
+        if not isinstance(raw, dict) or raw.get("answer") not in ("done", "override") or not raw.get("item"):
+            raise ValueError(f"not a checklist answer: {detail!r}")
+        return cls(str(raw["item"]), str(raw.get("text", raw["item"])), raw["answer"] == "done",
+                   str(raw.get("reason", "")))
+
+    @property
+    def words(self) -> str:
+        return f"{self.text}: " + ("done" if self.done else f"overridden ({self.reason})")
 
 
 def merge_checklists(base: dict[str, Any], override: Mapping[str, Any]) -> None:

@@ -7,6 +7,8 @@ from typing import Any, Mapping
 
 from devices.readings import Assessment
 
+from ..engine import ChecklistAnswer
+
 from ..store import DEFAULT_SITE
 
 PHASE_LABELS = {
@@ -85,4 +87,14 @@ def assessment_words(detail: str) -> str:
 
 def event_detail(event: Mapping[str, Any]) -> str:
     """An event's detail as words (an assessment: 'MOAA/S 4, dissociated, breathing normal')."""
+    if event["kind"] == "checklist":
+        return checklist_words(event["detail"])
     return assessment_words(event["detail"]) if event["kind"] == "assessment" else event["detail"]
+
+
+def checklist_words(detail: str) -> str:
+    """A pre-dose checklist answer as words ('No food for 2 h ...: done'); as written when it does not parse."""
+    try:
+        return ChecklistAnswer.parse(detail).words
+    except ValueError:
+        return detail

@@ -314,12 +314,13 @@ class Store:
     on_action: Callable[[sa.Connection, int, str, str], None] | None = None
 
     def submit_action(self, session_id: int, kind: str, who: str, detail: str = "", at: float | None = None,
-                      sbp: float | None = None, dbp: float | None = None, hr: float | None = None) -> int:
+                      sbp: float | None = None, dbp: float | None = None, hr: float | None = None,
+                      spo2: float | None = None) -> int:
         """Queue a person's action for ingest to fold into the session (and audit it); returns its id."""
         with self.engine.begin() as conn:
             result = chain.append(conn, actions, [_fit(actions, dict(
                 session_id=session_id, kind=kind, detail=detail, who=who, at=time.time() if at is None else at,
-                sbp=sbp, dbp=dbp, hr=hr))])
+                sbp=sbp, dbp=dbp, hr=hr, spo2=spo2))])
             assert result is not None
             if self.on_action is not None:
                 self.on_action(conn, session_id, kind, detail)
@@ -342,6 +343,14 @@ class Store:
         """Actions on this site's sessions not yet folded, oldest first: each site's ingest folds its own."""
         query = (actions.select().where(actions.c.applied_at.is_(None), actions.c.session_id.in_(self._site_ids()))
                  .order_by(actions.c.id))
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    def actions_of(self, session_id: int, kind: str) -> list[dict[str, Any]]:
+        """A session's actions of one kind, folded or still queued, oldest first; never one ingest refused. What
+        a person has just done counts at once (the pre-dose checklist gates the dose before ingest folds it)."""
+        query = (actions.select().where(actions.c.session_id == session_id, actions.c.kind == kind,
+                                        actions.c.error.is_(None)).order_by(actions.c.id))
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
 

@@ -25,7 +25,7 @@ from ..reports.charts.figures import SESSION_HEIGHT, extend_payload, open_phase,
 from ..reports.charts.marks import limit_lines
 from ..reports.patient_course import first_treatment
 from ..store import SessionRow, Store
-from . import panels, workflow
+from . import checklist, panels, workflow
 
 
 class SessionView:
@@ -104,6 +104,7 @@ def layout(store: Store, config: Config, sid: int, poll_ms: int, live: bool) -> 
             html.Div(view.status_panel(), id="session-status", className="status-col"),
         ], className="session-top"),
         html.Div(dcc.Graph(id="session-chart", figure=figure, config={"displaylogo": False}), className="chart-slot"),
+        checklist.panel(store, row, config) if live else html.Div(),
         workflow.panel(row) if live else html.Div(),
         html.H3("Session log"),
         html.Div(view.log(), id="session-log"),
