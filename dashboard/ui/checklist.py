@@ -90,10 +90,12 @@ def _item_row(item: ChecklistItem, given: Answered | None) -> Any:
     key = item.key
     return html.Div([
         html.Span(item.text, className="check-text", title=f"{item.basis}: {item.source}"),
-        html.Button("Done", id={"type": "check-done", "index": key}, className="act"),
+        html.Button("Done", id={"type": "check-done", "index": key}, className="act check-done",
+                    **{"aria-label": f"Done: {item.text}"}),
         dcc.Input(id={"type": "check-reason", "index": key}, placeholder="override reason", className="check-reason",
                   maxLength=forms.MAX_NOTE),
-        html.Button("Override", id={"type": "check-override", "index": key}, className="act"),
+        html.Button("Override", id={"type": "check-override", "index": key}, className="act check-override",
+                    **{"aria-label": f"Override: {item.text}"}),
         html.Span(state_text(given), id={"type": "check-state", "index": key}, className="check-state"),
     ], className="act-row check-item", **{"data-item": key})
 
