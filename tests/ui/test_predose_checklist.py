@@ -16,6 +16,7 @@ from fhir.resources.R4B.bundle import Bundle as R4BBundle
 from fhirclient.models.bundle import Bundle as R4Bundle
 from pypdf import PdfReader
 
+from dashboard.cli.check import run_check
 from dashboard.engine import ChecklistAnswer, load_config
 from dashboard.reports.exports import export_session
 from dashboard.reports.exports.chart_image import ChartImage
@@ -183,4 +184,15 @@ def test_a_manual_spo2_is_a_manual_reading_that_ends_the_pulse_oximetry_advisory
     states = [a["state"] for a in store.alarms_of(sid) if a["code"] == "spo2.unmonitored"]
     assert states == ["raised", "cleared"]
     assert not [a for a in store.alarms_of(sid) if a["code"] == "data.stale" and a["source"] == "continuous"]
+
+    # The exported feed and actions give `check` the same history: the manual check stays a manual reading.
+    store.submit_action(sid, "discharge", "nurse1", detail="override", at=time.time() + 60)  # a minute later
+    ingest.step()
+    feed, actions = tmp_path / "feed.csv", tmp_path / "actions.csv"
+    feed.write_bytes(export_session(store, CONFIG, sid, "feed").content)
+    actions.write_bytes(export_session(store, CONFIG, sid, "actions").content)
+    assert ",manual,,,,,97," in feed.read_text()
+    replayed = [(t.offset_s, t.code, t.state, t.source) for t in run_check(feed, CONFIG, actions).transitions]
+    stored = [(round(a["offset_s"], 3), a["code"], a["state"], a["source"]) for a in store.alarms_of(sid)]
+    assert replayed == stored and ("spo2.unmonitored", "cleared") in [(code, state) for _, code, state, _ in stored]
     store.close()
