@@ -3,11 +3,14 @@ entries refused with the key named."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from dashboard.engine import ConfigError, load_config
+from dashboard.ui.settings import layout
 
 
 def clinic(tmp_path: Path, text: str) -> Path:
@@ -79,3 +82,21 @@ def test_a_clinic_may_empty_a_list(tmp_path):
 def test_a_bad_checklist_is_refused_naming_the_key(tmp_path, text, key):
     with pytest.raises(ConfigError, match=re.escape(key)):
         load_config(clinic(tmp_path, text))
+
+
+def test_the_settings_page_shows_each_protocols_checklist_with_sources(tmp_path):
+    config = load_config(clinic(tmp_path, "[checklist.iv-ketamine]\nitems = []\n"))
+    text = str(layout(config))
+    for item in config.checklist("esketamine-84").items:
+        assert item.text in text and item.source in text
+    assert "No pre-dose checklist: the dose is not gated." in text  # the clinic emptied the IV list
+
+
+def test_check_prints_the_pulse_oximetry_advisory_of_a_feed_without_spo2():
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "app.py", "check", "sample_data/feeds/esketamine-no-oximeter.csv"],
+                         cwd=root, capture_output=True, text=True, timeout=120, check=True).stdout
+    lines = [line.split() for line in out.splitlines() if "spo2.unmonitored" in line]
+    assert [line[:4] for line in lines] == [["20:00", "raised", "low", "spo2.unmonitored"],
+                                            ["35:00", "cleared", "low", "spo2.unmonitored"]]
+    assert "no SpO2 from an oximeter or a manual check for 15 min" in out
