@@ -274,6 +274,16 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query.order_by(readings.c.offset_s, readings.c.id)).mappings()]
 
+    def spot_checks(self, session_id: int) -> list[dict[str, Any]]:
+        """A nurse's manual SpO2 checks (manual readings without a BP), as readings_after gives them: the log lists
+        them beside the BPs."""
+        query = (sa.select(readings.c.id, readings.c.offset_s, readings.c.source, readings.c.provenance,
+                           readings.c.sbp, readings.c.dbp, readings.c.map, readings.c.hr, readings.c.spo2)
+                 .where(readings.c.session_id == session_id, readings.c.provenance == "manual",
+                        readings.c.sbp.is_(None), readings.c.spo2.is_not(None)))
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query.order_by(readings.c.offset_s, readings.c.id)).mappings()]
+
     def reading_summary(self, session_id: int) -> dict[str, Any]:
         """Count and ranges of the continuous (non-BP) readings: the log's one-line summary of them."""
         query = sa.select(sa.func.count().label("count"), sa.func.min(readings.c.hr).label("hr_min"),

@@ -68,7 +68,8 @@ class SessionView:
         ], className="status-panel")
 
     def log(self) -> Any:
-        return panels.log_table(self.bp_readings, self.transitions, self.events, self.store.reading_summary(self.row.id))
+        return panels.log_table(self.bp_readings + self.store.spot_checks(self.row.id), self.transitions, self.events,
+                                self.store.reading_summary(self.row.id))
 
     def first_state(self) -> dict[str, Any]:
         """A live page's state before its chart comes (`chart_now`): no figure drawn, no reading in it."""
@@ -132,7 +133,7 @@ def poll_session(store: Store, config: Config, state: Mapping[str, Any]) -> tupl
     now_s = row.session_now()
     under_way = open_phase(row.status or {}, now_s)
     extend = extend_payload(fresh, now_s if under_way else None)
-    log = view.log() if any(r.get("sbp") is not None for r in fresh) else no_update
+    log = view.log() if any(r.get("sbp") is not None or r.get("provenance") == "manual" for r in fresh) else no_update
     return extend or no_update, no_update, head, alarms, view.status_panel(), log, new_state
 
 

@@ -88,6 +88,7 @@ def test_a_session_from_start_to_discharge_with_its_gates(dash_br, start_server,
     _click_and_read(dash_br, "#act-spo2", "Manual SpO2 96 % recorded")
     wait_until(lambda: [r["spo2"] for r in Store.open(db).readings_after(sid) if r["provenance"] == "manual"
                         and r["sbp"] is None] == [96.0], "the manual SpO2")
+    dash_br.wait_for_contains_text("#session-log", "96 % (manual check)")
 
     # An assessment, then the discharge gate: not ready, so a reason is required.
     select(dash_br, "#as-moaas", index=2)
