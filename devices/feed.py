@@ -140,7 +140,9 @@ def _parse_row(row: list[str], index: dict[str, int], width: int, last_offset: f
         return SessionEvent(kind=event, detail=cell["detail"], source=cell["source"], offset_s=offset)
     if not has_vitals:
         raise ValueError("row has neither vitals nor an event")
-    return Reading(source=cell["source"], offset_s=offset, **vitals)
+    # "manual": typed by a nurse (the feed export writes manual entries so): a spot check, never a device's stream
+    provenance = "manual" if cell["source"] == "manual" else "device"
+    return Reading(source=cell["source"], offset_s=offset, provenance=provenance, **vitals)
 
 
 def _check_detail(event: str, detail: str) -> None:

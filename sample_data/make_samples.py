@@ -121,6 +121,17 @@ def pre_session_baseline() -> list[Item]:
     ], key=lambda item: item.offset_s or 0.0)
 
 
+def esketamine_no_oximeter() -> list[Item]:
+    """Esketamine 56 mg monitored by the cuff alone: no SpO2 for 15 min from the dose raises spo2.unmonitored
+    (technical, low); an oximeter put on at 35:00 clears it with its first sample."""
+    return sorted([
+        event(0, "session_start", "esketamine-56"),
+        *(bp(t, 124, 78, hr=72) for t in range(60, 2700 + 1, 300)),
+        event(300, "dose_start", "56 mg"),  # no SpO2 by 20:00 (d+15): spo2.unmonitored
+        *steady(2100, 2701, step=5),  # the oximeter from 35:00: cleared
+    ], key=lambda item: item.offset_s or 0.0)
+
+
 def expected_lines(feed: Path, actions: Path | None = None) -> list[str]:
     """What `app.py check FEED --json [--actions ACTIONS]` prints, one JSON object a line."""
     return [json.dumps(t.to_dict()) for t in run_check(feed, load_config(), actions).transitions]
@@ -240,6 +251,7 @@ def main() -> None:
     write_with_malformed_row(implausible_readings(), FEEDS / "implausible-readings.csv")
     write_feed(oximeter_hold(), FEEDS / "oximeter-hold.csv")
     write_feed(pre_session_baseline(), FEEDS / "pre-session-baseline.csv")
+    write_feed(esketamine_no_oximeter(), FEEDS / "esketamine-no-oximeter.csv")
     for feed in sorted(FEEDS.glob("*.csv")):
         lines = expected_lines(feed)
         feed.with_suffix(".expected.jsonl").write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")

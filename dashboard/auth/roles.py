@@ -35,6 +35,7 @@ POLICY: dict[str, frozenset[str]] = {
     "session-chart": WATCH,
     "act-message": WATCH,  # a tester acts only on simulated/replayed sessions (checked per session)
     "ack-message": WATCH,
+    "check-state": WATCH,  # the pre-dose checklist's answers (ui/checklist.py), guarded per session like act-message
     "new-message": CARE,
     "new-course": CARE,  # the start page: the patient's earlier sessions, first treatment, medicines (issue 14)
     "new-dose-choice": CARE,

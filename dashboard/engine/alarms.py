@@ -17,7 +17,7 @@ from typing import Callable, Literal
 PHYSIOLOGICAL = frozenset({
     "bp.predose_high", "bp.high", "bp.severe", "bp.rise", "hr.high", "hr.low", "spo2.low",
 })
-TECHNICAL = frozenset({"data.stale", "reading.implausible", "device.disconnected", "nibp.failed"})
+TECHNICAL = frozenset({"data.stale", "reading.implausible", "device.disconnected", "nibp.failed", "spo2.unmonitored"})
 REMINDERS = frozenset({"bp.check_due"})
 ALARM_CODES = PHYSIOLOGICAL | TECHNICAL | REMINDERS
 EVENT_CODES = frozenset({"observation.ready", "observation.complete", "audio.paused", "override"})

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from .checklist import Checklist, ChecklistError, build_checklists, merge_checklists
+
 DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")
 PRIORITIES = ("high", "medium", "low")
 OBSERVATION_ANCHORS = ("dose_start", "infusion_end")
@@ -36,6 +38,7 @@ class ProtocolSpec:
     observation_from: str  # "dose_start" or "infusion_end"
     observation_s: float  # minimum observation, from observation_from
     dosing_s: float  # esketamine: device administration; IV: planned infusion
+    spo2_required: bool = False  # spo2.unmonitored applies (esketamine: the REMS asks for pulse oximetry)
 
     @property
     def is_infusion(self) -> bool:
@@ -49,12 +52,17 @@ class Config:
     protocols: Mapping[str, ProtocolSpec]
     limits: Mapping[str, Mapping[str, Setting]] = field(default_factory=dict)  # per-protocol overrides
     baseline_policy: str = "session"  # [baseline] policy: what bp.rise measures from
+    checklists: Mapping[str, Checklist] = field(default_factory=dict)  # [checklist.*]: the pre-dose checklists
 
     def value(self, key: str) -> float:
         return self.settings[key].value
 
     def priority(self, code: str) -> str:
         return self.priorities[code]
+
+    def checklist(self, protocol: str) -> Checklist | None:
+        """The pre-dose checklist of a protocol; None where the clinic file gives it none."""
+        return next((c for c in self.checklists.values() if protocol in c.protocols), None)
 
     def for_protocol(self, protocol: str) -> Config:
         """The settings as they apply to one protocol: its overrides in place of the defaults."""
@@ -65,9 +73,16 @@ class Config:
 def load_config(path: Path | str | None = None) -> Config:
     """Defaults, overridden by the file at `path` if given."""
     raw = _read_toml(DEFAULTS_PATH)
-    if path is not None:
-        _merge(raw, _read_toml(Path(path)), prefix="")
-    return _build(raw)
+    checklists = raw.pop("checklist", {})
+    try:
+        if path is not None:
+            override = _read_toml(Path(path))
+            merge_checklists(checklists, override.pop("checklist", {}))
+            _merge(raw, override, prefix="")
+        config = _build(raw)
+        return replace(config, checklists=build_checklists(checklists, set(config.protocols)))
+    except ChecklistError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -168,10 +183,14 @@ def _protocol(name: str, table: dict[str, Any], settings: dict[str, Setting]) ->
         if part not in table:
             raise ConfigError(f"config key 'protocol.{name}.{part}' is missing")
         settings[f"protocol.{name}.{part}"] = _setting(f"protocol.{name}.{part}", table[part])
+    required = table.get("spo2_required", False)
+    if not isinstance(required, bool):
+        raise ConfigError(f"config key 'protocol.{name}.spo2_required' must be true or false, got {required!r}")
     return ProtocolSpec(
         name=name,
         label=str(table.get("label", name)),
         observation_from=anchor,
         observation_s=settings[f"protocol.{name}.observation"].value * 60,
         dosing_s=settings[f"protocol.{name}.{timing_key}"].value * 60,
+        spo2_required=required,
     )

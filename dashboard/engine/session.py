@@ -55,6 +55,7 @@ class SessionEngine(VitalSignRules):
         self.made = (config, protocol, course_baseline)  # what late.refold builds a twin from
         self.config = config.for_protocol(protocol)
         self.spec: ProtocolSpec = config.protocols[protocol]
+        self.spo2_watch = self.spec.spo2_required
         self._limits(self.config)
         self.now = 0.0
         self.phase = "pre-dose"
@@ -219,6 +220,9 @@ class SessionEngine(VitalSignRules):
         elif name == "stale:continuous":
             self._set("data.stale", "continuous", True, t,
                       message=f"no HR/SpO2 for {num(self.stale_continuous)} s")
+        elif name == "spo2_unmonitored":
+            self._set("spo2.unmonitored", "", True, t, message=f"no SpO2 from an oximeter or a manual check for "
+                      f"{num(self.spo2_unmonitored / MINUTE)} min")
         elif name == "dosing_end":
             self._set_phase("observation", t)
 
@@ -300,6 +304,8 @@ class SessionEngine(VitalSignRules):
         self._set_phase("infusion" if self.spec.is_infusion else "dosing", t)
         self._timers["check_due"] = t + self.check_end
         self._timers["stale:nibp"] = t + self.stale_nibp
+        if self.spo2_watch:  # from the dose: the REMS asks for pulse oximetry during dosing and observation
+            self._timers["spo2_unmonitored"] = t + self.spo2_unmonitored
         if not self.spec.is_infusion:
             self._timers["dosing_end"] = t + self.spec.dosing_s
             self._start_observation_clock(t)

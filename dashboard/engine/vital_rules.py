@@ -24,6 +24,7 @@ class VitalSignRules:
     bp_not_above_peak: bool
     last_hr: Value | None
     last_spo2: Value | None
+    spo2_watch: bool  # the protocol asks for pulse oximetry (spo2.unmonitored): set by SessionEngine
     rates: dict[str, Value]
     check_done_at: float | None
     assessment: tuple[float, Assessment] | None
@@ -48,6 +49,7 @@ class VitalSignRules:
         self.hr_below, self.hr_low_hold = v("hr.low.below"), v("hr.low.hold")
         self.spo2_medium, self.spo2_high = v("spo2.low.medium_below"), v("spo2.low.high_below")
         self.spo2_hold = v("spo2.low.hold")
+        self.spo2_unmonitored = v("spo2.unmonitored.after") * MINUTE
         self.check_start = v("bp.check_due.window_start") * MINUTE
         self.check_end = v("bp.check_due.window_end") * MINUTE
         self.stale_nibp, self.stale_continuous = v("data.stale.nibp_after"), v("data.stale.continuous_after")
@@ -63,7 +65,7 @@ class VitalSignRules:
     def _on_reading(self, r: Reading, t: float) -> None:
         if r.has_bp:
             self._on_bp(r, t)
-        continuous = not r.has_bp
+        continuous = not r.has_bp and r.provenance != "manual"  # a nurse's spot check is no stream to go stale
         fresh = False
         if r.hr is not None:
             fresh |= self._on_hr(r.hr, t)
@@ -147,10 +149,19 @@ class VitalSignRules:
         if not self._plausible("spo2", "SpO2", spo2, self.spo2_range, t):
             return False
         self.last_spo2 = Value(t, spo2)
+        self._spo2_seen(t)
         self._hold("spo2.medium", spo2 < self.spo2_medium, t, self.spo2_hold)
         self._hold("spo2.high", spo2 < self.spo2_high, t, self.spo2_hold)
         self._sync_spo2(t)
         return True
+
+    def _spo2_seen(self, t: float) -> None:
+        """An SpO2 value (oximeter or manual check) restarts the pulse-oximetry watch and ends its advisory."""
+        if not (self.spo2_watch and self.is_monitoring):
+            return
+        self._timers["spo2_unmonitored"] = t + self.spo2_unmonitored
+        if not self._settled("spo2.unmonitored", "", False):
+            self._set("spo2.unmonitored", "", False, t, why="SpO2 measured")
 
     def _plausible(self, source: str, label: str, value: float, bounds: tuple[float, float], t: float) -> bool:
         """A single-value reading within its plausible range: raises `reading.implausible` for its source when it

@@ -7,6 +7,8 @@ from typing import Any, Mapping
 
 from devices.readings import Assessment
 
+from ..engine import ChecklistAnswer
+
 from ..store import DEFAULT_SITE
 
 PHASE_LABELS = {
@@ -18,11 +20,13 @@ ALARM_LABELS = {
     "bp.rise": "BP rise over baseline", "hr.high": "Tachycardia", "hr.low": "Bradycardia", "spo2.low": "SpO2 low",
     "bp.check_due": "40-min BP check due", "data.stale": "No data", "reading.implausible": "Implausible reading",
     "device.disconnected": "Device disconnected", "nibp.failed": "NIBP cycle failed",
+    "spo2.unmonitored": "No pulse oximetry",
     "observation.ready": "Ready for discharge", "observation.complete": "Session complete",
 }
 EVENT_LABELS = {"dose_start": "Dose", "infusion_end": "Infusion end", "assessment": "Assessment",
                 "discharge": "Discharge", "nibp_failed": "NIBP failed", "sensor_off": "Sensor off",
-                "device_disconnect": "Disconnected", "device_reconnect": "Reconnected", "note": "Note"}
+                "device_disconnect": "Disconnected", "device_reconnect": "Reconnected", "note": "Note",
+                "checklist": "Pre-dose checklist"}
 PRIORITY_LABELS = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW", "info": "info"}
 
 
@@ -83,4 +87,14 @@ def assessment_words(detail: str) -> str:
 
 def event_detail(event: Mapping[str, Any]) -> str:
     """An event's detail as words (an assessment: 'MOAA/S 4, dissociated, breathing normal')."""
+    if event["kind"] == "checklist":
+        return checklist_words(event["detail"])
     return assessment_words(event["detail"]) if event["kind"] == "assessment" else event["detail"]
+
+
+def checklist_words(detail: str) -> str:
+    """A pre-dose checklist answer as words ('No food for 2 h ...: done'); as written when it does not parse."""
+    try:
+        return ChecklistAnswer.parse(detail).words
+    except ValueError:
+        return detail

@@ -42,6 +42,12 @@ class SessionRecord:
         return tuple(r for r in self.readings if r["sbp"] is not None)
 
     @cached_property
+    def spot_checks(self) -> tuple[dict[str, Any], ...]:
+        """The nurse's manual SpO2 checks (a manual reading without a BP): the log lists them beside the BPs."""
+        return tuple(r for r in self.readings if r["sbp"] is None and r.get("provenance") == "manual"
+                     and r["spo2"] is not None)
+
+    @cached_property
     def episodes(self) -> list[AlarmEpisode]:
         return alarm_episodes(self.transitions)
 
@@ -101,6 +107,9 @@ def log_entries(readings: Sequence[Mapping[str, Any]], transitions: Sequence[Map
             hr = f", HR {r['hr']:.0f}" if r.get("hr") is not None else ""
             out.append((r["offset_s"], "BP", f"{r['sbp']:.0f}/{r['dbp']:.0f} mmHg{hr} ({r['source']}, {r['provenance']})",
                         ""))
+        elif r.get("provenance") == "manual" and r.get("spo2") is not None:  # a spot check (record.spot_checks)
+            hr = f", HR {r['hr']:.0f}" if r.get("hr") is not None else ""
+            out.append((r["offset_s"], "SpO2", f"{r['spo2']:.0f} %{hr} (manual check)", ""))
     for e in events:
         if e["kind"] in ACTION_KINDS_IN_TRANSITIONS:
             continue

@@ -82,6 +82,9 @@ def action_item(action: dict) -> Item:
     if action["kind"] == "manual_bp":
         return Reading("manual", sbp=action["sbp"], dbp=action["dbp"], hr=action["hr"], provenance="manual",
                        received_time=at, offset_s=offset)
+    if action["kind"] == "manual_spo2":  # a nurse's spot check: SpO2, and HR when she took it
+        return Reading("manual", hr=action["hr"], spo2=action["spo2"], provenance="manual", received_time=at,
+                       offset_s=offset)
     if action["kind"] == "reading":
         return Reading(action["source"], sbp=action["sbp"], dbp=action["dbp"], map=action["map"], hr=action["hr"],
                        spo2=action["spo2"], received_time=at, offset_s=offset)

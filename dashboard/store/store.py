@@ -274,6 +274,16 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query.order_by(readings.c.offset_s, readings.c.id)).mappings()]
 
+    def spot_checks(self, session_id: int) -> list[dict[str, Any]]:
+        """A nurse's manual SpO2 checks (manual readings without a BP), as readings_after gives them: the log lists
+        them beside the BPs."""
+        query = (sa.select(readings.c.id, readings.c.offset_s, readings.c.source, readings.c.provenance,
+                           readings.c.sbp, readings.c.dbp, readings.c.map, readings.c.hr, readings.c.spo2)
+                 .where(readings.c.session_id == session_id, readings.c.provenance == "manual",
+                        readings.c.sbp.is_(None), readings.c.spo2.is_not(None)))
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query.order_by(readings.c.offset_s, readings.c.id)).mappings()]
+
     def reading_summary(self, session_id: int) -> dict[str, Any]:
         """Count and ranges of the continuous (non-BP) readings: the log's one-line summary of them."""
         query = sa.select(sa.func.count().label("count"), sa.func.min(readings.c.hr).label("hr_min"),
@@ -314,12 +324,13 @@ class Store:
     on_action: Callable[[sa.Connection, int, str, str], None] | None = None
 
     def submit_action(self, session_id: int, kind: str, who: str, detail: str = "", at: float | None = None,
-                      sbp: float | None = None, dbp: float | None = None, hr: float | None = None) -> int:
+                      sbp: float | None = None, dbp: float | None = None, hr: float | None = None,
+                      spo2: float | None = None) -> int:
         """Queue a person's action for ingest to fold into the session (and audit it); returns its id."""
         with self.engine.begin() as conn:
             result = chain.append(conn, actions, [_fit(actions, dict(
                 session_id=session_id, kind=kind, detail=detail, who=who, at=time.time() if at is None else at,
-                sbp=sbp, dbp=dbp, hr=hr))])
+                sbp=sbp, dbp=dbp, hr=hr, spo2=spo2))])
             assert result is not None
             if self.on_action is not None:
                 self.on_action(conn, session_id, kind, detail)
@@ -342,6 +353,14 @@ class Store:
         """Actions on this site's sessions not yet folded, oldest first: each site's ingest folds its own."""
         query = (actions.select().where(actions.c.applied_at.is_(None), actions.c.session_id.in_(self._site_ids()))
                  .order_by(actions.c.id))
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    def actions_of(self, session_id: int, kind: str) -> list[dict[str, Any]]:
+        """A session's actions of one kind, folded or still queued, oldest first; never one ingest refused. What
+        a person has just done counts at once (the pre-dose checklist gates the dose before ingest folds it)."""
+        query = (actions.select().where(actions.c.session_id == session_id, actions.c.kind == kind,
+                                        actions.c.error.is_(None)).order_by(actions.c.id))
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
 

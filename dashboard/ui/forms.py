@@ -27,6 +27,12 @@ class ManualBP:
     hr: float | None
 
 
+@dataclass(frozen=True, slots=True)
+class ManualSpO2:
+    spo2: float
+    hr: float | None
+
+
 def who(value: str | None) -> str:
     text = (value or "").strip()
     if not text:
@@ -44,6 +50,14 @@ def manual_bp(sbp: str | None, dbp: str | None, hr: str | None, config: Config) 
         raise FormError(f"Diastolic {d:.0f} must be below systolic {s:.0f}: nothing was stored.")
     h = _whole(hr, "Heart rate", config, "hr") if (hr or "").strip() else None
     return ManualBP(s, d, h)
+
+
+def manual_spo2(spo2: str | None, hr: str | None, config: Config) -> ManualSpO2:
+    """A spot SpO2 check (a finger oximeter read by the nurse): a whole percentage inside the plausible range, and
+    the pulse it showed when given."""
+    value = _whole(spo2, "SpO2", config, "spo2")
+    h = _whole(hr, "Heart rate", config, "hr") if (hr or "").strip() else None
+    return ManualSpO2(value, h)
 
 
 def _whole(text: str | None, label: str, config: Config, key: str) -> float:

@@ -22,6 +22,13 @@ def dose_refusal(bp_text: str, config: Config) -> str:
     return f"BP {bp_text} is above the label's pre-dose guide ({guide}): give an override reason to dose anyway."
 
 
+def checklist_refusal(unanswered: Sequence[str]) -> str:
+    """The pre-dose checklist items not yet answered or overridden (dashboard/ui/checklist.py)."""
+    count = f"{len(unanswered)} item{'s' if len(unanswered) != 1 else ''}"
+    return (f"Not ready to dose: {count} of the pre-dose checklist not answered ({'; '.join(unanswered)}). "
+            "Mark each one done, or override it with a reason.")
+
+
 def discharge_refusal(status: Mapping[str, Any], events: Sequence[Mapping[str, Any]], now_s: float,
                       config: Config) -> str:
     """"Not ready for discharge: <what holds it>. <the override offer>"."""

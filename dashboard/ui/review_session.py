@@ -55,7 +55,8 @@ def layout(store: Store, config: Config, sid: int) -> Any:
         panels.rems_table(row, bp_readings, events, config,
                           first_treatment(store, row) if row.protocol.startswith("esketamine") else None),
         html.H3("Session log"),
-        html.Div(panels.log_table(bp_readings, transitions, events, store.reading_summary(sid)), id="session-log"),
+        html.Div(panels.log_table(bp_readings + store.spot_checks(sid), transitions, events, store.reading_summary(sid)),
+                 id="session-log"),
         dcc.Store(id="review-sid", data=sid),
     ], className="session-page review-page")
 

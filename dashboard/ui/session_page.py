@@ -25,7 +25,7 @@ from ..reports.charts.figures import SESSION_HEIGHT, extend_payload, open_phase,
 from ..reports.charts.marks import limit_lines
 from ..reports.patient_course import first_treatment
 from ..store import SessionRow, Store
-from . import panels, workflow
+from . import checklist, panels, workflow
 
 
 class SessionView:
@@ -68,7 +68,8 @@ class SessionView:
         ], className="status-panel")
 
     def log(self) -> Any:
-        return panels.log_table(self.bp_readings, self.transitions, self.events, self.store.reading_summary(self.row.id))
+        return panels.log_table(self.bp_readings + self.store.spot_checks(self.row.id), self.transitions, self.events,
+                                self.store.reading_summary(self.row.id))
 
     def first_state(self) -> dict[str, Any]:
         """A live page's state before its chart comes (`chart_now`): no figure drawn, no reading in it."""
@@ -104,6 +105,7 @@ def layout(store: Store, config: Config, sid: int, poll_ms: int, live: bool) -> 
             html.Div(view.status_panel(), id="session-status", className="status-col"),
         ], className="session-top"),
         html.Div(dcc.Graph(id="session-chart", figure=figure, config={"displaylogo": False}), className="chart-slot"),
+        checklist.panel(store, row, config) if live else html.Div(),
         workflow.panel(row) if live else html.Div(),
         html.H3("Session log"),
         html.Div(view.log(), id="session-log"),
@@ -131,7 +133,7 @@ def poll_session(store: Store, config: Config, state: Mapping[str, Any]) -> tupl
     now_s = row.session_now()
     under_way = open_phase(row.status or {}, now_s)
     extend = extend_payload(fresh, now_s if under_way else None)
-    log = view.log() if any(r.get("sbp") is not None for r in fresh) else no_update
+    log = view.log() if any(r.get("sbp") is not None or r.get("provenance") == "manual" for r in fresh) else no_update
     return extend or no_update, no_update, head, alarms, view.status_panel(), log, new_state
 
 

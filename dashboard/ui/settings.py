@@ -30,6 +30,8 @@ def layout(config: Config, store: Store | None = None, poll_ms: int = 1000) -> A
             html.Table(html.Tbody([html.Tr([html.Td(key), html.Td(f"{s.value:g}"), html.Td(s.unit), html.Td(s.source)])
                                    for key, s in sorted(overrides.items())]), className="settings-table")
             if overrides else html.P("No protocol-specific limits: the defaults above apply."),
+            html.P("Pulse oximetry watched (spo2.unmonitored): " + ("yes" if spec.spo2_required else "no")),
+            _checklist(config, name),
         ], className="protocol-settings"))
     return html.Div([
         html.H2("Settings (read-only)"),
@@ -48,6 +50,17 @@ def layout(config: Config, store: Store | None = None, poll_ms: int = 1000) -> A
         *protocols,
         *(alarm_delay(config, store.signal_delays(MEASURED_ALARMS), poll_ms) if store is not None else []),
     ])
+
+
+def _checklist(config: Config, protocol: str) -> Any:
+    """The protocol's pre-dose checklist ([checklist.NAME]): each item with its basis and source."""
+    checklist = config.checklist(protocol)
+    if checklist is None or not checklist.items:
+        return html.P("No pre-dose checklist: the dose is not gated.")
+    return html.Table([
+        html.Thead(html.Tr([html.Th(h) for h in (f"Pre-dose checklist ({checklist.name})", "Basis", "Source")])),
+        html.Tbody([html.Tr([html.Td(item.text), html.Td(item.basis), html.Td(item.source)])
+                    for item in checklist.items])], className="settings-table")
 
 
 def alarm_delay(config: Config, delays: list[float], poll_ms: int) -> list[Any]:

@@ -17,7 +17,7 @@ from ..engine import ALARM_CODES, Config
 from ..reports.format import session_clock
 from ..store import SessionRow, Store
 from ..store.signoff import is_signed
-from . import forms, refusals
+from . import checklist, forms, refusals
 from .controls import choice_group
 from .forms import FormError
 from .identity import may_see, signed_in
@@ -50,6 +50,13 @@ def panel(row: SessionRow) -> Any:
             html.Button("Record BP", id="act-bp", className="act"),
         ], className="act-row"),
         html.Div([
+            html.Strong("Manual SpO2 "),
+            dcc.Input(id="spo2-value", placeholder="SpO2 %", inputMode="numeric", className="bp-input", maxLength=3),
+            dcc.Input(id="spo2-hr", placeholder="HR (optional)", inputMode="numeric", className="bp-input",
+                      maxLength=3),
+            html.Button("Record SpO2", id="act-spo2", className="act"),
+        ], className="act-row"),
+        html.Div([
             html.Strong("Assessment "),
             dcc.Dropdown(id="as-moaas", options=MOAAS_OPTIONS, placeholder="MOAA/S", className="moaas"),
             choice_group("Dissociation", dcc.RadioItems(id="as-dissociation", inline=True, options=[
@@ -70,6 +77,9 @@ def dose_start(store: Store, row: SessionRow, who: str, reason: str, config: Con
     status = row.status or {}
     if status.get("dose_at") is not None:
         return f"The dose was already started at {session_clock(status['dose_at'])}."
+    unchecked = checklist.unanswered(store, row, config)
+    if unchecked:  # the pre-dose checklist first: an override reason for the BP does not answer it
+        raise FormError(refusals.checklist_refusal([item.text for item in unchecked]))
     predose = next((a for a in status.get("alarms", []) if a["code"] == "bp.predose_high" and a["condition"]), None)
     if predose is not None:
         try:
@@ -107,6 +117,12 @@ def manual_bp(store: Store, row: SessionRow, who: str, config: Config, sbp: str,
     bp = forms.manual_bp(sbp, dbp, hr, config)
     store.submit_action(row.id, "manual_bp", who, sbp=bp.sbp, dbp=bp.dbp, hr=bp.hr)
     return f"Manual BP {bp.sbp:.0f}/{bp.dbp:.0f} recorded."
+
+
+def manual_spo2(store: Store, row: SessionRow, who: str, config: Config, spo2: str, hr: str) -> str:
+    check = forms.manual_spo2(spo2, hr, config)
+    store.submit_action(row.id, "manual_spo2", who, spo2=check.spo2, hr=check.hr)
+    return f"Manual SpO2 {check.spo2:.0f} % recorded."
 
 
 def assessment(store: Store, row: SessionRow, who: str, moaas: Any, dissociation: str, breathing: str,
@@ -184,6 +200,16 @@ def register(app: Dash, store: Store, config: Config) -> None:
         if chosen is None or not ctx.triggered[0]["value"]:
             return no_update
         return run(state["sid"], chosen)
+
+    @app.callback(Output("act-message", "children", allow_duplicate=True), Input("act-spo2", "n_clicks"),
+                  State("session-state", "data"), State("spo2-value", "value"), State("spo2-hr", "value"),
+                  prevent_initial_call=True)
+    def _spo2(clicks: int | None, state: dict[str, Any], spo2: str, hr: str) -> Any:
+        if not clicks:
+            return no_update
+        return run(state["sid"], lambda row, who: manual_spo2(store, row, who, config, spo2, hr))
+
+    checklist.register(app, store, config)
 
     @app.callback(Output("ack-message", "children"), Input({"type": "ack", "index": ALL}, "n_clicks"),
                   State("session-state", "data"), prevent_initial_call=True)

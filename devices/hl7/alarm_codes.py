@@ -73,6 +73,7 @@ EVENTS: Mapping[str, EventCode] = MappingProxyType({
     "nibp.failed": EventCode(NOS),  # the module's error code says why (leak, motion, timeout): in the text
     "data.stale": EventCode(NOS),  # no fresh reading: not a sensor fault the device reported
     "reading.implausible": EventCode(NOS),
+    "spo2.unmonitored": EventCode(NOS),  # no SpO2 source and no manual check: a monitoring gap, the text says so
 })
 OTHER = EventCode(NOS)  # a technical alarm of the system itself (forwarding, coverage): the text says what
 

@@ -48,7 +48,7 @@ SOUNDING = WATCH | {"display"}  # a ward display hears its board's alarms (issue
 SHELL_ROLES = frozenset(ROLES)  # the banner on every page (the chairs' alarms only for WATCH: _watched)
 IDENTITIES = (None, *ROLES)
 ACTION_KINDS = ("session_start", "dose_start", "infusion_end", "assessment", "note", "manual_bp", "measure_now",
-                "audio_pause", "discharge", "acknowledge", "override")
+                "audio_pause", "discharge", "acknowledge", "override", "checklist", "manual_spo2")
 
 
 @dataclass(frozen=True)

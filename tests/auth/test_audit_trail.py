@@ -62,7 +62,23 @@ class Ward:
     def act(self, sid: int, button: str, **fields: Any) -> str:
         values = {("session-state", "data"): {"sid": sid}, (button, "n_clicks"): 1,
                   **{(name.replace("_", "-"), "value"): value for name, value in fields.items()}}
-        return json.dumps(self.callback(self.nurse, "act-message", values, f"{button}.n_clicks"))
+        key = next(k for k in server_callbacks(self.app) if "act-message" in k  # the callback this button drives
+                   and any(d["id"] == button for d in self.app.callback_map[k]["inputs"]))
+        response = call(self.nurse, body(key, self.app.callback_map[key], values, f"{button}.n_clicks"))
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return json.dumps(response.get_json())
+
+    def answer(self, sid: int, key: str, done: bool = True, reason: str = "") -> str:
+        """The nurse's press of an item's Done (or Override, with the reason typed beside it) on the checklist."""
+        keys = [item.key for item in CONFIG.checklist(self.store.session(sid).protocol).items]
+        button = "check-done" if done else "check-override"
+        patterns = {kind: [({"type": kind, "index": k}, value(k)) for k in keys] for kind, value in (
+            ("check-done", lambda k: 1 if done and k == key else None),
+            ("check-override", lambda k: 1 if not done and k == key else None),
+            ("check-reason", lambda k: reason if k == key else None), ("check-state", lambda k: None))}
+        trigger = json.dumps({"index": key, "type": button}, separators=(",", ":")) + ".n_clicks"
+        return json.dumps(self.callback(self.nurse, "checklist-message", {("session-state", "data"): {"sid": sid}},
+                                        trigger, patterns))
 
     def open(self, client: Any, path: str) -> str:
         return json.dumps(self.callback(client, "page.children", {("url", "pathname"): path, ("url", "search"): ""},
@@ -89,6 +105,14 @@ def test_every_clinical_action_leaves_exactly_one_row(ward: Ward):
     ward.fold()
     ward.ingest.submit("Chair 1", [Reading("nibp", sbp=182, dbp=104, hr=80, offset_s=30)])  # above the pre-dose guide
     ward.fold()
+    assert "Not ready to dose" in ward.act(sid, "act-dose", act_override="consultant agreed")  # checklist first
+    assert ward.new_rows() == []
+    assert "Give a reason" in ward.answer(sid, "escort_home", done=False)
+    assert ward.new_rows() == []
+    for item in CONFIG.checklist("iv-ketamine").items:
+        said = ward.answer(sid, item.key, done=item.key != "escort_home", reason="partner waits in the lobby")
+        assert item.text in said, said
+    assert ward.new_rows() == [nurse("checklist", sid)] * 5  # one audited row per answer
     assert "override" in ward.act(sid, "act-dose", act_override=None)  # asks for a reason: nothing stored
     assert ward.new_rows() == []
     ward.act(sid, "act-dose", act_override="consultant agreed")
@@ -97,6 +121,7 @@ def test_every_clinical_action_leaves_exactly_one_row(ward: Ward):
     steps = [("act-infusion-end", {}, ["infusion_end"]), ("act-measure", {}, ["measure_now"]),
              ("act-pause", {}, ["audio_pause"]), ("act-bp", {"bp_sbp": "999", "bp_dbp": "10"}, []),
              ("act-bp", {"bp_sbp": "128", "bp_dbp": "84", "bp_hr": "72"}, ["manual_bp"]),
+             ("act-spo2", {"spo2_value": "45"}, []), ("act-spo2", {"spo2_value": "96"}, ["manual_spo2"]),
              ("act-assess", {"as_moaas": 4, "as_dissociation": "yes", "as_breathing": "ok"}, ["assessment"]),
              ("act-assess", {"as_moaas": 5, "as_dissociation": "no", "as_breathing": "ok", "as_note": "calm"},
               ["assessment", "note"])]

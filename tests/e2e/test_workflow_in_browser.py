@@ -54,6 +54,21 @@ def test_a_session_from_start_to_discharge_with_its_gates(dash_br, start_server,
     _click_and_read(dash_br, "#act-bp", "Manual BP 150/95 recorded")
     dash_br.wait_for_contains_text("#session-alarms", "Pre-dose BP above guide")
 
+    # The pre-dose checklist gates the dose: refused while any item is unanswered, each answer stored with who.
+    _click_and_read(dash_br, "#act-dose", "Not ready to dose: 5 items of the pre-dose checklist not answered")
+    for key in ("rems_enrolled", "prescriber_on_site", "fasting", "nasal_spray_timing"):
+        click(dash_br, f"[data-item='{key}'] .check-done")
+        wait_for_text(dash_br, f"[data-item='{key}'] .check-state", "done (nurse1")
+    _click_and_read(dash_br, "#act-dose", "Not ready to dose: 1 item of the pre-dose checklist not answered "
+                                          "(Transport home arranged")
+    click(dash_br, "[data-item='transport_home'] .check-override")
+    wait_for_text(dash_br, "#checklist-message", "Give a reason for the override")
+    type_into(dash_br, "[data-item='transport_home'] input", "taxi booked by the clinic")
+    click(dash_br, "[data-item='transport_home'] .check-override")
+    wait_for_text(dash_br, "[data-item='transport_home'] .check-state", "overridden: taxi booked by the clinic")
+    assert "dose_start" not in [kind for kind, _, _ in _events(db, sid)]
+    wait_until(lambda: [kind for kind, _, _ in _events(db, sid)].count("checklist") == 5, "the checklist answers")
+
     # The pre-dose gate: dosing above the label's guide needs a reason, which is logged with who.
     _click_and_read(dash_br, "#act-dose", "BP 150/95 is above the label's pre-dose guide (140/90): give an override reason")
     assert "dose_start" not in [kind for kind, _, _ in _events(db, sid)]
@@ -63,6 +78,17 @@ def test_a_session_from_start_to_discharge_with_its_gates(dash_br, start_server,
     assert ("override", "dose despite pre-dose BP 150/95: rechecked after rest, prescriber agrees", "nurse1") \
         in _events(db, sid)
     dash_br.wait_for_contains_text("#session-log", "rechecked after rest")
+    dash_br.wait_for_contains_text("#session-log", "Transport home arranged: the patient will not drive until the "
+                                                   "next day after a restful sleep: overridden (taxi booked")
+
+    # A manual SpO2 check beside the manual BP: refused outside the plausible range, else a manual reading.
+    type_into(dash_br, "#spo2-value", "45")
+    _click_and_read(dash_br, "#act-spo2", "SpO2 45 is outside 50–100")
+    type_into(dash_br, "#spo2-value", "96")
+    _click_and_read(dash_br, "#act-spo2", "Manual SpO2 96 % recorded")
+    wait_until(lambda: [r["spo2"] for r in Store.open(db).readings_after(sid) if r["provenance"] == "manual"
+                        and r["sbp"] is None] == [96.0], "the manual SpO2")
+    dash_br.wait_for_contains_text("#session-log", "96 % (manual check)")
 
     # An assessment, then the discharge gate: not ready, so a reason is required.
     select(dash_br, "#as-moaas", index=2)

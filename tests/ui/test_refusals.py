@@ -11,7 +11,7 @@ import pytest
 from dashboard.engine import load_config
 from dashboard.service.ingest import Ingest
 from dashboard.store import Store
-from dashboard.ui import workflow
+from dashboard.ui import checklist, workflow
 from dashboard.ui.forms import FormError
 from devices.readings import Reading, SessionEvent
 
@@ -63,12 +63,14 @@ def test_the_dose_refusal_names_the_bp_and_the_guide_from_the_settings(tmp_path:
     _fold(store, "Chair 2", [SessionEvent("session_start", "esketamine-56", offset_s=0),
                              Reading("nibp", sbp=152, dbp=94, hr=72, offset_s=60)])
     row = store.session(sid)
+    for item in load_config().checklist(row.protocol).items:  # the pre-dose checklist answered first
+        checklist.answer(store, row, "nurse1", load_config(), item.key, True, "")
     assert _refusal(workflow.dose_start, store, row, "nurse1", "", load_config()) == (
         "BP 152/94 is above the label's pre-dose guide (140/90): give an override reason to dose anyway.")
     clinic = tmp_path / "clinic.toml"  # a clinic's own guide: the text follows it
     clinic.write_text("[bp.predose_high]\nsbp_above = { value = 150 }\ndbp_above = { value = 92 }\n")
     assert "pre-dose guide (150/92)" in _refusal(workflow.dose_start, store, row, "nurse1", "", load_config(clinic))
-    assert store.pending_actions() == []
+    assert [a["kind"] for a in store.pending_actions()] == ["checklist"] * 5  # refused: no dose, no override
     assert workflow.dose_start(store, row, "nurse1", "rechecked after rest", load_config()) == (
         "Dose start recorded with the override reason.")
     store.close()

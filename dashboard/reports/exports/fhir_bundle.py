@@ -13,6 +13,8 @@
 - a MedicationAdministration for the dose: from the dose start to the end of dosing (esketamine devices) or
   the infusion end (IV), the dose in mg when the session states it (else as text), the route (SNOMED CT),
   the lot on a contained Medication, the nurse who recorded it;
+- the pre-dose checklist, once anything of it was answered, as a QuestionnaireResponse (each item answered
+  "done" or "overridden: <reason>", with who) answering a Questionnaire of the protocol's list (in the bundle);
 - for esketamine, the REMS Patient Monitoring Form as a QuestionnaireResponse answering a Questionnaire (in the
   bundle) whose items are the form's fields in its order; an answer nobody could give (sedation not assessed)
   carries the data-absent-reason extension `not-performed` rather than a "No".
@@ -30,6 +32,7 @@ from typing import Any
 
 from ...engine import Config
 from ...store.test_data import mark
+from ..predose import ChecklistEntry, checklist_entries
 from ..record import SessionRecord
 from ..rems import RemsForm, dose_given
 from .selection import DEFAULT_EVERY_S, exported_readings
@@ -43,6 +46,7 @@ PROFILE = "http://hl7.org/fhir/StructureDefinition/"
 LABEL_SYSTEM = "urn:session-monitor:patient-label"  # the clinic's pseudonymous label, not a national id
 SITE_ID_SYSTEM = "urn:session-monitor:site-patient-id:"  # + the site: the identifier that site files the patient under
 QUESTIONNAIRE_URL = "urn:session-monitor:questionnaire:spravato-rems-patient-monitoring"
+CHECKLIST_URL = "urn:session-monitor:questionnaire:predose-checklist:"  # + the protocol
 DATA_ABSENT = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 AMBULATORY = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB", "display": "ambulatory"}
 ROUTES = {  # SNOMED CT route of administration
@@ -73,6 +77,11 @@ def session_bundle(record: SessionRecord, config: Config, every_s: float = DEFAU
             entries.append(_entry(_urn(key, record.id, r["id"]), resource))
     if record.status.get("dose_at") is not None:
         entries.append(_entry(_urn("dose", record.id), _administration(record, patient, encounter)))
+    checklist = checklist_entries(record.row.protocol, record.events, config)
+    if any(item.state != "not answered" for item in checklist):
+        entries.append(_entry(_urn("questionnaire", "checklist", record.id),
+                              _checklist_questionnaire(record, checklist)))
+        entries.append(_entry(_urn("checklist", record.id), _checklist_response(record, checklist, context)))
     form = record.rems(config)
     if form is not None:
         entries.append(_entry(_urn("questionnaire", "rems"), _questionnaire(form)))
@@ -190,6 +199,29 @@ def _response(record: SessionRecord, form: RemsForm, context: dict[str, Any]) ->
     return {"resourceType": "QuestionnaireResponse", "questionnaire": QUESTIONNAIRE_URL,
             "status": "completed" if record.ended_wall is not None else "in-progress", **context,
             "authored": _instant(record, record.end_s), "item": items}
+
+
+def _checklist_questionnaire(record: SessionRecord, checklist: list[ChecklistEntry]) -> dict[str, Any]:
+    """The items as this session asked them (a clinic's list changes; the answers keep the wording asked)."""
+    return {"resourceType": "Questionnaire", "url": CHECKLIST_URL + _token(record.row.protocol), "status": "active",
+            "title": f"Pre-dose checklist ({record.row.protocol})",
+            "item": [{"linkId": item.key, "text": item.text, "type": "string"} for item in checklist]}
+
+
+def _checklist_response(record: SessionRecord, checklist: list[ChecklistEntry],
+                        context: dict[str, Any]) -> dict[str, Any]:
+    items = []
+    for item in checklist:
+        entry: dict[str, Any] = {"linkId": item.key, "text": item.text}
+        if item.state == "not answered":
+            entry["extension"] = [{"url": DATA_ABSENT, "valueCode": "unknown"}]
+        else:
+            entry["answer"] = [{"valueString": f"{item.answer} ({item.who or 'unknown'})"}]
+        items.append(entry)
+    answered = [item.offset_s for item in checklist if item.offset_s is not None]
+    return {"resourceType": "QuestionnaireResponse", "questionnaire": CHECKLIST_URL + _token(record.row.protocol),
+            "status": "completed" if all(item.state != "not answered" for item in checklist) else "in-progress",
+            **context, "authored": _instant(record, max(answered)), "item": items}
 
 
 _ANSWER_KEYS = {"boolean": "valueBoolean", "string": "valueString", "integer": "valueInteger", "date": "valueDate"}

@@ -20,6 +20,7 @@ from ...store.test_data import mark
 from ..charts import review as review_chart
 from ..course import course_session
 from ..format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, session_clock
+from ..predose import checklist_entries
 from ..record import SessionRecord, log_entries
 from ..rems import MEDICINES, MEDICINES_QUESTION
 from .chart_image import ChartImage, chart_png
@@ -103,6 +104,7 @@ def session_pdf(record: SessionRecord, config: Config, chart: ChartImage | None 
     pdf.grid(None, details(record, config), (55, 127))
     _chart(pdf, record, chart)
     _alarms(pdf, record)
+    _checklist(pdf, record, config)
     _rems(pdf, record, config)
     _log(pdf, record)
     _signoff(pdf, record)
@@ -156,6 +158,19 @@ def _alarms(pdf: ReportPDF, record: SessionRecord) -> None:
              (46, 15, 14, 16, 32, 13, 14, 32))
 
 
+def _checklist(pdf: ReportPDF, record: SessionRecord, config: Config) -> None:
+    """The pre-dose checklist: each item, done or overridden (with the reason), by whom and when."""
+    entries = checklist_entries(record.row.protocol, record.events, config)
+    if not entries:
+        return
+    pdf.heading("Pre-dose checklist")
+    if all(entry.state == "not answered" for entry in entries):
+        pdf.paragraph("No answer was recorded before the dose (a replayed feed, or a session dosed before the "
+                      "checklist was asked).")
+    rows = [(entry.text, entry.answer, entry.who or "–", session_clock(entry.offset_s)) for entry in entries]
+    pdf.grid(("Item", "Answer", "Who", "When"), rows, (92, 56, 20, 14))
+
+
 def _rems(pdf: ReportPDF, record: SessionRecord, config: Config) -> None:
     """The REMS Patient Monitoring Form, section by section in the form's order, to copy or attach."""
     form = record.rems(config)
@@ -184,7 +199,7 @@ def _log(pdf: ReportPDF, record: SessionRecord) -> None:
         summary += f" · SpO2 {min(spo2):.0f}–{max(spo2):.0f} %"
     pdf.paragraph(summary)
     rows = [(session_clock(t), kind, text, who) for t, kind, text, who in
-            log_entries(record.bp_readings, record.transitions, record.events)]
+            log_entries(record.bp_readings + record.spot_checks, record.transitions, record.events)]
     pdf.grid(("Time", "What", "Detail", "Who"), rows, (16, 36, 110, 20))
 
 
