@@ -151,6 +151,26 @@ def test_hl7_oru_passes_hl7apy_strict(sessions, kind, version):
     assert any(t.startswith(own.strftime("%Y%m%d%H%M%S")) for t in obx_times)
 
 
+@pytest.mark.parametrize("version", ["2.5", "2.6"])
+def test_hl7_of_a_session_with_no_readings_passes_hl7apy_strict(tmp_path, version):
+    """ORU^R01 needs an order observation: a session opened and closed with no reading is one OBR and a note."""
+    from dashboard.reports.exports.hl7_message import NO_READINGS
+
+    store = Store.open(tmp_path / "clinic.db")
+    sid = store.create_session(chair="Chair 6", patient_label="P-60", protocol="esketamine-56",
+                               started_at=time.time() - 600)
+    raw = export_session(store, CONFIG, sid, "hl7", hl7_version=version).content.decode()
+    message = parse_message(raw, validation_level=VALIDATION_LEVEL.STRICT, find_groups=True)
+    assert message.validate()
+    segments = [seg.split("|")[0] for seg in raw.split("\r") if seg]
+    assert segments == ["MSH", "PID", "PV1", "OBR", "NTE"]
+    assert NO_READINGS in raw
+    obr = message.oru_r01_patient_result.oru_r01_order_observation.obr
+    started = dt.datetime.fromtimestamp(load_record(store, sid).wall_time(0.0), dt.timezone.utc)
+    assert obr.obr_7.to_er7().startswith(started.strftime("%Y%m%d%H%M%S"))
+    store.close()
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_pdf_has_the_rems_block_and_the_sessions_own_start_and_end(sessions, kind):
     store, ids = sessions
