@@ -1,4 +1,5 @@
-"""The session report as a PDF (fpdf2): details, chart, alarm table, REMS summary, log and sign-off.
+"""The session report as a PDF (fpdf2): details, chart (pdf_chart.py: drawn, no browser), alarm table, REMS
+summary, log and sign-off.
 
 Text is real text in an embedded Unicode font (DejaVu Sans when the system has it,
 else the PDF core Helvetica with the few characters Latin-1 lacks replaced), so
@@ -7,7 +8,6 @@ patient label, as a printed clinical record should.
 """
 from __future__ import annotations
 
-import io
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -17,15 +17,17 @@ from fpdf.enums import XPos, YPos
 
 from ...engine import Config
 from ...store.test_data import mark
-from ..charts import review as review_chart
+from ..charts.marks import limit_lines
+from ..charts.review_data import continuous_from, review_data
 from ..course import course_session
 from ..format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, session_clock
 from ..record import SessionRecord, log_entries
 from ..rems import MEDICINES, MEDICINES_QUESTION
-from .chart_image import ChartImage, chart_png
+from .pdf_chart import draw_chart
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
              Path("/usr/local/share/fonts"))
+CHART_HEIGHT_MM = 112
 _LATIN1_SWAPS = {"–": "-", "—": "-", "·": "|", "×": "x", "✔": "+", "✘": "-", "→": "->", "…": "..."}
 
 
@@ -93,15 +95,15 @@ def _unicode_font(pdf: FPDF) -> str:
     return "Helvetica"
 
 
-def session_pdf(record: SessionRecord, config: Config, chart: ChartImage | None = None) -> bytes:
-    """The report; `chart` is rendered here when not given (tests pass their own to skip the browser)."""
+def session_pdf(record: SessionRecord, config: Config) -> bytes:
+    """The report, chart included: drawn by fpdf2 itself, no browser."""
     pdf = ReportPDF(record)
     pdf.add_page()
     pdf.set_font(pdf.face, "B", 15)
     protocol = record.status.get("protocol_label") or record.row.protocol
     pdf.cell(0, 9, pdf.safe(f"Session {record.id}: {protocol}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.grid(None, details(record, config), (55, 127))
-    _chart(pdf, record, chart)
+    _chart(pdf, record, config)
     _alarms(pdf, record)
     _rems(pdf, record, config)
     _log(pdf, record)
@@ -128,16 +130,17 @@ def details(record: SessionRecord, config: Config) -> list[tuple[str, str]]:
     ]
 
 
-def _chart(pdf: ReportPDF, record: SessionRecord, chart: ChartImage | None) -> None:
+def _chart(pdf: ReportPDF, record: SessionRecord, config: Config) -> None:
+    """The review page's chart, drawn as vectors (pdf_chart.py) from the same chart data."""
     pdf.heading("Chart")
-    if chart is None:
-        fig = review_chart.figure(record.row, record.bp_readings, review_chart.continuous_from(record.readings),
-                                  record.transitions, record.events, record.episodes, record.end_s, for_print=True)
-        chart = chart_png(fig)
-    if chart.png is None:
-        pdf.paragraph(f"No chart: {chart.problem}. The readings are in the log below and in the CSV export.")
-        return
-    pdf.image(io.BytesIO(chart.png), w=pdf.epw, alt_text=f"Chart of session {record.id}: BP, HR, SpO2")
+    if pdf.will_page_break(CHART_HEIGHT_MM):
+        pdf.add_page()
+    data = review_data(record.row, record.bp_readings, continuous_from(record.readings), record.events,
+                       record.episodes, record.end_s, limit_lines(config, record.row.protocol))
+    top = pdf.get_y()
+    draw_chart(pdf, data, record.wall_time, pdf.l_margin, top, pdf.epw, CHART_HEIGHT_MM, pdf.face, pdf.safe)
+    pdf.set_xy(pdf.l_margin, top + CHART_HEIGHT_MM)
+    pdf.set_font(pdf.face, "", 9)
 
 
 def _alarms(pdf: ReportPDF, record: SessionRecord) -> None:
