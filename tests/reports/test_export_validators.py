@@ -3,7 +3,8 @@ with the REMS answers, an IV session, a replayed session and a session nobody as
 
 - FHIR: fhir.resources' R4B models (pydantic) and the SMART fhirclient's R4 (4.0.1) models in strict mode;
 - HL7 v2: hl7apy in STRICT validation for v2.5 and v2.6 (PID-5 required, field lengths);
-- PDF: pypdf's text of the report: the REMS block, and Started/Ended on the session's own clock;
+- PDF: pypdf's text of the report: the REMS block, and Started/Ended on the session's own clock (a replay's: when
+  it was replayed and how long its feed runs);
 - the feed and actions exports: `check --actions` reproduces every stored alarm transition of a session run
   through the real ingest as the web drives it, acknowledgements, re-alarms and an open session's timers included.
 """
@@ -178,9 +179,13 @@ def test_pdf_has_the_rems_block_and_the_sessions_own_start_and_end(sessions, kin
     text = " ".join(" ".join(page.extract_text().split()) for page in pdf.pages)
     started = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(record.wall_time(0.0)))
     ended = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(record.wall_time(record.end_s)))
-    assert f"Started {started}" in text and f"Ended {ended}" in text
-    if kind == "replayed":  # replayed in seconds, but its record spans the feed's 2 h 15 min
+    if kind == "replayed":  # replayed in seconds, but its record spans the feed's 2 h 15 min: said as such
         assert record.ended_wall - record.wall_time(0.0) == pytest.approx(8100)
+        replay_ended = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(record.row.ended_at))
+        assert f"Started {started} (replay of a feed at 60x)" in text
+        assert f"Ended 2:15:00 into the feed; the replay ended {replay_ended}" in text
+    else:
+        assert f"Started {started}" in text and f"Ended {ended}" in text
     if kind == "iv":
         assert "REMS" not in text
         return

@@ -214,5 +214,6 @@ def test_a_replayed_session_is_marked_test_data_in_every_export(recorded, tmp_pa
     bundle = json.loads(test["fhir"])
     Bundle.model_validate(bundle)
     assert bundle["meta"]["tag"][0]["code"] == "HTEST" and "meta" not in json.loads(real["fhir"])
-    assert "TEST DATA (REPLAY)" in PdfReader(io.BytesIO(test["pdf"])).pages[0].extract_text()
+    assert all("TEST DATA - REPLAY, NOT A PATIENT" in page.extract_text()
+               for page in PdfReader(io.BytesIO(test["pdf"])).pages)
     store.close()

@@ -3,8 +3,9 @@
 The same chart as the review page, from the same values (charts/review_data.py): BP bars from diastolic to
 systolic with the systolic (▼) and diastolic (▲) marks, HR and SpO2 on a shared time axis, the phases shaded,
 a lane per alarm above the BP, the events and the alarm limits. Kaleido started a Chromium for every export
-(4.5-6.5 s); this draws in milliseconds. The time axis reads clock time (the session's own, so a replay shows
-its feed's times) with session minutes under each tick.
+(4.5-6.5 s); this draws in milliseconds. The time axis reads local clock time with session minutes under each
+tick; a replay's, time into its feed (h:mm): a replay has no clock time of its own (its feed has none), and the
+clock it ran on would put its end after the report was printed.
 
 Colours are the screen's; where the screen draws with transparency the colour is mixed with white here
 (the same look on paper, and no transparency groups for old PDF readers).
@@ -32,6 +33,8 @@ PANEL_SHARES = (0.54, 0.23, 0.23)  # BP, HR, SpO2: the review figure's row heigh
 GUTTER_L, GUTTER_R, LEGEND_H, AXIS_H, GAP = 13.0, 2.0, 5.0, 10.0, 2.5  # mm
 TICK_STEPS_S = (5, 10, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 14400)
 MAX_TICKS = 9
+CLOCK_TITLE = "clock time (minutes from session start)"
+FEED_TITLE = "time into the replayed feed (h:mm): a replay has no clock time"
 DASHES = {"dash": (1.6, 1.0), "dot": (0.35, 0.8)}  # mm
 AXES = {"y": "bp", "y2": "hr", "y3": "spo2"}  # a LimitLine's plotly axis -> its panel
 Y_TICKS = {"bp": 20.0, "hr": 20.0, "spo2": 5.0}
@@ -87,9 +90,16 @@ def clock_ticks(wall: Callable[[float], float], x_end_s: float) -> list[Tick]:
     return ticks
 
 
-def draw_chart(pdf: FPDF, data: ReviewData, wall: Callable[[float], float], x: float, y: float, w: float, h: float,
+def feed_ticks(x_end_s: float) -> list[Tick]:
+    """A replay's ticks: round times into the feed (h:mm), at most MAX_TICKS."""
+    step = next((s for s in TICK_STEPS_S if x_end_s / s <= MAX_TICKS), TICK_STEPS_S[-1])
+    return [Tick(float(at), f"{at // 3600}:{at % 3600 // 60:02d}", "") for at in range(0, int(x_end_s) + 1, step)]
+
+
+def draw_chart(pdf: FPDF, data: ReviewData, wall: Callable[[float], float] | None, x: float, y: float, w: float, h: float,
                face: str, safe: Callable[[str], str] = str) -> list[Panel]:
-    """The chart in the box (mm); returns the panels drawn (their boxes and ranges)."""
+    """The chart in the box (mm); returns the panels drawn (their boxes and ranges). `wall`: session seconds ->
+    epoch seconds, for the clock-time axis; None for a replay (time into the feed)."""
     panels = _panels(data, x + GUTTER_L, y + LEGEND_H, w - GUTTER_L - GUTTER_R, h - LEGEND_H - AXIS_H)
     bp, hr, spo2 = panels
     sx = _x_scale(bp, data.x_end_s)
@@ -97,7 +107,8 @@ def draw_chart(pdf: FPDF, data: ReviewData, wall: Callable[[float], float], x: f
     for panel in panels:
         _phases(pdf, panel, data, sx)
         _grid(pdf, panel, face)
-    _time_axis(pdf, panels, clock_ticks(wall, data.x_end_s), sx, face)
+    ticks = clock_ticks(wall, data.x_end_s) if wall else feed_ticks(data.x_end_s)
+    _time_axis(pdf, panels, ticks, sx, face, CLOCK_TITLE if wall else FEED_TITLE)
     for panel in panels:
         with pdf.rect_clip(panel.x, panel.y, panel.w, panel.h):  # off-scale values end at the edge, as on screen
             _limits(pdf, panel, data)
@@ -157,7 +168,7 @@ def _grid(pdf: FPDF, panel: Panel, face: str) -> None:
 
 
 def _time_axis(pdf: FPDF, panels: Sequence[Panel], ticks: Sequence[Tick], sx: Callable[[float], float],
-               face: str) -> None:
+               face: str, title: str) -> None:
     bottom = panels[-1].y + panels[-1].h
     pdf.set_draw_color(*rgb(GRID))
     for tick in ticks:
@@ -165,9 +176,9 @@ def _time_axis(pdf: FPDF, panels: Sequence[Panel], ticks: Sequence[Tick], sx: Ca
         for panel in panels:
             pdf.line(x, panel.y, x, panel.y + panel.h)
         _text(pdf, face, 6.5, AXIS_TEXT, x, bottom + 3.0, tick.clock, align="C")
-        _text(pdf, face, 5.5, "#777777", x, bottom + 5.6, tick.minutes, align="C")
-    _text(pdf, face, 6, "#555555", panels[-1].x + panels[-1].w, bottom + 8.8,
-          "clock time (minutes from session start)", align="R")
+        if tick.minutes:
+            _text(pdf, face, 5.5, "#777777", x, bottom + 5.6, tick.minutes, align="C")
+    _text(pdf, face, 6, "#555555", panels[-1].x + panels[-1].w, bottom + 8.8, title, align="R")
 
 
 def _limits(pdf: FPDF, panel: Panel, data: ReviewData) -> None:

@@ -8,6 +8,7 @@ patient label, as a printed clinical record should.
 """
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -16,18 +17,20 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from ...engine import Config
-from ...store.test_data import mark
+from ...store.test_data import kind, mark
 from ..charts.marks import limit_lines
 from ..charts.review_data import continuous_from, review_data
 from ..course import course_session
 from ..format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, session_clock
 from ..record import SessionRecord, log_entries
-from ..rems import MEDICINES, MEDICINES_QUESTION
+from ..rems import MEDICINES, MEDICINES_QUESTION, dose_given
 from .pdf_chart import draw_chart
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
              Path("/usr/local/share/fonts"))
 CHART_HEIGHT_MM = 112
+TEST_COLOUR = (107, 63, 160)  # the screens' test-data colour (ui/assets/style.css --test: #6b3fa0)
+WATERMARK_OPACITY, WATERMARK_MAX_PT = 0.18, 54
 _LATIN1_SWAPS = {"–": "-", "—": "-", "·": "|", "×": "x", "✔": "+", "✘": "-", "→": "->", "…": "..."}
 
 
@@ -42,20 +45,45 @@ class ReportPDF(FPDF):
         self.set_creator("session monitor")
 
     def header(self) -> None:
+        if self.test_words:  # a banner as plain as the screen's, before anything else on every page
+            self.set_font(self.face, "B", 11)
+            self.set_fill_color(*TEST_COLOUR)
+            self.set_text_color(255)
+            self.cell(0, 7, self.safe(self.test_words), align="C", fill=True, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.ln(1)
         self.set_font(self.face, "", 8)
         self.set_text_color(90)
-        test = f"TEST DATA ({mark(self.record.row)}): no real patient · " if mark(self.record.row) else ""
-        self.cell(0, 5, self.safe(f"{test}Session {self.record.id} · {self.record.row.patient_label} · "
+        self.cell(0, 5, self.safe(f"Session {self.record.id} · {self.record.row.patient_label} · "
                                   f"{self.record.row.chair}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_text_color(0)
         self.ln(2)
 
     def footer(self) -> None:
+        if self.test_words:
+            self._watermark()
         self.set_y(-12)
         self.set_font(self.face, "", 8)
         self.set_text_color(90)
         self.cell(0, 5, self.safe(f"Printed {_local(time.time())} · page {self.page_no()} of {{nb}}"), align="R")
         self.set_text_color(0)
+
+    @property
+    def test_words(self) -> str:
+        """"TEST DATA - REPLAY, NOT A PATIENT" for a test session's report; empty for a real patient's."""
+        test = mark(self.record.row)
+        return f"TEST DATA - {test}, NOT A PATIENT" if test else ""
+
+    def _watermark(self) -> None:
+        """The test words across the page's diagonal, translucent and over everything (the chart's fills too):
+        a page torn from the report still says it."""
+        self.set_font(self.face, "B", 10)
+        size = min(WATERMARK_MAX_PT, 10 * 0.8 * math.hypot(self.w, self.h) / self.get_string_width(self.test_words))
+        self.set_font(self.face, "B", size)
+        width = self.get_string_width(self.test_words)
+        angle = math.degrees(math.atan2(self.h, self.w))
+        x, y = self.w / 2, self.h / 2
+        with self.local_context(fill_opacity=WATERMARK_OPACITY, text_color=TEST_COLOUR), self.rotation(angle, x, y):
+            self.text(x - width / 2, y + size * 0.35 / 2.835, self.safe(self.test_words))
 
     def safe(self, value: str) -> str:
         """Text the chosen font can draw."""
@@ -117,9 +145,8 @@ def details(record: SessionRecord, config: Config) -> list[tuple[str, str]]:
     peak = status.get("peak")
     return [
         ("Patient", row.patient_label), ("Chair", row.chair),
-        ("Protocol", status.get("protocol_label") or row.protocol), ("Dose", row.dose or "–"),
-        ("Started", _local(record.wall_time(0.0))),
-        ("Ended", _local(record.ended_wall) if record.ended_wall is not None else "still open"),
+        ("Protocol", status.get("protocol_label") or row.protocol), ("Dose", dose_given(row, record.events) or "–"),
+        *_times(record),
         ("Phase", PHASE_LABELS.get(row.phase, row.phase)),
         ("Baseline BP", _bp(status.get("baseline"))),
         ("Peak BP", f"{_bp(peak)} at {session_clock(peak['offset_s'])}" if peak else "–"),
@@ -130,6 +157,19 @@ def details(record: SessionRecord, config: Config) -> list[tuple[str, str]]:
     ]
 
 
+def _times(record: SessionRecord) -> list[tuple[str, str]]:
+    """Started and Ended. A replay's own times: when it was replayed, and how long its feed runs (its record's
+    clock, the replay's start plus feed seconds, would end after the report was printed)."""
+    row = record.row
+    if kind(row) != "replay":
+        return [("Started", _local(record.wall_time(0.0))),
+                ("Ended", _local(record.ended_wall) if record.ended_wall is not None else "still open")]
+    speed = f" at {row.speed:g}x" if row.speed and row.speed != 1 else ""
+    return [("Started", f"{_local(row.started_at)} (replay of a feed{speed})"),
+            ("Ended", f"{session_clock(record.end_s)} into the feed; the replay ended {_local(row.ended_at)}"
+             if row.ended_at is not None else "still open")]
+
+
 def _chart(pdf: ReportPDF, record: SessionRecord, config: Config) -> None:
     """The review page's chart, drawn as vectors (pdf_chart.py) from the same chart data."""
     pdf.heading("Chart")
@@ -138,7 +178,8 @@ def _chart(pdf: ReportPDF, record: SessionRecord, config: Config) -> None:
     data = review_data(record.row, record.bp_readings, continuous_from(record.readings), record.events,
                        record.episodes, record.end_s, limit_lines(config, record.row.protocol))
     top = pdf.get_y()
-    draw_chart(pdf, data, record.wall_time, pdf.l_margin, top, pdf.epw, CHART_HEIGHT_MM, pdf.face, pdf.safe)
+    wall = None if kind(record.row) == "replay" else record.wall_time  # a replay: time into its feed
+    draw_chart(pdf, data, wall, pdf.l_margin, top, pdf.epw, CHART_HEIGHT_MM, pdf.face, pdf.safe)
     pdf.set_xy(pdf.l_margin, top + CHART_HEIGHT_MM)
     pdf.set_font(pdf.face, "", 9)
 
