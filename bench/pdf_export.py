@@ -136,7 +136,8 @@ def main() -> int:
     f = result.figures
     f["session"] = {"items": count, "hours": 4, "scenario": "esketamine-84-severe (4 h), stored as a real session"}
     f["loadavg_at_end"] = [round(x, 2) for x in __import__("os").getloadavg()]
-    print(f"\n{'export (record read included)':34} {'p50 ms':>8} {'p95 ms':>8} {'CPU p50':>8} {'bytes':>11} {'x CSV':>6}")
+    print(f"\n{'export (record read included)':34} {'p50 ms':>8} {'p95 ms':>8} {'CPU p50':>8} {'bytes':>11} "
+          f"{'x CSV':>6}")
     for name in ways:
         f[name] = {**bl.stats_ms(times[name]), "cpu_p50_ms": bl.stats_ms(cpu[name])["p50_ms"], "bytes": sizes[name]}
         f[name]["x_csv_p50"] = round(f[name]["p50_ms"] / bl.stats_ms(times["csv"])["p50_ms"], 2)

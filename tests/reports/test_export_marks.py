@@ -61,7 +61,8 @@ def stores(tmp_path_factory):
 def test_every_exports_file_name_carries_the_mark(stores):
     store, ids, _ = stores
     for fmt, spec in FORMATS.items():
-        assert export_session(store, CONFIG, ids["replay"], fmt).filename == f"session-{ids['replay']}-REPLAY-{spec.suffix}"
+        replay = export_session(store, CONFIG, ids["replay"], fmt).filename
+        assert replay == f"session-{ids['replay']}-REPLAY-{spec.suffix}"
         assert export_session(store, CONFIG, ids["real"], fmt).filename == f"session-{ids['real']}-{spec.suffix}"
 
 

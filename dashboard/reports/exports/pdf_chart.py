@@ -96,8 +96,8 @@ def feed_ticks(x_end_s: float) -> list[Tick]:
     return [Tick(float(at), f"{at // 3600}:{at % 3600 // 60:02d}", "") for at in range(0, int(x_end_s) + 1, step)]
 
 
-def draw_chart(pdf: FPDF, data: ReviewData, wall: Callable[[float], float] | None, x: float, y: float, w: float, h: float,
-               face: str, safe: Callable[[str], str] = str) -> list[Panel]:
+def draw_chart(pdf: FPDF, data: ReviewData, wall: Callable[[float], float] | None, x: float, y: float, w: float,
+               h: float, face: str, safe: Callable[[str], str] = str) -> list[Panel]:
     """The chart in the box (mm); returns the panels drawn (their boxes and ranges). `wall`: session seconds ->
     epoch seconds, for the clock-time axis; None for a replay (time into the feed)."""
     panels = _panels(data, x + GUTTER_L, y + LEGEND_H, w - GUTTER_L - GUTTER_R, h - LEGEND_H - AXIS_H)
