@@ -155,3 +155,16 @@ def test_the_pdf_export_starts_no_browser_and_needs_none(recorded, tmp_path):
     assert done.stdout.splitlines()[-1] in ("LOADED [] 0", "LOADED [] None")
     text = _text(out.read_bytes())
     assert "clock time (minutes from session start)" in text and "No chart" not in text
+
+
+def test_ticks_of_a_short_session_or_a_sped_up_simulation_say_seconds(new_york):
+    """A minute of session (or 2 h run at 120x): round clock seconds, and the session time as m:ss, not "0 min"."""
+    start = 1_900_000_007.0  # not on a round second of ten
+    ticks = clock_ticks(lambda s: start + s, 60.0)
+    assert 3 <= len(ticks) <= 9
+    for tick in ticks:
+        at = start + tick.offset_s
+        assert tick.clock == time.strftime("%H:%M:%S", time.localtime(at)) and round(at) % 10 == 0
+        assert tick.minutes == f"0:{int(tick.offset_s):02d}"
+    sped = clock_ticks(lambda s: start + s / 120, 7200.0)  # a 2-hour simulated session in one minute
+    assert [t.offset_s for t in sped] == pytest.approx([t.offset_s * 120 for t in ticks])

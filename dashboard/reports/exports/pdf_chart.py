@@ -24,7 +24,7 @@ from ..charts.decimate import Reduced
 from ..charts.figures import PRIORITY_COLOURS
 from ..charts.marks import LABEL_COLOURS, LINE_COLOURS, PHASE_COLOURS, phase_label
 from ..charts.review_data import HR_RANGE, LANE_MMHG, SPO2_RANGE, ReviewData
-from ..format import PHASE_LABELS
+from ..format import PHASE_LABELS, session_clock
 
 BP_COLOUR, DBP_COLOUR, HR_COLOUR, SPO2_COLOUR = "#c0392b", "#7f1d1d", "#1f6feb", "#6f42c1"
 BP_BAR_OPACITY, ALARM_OPACITY = 0.45, 0.55  # as the screen's traces and shapes
@@ -85,7 +85,8 @@ def clock_ticks(wall: Callable[[float], float], x_end_s: float) -> list[Tick]:
     at = first
     while at <= end + 1e-6:
         offset = (at - start) / rate
-        ticks.append(Tick(offset, time.strftime(pattern, time.localtime(at)), f"{offset / 60:.0f} min"))
+        minutes = f"{offset / 60:.0f} min" if step >= 60 else session_clock(offset)  # seconds apart: m:ss
+        ticks.append(Tick(offset, time.strftime(pattern, time.localtime(at)), minutes))
         at += step
     return ticks
 
