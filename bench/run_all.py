@@ -23,7 +23,8 @@ BENCHES = ("board_poll", "reading_latency", "engine_fold", "ingest_rate", "inges
 EXTRAS = ("bench_review", "login_timing",  # issue 5: review (sessions list, zoom); issue 13: sign-in timing
           "first_chart",  # issue 12: the first session chart in Chromium, cold and warm (a few minutes)
           "alarm_forward",  # issue 22: a reading -> its alarm at the alarm manager (IHE PCD-04), about 70 s
-          "alarm_audible")  # issue 22: a reading -> the alarm audible on a kiosk ward display (about 5 minutes)
+          "alarm_audible",  # issue 22: a reading -> the alarm audible on a kiosk ward display (about 5 minutes)
+          "pdf_export")  # issue 23: the PDF report against a CSV export of a 4-h session, and the old Kaleido PDF
 POSTGRES_URL_FILE = bl.ROOT / "var" / "test-postgres.url"  # the server `make postgres` starts
 
 

@@ -164,6 +164,9 @@ def _number(text: str, name: str) -> float | None:
     return value
 
 
+TEST_DATA_COLUMN = "test_data"  # REPLAY or SIMULATED: only in the feed and actions files of test sessions' exports
+
+
 def item_row(item: Item) -> dict[str, object]:
     """One feed row (as a dict of COLUMNS) for a reading or event with an offset, safe to open in a spreadsheet."""
     row: dict[str, object] = dict.fromkeys(COLUMNS, "")
@@ -178,16 +181,18 @@ def item_row(item: Item) -> dict[str, object]:
     return safe_dict(row)
 
 
-def write_feed(items: Iterable[Item], target: Path | str | IO[str]) -> int:
-    """Write items (with offsets, in order) as a feed; return the row count."""
+def write_feed(items: Iterable[Item], target: Path | str | IO[str], test_data: str = "") -> int:
+    """Write items (with offsets, in order) as a feed; return the row count. `test_data` (REPLAY, SIMULATED):
+    a last column saying so on every row; a real session's feed keeps exactly COLUMNS."""
     if isinstance(target, (str, Path)):
         with open(target, "w", newline="", encoding="utf-8") as handle:
-            return write_feed(items, handle)
-    writer = csv.DictWriter(target, fieldnames=COLUMNS, lineterminator="\n")
+            return write_feed(items, handle, test_data)
+    columns = (*COLUMNS, TEST_DATA_COLUMN) if test_data else COLUMNS
+    writer = csv.DictWriter(target, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     count = 0
     for item in items:
-        writer.writerow(item_row(item))
+        writer.writerow({**item_row(item), TEST_DATA_COLUMN: test_data} if test_data else item_row(item))
         count += 1
     return count
 

@@ -218,7 +218,7 @@ def _ready(command: str | None, output: str) -> bool:
         return False
 
 
-LIBRARY_INFO = re.compile(r"^[\d-]+ [\d:,]+ INFO (?!dashboard\.|devices\.)", re.M)  # e.g. kaleido, alembic
+LIBRARY_INFO = re.compile(r"^[\d-]+ [\d:,]+ INFO (?!dashboard\.|devices\.)", re.M)  # e.g. alembic, werkzeug
 
 
 def _assert_clean(output: str) -> None:

@@ -66,8 +66,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def clock(offset_s: float) -> str:
-    minutes, seconds = divmod(int(offset_s), 60)
-    return f"{minutes}:{seconds:02d}"
+    """Session time as m:ss, minutes running past 59 (a feed's times read alike); a pre-session time (a reading
+    before session_start) as -m:ss. The sign is kept apart: divmod of a negative floors (-16 s is -1 min 44 s)."""
+    minutes, seconds = divmod(int(abs(offset_s)), 60)
+    sign = "-" if offset_s <= -1 else ""
+    return f"{sign}{minutes}:{seconds:02d}"
 
 
 @dataclass(frozen=True)

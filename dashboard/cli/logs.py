@@ -1,5 +1,5 @@
-"""Log lines: this program's at INFO, one line per fact; the libraries' (alembic, werkzeug, dash, kaleido,
-choreographer, fontTools...) only from WARNING unless asked: `-v` shows their INFO lines too, `-vv` everything
+"""Log lines: this program's at INFO, one line per fact; the libraries' (alembic, werkzeug, dash,
+fontTools...) only from WARNING unless asked: `-v` shows their INFO lines too, `-vv` everything
 at DEBUG, and MONITOR_LOG_LEVEL=LEVEL (DEBUG, INFO, WARNING, ERROR) sets everything, this program included."""
 from __future__ import annotations
 

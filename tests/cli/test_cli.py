@@ -188,6 +188,21 @@ def test_a_missing_feed_is_one_line_and_status_2(tmp_path: Path):
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and "cannot read feed" in done.stderr
 
 
+def test_check_prints_a_reading_before_the_session_start_at_its_own_negative_time(tmp_path: Path):
+    """A BP taken 16 s before session_start reads -0:16, not -1:44 (divmod floors a negative)."""
+    feed = tmp_path / "presession.csv"
+    feed.write_text(",".join(COLUMNS) + "\n-16,nibp,192,121,,88,,,\n0,,,,,,,session_start,esketamine-84\n"
+                    "30,oximeter,,,,80,97,,\n", encoding="utf-8")
+    done = app("check", str(feed))
+    assert done.returncode == 0, done.stderr
+    lines = [line.split() for line in done.stdout.splitlines()]
+    assert {line[0] for line in lines if "bp.severe" in line} == {"-0:16"}
+    from dashboard.cli.check import clock
+
+    assert [clock(s) for s in (-16, -60, -61.5, -0.4, 0, 59.9, 3725)] == ["-0:16", "-1:00", "-1:01", "0:00", "0:00",
+                                                                           "0:59", "62:05"]
+
+
 # ---- app.py finds its Python ------------------------------------------------------------------------------
 
 def test_app_py_stays_readable_by_old_pythons():

@@ -3,7 +3,8 @@ with the REMS answers, an IV session, a replayed session and a session nobody as
 
 - FHIR: fhir.resources' R4B models (pydantic) and the SMART fhirclient's R4 (4.0.1) models in strict mode;
 - HL7 v2: hl7apy in STRICT validation for v2.5 and v2.6 (PID-5 required, field lengths);
-- PDF: pypdf's text of the report: the REMS block, and Started/Ended on the session's own clock;
+- PDF: pypdf's text of the report: the REMS block, and Started/Ended on the session's own clock (a replay's: when
+  it was replayed and how long its feed runs);
 - the feed and actions exports: `check --actions` reproduces every stored alarm transition of a session run
   through the real ingest as the web drives it, acknowledgements, re-alarms and an open session's timers included.
 """
@@ -30,7 +31,6 @@ from dashboard.engine import load_config
 from dashboard.service.ingest import Ingest
 from dashboard.service.replay import Replayer, drive, load_items, open_replay_session
 from dashboard.reports.exports import export_session
-from dashboard.reports.exports.chart_image import ChartImage
 from dashboard.reports.exports.pdf_report import session_pdf
 from dashboard.reports.record import load_record
 from dashboard.store import Store
@@ -151,17 +151,41 @@ def test_hl7_oru_passes_hl7apy_strict(sessions, kind, version):
     assert any(t.startswith(own.strftime("%Y%m%d%H%M%S")) for t in obx_times)
 
 
+@pytest.mark.parametrize("version", ["2.5", "2.6"])
+def test_hl7_of_a_session_with_no_readings_passes_hl7apy_strict(tmp_path, version):
+    """ORU^R01 needs an order observation: a session opened and closed with no reading is one OBR and a note."""
+    from dashboard.reports.exports.hl7_message import NO_READINGS
+
+    store = Store.open(tmp_path / "clinic.db")
+    sid = store.create_session(chair="Chair 6", patient_label="P-60", protocol="esketamine-56",
+                               started_at=time.time() - 600)
+    raw = export_session(store, CONFIG, sid, "hl7", hl7_version=version).content.decode()
+    message = parse_message(raw, validation_level=VALIDATION_LEVEL.STRICT, find_groups=True)
+    assert message.validate()
+    segments = [seg.split("|")[0] for seg in raw.split("\r") if seg]
+    assert segments == ["MSH", "PID", "PV1", "OBR", "NTE"]
+    assert NO_READINGS in raw
+    obr = message.oru_r01_patient_result.oru_r01_order_observation.obr
+    started = dt.datetime.fromtimestamp(load_record(store, sid).wall_time(0.0), dt.timezone.utc)
+    assert obr.obr_7.to_er7().startswith(started.strftime("%Y%m%d%H%M%S"))
+    store.close()
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_pdf_has_the_rems_block_and_the_sessions_own_start_and_end(sessions, kind):
     store, ids = sessions
     record = load_record(store, ids[kind])
-    pdf = PdfReader(io.BytesIO(session_pdf(record, CONFIG, chart=ChartImage(None, "not drawn in this test"))))
+    pdf = PdfReader(io.BytesIO(session_pdf(record, CONFIG)))
     text = " ".join(" ".join(page.extract_text().split()) for page in pdf.pages)
     started = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(record.wall_time(0.0)))
     ended = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(record.wall_time(record.end_s)))
-    assert f"Started {started}" in text and f"Ended {ended}" in text
-    if kind == "replayed":  # replayed in seconds, but its record spans the feed's 2 h 15 min
+    if kind == "replayed":  # replayed in seconds, but its record spans the feed's 2 h 15 min: said as such
         assert record.ended_wall - record.wall_time(0.0) == pytest.approx(8100)
+        replay_ended = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(record.row.ended_at))
+        assert f"Started {started} (replay of a feed at 60x)" in text
+        assert f"Ended 2:15:00 into the feed; the replay ended {replay_ended}" in text
+    else:
+        assert f"Started {started}" in text and f"Ended {ended}" in text
     if kind == "iv":
         assert "REMS" not in text
         return

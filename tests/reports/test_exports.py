@@ -17,7 +17,6 @@ from pypdf import PdfReader
 from dashboard.cli.check import run_check
 from dashboard.engine import load_config
 from dashboard.reports.exports import FORMATS, SessionNotFound, export_session
-from dashboard.reports.exports.chart_image import ChartImage
 from dashboard.reports.exports.pdf_report import session_pdf
 from dashboard.reports.record import load_record
 from dashboard.store import Store
@@ -159,14 +158,7 @@ def test_pdf_report_text_has_the_patient_the_peak_each_alarm_and_the_sign_off(re
         assert episode.code in text and episode.value in text
     assert "RN-AB at 42:30" in text and "Signed off by dr-lee" in text and "BP peak managed" in text
     assert "Blood pressure 40 mins post-administration" in text  # the REMS form
-    assert len(pdf.pages[0].images) == 1  # the chart, rendered by kaleido
-
-
-def test_pdf_without_a_browser_says_the_chart_is_missing(recorded):
-    store, sid, _ = recorded
-    pdf = session_pdf(load_record(store, sid), CONFIG, chart=ChartImage(None, "no Chromium found"))
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-    assert "No chart: no Chromium found" in text
+    assert not pdf.pages[0].images and "clock time (minutes from session start)" in text  # the chart, drawn
 
 
 def test_unknown_session_or_format(recorded):
@@ -213,8 +205,7 @@ def test_a_replayed_session_is_marked_test_data_in_every_export(recorded, tmp_pa
         conn.execute(sa.update(sessions).where(sessions.c.id == sid).values(clock="feed"))
     # the default thinning: the mark does not depend on how many samples go out (every sample: tests above)
     test = {fmt: export_session(store, CONFIG, sid, fmt).content for fmt in ("csv", "hl7", "fhir")}
-    # the PDF's mark is in its text: made without the chart image, which Kaleido renders in a browser of its own
-    test["pdf"] = session_pdf(load_record(store, sid), CONFIG, chart=ChartImage(None, "not drawn in this test"))
+    test["pdf"] = session_pdf(load_record(store, sid), CONFIG)
     real = {fmt: _export(recorded, fmt) for fmt in ("csv", "hl7", "fhir")}
     assert set(pd.read_csv(io.BytesIO(test["csv"]))["test_data"]) == {"REPLAY"}
     assert pd.read_csv(io.BytesIO(real["csv"]))["test_data"].isna().all()
@@ -223,5 +214,6 @@ def test_a_replayed_session_is_marked_test_data_in_every_export(recorded, tmp_pa
     bundle = json.loads(test["fhir"])
     Bundle.model_validate(bundle)
     assert bundle["meta"]["tag"][0]["code"] == "HTEST" and "meta" not in json.loads(real["fhir"])
-    assert "TEST DATA (REPLAY)" in PdfReader(io.BytesIO(test["pdf"])).pages[0].extract_text()
+    assert all("TEST DATA - REPLAY, NOT A PATIENT" in page.extract_text()
+               for page in PdfReader(io.BytesIO(test["pdf"])).pages)
     store.close()

@@ -13,6 +13,8 @@ from plotly.subplots import make_subplots
 
 from ...engine import PRIORITY_RANK
 from ..format import EVENT_LABELS, alarm_label, event_detail, session_clock
+from .review_data import (BP_FLOOR, BP_HEADROOM, HR_RANGE, LABELLED_EVENTS, LANE_MMHG, REVIEW_EVENTS, SPO2_RANGE,
+                          alarm_bars, bp_top)
 from .marks import (LimitLine, edge_positions, extend_open_phase, limit_marks, open_phase_traces, phase_marks,
                     phase_spans)
 
@@ -138,11 +140,8 @@ def _event_markers(events: Sequence[Mapping[str, Any]], end_s: float) -> go.Scat
 
 # ---- the review chart --------------------------------------------------------------------------------
 
-REVIEW_EVENTS = {**EVENT_LABELS, "override": "Override"}
 EVENT_SYMBOLS = {"dose_start": "triangle-right", "infusion_end": "triangle-left", "discharge": "square",
                  "assessment": "circle-open", "override": "x", "note": "line-ns-open"}
-LABELLED_EVENTS = frozenset({"dose_start", "infusion_end", "discharge"})
-LANE_MMHG = 9  # height of one alarm lane above the BP readings
 
 
 def review_figure(bp_readings: Sequence[Mapping[str, Any]], hr: Any, spo2: Any,
@@ -159,7 +158,7 @@ def review_figure(bp_readings: Sequence[Mapping[str, Any]], hr: Any, spo2: Any,
                              hovertemplate="HR %{y:.0f}/min<extra></extra>"), row=2, col=1)
     fig.add_trace(go.Scatter(name="SpO2", mode="lines", x=spo2.x, y=spo2.y, line={"color": "#6f42c1", "width": 1.2},
                              hovertemplate="SpO2 %{y:.0f} %<extra></extra>"), row=3, col=1)
-    data_top = max([200.0] + [r["sbp"] + 8 for r in bp_readings if r.get("sbp") is not None])
+    data_top = bp_top(bp_readings)
     shapes: list[dict[str, Any]] = []
     fig.add_trace(_alarm_lanes(shapes, episodes, end_s, data_top), row=1, col=1)
     fig.add_trace(_review_event_markers(events, end_s), row=1, col=1)
@@ -168,9 +167,9 @@ def review_figure(bp_readings: Sequence[Mapping[str, Any]], hr: Any, spo2: Any,
     # one layout update with plain dicts: plotly's add_vrect/add_shape per subplot cost ~10 ms each
     fig.update_layout(shapes=phase_shapes + shapes + limit_shapes, annotations=annotations + limit_notes)
     lanes = len({(ep.code, ep.source) for ep in episodes})
-    fig.update_yaxes(title_text="BP mmHg", range=[40, data_top + LANE_MMHG * lanes + 12], row=1, col=1)
-    fig.update_yaxes(title_text="HR /min", range=[30, 160], row=2, col=1)
-    fig.update_yaxes(title_text="SpO2 %", range=[80, 101], row=3, col=1)
+    fig.update_yaxes(title_text="BP mmHg", range=[BP_FLOOR, data_top + LANE_MMHG * lanes + BP_HEADROOM], row=1, col=1)
+    fig.update_yaxes(title_text="HR /min", range=list(HR_RANGE), row=2, col=1)
+    fig.update_yaxes(title_text="SpO2 %", range=list(SPO2_RANGE), row=3, col=1)
     fig.update_xaxes(showspikes=True, spikemode="across", spikethickness=1, spikecolor="#888")
     fig.update_xaxes(title_text="minutes from session start", range=[0, max(end_s, 60) / 60], row=3, col=1)
     if not for_print:
@@ -198,23 +197,17 @@ def _review_event_markers(events: Sequence[Mapping[str, Any]], end_s: float) -> 
 def _alarm_lanes(shapes: list[dict[str, Any]], episodes: Sequence[Any], end_s: float, data_top: float) -> go.Scatter:
     """A lane per alarm (code and source) above the BP readings: a bar per episode from its raise to its clear
     (to its acknowledgement if it latched), coloured by priority; a diamond at the raise carries the details."""
-    lanes: dict[tuple[str, str], int] = {}
     xs, ys, colours, texts, hovers = [], [], [], [], []
-    for ep in episodes:
-        new = (ep.code, ep.source) not in lanes
-        lane = lanes.setdefault((ep.code, ep.source), len(lanes))
-        y = data_top + LANE_MMHG * (lane + 0.5)
-        stop = ep.cleared_at if ep.cleared_at is not None else end_s
-        if ep.latched and ep.acks:
-            stop = max(stop, ep.acks[-1][1])  # a latched alarm stays shown until seen
-        shapes.append({"type": "rect", "xref": "x", "yref": "y", "x0": ep.raised_at / 60,
-                       "x1": max(stop, ep.raised_at + 5) / 60, "y0": y - LANE_MMHG * 0.35, "y1": y + LANE_MMHG * 0.35,
+    for bar in alarm_bars(episodes, end_s, data_top):
+        ep, y = bar.episode, bar.lane_y
+        shapes.append({"type": "rect", "xref": "x", "yref": "y", "x0": bar.start_s / 60,
+                       "x1": bar.stop_s / 60, "y0": y - LANE_MMHG * 0.35, "y1": y + LANE_MMHG * 0.35,
                        "fillcolor": PRIORITY_COLOURS.get(ep.priority, "#888"), "opacity": 0.55, "line": {"width": 0},
                        "layer": "above"})
         xs.append(ep.raised_at / 60)
         ys.append(y)
         colours.append(PRIORITY_COLOURS.get(ep.priority, "#888"))
-        texts.append(alarm_label(ep.code) if new else "")  # the lane's name once, left of its first raise
+        texts.append(bar.label)  # the lane's name once, left of its first raise
         acked = "; ".join(f"{who} at {session_clock(at)}" for who, at in ep.acks) or "not acknowledged"
         hovers.append(f"{alarm_label(ep.code)} {ep.value} ({ep.priority}), acknowledged: {acked}")
     return go.Scatter(name="Alarms", mode="markers+text", x=xs, y=ys, text=texts, textposition="middle left",

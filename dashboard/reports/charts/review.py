@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, Sequence
 
-import numpy as np
 import plotly.graph_objects as go
 from dash import Patch
 
@@ -20,16 +19,10 @@ from ..alarm_table import AlarmEpisode
 from .decimate import Reduced, reduce_series
 from .figures import TRACE, review_figure
 from .marks import LimitLine
+from .review_data import review_data
 
 _RANGE_KEY = re.compile(r"^xaxis\d*\.range(\[[01]\])?$")
 _AUTORANGE_KEY = re.compile(r"^xaxis\d*\.autorange$")
-
-
-def continuous_from(readings: Sequence[Mapping[str, Any]]) -> Continuous:
-    """HR and SpO2 arrays from reading dicts already in memory (the exports hold them all)."""
-    rows = [(r["offset_s"], r["hr"], r["spo2"]) for r in readings if r["hr"] is not None or r["spo2"] is not None]
-    table = np.array(rows, dtype=float).reshape(-1, 3) if rows else np.empty((0, 3))
-    return Continuous(table[:, 0], table[:, 1], table[:, 2])
 
 
 def reduced(continuous: Continuous, window: tuple[float, float] | None = None) -> tuple[Reduced, Reduced]:
@@ -42,9 +35,10 @@ def figure(row: SessionRow, bp_readings: Sequence[Mapping[str, Any]], continuous
            transitions: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],
            episodes: Sequence[AlarmEpisode], end_s: float, for_print: bool = False,
            limits: Sequence[LimitLine] = ()) -> go.Figure:
-    hr, spo2 = reduced(continuous)
-    return review_figure(bp_readings, hr, spo2, transitions, events, row.status or {}, end_s, episodes,
-                         for_print=for_print, limits=limits)
+    """The review page's chart: built from review_data(), which the PDF report draws too (exports/pdf_chart.py)."""
+    data = review_data(row, bp_readings, continuous, events, episodes, end_s, limits)
+    return review_figure(data.bp, data.hr, data.spo2, transitions, events, row.status or {}, data.end_s,
+                         [bar.episode for bar in data.alarms], for_print=for_print, limits=data.limits)
 
 
 def visible_window(relayout: Mapping[str, Any] | None) -> tuple[float, float] | None | str:

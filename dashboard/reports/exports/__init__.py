@@ -3,7 +3,8 @@
     export_session(store, config, session_id, "pdf") -> Export(filename, media_type, content)
 
 The feed is dashboard/reports/exports/feed_file.py's (the devices' side wrote it first); the rest is here.
-File names carry the session id only, never the patient label.
+File names carry the session id only, never the patient label; a test session's also its mark
+(session-12-REPLAY-report.pdf), as every export's content does.
 """
 from __future__ import annotations
 
@@ -85,14 +86,22 @@ def export_session(store: Store, config: Config, session_id: int, fmt: str,
     """The session in format `fmt`. Raises SessionNotFound, or ValueError for an unknown format."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
+    from ...store.test_data import mark
     from ..record import load_record
 
     spec = FORMATS[fmt]
     if fmt == "feed":
         content = _feed(store, session_id)
+        row = store.session(session_id)
     else:
-        content = _content(fmt, load_record(store, session_id), config, every_s, hl7_version)
-    return Export(f"session-{session_id}-{spec.suffix}", spec.media_type, content)
+        record = load_record(store, session_id)
+        content, row = _content(fmt, record, config, every_s, hl7_version), record.row
+    return Export(file_name(session_id, mark(row) if row is not None else "", spec), spec.media_type, content)
+
+
+def file_name(session_id: int, test_mark: str, spec: Format) -> str:
+    """session-12-report.pdf; a test session's says so before anyone opens it: session-12-REPLAY-report.pdf."""
+    return f"session-{session_id}-{test_mark + '-' if test_mark else ''}{spec.suffix}"
 
 
 __all__ = ["Export", "FORMATS", "Format", "SessionNotFound", "export_session"]

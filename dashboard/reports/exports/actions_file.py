@@ -10,18 +10,22 @@ import csv
 import io
 
 from devices.csv_safety import safe_row
-from devices.feed import ACTION_COLUMNS, ACTIONS
+from devices.feed import ACTION_COLUMNS, ACTIONS, TEST_DATA_COLUMN
 
+from ...store.test_data import mark
 from ..record import SessionRecord
 
 
 def session_actions(record: SessionRecord) -> bytes:
+    """A test session's (replay, simulated) rows carry a last column, test_data, as its feed's do."""
+    test = mark(record.row)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(ACTION_COLUMNS)
+    writer.writerow((*ACTION_COLUMNS, TEST_DATA_COLUMN) if test else ACTION_COLUMNS)
     for e in record.events:
         if e["kind"] in ACTIONS:
-            writer.writerow(safe_row([_number(e["offset_s"]), e["kind"], e["who"] or "unknown", e["detail"]]))
+            row = [_number(e["offset_s"]), e["kind"], e["who"] or "unknown", e["detail"]]
+            writer.writerow(safe_row(row + [test] if test else row))
     return buffer.getvalue().encode("utf-8")
 
 

@@ -16,6 +16,7 @@ from devices.feed import write_feed
 from devices.readings import EVENT_KINDS, Item, Reading, SessionEvent
 
 from ...store import Store
+from ...store.test_data import mark
 
 OPEN_END_NOTE = "end of the exported record: the session was still open"
 
@@ -50,5 +51,7 @@ def feed_items(store: Store, session_id: int) -> tuple[list[Item], int]:
 
 
 def export_feed(store: Store, session_id: int, target: Path | str | IO[str]) -> Exported:
+    """A test session's feed (replay, simulated) carries the test_data column on every row (docs/feed-format.md)."""
     items, left_out = feed_items(store, session_id)
-    return Exported(rows=write_feed(items, target), left_out=left_out)
+    row = store.session(session_id)
+    return Exported(rows=write_feed(items, target, mark(row) if row is not None else ""), left_out=left_out)

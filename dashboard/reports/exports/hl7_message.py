@@ -9,7 +9,7 @@ an OBR (OBR-7 = its time) with NM OBX rows coded in LOINC with UCUM units: 8480-
 8867-4 /min, 59408-5 %; OBX-14 is the observation time and OBX-18 the device (reading source). Times are the
 session's own (a replay's are its feed's). Segments end in CR, as the standard wants. The readings are those
 of `selection.py` (every BP, continuous samples thinned unless every_s=0). Validated in the tests by hl7apy in
-STRICT mode for both versions.
+STRICT mode for both versions; a session with no reading still has the OBR the message type requires.
 """
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ OBSERVATIONS = (  # (reading key, OBX-3, OBX-6)
 )
 BP_SERVICE = "85354-9^Blood pressure panel^LN"
 VITALS_SERVICE = "8716-3^Vital signs^LN"
+NO_READINGS = "No readings were recorded in this session."
 _ESCAPES = (("\\", "\\E\\"), ("|", "\\F\\"), ("^", "\\S\\"), ("~", "\\R\\"), ("&", "\\T\\"))
 
 
@@ -53,8 +54,11 @@ def oru_message(record: SessionRecord, every_s: float = DEFAULT_EVERY_S, now: fl
         "||UNICODE UTF-8",
         _pid(record), _pv1(record),
     ]
-    for number, r in enumerate(exported_readings(record, every_s), start=1):
+    readings = exported_readings(record, every_s)
+    for number, r in enumerate(readings, start=1):
         segments.extend(_group(record, number, r))
+    if not readings:
+        segments.extend(_no_readings(record))
     return "\r".join(segments) + "\r"
 
 
@@ -83,6 +87,13 @@ def _group(record: SessionRecord, number: int, r: dict[str, Any]) -> list[str]:
         if r[key] is not None:
             out.append(f"OBX|{len(out)}|NM|{code}||{_number(r[key])}|{unit}|||||F|||{at}||||{device}")
     return out
+
+
+def _no_readings(record: SessionRecord) -> list[str]:
+    """ORU^R01 requires at least one order observation (an OBR): a session with no reading is one vital-signs
+    OBR at the session start with no OBX, and a note saying so, rather than a message receivers reject."""
+    return [f"OBR|1||{record.id}-0|{VITALS_SERVICE}|||{_ts(record.utc(0.0))}",
+            f"NTE|1|L|{NO_READINGS}"]
 
 
 def _ts(moment: dt.datetime) -> str:

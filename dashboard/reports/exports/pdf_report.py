@@ -1,4 +1,5 @@
-"""The session report as a PDF (fpdf2): details, chart, alarm table, REMS summary, log and sign-off.
+"""The session report as a PDF (fpdf2): details, chart (pdf_chart.py: drawn, no browser), alarm table, REMS
+summary, log and sign-off.
 
 Text is real text in an embedded Unicode font (DejaVu Sans when the system has it,
 else the PDF core Helvetica with the few characters Latin-1 lacks replaced), so
@@ -7,7 +8,7 @@ patient label, as a printed clinical record should.
 """
 from __future__ import annotations
 
-import io
+import math
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -16,17 +17,21 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from ...engine import Config
-from ...store.test_data import mark
-from ..charts import review as review_chart
+from ...store.test_data import kind, mark
+from ..charts.marks import limit_lines
+from ..charts.review_data import continuous_from, review_data
 from ..course import course_session
 from ..format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, session_clock
 from ..predose import checklist_entries
 from ..record import SessionRecord, log_entries
-from ..rems import MEDICINES, MEDICINES_QUESTION
-from .chart_image import ChartImage, chart_png
+from ..rems import MEDICINES, MEDICINES_QUESTION, dose_given
+from .pdf_chart import draw_chart
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
              Path("/usr/local/share/fonts"))
+CHART_HEIGHT_MM = 112
+TEST_COLOUR = (107, 63, 160)  # the screens' test-data colour (ui/assets/style.css --test: #6b3fa0)
+WATERMARK_OPACITY, WATERMARK_MAX_PT = 0.18, 54
 _LATIN1_SWAPS = {"–": "-", "—": "-", "·": "|", "×": "x", "✔": "+", "✘": "-", "→": "->", "…": "..."}
 
 
@@ -41,20 +46,45 @@ class ReportPDF(FPDF):
         self.set_creator("session monitor")
 
     def header(self) -> None:
+        if self.test_words:  # a banner as plain as the screen's, before anything else on every page
+            self.set_font(self.face, "B", 11)
+            self.set_fill_color(*TEST_COLOUR)
+            self.set_text_color(255)
+            self.cell(0, 7, self.safe(self.test_words), align="C", fill=True, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.ln(1)
         self.set_font(self.face, "", 8)
         self.set_text_color(90)
-        test = f"TEST DATA ({mark(self.record.row)}): no real patient · " if mark(self.record.row) else ""
-        self.cell(0, 5, self.safe(f"{test}Session {self.record.id} · {self.record.row.patient_label} · "
+        self.cell(0, 5, self.safe(f"Session {self.record.id} · {self.record.row.patient_label} · "
                                   f"{self.record.row.chair}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_text_color(0)
         self.ln(2)
 
     def footer(self) -> None:
+        if self.test_words:
+            self._watermark()
         self.set_y(-12)
         self.set_font(self.face, "", 8)
         self.set_text_color(90)
         self.cell(0, 5, self.safe(f"Printed {_local(time.time())} · page {self.page_no()} of {{nb}}"), align="R")
         self.set_text_color(0)
+
+    @property
+    def test_words(self) -> str:
+        """"TEST DATA - REPLAY, NOT A PATIENT" for a test session's report; empty for a real patient's."""
+        test = mark(self.record.row)
+        return f"TEST DATA - {test}, NOT A PATIENT" if test else ""
+
+    def _watermark(self) -> None:
+        """The test words across the page's diagonal, translucent and over everything (the chart's fills too):
+        a page torn from the report still says it."""
+        self.set_font(self.face, "B", 10)
+        size = min(WATERMARK_MAX_PT, 10 * 0.8 * math.hypot(self.w, self.h) / self.get_string_width(self.test_words))
+        self.set_font(self.face, "B", size)
+        width = self.get_string_width(self.test_words)
+        angle = math.degrees(math.atan2(self.h, self.w))
+        x, y = self.w / 2, self.h / 2
+        with self.local_context(fill_opacity=WATERMARK_OPACITY, text_color=TEST_COLOUR), self.rotation(angle, x, y):
+            self.text(x - width / 2, y + size * 0.35 / 2.835, self.safe(self.test_words))
 
     def safe(self, value: str) -> str:
         """Text the chosen font can draw."""
@@ -94,15 +124,15 @@ def _unicode_font(pdf: FPDF) -> str:
     return "Helvetica"
 
 
-def session_pdf(record: SessionRecord, config: Config, chart: ChartImage | None = None) -> bytes:
-    """The report; `chart` is rendered here when not given (tests pass their own to skip the browser)."""
+def session_pdf(record: SessionRecord, config: Config) -> bytes:
+    """The report, chart included: drawn by fpdf2 itself, no browser."""
     pdf = ReportPDF(record)
     pdf.add_page()
     pdf.set_font(pdf.face, "B", 15)
     protocol = record.status.get("protocol_label") or record.row.protocol
     pdf.cell(0, 9, pdf.safe(f"Session {record.id}: {protocol}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.grid(None, details(record, config), (55, 127))
-    _chart(pdf, record, chart)
+    _chart(pdf, record, config)
     _alarms(pdf, record)
     _checklist(pdf, record, config)
     _rems(pdf, record, config)
@@ -117,9 +147,8 @@ def details(record: SessionRecord, config: Config) -> list[tuple[str, str]]:
     peak = status.get("peak")
     return [
         ("Patient", row.patient_label), ("Chair", row.chair),
-        ("Protocol", status.get("protocol_label") or row.protocol), ("Dose", row.dose or "–"),
-        ("Started", _local(record.wall_time(0.0))),
-        ("Ended", _local(record.ended_wall) if record.ended_wall is not None else "still open"),
+        ("Protocol", status.get("protocol_label") or row.protocol), ("Dose", dose_given(row, record.events) or "–"),
+        *_times(record),
         ("Phase", PHASE_LABELS.get(row.phase, row.phase)),
         ("Baseline BP", _bp(status.get("baseline"))),
         ("Peak BP", f"{_bp(peak)} at {session_clock(peak['offset_s'])}" if peak else "–"),
@@ -130,16 +159,31 @@ def details(record: SessionRecord, config: Config) -> list[tuple[str, str]]:
     ]
 
 
-def _chart(pdf: ReportPDF, record: SessionRecord, chart: ChartImage | None) -> None:
+def _times(record: SessionRecord) -> list[tuple[str, str]]:
+    """Started and Ended. A replay's own times: when it was replayed, and how long its feed runs (its record's
+    clock, the replay's start plus feed seconds, would end after the report was printed)."""
+    row = record.row
+    if kind(row) != "replay":
+        return [("Started", _local(record.wall_time(0.0))),
+                ("Ended", _local(record.ended_wall) if record.ended_wall is not None else "still open")]
+    speed = f" at {row.speed:g}x" if row.speed and row.speed != 1 else ""
+    return [("Started", f"{_local(row.started_at)} (replay of a feed{speed})"),
+            ("Ended", f"{session_clock(record.end_s)} into the feed; the replay ended {_local(row.ended_at)}"
+             if row.ended_at is not None else "still open")]
+
+
+def _chart(pdf: ReportPDF, record: SessionRecord, config: Config) -> None:
+    """The review page's chart, drawn as vectors (pdf_chart.py) from the same chart data."""
     pdf.heading("Chart")
-    if chart is None:
-        fig = review_chart.figure(record.row, record.bp_readings, review_chart.continuous_from(record.readings),
-                                  record.transitions, record.events, record.episodes, record.end_s, for_print=True)
-        chart = chart_png(fig)
-    if chart.png is None:
-        pdf.paragraph(f"No chart: {chart.problem}. The readings are in the log below and in the CSV export.")
-        return
-    pdf.image(io.BytesIO(chart.png), w=pdf.epw, alt_text=f"Chart of session {record.id}: BP, HR, SpO2")
+    if pdf.will_page_break(CHART_HEIGHT_MM):
+        pdf.add_page()
+    data = review_data(record.row, record.bp_readings, continuous_from(record.readings), record.events,
+                       record.episodes, record.end_s, limit_lines(config, record.row.protocol))
+    top = pdf.get_y()
+    wall = None if kind(record.row) == "replay" else record.wall_time  # a replay: time into its feed
+    draw_chart(pdf, data, wall, pdf.l_margin, top, pdf.epw, CHART_HEIGHT_MM, pdf.face, pdf.safe)
+    pdf.set_xy(pdf.l_margin, top + CHART_HEIGHT_MM)
+    pdf.set_font(pdf.face, "", 9)
 
 
 def _alarms(pdf: ReportPDF, record: SessionRecord) -> None:
