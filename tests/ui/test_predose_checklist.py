@@ -19,7 +19,6 @@ from pypdf import PdfReader
 from dashboard.cli.check import run_check
 from dashboard.engine import ChecklistAnswer, load_config
 from dashboard.reports.exports import export_session
-from dashboard.reports.exports.chart_image import ChartImage
 from dashboard.reports.exports.fhir_bundle import CHECKLIST_URL
 from dashboard.reports.exports.pdf_report import session_pdf
 from dashboard.reports.record import load_record, log_entries
@@ -125,7 +124,7 @@ def test_the_log_lists_each_answer_and_the_manual_spo2(answered):
 
 def test_the_pdf_has_a_pre_dose_checklist_section(answered):
     store, sid = answered
-    pdf = session_pdf(load_record(store, sid), CONFIG, chart=ChartImage(None, "not drawn in this test"))
+    pdf = session_pdf(load_record(store, sid), CONFIG)
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
     assert "Pre-dose checklist" in text
     assert "Patient enrolled in the SPRAVATO REMS" in text and "overridden: patient arrived by taxi" in text
