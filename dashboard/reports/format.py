@@ -22,7 +22,8 @@ ALARM_LABELS = {
 }
 EVENT_LABELS = {"dose_start": "Dose", "infusion_end": "Infusion end", "assessment": "Assessment",
                 "discharge": "Discharge", "nibp_failed": "NIBP failed", "sensor_off": "Sensor off",
-                "device_disconnect": "Disconnected", "device_reconnect": "Reconnected", "note": "Note"}
+                "device_disconnect": "Disconnected", "device_reconnect": "Reconnected", "note": "Note",
+                "serious_adverse_event": "Serious adverse event?"}
 PRIORITY_LABELS = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW", "info": "info"}
 
 

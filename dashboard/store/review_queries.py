@@ -218,3 +218,13 @@ def readings_of(store: Store, session_id: int) -> list[dict[str, Any]]:
              .order_by(readings.c.offset_s, readings.c.seq))
     with store.engine.connect() as conn:
         return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def spo2_readings_of(store: Store, session_id: int) -> list[dict[str, Any]]:
+    """The session's SpO2 readings, the oximeter's stream and nurses' manual checks (the REMS form's pulse
+    oximetry), in session-time order: only what the form reads of them."""
+    query = (sa.select(readings.c.offset_s, readings.c.spo2, readings.c.provenance, readings.c.artifact)
+             .where(readings.c.session_id == session_id, readings.c.spo2.is_not(None))
+             .order_by(readings.c.offset_s, readings.c.seq))
+    with store.engine.connect() as conn:
+        return [dict(row) for row in conn.execute(query).mappings()]

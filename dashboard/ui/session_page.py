@@ -25,6 +25,7 @@ from ..reports.charts.figures import SESSION_HEIGHT, extend_payload, open_phase,
 from ..reports.charts.marks import limit_lines
 from ..reports.patient_course import first_treatment
 from ..store import SessionRow, Store
+from ..store.review_queries import spo2_readings_of
 from . import panels, workflow
 
 
@@ -46,6 +47,13 @@ class SessionView:
         return self.store.readings_after(self.row.id, bp_only=True)
 
     @cached_property
+    def rems_readings(self) -> list[dict[str, Any]]:
+        """What the REMS form reads: the BP readings and, of an esketamine session, the SpO2 ones."""
+        if not self.row.protocol.startswith("esketamine"):
+            return self.bp_readings
+        return [*self.bp_readings, *spo2_readings_of(self.store, self.row.id)]
+
+    @cached_property
     def first_treatment(self) -> bool | None:
         """For the REMS form: read only for an esketamine session."""
         return first_treatment(self.store, self.row) if self.row.protocol.startswith("esketamine") else None
@@ -64,7 +72,7 @@ class SessionView:
             html.Div([html.H4("Clocks"), html.Ul(panels.countdowns(self.row, self.config), className="clocks")],
                      className="clocks-box"),
             panels.readiness_checklist(self.row),
-            panels.rems_table(self.row, self.bp_readings, self.events, self.config, self.first_treatment),
+            panels.rems_table(self.row, self.rems_readings, self.events, self.config, self.first_treatment),
         ], className="status-panel")
 
     def log(self) -> Any:

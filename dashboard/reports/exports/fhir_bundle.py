@@ -31,7 +31,7 @@ from typing import Any
 from ...engine import Config
 from ...store.test_data import mark
 from ..record import SessionRecord
-from ..rems import RemsForm, dose_given
+from ..rems import FormField, RemsForm, dose_given
 from .selection import DEFAULT_EVERY_S, exported_readings
 
 UCUM = "http://unitsofmeasure.org"
@@ -75,7 +75,7 @@ def session_bundle(record: SessionRecord, config: Config, every_s: float = DEFAU
         entries.append(_entry(_urn("dose", record.id), _administration(record, patient, encounter)))
     form = record.rems(config)
     if form is not None:
-        entries.append(_entry(_urn("questionnaire", "rems"), _questionnaire(form)))
+        entries.append(_entry(_urn("questionnaire", "rems", form.revision.date), _questionnaire(form)))
         entries.append(_entry(_urn("rems", record.id), _response(record, form, context)))
     bundle = {"resourceType": "Bundle", "id": str(_uuid("bundle", record.id)), "type": "collection",
               "timestamp": _instant(record, record.end_s), "entry": entries}
@@ -171,9 +171,10 @@ def _administration(record: SessionRecord, patient: str, encounter: str) -> dict
 
 
 def _questionnaire(form: RemsForm) -> dict[str, Any]:
-    """The REMS form's fields as a Questionnaire (the same for every session: its id is fixed)."""
-    return {"resourceType": "Questionnaire", "url": QUESTIONNAIRE_URL, "status": "active",
-            "title": "SPRAVATO REMS Patient Monitoring Form (fields as the session monitor fills them)",
+    """The REMS form's fields as a Questionnaire, one per revision of the form (its id and version are the
+    revision's: the same for every session filled under it)."""
+    return {"resourceType": "Questionnaire", "url": QUESTIONNAIRE_URL, "version": form.revision.date,
+            "status": "active", "title": f"{form.title} (fields as the session monitor fills them)",
             "item": [{"linkId": f.link_id, "prefix": f.section, "text": f.question, "type": f.kind}
                      for f in form.fields()]}
 
@@ -185,11 +186,16 @@ def _response(record: SessionRecord, form: RemsForm, context: dict[str, Any]) ->
         if f.value is not None:
             item["answer"] = [{_ANSWER_KEYS[f.kind]: f.value}]
         else:
-            item["extension"] = [{"url": DATA_ABSENT, "valueCode": "not-performed" if f.not_assessed else "unknown"}]
+            item["extension"] = [{"url": DATA_ABSENT, "valueCode": _absent(f)}]
         items.append(item)
-    return {"resourceType": "QuestionnaireResponse", "questionnaire": QUESTIONNAIRE_URL,
+    return {"resourceType": "QuestionnaireResponse", "questionnaire": f"{QUESTIONNAIRE_URL}|{form.revision.date}",
             "status": "completed" if record.ended_wall is not None else "in-progress", **context,
             "authored": _instant(record, record.end_s), "item": items}
+
+
+def _absent(f: FormField) -> str:
+    """Why a field has no answer: nobody assessed it, the form's logic skips it here, or it was not recorded."""
+    return "not-performed" if f.not_assessed else "not-applicable" if not f.required else "unknown"
 
 
 _ANSWER_KEYS = {"boolean": "valueBoolean", "string": "valueString", "integer": "valueInteger", "date": "valueDate"}
