@@ -13,9 +13,9 @@ setting's address) is left for the nurse: the form's patient is the identifier t
 from __future__ import annotations
 
 from .fill import FORM_DOSES, SERIOUS_ADVERSE_EVENT, dose_given, form_dose, rems_form
-from .form import (MEDICINES, NOT_APPLICABLE, NOT_ASSESSED, NOT_RECORDED, FormBP, FormField, LowestSpO2,
-                   PulseOximetry, RemsForm)
-from .revisions import CONCOMITANT, CURRENT, REVISION_2021, REVISIONS, FormRevision, revision
+from .form import (MEDICINES, NOT_APPLICABLE, NOT_ASSESSED, NOT_RECORDED, FormBP, FormField, FormRevision,
+                   LowestSpO2, PulseOximetry, RemsForm)
+from .revisions import CONCOMITANT, CURRENT, REVISION_2021, REVISIONS, revision
 
 # The 11/2021 form's concomitant question (each revision's is RemsForm.medicines_question).
 MEDICINES_QUESTION = REVISION_2021.medicines_question

@@ -8,10 +8,7 @@ when a new revision is added beside it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping
-
-if TYPE_CHECKING:
-    from .revisions import FormRevision
+from typing import Any, Callable, Mapping
 
 # Section headings, in the forms' order (the same headings in every revision so far).
 PATIENT = "Patient Information"
@@ -81,6 +78,18 @@ class FormField:
     answer: str  # as printed
     not_assessed: bool = False  # the value is missing because nobody assessed it (not merely unrecorded)
     required: bool = True  # False: the form's logic skips it here (enrolment when not a first treatment)
+
+
+@dataclass(frozen=True, slots=True)
+class FormRevision:
+    """One revision of the form (revisions.py holds each): its date, where the date and the mapping come from, and
+    the mapping of a filled form's facts onto its fields, in its order and wording."""
+
+    date: str  # the revision date as the form prints it (MM/YYYY)
+    date_source: str  # where that date comes from
+    sources: tuple[str, ...]  # the public copies or descriptions of this revision the mapping follows
+    medicines_question: str
+    fields: Callable[[RemsForm], list[FormField]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,8 @@ answer comes from, and its source, and says which wordings no public source conf
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
-
 from .form import (MEDICINES, NOT_APPLICABLE, NOT_ASSESSED, NOT_RECORDED, PATIENT, PROVIDER, SETTING, TREATMENT,
-                   FormField, RemsForm, flag, pressure, text_field, us_date, whole, yes_no)
+                   FormField, FormRevision, RemsForm, flag, pressure, text_field, us_date, whole, yes_no)
 
 # The medicine classes the forms ask about: (key kept on the session, the forms' wording), in the 11/2021 order
 # (opioids, which the current form adds, last). The start page asks them in this order.
@@ -24,15 +21,6 @@ CONCOMITANT: tuple[tuple[str, str], ...] = (
     ("opioids", "Opioids"),
 )
 _LABEL = dict(CONCOMITANT)
-
-
-@dataclass(frozen=True, slots=True)
-class FormRevision:
-    date: str  # the revision date as the form prints it (MM/YYYY)
-    date_source: str  # where that date comes from
-    sources: tuple[str, ...]  # the public copies or descriptions of this revision the mapping follows
-    medicines_question: str
-    fields: Callable[[RemsForm], list[FormField]]
 
 
 def _first_treatment(form: RemsForm) -> FormField:
