@@ -93,12 +93,13 @@ def readiness_checklist(row: SessionRow) -> Any:
 
 
 def rems_table(row: SessionRow, readings: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],
-               config: Config, first_treatment: bool | None = None) -> Any:
+               config: Config, first_treatment: bool | None = None, spo2: Mapping[str, Any] | None = None) -> Any:
     """The REMS Patient Monitoring Form in the order and wording of the session's revision of it (esketamine
-    sessions only). `readings`: the BP readings and the SpO2 readings (store.review_queries.spo2_readings_of)."""
+    sessions only). `readings`: the BP readings; `spo2`: the store's count of the SpO2 (spo2_overview)."""
     if not row.protocol.startswith("esketamine"):
         return html.Div()
-    form = rems_form(row, readings, events, config, lambda offset: session_wall_time(row, offset), first_treatment)
+    form = rems_form(row, readings, events, config, lambda offset: session_wall_time(row, offset), first_treatment,
+                     spo2)
     body = []
     for section, rows in form.sections():
         body.append(html.Tr(html.Th(section, colSpan=2, className="rems-section")))

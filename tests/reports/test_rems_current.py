@@ -22,10 +22,11 @@ from dashboard.reports.exports import export_session
 from dashboard.reports.exports.chart_image import ChartImage
 from dashboard.reports.exports.pdf_report import session_pdf
 from dashboard.reports.record import load_record, session_wall_time
-from dashboard.reports.rems import CURRENT, NOT_APPLICABLE, REVISION_2021, rems_form
+from dashboard.reports.rems import CURRENT, NOT_APPLICABLE, REVISION_2021, rems_form, spo2_bounds
 from dashboard.service.ingest import Ingest
 from dashboard.store import SessionRow, Store
 from dashboard.store.migrate import alembic_config
+from dashboard.store.review_queries import spo2_overview
 from dashboard.ui import workflow
 from dashboard.ui.forms import FormError
 from dashboard.ui.start import MEDICINE_LABELS, start_session
@@ -60,6 +61,8 @@ def _realistic_items():
             item = dataclasses.replace(item, who="RN-AB")
         out.append(item)
     out.append(Reading("manual", spo2=93, provenance="manual", offset_s=MANUAL_SPO2_AT))
+    # no saturation: a value no oximeter reports, and one the device flagged as disturbed
+    out += [Reading("oximeter", spo2=35, offset_s=3500.5), Reading("oximeter", spo2=80, artifact=True, offset_s=3600.5)]
     return sorted(out, key=lambda i: i.offset_s or 0.0)
 
 
@@ -90,7 +93,8 @@ def test_every_current_item_is_filled_and_the_form_is_complete(realistic):
     assert answers["provider"] == "RN-AB, RN-CD"  # who acted, the dose's nurse first: never "Not recorded"
     assert answers["treatment-date"] == "12/01/2026"
     assert answers["bp-40-min"] == "190/111 mmHg (40 min after the first device)"
-    stream = sum(1 for r in realistic.readings if r["spo2"] is not None and r["provenance"] == "device")
+    stream = sum(1 for r in realistic.readings if r["spo2"] is not None and r["provenance"] == "device"
+                 and r["spo2"] >= 50 and not r["artifact"])
     assert answers["pulse-oximetry"] == f"Yes ({stream:,} stream readings, 1 manual check)"
     clock = time.strftime("%H:%M", time.localtime(realistic.wall_time(MANUAL_SPO2_AT)))
     assert answers["spo2-lowest"] == f"93 % at {clock}, 40 min after the first device (manual check)"
@@ -264,3 +268,19 @@ def test_the_monitoring_provider_is_who_acted_never_the_simulator():
     assert _form([], events).provider == "RN-AB, RN-CD, RN-EF"
     simulated = _form([], [dict(e, who="simulator") for e in events])
     assert {f.link_id: f.answer for f in simulated.fields()}["provider"] == "Not recorded"
+
+
+def test_the_pages_count_the_spo2_in_the_store_as_the_exports_do_from_the_readings(store, realistic):
+    """The session and review pages draw the form at every poll from the store's count of the SpO2 (a stream holds
+    thousands of readings); the exports from the readings: both say the same, implausible and artifact excluded."""
+    from dashboard.ui import panels
+
+    overview = spo2_overview(store, realistic.id, *spo2_bounds(CONFIG))
+    assert overview["manual"] == 1 and overview["lowest"]["spo2"] == 93
+    from_store = rems_form(realistic.row, realistic.bp_readings, realistic.events, CONFIG, realistic.wall_time,
+                           realistic.first_treatment, overview)
+    assert from_store.pulse_oximetry == realistic.rems(CONFIG).pulse_oximetry
+    assert from_store.rows() == realistic.rems(CONFIG).rows()
+    page = json.dumps(panels.rems_table(realistic.row, realistic.bp_readings, realistic.events, CONFIG,
+                                        realistic.first_treatment, overview).to_plotly_json(), default=str)
+    assert "revision 12/2024" in page and "93 % at" in page

@@ -12,7 +12,7 @@ setting's address) is left for the nurse: the form's patient is the identifier t
 """
 from __future__ import annotations
 
-from .fill import FORM_DOSES, SERIOUS_ADVERSE_EVENT, dose_given, form_dose, rems_form
+from .fill import FORM_DOSES, SERIOUS_ADVERSE_EVENT, dose_given, form_dose, rems_form, spo2_bounds
 from .form import (MEDICINES, NOT_APPLICABLE, NOT_ASSESSED, NOT_RECORDED, FormBP, FormField, FormRevision,
                    LowestSpO2, PulseOximetry, RemsForm)
 from .revisions import CONCOMITANT, CURRENT, REVISION_2021, REVISIONS, revision
@@ -23,4 +23,4 @@ MEDICINES_QUESTION = REVISION_2021.medicines_question
 __all__ = ["CONCOMITANT", "CURRENT", "FORM_DOSES", "FormBP", "FormField", "FormRevision", "LowestSpO2",
            "MEDICINES", "MEDICINES_QUESTION", "NOT_APPLICABLE", "NOT_ASSESSED", "NOT_RECORDED", "PulseOximetry",
            "REVISIONS", "REVISION_2021", "RemsForm", "SERIOUS_ADVERSE_EVENT", "dose_given", "form_dose", "revision",
-           "rems_form"]
+           "rems_form", "spo2_bounds"]

@@ -19,10 +19,12 @@ SERIOUS_ADVERSE_EVENT = "serious_adverse_event"  # the discharge's answer, an ev
 
 
 def rems_form(row: SessionRow, readings: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],
-              config: Config, wall_time: Callable[[float], float], first_treatment: bool | None = None) -> RemsForm:
+              config: Config, wall_time: Callable[[float], float], first_treatment: bool | None = None,
+              spo2: Mapping[str, Any] | None = None) -> RemsForm:
     """The form of one session. `readings`: its BP readings and SpO2 readings (others are ignored); `wall_time`:
     epoch seconds of a session time (reports.record.session_wall_time); `first_treatment`: derived from the
-    course when the nurse was not asked (reports.patient_course)."""
+    course when the nurse was not asked (reports.patient_course); `spo2`: the SpO2 already counted by the store
+    (store.review_queries.spo2_overview), instead of SpO2 readings, for a page that draws the form at every poll."""
     status = row.status or {}
     dose_at = status.get("dose_at")
     end = status.get("discharged_at") if status.get("discharged_at") is not None else status.get("now")
@@ -53,7 +55,8 @@ def rems_form(row: SessionRow, readings: Sequence[Mapping[str, Any]], events: Se
         bp_40_min=_form_bp(at_40, dose_at) if at_40 else None,
         bp_before_completion=_form_bp(last[0], dose_at) if last else None,
         sedation=sedation, dissociation=dissociation, respiratory_depression=breathing,
-        pulse_oximetry=pulse_oximetry(readings, dose_at, config, wall_time),
+        pulse_oximetry=(pulse_oximetry(readings, dose_at, config, wall_time) if spo2 is None else
+                        _oximetry(spo2["stream"], spo2["manual"], spo2["lowest"], dose_at, wall_time)),
         serious_adverse_event=serious_adverse_event(events),
     )
 
@@ -71,14 +74,24 @@ def pulse_oximetry(readings: Sequence[Mapping[str, Any]], dose_at: float | None,
     """SpO2 in the record: the oximeter's stream (device readings) and manual checks (provenance manual), and the
     lowest plausible value with when. A value the engine would call implausible, or the device flagged as an
     artifact, is no saturation and never the lowest."""
-    lo, hi = config.value("reading.implausible.spo2_min"), config.value("reading.implausible.spo2_max")
+    lo, hi = spo2_bounds(config)
     spo2 = [r for r in readings if r.get("spo2") is not None and not r.get("artifact") and lo <= r["spo2"] <= hi]
-    manual = [r for r in spo2 if r.get("provenance") == "manual"]
+    manual = sum(1 for r in spo2 if r.get("provenance") == "manual")
     low = min(spo2, key=lambda r: (r["spo2"], r["offset_s"]), default=None)
+    return _oximetry(len(spo2) - manual, manual, low, dose_at, wall_time)
+
+
+def spo2_bounds(config: Config) -> tuple[float, float]:
+    """The plausible SpO2 range (reading.implausible): outside it a value is no saturation."""
+    return config.value("reading.implausible.spo2_min"), config.value("reading.implausible.spo2_max")
+
+
+def _oximetry(stream: int, manual: int, low: Mapping[str, Any] | None, dose_at: float | None,
+              wall_time: Callable[[float], float]) -> PulseOximetry:
     lowest = None if low is None else LowestSpO2(
         float(low["spo2"]), time.strftime("%H:%M", time.localtime(wall_time(low["offset_s"]))),
         None if dose_at is None else (low["offset_s"] - dose_at) / 60, low.get("provenance") == "manual")
-    return PulseOximetry(len(spo2) - len(manual), len(manual), lowest)
+    return PulseOximetry(stream, manual, lowest)
 
 
 def serious_adverse_event(events: Sequence[Mapping[str, Any]]) -> bool | None:
