@@ -39,6 +39,7 @@ POLICY: dict[str, frozenset[str]] = {
     "new-message": CARE,
     "new-course": CARE,  # the start page: the patient's earlier sessions, first treatment, medicines (issue 14)
     "new-dose-choice": CARE,
+    "new-enrolled-box": CARE,  # the start page: REMS enrolment, asked of an esketamine first treatment (issue 23)
     "rp-message": TESTING,
     "rp-table": TESTING,
     "rp-cell": TESTING,  # a replay's state, session time and items sent, and which of its buttons show

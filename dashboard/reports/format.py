@@ -26,7 +26,7 @@ ALARM_LABELS = {
 EVENT_LABELS = {"dose_start": "Dose", "infusion_end": "Infusion end", "assessment": "Assessment",
                 "discharge": "Discharge", "nibp_failed": "NIBP failed", "sensor_off": "Sensor off",
                 "device_disconnect": "Disconnected", "device_reconnect": "Reconnected", "note": "Note",
-                "checklist": "Pre-dose checklist"}
+                "checklist": "Pre-dose checklist", "serious_adverse_event": "Serious adverse event?"}
 PRIORITY_LABELS = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW", "info": "info"}
 
 

@@ -58,7 +58,7 @@ class SessionRecord:
         """The REMS Patient Monitoring Form of an esketamine session; None for IV ketamine."""
         if not self.row.protocol.startswith("esketamine"):
             return None
-        return rems_form(self.row, self.bp_readings, self.events, config, self.wall_time, self.first_treatment)
+        return rems_form(self.row, self.readings, self.events, config, self.wall_time, self.first_treatment)
 
     def utc(self, offset_s: float) -> dt.datetime:
         return dt.datetime.fromtimestamp(self.wall_time(offset_s), tz=dt.timezone.utc)

@@ -218,3 +218,21 @@ def readings_of(store: Store, session_id: int) -> list[dict[str, Any]]:
              .order_by(readings.c.offset_s, readings.c.seq))
     with store.engine.connect() as conn:
         return [dict(row) for row in conn.execute(query).mappings()]
+
+
+
+def spo2_overview(store: Store, session_id: int, low: float, high: float) -> dict[str, Any]:
+    """What the REMS form reads of the session's SpO2, counted in SQL (a live page asks it at every poll, and a
+    session's stream holds thousands of readings): plausible readings (within [low, high], not flagged as artifacts)
+    from the oximeter's stream and from manual checks, and the lowest of them (the earliest if tied)."""
+    plausible = sa.and_(readings.c.session_id == session_id, readings.c.spo2.between(low, high),
+                        readings.c.artifact.is_(sa.false()))
+    counts = sa.select(readings.c.provenance == "manual", sa.func.count()).where(plausible).group_by(
+        readings.c.provenance == "manual")
+    lowest = (sa.select(readings.c.offset_s, readings.c.spo2, readings.c.provenance).where(plausible)
+              .order_by(readings.c.spo2, readings.c.offset_s).limit(1))
+    with store.engine.connect() as conn:
+        by_kind = {bool(manual): int(n) for manual, n in conn.execute(counts)}
+        low_row = conn.execute(lowest).mappings().first()
+    return {"stream": by_kind.get(False, 0), "manual": by_kind.get(True, 0),
+            "lowest": dict(low_row) if low_row else None}

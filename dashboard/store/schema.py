@@ -31,6 +31,9 @@ sessions = sa.Table(
     sa.Column("concomitant", sa.JSON),  # {medicine class: taking it}, asked at start; NULL: not asked
     sa.Column("lot", sa.String(40), nullable=False, server_default=""),
     sa.Column("course", sa.JSON),  # reports.course.CourseAtStart as a dict; NULL: no earlier session known
+    # the REMS form's revision the session is filled under, and the start's enrolment answer (0015)
+    sa.Column("rems_revision", sa.String(10)),  # e.g. "11/2021"; NULL: opened without one (test data): the current
+    sa.Column("rems_enrolled", sa.Boolean),  # first treatment: enrolled in the REMS? NULL: not asked
     sa.Index("ix_sessions_open", "ended_at", "chair"),
     sa.Index("ix_sessions_site_open", "site", "ended_at", "chair"),
     sa.Index("ix_sessions_started", "started_at"),  # the sessions list, newest first (migration 0002)

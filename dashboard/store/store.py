@@ -53,6 +53,8 @@ class SessionRow:
     concomitant: Mapping[str, bool] | None = None
     lot: str = ""
     course: Mapping[str, Any] | None = None
+    rems_revision: str | None = None
+    rems_enrolled: bool | None = None
 
     @property
     def usual_baseline(self) -> tuple[float, float] | None:
@@ -148,7 +150,8 @@ class Store:
     def create_session(self, *, chair: str, patient_label: str, protocol: str, started_at: float,
                        dose: str = "", speed: float = 1.0, scenario: str | None = None,
                        seed: int | None = None, clock: str = "wall", **record: Any) -> int:
-        """`record`: the start form's answers (patient_identifier, first_treatment, concomitant, lot, course)."""
+        """`record`: the start form's answers (patient_identifier, first_treatment, concomitant, lot, course,
+        rems_revision, rems_enrolled)."""
         with self.engine.begin() as conn:
             result = conn.execute(sessions.insert().values(
                 chair=chair, patient_label=patient_label, protocol=protocol, dose=dose, started_at=started_at,

@@ -124,6 +124,7 @@ class StartAnswers:
     patient_identifier: str
     first_treatment: bool | None
     concomitant: dict[str, bool] | None
+    rems_enrolled: bool | None = None  # asked of a first treatment (the current REMS form's question)
 
 
 PROTOCOL_DOSES = {"esketamine-56": "56 mg", "esketamine-84": "84 mg"}  # the form's boxes each protocol gives
@@ -134,7 +135,7 @@ MAX_IDENTIFIER = 80
 
 def start_answers(protocol: str, dose_choice: str | None, dose_other: str | None, lot: str | None,
                   identifier: str | None, first: str | None, medicines: dict[str, str | None],
-                  medicine_labels: dict[str, str]) -> StartAnswers:
+                  medicine_labels: dict[str, str], enrolled: str | None = None) -> StartAnswers:
     """The dose as a structured choice (56 mg / 84 mg / other), its lot, the site's patient identifier, first
     treatment and the five concomitant medicine classes. All required for esketamine (the REMS form asks them
     every session); for IV ketamine only the dose is, and what is answered is kept."""
@@ -154,8 +155,22 @@ def start_answers(protocol: str, dose_choice: str | None, dose_other: str | None
     if esketamine and unanswered:
         raise FormError("Answer every concomitant medicine (the REMS form asks each): " + ", ".join(unanswered) + ".")
     answered = {key: medicines[key] == "yes" for key in medicine_labels if medicines.get(key) in ("yes", "no")}
+    enrolment = rems_enrolment(esketamine, first, enrolled)
     return StartAnswers(dose, lot_text, ident, None if first is None else first == "yes",
-                        answered if len(answered) == len(medicine_labels) else None)
+                        answered if len(answered) == len(medicine_labels) else None, enrolment)
+
+
+def rems_enrolment(esketamine: bool, first: str | None, enrolled: str | None) -> bool | None:
+    """For an esketamine first treatment, whether the patient is enrolled in the SPRAVATO REMS: the current form
+    asks it, and the REMS wants patients enrolled before their first treatment. Asked of nothing else."""
+    if enrolled not in ("yes", "no", None):
+        raise FormError("Say whether the patient is enrolled in the SPRAVATO REMS (yes or no).")
+    if not esketamine or first != "yes":
+        return None
+    if enrolled is None:
+        raise FormError("A first treatment: say whether the patient is enrolled in the SPRAVATO REMS (yes or no): "
+                        "the REMS form asks it, and the patient must be enrolled before the first treatment.")
+    return enrolled == "yes"
 
 
 def _dose(protocol: str, choice: str | None, other: str | None) -> str:
@@ -174,3 +189,14 @@ def _dose(protocol: str, choice: str | None, other: str | None) -> str:
     if choice != box:
         raise FormError(f"The protocol gives {box}: choose {box}, Other, or the protocol that gives {choice}.")
     return box
+
+
+def serious_adverse_event(protocol: str, answer: str | None) -> str | None:
+    """The REMS form's "did a serious adverse event occur?", asked at an esketamine discharge: yes or no, required
+    there (the nurse knows it, the record does not); None for other protocols."""
+    if not protocol.startswith("esketamine"):
+        return None
+    if answer not in ("yes", "no"):
+        raise FormError("Say whether the patient had a serious adverse event during the session (yes or no): the "
+                        "REMS form asks it. Nothing was recorded.")
+    return answer

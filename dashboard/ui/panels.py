@@ -9,7 +9,7 @@ from dash import html
 from ..engine import Config
 from ..reports.format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, bp_text, minutes, session_clock, wall_clock
 from ..reports.record import log_entries, session_wall_time
-from ..reports.rems import MEDICINES, MEDICINES_QUESTION, rems_form
+from ..reports.rems import MEDICINES, rems_form
 from ..store import SessionRow
 from . import alarm_view
 from .scope import mark
@@ -93,19 +93,21 @@ def readiness_checklist(row: SessionRow) -> Any:
 
 
 def rems_table(row: SessionRow, readings: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],
-               config: Config, first_treatment: bool | None = None) -> Any:
-    """The REMS Patient Monitoring Form in its own order and wording (esketamine sessions only)."""
+               config: Config, first_treatment: bool | None = None, spo2: Mapping[str, Any] | None = None) -> Any:
+    """The REMS Patient Monitoring Form in the order and wording of the session's revision of it (esketamine
+    sessions only). `readings`: the BP readings; `spo2`: the store's count of the SpO2 (spo2_overview)."""
     if not row.protocol.startswith("esketamine"):
         return html.Div()
-    form = rems_form(row, readings, events, config, lambda offset: session_wall_time(row, offset), first_treatment)
+    form = rems_form(row, readings, events, config, lambda offset: session_wall_time(row, offset), first_treatment,
+                     spo2)
     body = []
     for section, rows in form.sections():
         body.append(html.Tr(html.Th(section, colSpan=2, className="rems-section")))
         if section == MEDICINES:
-            body.append(html.Tr(html.Td(MEDICINES_QUESTION, colSpan=2, className="rems-question")))
+            body.append(html.Tr(html.Td(form.medicines_question, colSpan=2, className="rems-question")))
         body.extend(html.Tr([html.Th(q), html.Td(a)]) for q, a in rows)
     return html.Div([
-        html.H4("REMS Patient Monitoring Form"),
+        html.H4(f"REMS Patient Monitoring Form (revision {form.revision.date})"),
         html.Table(html.Tbody(body), className="rems", id="rems-form"),
     ], className="rems-box")
 

@@ -19,8 +19,9 @@ from ..reports.charts.marks import limit_lines
 from ..reports.exports import FORMATS, SessionNotFound, export_session
 from ..reports.format import PRIORITY_LABELS, alarm_label, session_clock, wall_clock
 from ..reports.patient_course import first_treatment
+from ..reports.rems import spo2_bounds
 from ..store import SessionRow, Store
-from ..store.review_queries import continuous_between
+from ..store.review_queries import continuous_between, spo2_overview
 from ..store.signoff import SignOff, SignOffError, sign_off, signoff_of
 from . import panels
 from .identity import audit, signed_in
@@ -53,7 +54,8 @@ def layout(store: Store, config: Config, sid: int) -> Any:
                  id="session-chart"),
         html.H3("Alarms"), alarm_table(episodes),
         panels.rems_table(row, bp_readings, events, config,
-                          first_treatment(store, row) if row.protocol.startswith("esketamine") else None),
+                          first_treatment(store, row) if row.protocol.startswith("esketamine") else None,
+                          spo2_overview(store, sid, *spo2_bounds(config))),
         html.H3("Session log"),
         html.Div(panels.log_table(bp_readings + store.spot_checks(sid), transitions, events, store.reading_summary(sid)),
                  id="session-log"),

@@ -24,7 +24,9 @@ from ..engine import Config
 from ..reports.charts.figures import SESSION_HEIGHT, extend_payload, open_phase, session_figure
 from ..reports.charts.marks import limit_lines
 from ..reports.patient_course import first_treatment
+from ..reports.rems import spo2_bounds
 from ..store import SessionRow, Store
+from ..store.review_queries import spo2_overview
 from . import checklist, panels, workflow
 
 
@@ -46,6 +48,13 @@ class SessionView:
         return self.store.readings_after(self.row.id, bp_only=True)
 
     @cached_property
+    def spo2(self) -> dict[str, Any] | None:
+        """What the REMS form reads of the SpO2 (esketamine), counted by the store: read at every poll."""
+        if not self.row.protocol.startswith("esketamine"):
+            return None
+        return spo2_overview(self.store, self.row.id, *spo2_bounds(self.config))
+
+    @cached_property
     def first_treatment(self) -> bool | None:
         """For the REMS form: read only for an esketamine session."""
         return first_treatment(self.store, self.row) if self.row.protocol.startswith("esketamine") else None
@@ -64,7 +73,7 @@ class SessionView:
             html.Div([html.H4("Clocks"), html.Ul(panels.countdowns(self.row, self.config), className="clocks")],
                      className="clocks-box"),
             panels.readiness_checklist(self.row),
-            panels.rems_table(self.row, self.bp_readings, self.events, self.config, self.first_treatment),
+            panels.rems_table(self.row, self.bp_readings, self.events, self.config, self.first_treatment, self.spo2),
         ], className="status-panel")
 
     def log(self) -> Any:

@@ -2,7 +2,8 @@
 
 Besides chair, patient label and protocol the nurse answers what the esketamine REMS Patient Monitoring Form asks
 once per session: the site's patient identifier, the dose as a structured choice (56 mg / 84 mg / other) with its
-lot, first treatment or not, and the five concomitant medicine classes. Typing a patient label shows that
+lot, first treatment or not (and, for a first treatment, REMS enrolment), and the five concomitant medicine
+classes. The session keeps the REMS form revision it was started under. Typing a patient label shows that
 patient's earlier sessions at a glance (course_glance.py) and prefills first treatment (derived from them) and the
 medicines (carried from the last answers) for the nurse to confirm. What the page showed of the course is kept on
 the session: the tile's course line and the per-patient baseline policy read it there.
@@ -19,7 +20,7 @@ from devices.readings import PROTOCOLS
 from ..engine import Config
 from ..reports.course import CourseAtStart
 from ..reports.patient_course import course_for_start
-from ..reports.rems import CONCOMITANT
+from ..reports.rems import CONCOMITANT, CURRENT
 from ..store import Store
 from ..store.test_data import kind
 from . import forms
@@ -57,6 +58,11 @@ def layout(config: Config) -> Any:
                 html.Fieldset([html.Legend("Is this the patient's first treatment?"),
                                dcc.RadioItems(id="new-first", options=YES_NO, inline=True),
                                html.Span(id="new-first-hint", className="hint")]),
+                html.Fieldset([html.Legend("First treatment: is the patient enrolled in the SPRAVATO REMS?"),
+                               dcc.RadioItems(id="new-enrolled", options=YES_NO, inline=True),
+                               html.Span("Asked of an esketamine first treatment (the REMS form asks it). Not "
+                                         "enrolled: submit the Patient Enrollment Form before treating.",
+                                         className="hint")], id="new-enrolled-box"),
                 html.Fieldset([html.Legend("Concomitant medication: is the patient currently taking any of these "
                                            "(may cause sedation or blood pressure changes)?"),
                                *medicines, html.Span(id="new-med-hint", className="hint")]),
@@ -71,20 +77,21 @@ def layout(config: Config) -> Any:
 def start_session(store: Store, config: Config, who: str | None, chair: str | None, label: str | None,
                   protocol: str | None, dose_choice: str | None = None, dose: str | None = None,
                   lot: str | None = None, identifier: str | None = None, first: str | None = None,
-                  medicines: dict[str, str | None] | None = None) -> int:
+                  medicines: dict[str, str | None] | None = None, enrolled: str | None = None) -> int:
     """Open the session and queue its session_start; raises FormError with what is wrong."""
     nurse = forms.who(who)
     busy = {row.chair for row in store.open_sessions() if kind(row) == "real"}  # a test session never holds a real
     # chair: a real patient's session opens beside it, and takes the chair's real readings (placement.py)
     new = forms.new_session(chair, label, protocol, dose, busy)
     answers = forms.start_answers(new.protocol, dose_choice, dose, lot, identifier, first, medicines or {},
-                                  MEDICINE_LABELS)
+                                  MEDICINE_LABELS, enrolled)
     course = course_for_start(store, new.patient_label, new.protocol, config)
     sid = store.create_session(chair=new.chair, patient_label=new.patient_label, protocol=new.protocol,
                                started_at=time.time(), dose=answers.dose or DEFAULT_DOSES[new.protocol],
                                patient_identifier=answers.patient_identifier, lot=answers.lot,
                                first_treatment=answers.first_treatment, concomitant=answers.concomitant,
-                               course=course_record(course))
+                               course=course_record(course), rems_enrolled=answers.rems_enrolled,
+                               rems_revision=CURRENT.date)  # the form revision it is filled under, kept
     store.submit_action(sid, "session_start", nurse, detail=new.protocol)
     return sid
 
@@ -115,6 +122,11 @@ def register(app: Dash, store: Store, config: Config) -> None:
             return prefill(None)
         return prefill(course_for_start(store, text, protocol or "esketamine-56", config), config.baseline_policy)
 
+    @app.callback(Output("new-enrolled-box", "hidden"), Input("new-first", "value"), Input("new-protocol", "value"))
+    def _enrolment(first: str | None, protocol: str | None) -> bool:
+        """Asked only of an esketamine first treatment, as the form's logic asks it."""
+        return not (first == "yes" and (protocol or "").startswith("esketamine"))
+
     @app.callback(Output("new-dose-choice", "value"), Output("new-dose", "value"), Input("new-protocol", "value"),
                   prevent_initial_call=True)
     def _dose(protocol: str | None):
@@ -126,15 +138,17 @@ def register(app: Dash, store: Store, config: Config) -> None:
                   Input("new-start", "n_clicks"), State("new-chair", "value"),
                   State("new-label", "value"), State("new-protocol", "value"), State("new-dose-choice", "value"),
                   State("new-dose", "value"), State("new-lot", "value"), State("new-identifier", "value"),
-                  State("new-first", "value"), *(State(i, "value") for i in med_ids), prevent_initial_call=True)
+                  State("new-first", "value"), *(State(i, "value") for i in med_ids), State("new-enrolled", "value"),
+                  prevent_initial_call=True)
     def _start(clicks: int | None, chair: str | None, label: str | None, protocol: str | None,
                dose_choice: str | None, dose: str | None, lot: str | None, identifier: str | None,
-               first: str | None, *medicines: str | None):
+               first: str | None, *answers: str | None):
         if not clicks:
             return no_update, no_update
+        *medicines, enrolled = answers
         try:
             sid = start_session(store, config, signed_in(), chair, label, protocol, dose_choice, dose, lot,
-                                identifier, first, dict(zip((key for key, _ in CONCOMITANT), medicines)))
+                                identifier, first, dict(zip((key for key, _ in CONCOMITANT), medicines)), enrolled)
         except FormError as exc:
             return error(str(exc)), no_update
         return "", f"/session/{sid}"

@@ -15,6 +15,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ..engine import ALARM_CODES, Config
 from ..reports.format import session_clock
+from ..reports.rems import SERIOUS_ADVERSE_EVENT
 from ..store import SessionRow, Store
 from ..store.signoff import is_signed
 from . import checklist, forms, refusals
@@ -68,7 +69,10 @@ def panel(row: SessionRow) -> Any:
             dcc.Input(id="as-note", placeholder="note (optional)", className="wide", maxLength=forms.MAX_NOTE),
             html.Button("Record assessment", id="act-assess", className="act"),
         ], className="act-row"),
-        html.Div(html.Button("Discharge", id="act-discharge", className="act discharge"), className="act-row"),
+        html.Div([
+            *_serious_adverse_event_question(row),
+            html.Button("Discharge", id="act-discharge", className="act discharge"),
+        ], className="act-row"),
         html.Div(id="act-message", className="form-message", role="status"),
     ], className="actions-panel")
 
@@ -98,7 +102,15 @@ def infusion_end(store: Store, row: SessionRow, who: str) -> str:
     return "Infusion end recorded: the observation clock starts now."
 
 
-def discharge(store: Store, row: SessionRow, who: str, reason: str, config: Config) -> str:
+def _serious_adverse_event_question(row: SessionRow) -> list[Any]:
+    """What the REMS form asks that only the nurse knows at the end: always in the page (the callback needs the
+    input), shown for esketamine."""
+    return [html.Div(choice_group("Serious adverse event during the session?", dcc.RadioItems(
+        id="act-sae", inline=True, options=[{"label": "no", "value": "no"}, {"label": "yes", "value": "yes"}])),
+        hidden=not row.protocol.startswith("esketamine"), className="sae-question")]
+
+
+def discharge(store: Store, row: SessionRow, who: str, reason: str, config: Config, sae: str | None = None) -> str:
     status = row.status or {}
     ready = status.get("phase") == "ready"
     if not ready:
@@ -108,9 +120,14 @@ def discharge(store: Store, row: SessionRow, who: str, reason: str, config: Conf
         except FormError:  # what holds the chair first, then the override
             raise FormError(refusals.discharge_refusal(status, store.events_of(row.id), row.session_now(),
                                                        config.for_protocol(row.protocol))) from None
+    asked = forms.serious_adverse_event(row.protocol, sae)  # refused before anything is queued
+    if not ready:
         store.submit_action(row.id, "override", who, detail=f"discharge before ready ({'; '.join(unmet)}): {reason}")
+    if asked is not None:
+        store.submit_action(row.id, SERIOUS_ADVERSE_EVENT, who, detail=asked)
     store.submit_action(row.id, "discharge", who, detail="" if ready else "override")
-    return "Discharge recorded. The chair is free once the log is written."
+    return "Discharge recorded. The chair is free once the log is written." + (
+        " Report the serious adverse event to the SPRAVATO REMS." if asked == "yes" else "")
 
 
 def manual_bp(store: Store, row: SessionRow, who: str, config: Config, sbp: str, dbp: str, hr: str) -> str:
@@ -182,9 +199,9 @@ def register(app: Dash, store: Store, config: Config) -> None:
                   State("session-state", "data"), State("act-override", "value"),
                   State("bp-sbp", "value"), State("bp-dbp", "value"), State("bp-hr", "value"),
                   State("as-moaas", "value"), State("as-dissociation", "value"), State("as-breathing", "value"),
-                  State("as-note", "value"), prevent_initial_call=True)
+                  State("as-note", "value"), State("act-sae", "value"), prevent_initial_call=True)
     def _act(*args: Any) -> Any:
-        state, reason, sbp, dbp, hr, moaas, dissociation, breathing, note = args[7:]
+        state, reason, sbp, dbp, hr, moaas, dissociation, breathing, note, sae = args[7:]
         chosen = {
             "act-dose": lambda row, who: dose_start(store, row, who, reason, config),
             "act-infusion-end": lambda row, who: infusion_end(store, row, who),
@@ -195,7 +212,7 @@ def register(app: Dash, store: Store, config: Config) -> None:
                                                   detail=str(int(config.value("alarm.audio_pause_max")))),
             "act-bp": lambda row, who: manual_bp(store, row, who, config, sbp, dbp, hr),
             "act-assess": lambda row, who: assessment(store, row, who, moaas, dissociation, breathing, note),
-            "act-discharge": lambda row, who: discharge(store, row, who, reason, config),
+            "act-discharge": lambda row, who: discharge(store, row, who, reason, config, sae),
         }.get(ctx.triggered_id)
         if chosen is None or not ctx.triggered[0]["value"]:
             return no_update

@@ -209,10 +209,11 @@ def test_acknowledge_override_and_discharge_are_audited(store, app):
         import flask
         flask.session.update(user="nurse1", role="nurse")
         workflow.acknowledge(store, row, "nurse1", '["bp.severe", ""]')
-        workflow.discharge(store, row, "nurse1", "transferred", load_config())
+        workflow.discharge(store, row, "nurse1", "transferred", load_config(), "no")  # the REMS form's SAE answer
     rows = [(r["who"], r["role"], r["action"], r["remote"], r["session_id"]) for r in reversed(audit_log(store))]
     assert ("nurse1", "nurse", "acknowledge", "10.0.0.7", sid) in rows
     assert ("nurse1", "nurse", "override", "10.0.0.7", sid) in rows
+    assert ("nurse1", "nurse", "serious_adverse_event", "10.0.0.7", sid) in rows
     assert ("nurse1", "nurse", "discharge", "10.0.0.7", sid) in rows
 
 

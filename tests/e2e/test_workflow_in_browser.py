@@ -35,6 +35,11 @@ def test_a_session_from_start_to_discharge_with_its_gates(dash_br, start_server,
     for key, _ in CONCOMITANT:  # the REMS form's medicines, asked at the start of every esketamine session
         click(dash_br, f"#new-med-{key} input[value='no']")
     wait_for_text(dash_br, "#new-first-hint", "first treatment")
+    # A first treatment: the start is refused until the REMS enrolment is answered, and nothing is opened.
+    click(dash_br, "#new-start")
+    wait_for_text(dash_br, "#new-message", "enrolled in the SPRAVATO REMS")
+    assert Store.open(db).open_sessions() == []
+    click(dash_br, "#new-enrolled input[value='yes']")
     click(dash_br, "#new-start")
     dash_br.wait_for_element("#session-chart .js-plotly-plot")
     sid = int(dash_br.driver.current_url.rsplit("/", 1)[1])
@@ -103,10 +108,17 @@ def test_a_session_from_start_to_discharge_with_its_gates(dash_br, start_server,
     assert refusal.index("the latest assessment") < refusal.index("shows dissociation and MOAA/S 3") \
         < refusal.index("To discharge anyway, give an override reason"), refusal
     type_into(dash_br, "#act-override", "transferred to the emergency department")
+    # The REMS form's serious-adverse-event question is asked at discharge: refused until answered.
+    _click_and_read(dash_br, "#act-discharge", "serious adverse event")
+    assert Store.open(db).session(sid).ended_at is None
+    click(dash_br, "#act-sae input[value='no']")
     _click_and_read(dash_br, "#act-discharge", "Discharge recorded")
     wait_until(lambda: Store.open(db).session(sid).ended_at is not None, "the discharge")
     kinds = [kind for kind, _, _ in _events(db, sid)]
-    assert kinds[-2:] == ["override", "discharge"]
+    assert kinds[-3:] == ["override", "serious_adverse_event", "discharge"]
+    assert ("serious_adverse_event", "no", "nurse1") in _events(db, sid)
+    row = Store.open(db).session(sid)
+    assert (row.first_treatment, row.rems_enrolled, row.rems_revision) == (True, True, "12/2024")
 
 
 def _sounding(dash_br) -> str | None:

@@ -78,9 +78,9 @@ def test_wrong_start_answers_say_what_is_wrong(protocol, choice, other, first, m
 
 def test_start_answers_for_an_esketamine_session():
     answers = forms.start_answers("esketamine-56", "other", "28 mg", " LOT  1 ", "MRN 7", "yes",
-                                  {**ALL_NO, "maois": "yes"}, MEDICINE_LABELS)
-    assert (answers.dose, answers.lot, answers.first_treatment, answers.concomitant["maois"]) == \
-        ("28 mg", "LOT 1", True, True)
+                                  {**ALL_NO, "maois": "yes"}, MEDICINE_LABELS, enrolled="yes")
+    assert (answers.dose, answers.lot, answers.first_treatment, answers.concomitant["maois"], answers.rems_enrolled) \
+        == ("28 mg", "LOT 1", True, True, True)
 
 
 def _rise_alarms(config, course_baseline):

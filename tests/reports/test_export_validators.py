@@ -122,11 +122,11 @@ def test_fhir_bundle_validates_as_r4_and_links_everything_to_the_encounter(sessi
         assert answers["patient"]["answer"] == [{"valueString": "MRN-0042"}]
         assert answers["concomitant-non_benzodiazepine_hypnotics"]["answer"] == [{"valueBoolean": True}]
         assert given["contained"][0]["batch"]["lotNumber"] == "LOT 24K17B"
-        assert answers["sedation"]["answer"] == [{"valueBoolean": True}]
+        assert answers["sedation-dissociation-respiratory-depression"]["answer"] == [{"valueBoolean": True}]
     if kind == "unassessed":  # not assessed is never "No"
-        for link in ("sedation", "dissociation", "respiratory-depression"):
-            assert "answer" not in answers[link]
-            assert answers[link]["extension"][0]["valueCode"] == "not-performed"
+        link = "sedation-dissociation-respiratory-depression"
+        assert "answer" not in answers[link]
+        assert answers[link]["extension"][0]["valueCode"] == "not-performed"
 
 
 @pytest.mark.parametrize("version", ["2.5", "2.6"])
@@ -191,8 +191,9 @@ def test_pdf_has_the_rems_block_and_the_sessions_own_start_and_end(sessions, kin
         return
     block = text[text.index("SPRAVATO REMS Patient Monitoring Form"):text.index("Session log")]
     assert "Blood pressure 40 mins post-administration" in block and "after the first device" in block
-    if kind == "unassessed":
-        assert block.count("Not assessed") == 3
+    if kind == "unassessed":  # the current form asks the three in one question: not assessed, never "No"
+        assert block.count("Not assessed") == 1
+        assert "sedation, dissociation, or respiratory depression? Not assessed" in block
     if kind == "esketamine":
         assert "MRN-0042" in block and "LOT 24K17B" in block
 

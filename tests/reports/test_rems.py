@@ -1,5 +1,6 @@
-"""The esketamine REMS Patient Monitoring Form: every field filled from a recorded session, printed in the
-form's own order and wording (dashboard/reports/rems.py names the public copies of the form it follows)."""
+"""The esketamine REMS Patient Monitoring Form of 11/2021: every field filled from a recorded session, printed in
+the form's own order and wording (dashboard/reports/rems/revisions.py names the public copies of the form it
+follows). A session started under 11/2021 keeps it; the current revision: test_rems_current.py."""
 from __future__ import annotations
 
 import dataclasses
@@ -22,6 +23,7 @@ CONFIG = load_config()
 TAKING = {"benzodiazepines": True, "non_benzodiazepine_hypnotics": False, "psychostimulants": False,
           "maois": False, "opioids": True}
 
+OLD = "11/2021"
 # The form's fields in its order, with its wording (section headings, then each question as printed).
 FORM_ORDER = [
     "Patient Information",
@@ -62,7 +64,7 @@ def test_every_field_is_filled_from_the_recorded_session(store):
     started = time.mktime((2026, 11, 23, 9, 0, 0, 0, 0, -1))
     sid = recorded_session(store, items=_severe_peak_items(), actions=None, patient="P-31", started=started,
                            patient_identifier="MRN-0042", lot="LOT 24K17B", first_treatment=False,
-                           concomitant=TAKING)
+                           concomitant=TAKING, rems_revision=OLD)
     record = load_record(store, sid)
     form = record.rems(CONFIG)
     answers = {question: answer for _, question, answer in form.rows()}
@@ -90,10 +92,10 @@ def test_every_field_is_filled_from_the_recorded_session(store):
 def test_the_printout_follows_the_forms_order_and_wording_in_text_and_pdf(store):
     sid = recorded_session(store, items=_severe_peak_items(), actions=None, patient="P-31",
                            patient_identifier="MRN-0042", lot="LOT 24K17B", first_treatment=True,
-                           concomitant=TAKING)
+                           concomitant=TAKING, rems_revision=OLD)
     record = load_record(store, sid)
     text = record.rems(CONFIG).text()
-    assert text.startswith("SPRAVATO REMS Patient Monitoring Form")
+    assert text.startswith("SPRAVATO REMS Patient Monitoring Form (revision 11/2021)")
     assert _positions(text, FORM_ORDER) == sorted(_positions(text, FORM_ORDER))
     pdf = PdfReader(io.BytesIO(session_pdf(record, CONFIG)))
     printed = " ".join(" ".join(page.extract_text().split()) for page in pdf.pages)
@@ -111,7 +113,7 @@ def test_nothing_assessed_reads_not_assessed_never_no(store):
              Reading("nibp", sbp=158, dbp=96, offset_s=3660),  # 41 min after the dose
              Reading("nibp", sbp=128, dbp=80, offset_s=1200 + 7500),
              SessionEvent("discharge", offset_s=1200 + 7560)]
-    sid = recorded_session(store, items=items, actions=None, dose="56 mg")
+    sid = recorded_session(store, items=items, actions=None, dose="56 mg", rems_revision=OLD)
     record = load_record(store, sid)
     answers = {q: a for _, q, a in record.rems(CONFIG).rows()}
     for what in ("sedation", "dissociation", "respiratory depression"):

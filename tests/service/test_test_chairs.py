@@ -75,7 +75,7 @@ def test_replay_first_then_device_the_real_reading_never_lands_in_the_test_sessi
 
     # The nurse opens the real session beside the replay: it takes the monitor's reading, and raises its alarm.
     real = start_session(store, load_config(), "nurse1", "Chair R9", "P-9", "esketamine-84", "other", "84 mg", "",
-                         "MRN-9", "yes", {key: "no" for key in MEDICINE_LABELS})
+                         "MRN-9", "yes", {key: "no" for key in MEDICINE_LABELS}, enrolled="yes")
     clock.t += 1
     settle(ingest, clock)
     assert _in_session(store, real) == [(203, 121)]

@@ -34,7 +34,7 @@ from ...engine import Config
 from ...store.test_data import mark
 from ..predose import ChecklistEntry, checklist_entries
 from ..record import SessionRecord
-from ..rems import RemsForm, dose_given
+from ..rems import FormField, RemsForm, dose_given
 from .selection import DEFAULT_EVERY_S, exported_readings
 
 UCUM = "http://unitsofmeasure.org"
@@ -84,7 +84,7 @@ def session_bundle(record: SessionRecord, config: Config, every_s: float = DEFAU
         entries.append(_entry(_urn("checklist", record.id), _checklist_response(record, checklist, context)))
     form = record.rems(config)
     if form is not None:
-        entries.append(_entry(_urn("questionnaire", "rems"), _questionnaire(form)))
+        entries.append(_entry(_urn("questionnaire", "rems", form.revision.date), _questionnaire(form)))
         entries.append(_entry(_urn("rems", record.id), _response(record, form, context)))
     bundle = {"resourceType": "Bundle", "id": str(_uuid("bundle", record.id)), "type": "collection",
               "timestamp": _instant(record, record.end_s), "entry": entries}
@@ -180,9 +180,10 @@ def _administration(record: SessionRecord, patient: str, encounter: str) -> dict
 
 
 def _questionnaire(form: RemsForm) -> dict[str, Any]:
-    """The REMS form's fields as a Questionnaire (the same for every session: its id is fixed)."""
-    return {"resourceType": "Questionnaire", "url": QUESTIONNAIRE_URL, "status": "active",
-            "title": "SPRAVATO REMS Patient Monitoring Form (fields as the session monitor fills them)",
+    """The REMS form's fields as a Questionnaire, one per revision of the form (its id and version are the
+    revision's: the same for every session filled under it)."""
+    return {"resourceType": "Questionnaire", "url": QUESTIONNAIRE_URL, "version": form.revision.date,
+            "status": "active", "title": f"{form.title} (fields as the session monitor fills them)",
             "item": [{"linkId": f.link_id, "prefix": f.section, "text": f.question, "type": f.kind}
                      for f in form.fields()]}
 
@@ -194,9 +195,9 @@ def _response(record: SessionRecord, form: RemsForm, context: dict[str, Any]) ->
         if f.value is not None:
             item["answer"] = [{_ANSWER_KEYS[f.kind]: f.value}]
         else:
-            item["extension"] = [{"url": DATA_ABSENT, "valueCode": "not-performed" if f.not_assessed else "unknown"}]
+            item["extension"] = [{"url": DATA_ABSENT, "valueCode": _absent(f)}]
         items.append(item)
-    return {"resourceType": "QuestionnaireResponse", "questionnaire": QUESTIONNAIRE_URL,
+    return {"resourceType": "QuestionnaireResponse", "questionnaire": f"{QUESTIONNAIRE_URL}|{form.revision.date}",
             "status": "completed" if record.ended_wall is not None else "in-progress", **context,
             "authored": _instant(record, record.end_s), "item": items}
 
@@ -222,6 +223,11 @@ def _checklist_response(record: SessionRecord, checklist: list[ChecklistEntry],
     return {"resourceType": "QuestionnaireResponse", "questionnaire": CHECKLIST_URL + _token(record.row.protocol),
             "status": "completed" if all(item.state != "not answered" for item in checklist) else "in-progress",
             **context, "authored": _instant(record, max(answered)), "item": items}
+
+
+def _absent(f: FormField) -> str:
+    """Why a field has no answer: nobody assessed it, the form's logic skips it here, or it was not recorded."""
+    return "not-performed" if f.not_assessed else "not-applicable" if not f.required else "unknown"
 
 
 _ANSWER_KEYS = {"boolean": "valueBoolean", "string": "valueString", "integer": "valueInteger", "date": "valueDate"}

@@ -24,7 +24,7 @@ from ..course import course_session
 from ..format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, session_clock
 from ..predose import checklist_entries
 from ..record import SessionRecord, log_entries
-from ..rems import MEDICINES, MEDICINES_QUESTION, dose_given
+from ..rems import MEDICINES, dose_given
 from .pdf_chart import draw_chart
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
@@ -220,14 +220,15 @@ def _rems(pdf: ReportPDF, record: SessionRecord, config: Config) -> None:
     form = record.rems(config)
     if form is None:
         return
-    pdf.heading("SPRAVATO REMS Patient Monitoring Form")
-    pdf.paragraph("Filled from the session record, in the form's order. The patient's name, birth date and sex, "
-                  "the provider's telephone and e-mail and the setting's address are the nurse's to add.")
+    pdf.heading(form.title)
+    pdf.paragraph(f"Filled from the session record, in the order and wording of the form's revision "
+                  f"{form.revision.date} (the revision this session was filled under). The patient's name, birth "
+                  "date and sex, the provider's telephone and e-mail and the setting's address are the nurse's to add.")
     for section, rows in form.sections():
         pdf.set_font(pdf.face, "B", 9)
         pdf.cell(0, 6, pdf.safe(section), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         if section == MEDICINES:
-            pdf.paragraph(MEDICINES_QUESTION)
+            pdf.paragraph(form.medicines_question)
         pdf.grid(None, rows, (120, 62))
 
 
