@@ -39,7 +39,7 @@ class Submission:
     def describe(self) -> str:
         """`portal, confirmation ABC-123` (and what was added by hand): what the audit row keeps too."""
         return f"{self.channel}, confirmation {self.confirmation}" + (
-            " (answers missing from the record added by hand)" if self.hand_filled else "")
+            "; answers missing from the record added by hand" if self.hand_filled else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +92,8 @@ def refusal(row: Any, session_id: int) -> str | None:
     if row is None:
         return f"There is no session {session_id}."
     if not row.protocol.startswith("esketamine"):
-        return f"Session {session_id} is {row.protocol}: only esketamine sessions have a REMS Patient Monitoring Form."
+        return (f"Session {session_id} is {row.protocol}: only esketamine sessions have a REMS Patient Monitoring "
+                "Form.")
     if test_data.mark(row):
         return (f"Session {session_id} is test data ({test_data.mark(row)}): its form is never sent to the REMS and "
                 "never enters the queue.")
