@@ -22,6 +22,7 @@ from ..reports.form_queue import (DRAFT, FormQueue, QueuedForm, Recorder, Submis
 from ..reports.format import wall_clock
 from ..reports.record import SessionNotFound, load_record
 from ..store import Store
+from .controls import choice_group
 from .identity import audit, role, signed_in
 from .notice import error, ok
 
@@ -89,13 +90,15 @@ def _sent(f: QueuedForm) -> Any:
 def _record_form(f: QueuedForm) -> Any:
     key = f.session_id
     return html.Div([
-        dcc.RadioItems(id={"type": "rq-channel", "sid": key}, options=CHANNELS, inline=True,
-                       className="rq-channel"),
-        dcc.Input(id={"type": "rq-confirmation", "sid": key}, placeholder="confirmation", maxLength=80,
-                  autoComplete="off", className="rq-confirmation"),
-        dcc.Checklist(id={"type": "rq-hand", "sid": key}, options=[{
-            "label": "missing answers written on the form by hand", "value": "yes"}], value=[],
-            className="rq-hand", style={} if f.state == DRAFT else {"display": "none"}),
+        choice_group(f"How session {key}'s form was sent", dcc.RadioItems(
+            id={"type": "rq-channel", "sid": key}, options=CHANNELS, inline=True), spoken_only=True,
+            className="rq-channel"),
+        html.Label([html.Span(f"Confirmation of session {key}'s form", className="sr-only"),
+                    dcc.Input(id={"type": "rq-confirmation", "sid": key}, placeholder="confirmation", maxLength=80,
+                              autoComplete="off")], className="rq-confirmation"),
+        choice_group(f"Session {key}'s draft", dcc.Checklist(id={"type": "rq-hand", "sid": key}, options=[{
+            "label": "missing answers written on the form by hand", "value": "yes"}], value=[]), spoken_only=True,
+            className="rq-hand" + ("" if f.state == DRAFT else " hidden")),
         html.Button("Record as sent", id={"type": "rq-record", "sid": key}, className="act"),
     ], className="rq-record")
 
