@@ -13,12 +13,13 @@ import pytest
 from dashboard.auth.audit import AuditFilter, audit_log
 from dashboard.engine import load_config
 from dashboard.reports.form_queue import (COMPLETE, DRAFT, SUBMITTED, Recorder, Submission, SubmissionRefused,
-                                          deadline, form_queue, forms_of_day, submit)
+                                          deadline, form_queue, form_record, forms_of_day, submit)
 from dashboard.reports.record import load_record
 from dashboard.store import chain
 from dashboard.store.rems_submissions import AUDIT_ACTION, submissions_of
 
-from .form_sessions import esketamine_session, iv_session
+from ..review_sessions import recorded_session
+from .form_sessions import esketamine_session, iv_session, nurse_items
 
 CONFIG = load_config()
 NEW_YORK, PARIS, TOKYO = ZoneInfo("America/New_York"), ZoneInfo("Europe/Paris"), ZoneInfo("Asia/Tokyo")
@@ -141,6 +142,22 @@ def test_forms_older_than_the_window_are_counted_not_built(store):
     wider = form_queue(store, CONFIG, now, PARIS, days=60)
     assert [f.session_id for f in wider.forms] == [old, recent] and wider.older_unsent == 0
     assert wider.forms[0].days_text() == "overdue 33 days"
+
+
+def test_the_queue_builds_the_same_form_as_the_whole_record(store):
+    """form_record keeps what the form reads of the 1 Hz stream: the form built from it is the whole record's,
+    with the oximeter (the sample's 8,000 SpO2 readings, a desaturation), and without any SpO2 at all."""
+    now = at(PARIS, 2026, 12, 8, 9, 0)
+    with_oximeter = esketamine_session(store, now - 86400)
+    without = recorded_session(store, items=[i for i in nurse_items() if getattr(i, "spo2", None) is None],
+                               chair="Chair 6", started=now - 86400 - 600, patient_identifier="MRN-7", lot="L-1")
+    for sid in (with_oximeter, without):
+        whole, row = load_record(store, sid), store.session(sid)
+        slim = form_record(store, row)
+        assert len(slim.readings) < len(whole.readings) or sid == without
+        assert slim.rems(CONFIG) == whole.rems(CONFIG)
+    assert len(load_record(store, with_oximeter).readings) > 8000 and len(form_record(
+        store, store.session(with_oximeter)).readings) < 100
 
 
 # ---- recording a submission -------------------------------------------------------------------------------

@@ -55,6 +55,11 @@ class FormPDF(FPDF):
     def safe(self, value: str) -> str:
         return drawable(self.face, value)
 
+    def discard(self) -> None:
+        """Close the font files of a trial never written out (writing it out is what closes them)."""
+        for font in self.fonts.values():
+            getattr(font, "close", lambda: None)()
+
 
 def rems_form_of(record: SessionRecord, config: Config) -> RemsForm:
     form = record.rems(config)
@@ -84,7 +89,9 @@ def fitting_size(form: RemsForm, test: str = "") -> float:
     for size in SIZES:
         trial = FormPDF()
         draw_page(trial, form, test, size)
-        if trial.pages_count == 1:
+        fits = trial.pages_count == 1
+        trial.discard()
+        if fits:
             return size
     return SIZES[-1]
 
