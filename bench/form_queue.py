@@ -32,7 +32,7 @@ def main() -> int:
     import sqlalchemy as sa
 
     from dashboard.engine import load_config
-    from dashboard.reports.form_queue import Recorder, Submission, form_queue
+    from dashboard.reports.form_queue import FormQueue, Recorder, Submission, form_queue
     from dashboard.store import Store
     from dashboard.store.rems_submissions import record_submission
     from tests.reports.form_sessions import esketamine_session, iv_session
@@ -42,12 +42,13 @@ def main() -> int:
     now = time.time()
     template = esketamine_session(store, now - DAY)
     iv = iv_session(store, now - DAY)
-    window = [template] + [_clone(store, sa, template, now - (i % 29 + 1) * DAY - i * 60) for i in range(1, args.sessions)]
+    window = [template] + [_clone(store, sa, template, now - (i % 29 + 1) * DAY - i * 60)
+                           for i in range(1, args.sessions)]
     for i in range(args.sessions // 3):
         _clone(store, sa, iv, now - (i % 29 + 1) * DAY)
     print(f"{len(window)} esketamine sessions in the window ({_readings(store, sa):,} readings stored)")
 
-    def build() -> object:
+    def build() -> FormQueue:
         return form_queue(store, config, now)
 
     def measure(name: str, what: str) -> None:
@@ -57,10 +58,10 @@ def main() -> int:
             elapsed, queue = bl.timed(build)
             times.append(elapsed)
         stats = bl.stats_ms(times)
-        built = len(queue.unsent())  # type: ignore[attr-defined]
+        built = len(queue.unsent())
         print(f"{what}: median {stats['p50_ms']:.0f} ms, max {max(times) * 1000:.0f} ms "
-              f"({built} forms built, {len(queue.forms)} listed, {queue.older_unsent} older counted)")  # type: ignore[attr-defined]
-        result.figures[name] = {**stats, "built": built, "listed": len(queue.forms), "older": queue.older_unsent}  # type: ignore[attr-defined]
+              f"({built} forms built, {len(queue.forms)} listed, {queue.older_unsent} older counted)")
+        result.figures[name] = {**stats, "built": built, "listed": len(queue.forms), "older": queue.older_unsent}
 
     measure("none_sent", f"{len(window)} forms, none sent")
     for sid in window[: len(window) * 9 // 10]:

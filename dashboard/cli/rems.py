@@ -34,11 +34,11 @@ ACTOR = "command line"  # who the audit names for what this command does, as eve
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="rems_action", metavar="ACTION", required=True)
-    listing = sub.add_parser("list", help="the forms, most urgent first (overdue, due today, then by due date)")
+    listing = _action(sub, "list", "the forms, most urgent first (overdue, due today, then by due date)")
     listing.add_argument("--due", action="store_true", help="only the forms not yet sent (draft or complete)")
     listing.add_argument("--days", type=_days, metavar="N",
                          help="treatment dates of the last N days (default rems.queue_window, 30)")
-    sent = sub.add_parser("submitted", help="record that a session's form was sent to the REMS (audited)")
+    sent = _action(sub, "submitted", "record that a session's form was sent to the REMS (audited)")
     sent.add_argument("session", type=int, metavar="SESSION", help="the session's number")
     sent.add_argument("--channel", required=True, choices=("portal", "fax"),
                       help="portal: www.SPRAVATOrems.com; fax: the REMS fax line")
@@ -47,10 +47,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sent.add_argument("--by", metavar="NAME", help="who sent it (default: the user logged in here)")
     sent.add_argument("--hand-filled", action="store_true",
                       help="the form was a draft here: its missing answers were written on it by hand")
-    form = sub.add_parser("form", help="one session's form alone, one page (a test session's marked TEST)")
+    form = _action(sub, "form", "one session's form alone, one page (a test session's marked TEST)")
     form.add_argument("session", type=int, metavar="SESSION", help="the session's number")
     form.add_argument("-o", "--out", type=Path, required=True, metavar="FILE", help="the PDF to write")
-    day = sub.add_parser("day", help="the forms of the esketamine sessions treated on one date, a page each")
+    day = _action(sub, "day", "the forms of the esketamine sessions treated on one date, a page each")
     day.add_argument("date", type=_date, metavar="YYYY-MM-DD", help="the treatment date, in the site's time zone")
     day.add_argument("-o", "--out", type=Path, required=True, metavar="FILE", help="the PDF to write")
     for each in (listing, sent, form, day):
@@ -59,6 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         add_config_option(each)
         each.add_argument("--time-zone", type=_zone, metavar="ZONE",
                           help="the site's time zone, e.g. America/New_York (default: this machine's, TZ)")
+
+
+def _action(sub, name: str, what: str) -> argparse.ArgumentParser:  # noqa: ANN001 - argparse's private class
+    return sub.add_parser(name, help=what, description=what)
 
 
 def _days(text: str) -> int:

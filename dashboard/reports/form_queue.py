@@ -229,5 +229,5 @@ def forms_of_day(store: Store, day: dt.date, zone: dt.tzinfo | None = None,
 
 
 __all__ = ["COMPLETE", "DRAFT", "Deadline", "FormQueue", "QueuedForm", "Recorder", "SUBMITTED", "SessionNotFound",
-           "Submission", "SubmissionRefused", "deadline", "day_start", "form_queue", "form_record", "forms_of_day", "local_day",
-           "submit", "treated_at"]
+           "Submission", "SubmissionRefused", "deadline", "day_start", "form_queue", "form_record", "forms_of_day",
+           "local_day", "submit", "treated_at"]

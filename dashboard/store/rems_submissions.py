@@ -74,8 +74,8 @@ def _insert(store: Store, submission: Submission, recorder: Recorder) -> None:
         earlier = _submitted(conn, [session_id]).get(session_id)
         if earlier is not None:
             raise SubmissionRefused(f"Session {session_id}'s form was already recorded as submitted by "
-                                    f"{earlier.submitted_by} on {_local(earlier.submitted_at)} ({earlier.describe()}). A recorded "
-                                    "submission is kept as recorded.")
+                                    f"{earlier.submitted_by} on {_local(earlier.submitted_at)} "
+                                    f"({earlier.describe()}). A recorded submission is kept as recorded.")
         conn.execute(rems_submissions.insert().values(
             session_id=session_id, submitted_by=submission.submitted_by, submitted_at=submission.submitted_at,
             channel=submission.channel, confirmation=submission.confirmation, hand_filled=submission.hand_filled))
