@@ -62,7 +62,7 @@ def queue_view(queue: FormQueue) -> Any:
 def _table(forms: tuple[QueuedForm, ...]) -> Any:
     head = html.Thead(html.Tr([html.Th(h) for h in ("Session", "Chair", "Patient", "Treated", "Due", "State",
                                                      "Days left", "Form", "Sent")]))
-    return html.Table([head, html.Tbody([_row(f) for f in forms])], className="sessions-table rq-forms")
+    return html.Table([head, html.Tbody([_row(f) for f in forms])], className="log-table rq-forms")
 
 
 def _row(f: QueuedForm) -> Any:
