@@ -26,7 +26,7 @@ from .controls import choice_group
 from .identity import audit, role, signed_in
 from .notice import error, ok
 
-CHANNELS = [{"label": "portal (SPRAVATOrems.com)", "value": "portal"}, {"label": "fax", "value": "fax"}]
+CHANNELS = ({"label": "portal (SPRAVATOrems.com)", "value": "portal"}, {"label": "fax", "value": "fax"})
 
 
 def panel(store: Store, config: Config) -> Any:
@@ -91,7 +91,7 @@ def _record_form(f: QueuedForm) -> Any:
     key = f.session_id
     return html.Div([
         choice_group(f"How session {key}'s form was sent", dcc.RadioItems(
-            id={"type": "rq-channel", "sid": key}, options=CHANNELS, inline=True), spoken_only=True,
+            id={"type": "rq-channel", "sid": key}, options=list(CHANNELS), inline=True), spoken_only=True,
             className="rq-channel"),
         html.Label([html.Span(f"Confirmation of session {key}'s form", className="sr-only"),
                     dcc.Input(id={"type": "rq-confirmation", "sid": key}, placeholder="confirmation", maxLength=80,
