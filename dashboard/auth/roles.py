@@ -57,6 +57,9 @@ POLICY: dict[str, frozenset[str]] = {
     "review-chart": REVIEW,
     "review-signoff": REVIEW,
     "review-download": REVIEW,
+    # the REMS forms to send, on the review page (issue 23): record one as sent, print a form or a day's
+    "rq-message": REVIEW,
+    "rq-download": REVIEW,
 }
 
 

@@ -21,7 +21,7 @@ from .logs import setup_logging
 from .options import add_logging_options
 
 COMMANDS = ("serve", "ingest", "check", "replay", "regress", "users", "db", "audit", "emulate", "record", "export",
-            "simulate")
+            "simulate", "rems")
 # Errors a command may leave to this level: one line on stderr and exit 2, never a traceback. Imported on use.
 _EXPECTED_ERRORS = (("dashboard.store", "StoreError"), ("dashboard.engine", "ConfigError"))
 

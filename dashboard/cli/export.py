@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.format == "feed":
         return _feed(args)
-    if args.format == "pdf" and args.out is None and sys.stdout.isatty():
+    if FORMATS[args.format].media_type == "application/pdf" and args.out is None and sys.stdout.isatty():
         print("export: a PDF is not written to a terminal; give --out FILE", file=sys.stderr)
         return 2
     from ..engine import ConfigError, load_config

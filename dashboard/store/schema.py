@@ -181,3 +181,17 @@ screens = sa.Table(  # every page load that reports through the shell's poll: wh
     sa.Column("sounding_at", sa.Float),  # epoch seconds of its last report with sound running; NULL: never
     sa.Index("ix_screens_site_seen", "site", "seen_at"),
 )
+
+REMS_CHANNELS = ("portal", "fax")  # how a REMS Patient Monitoring Form reaches the REMS: www.SPRAVATOrems.com or fax
+MAX_CONFIRMATION = 80
+rems_submissions = sa.Table(  # a REMS form recorded as submitted to the REMS: once per session (rems_submissions.py; 0016)
+    "rems_submissions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.ForeignKey("sessions.id"), nullable=False, unique=True),  # once per session
+    sa.Column("submitted_by", sa.String(NAME_LENGTH), nullable=False),  # the person who sent it
+    sa.Column("submitted_at", sa.Float, nullable=False),  # epoch seconds it was recorded
+    sa.Column("channel", sa.String(10), nullable=False),  # portal | fax
+    sa.Column("confirmation", sa.String(MAX_CONFIRMATION), nullable=False),  # the portal's number, the fax's report
+    sa.Column("hand_filled", sa.Boolean, nullable=False, server_default=sa.false()),  # answers the record lacked were
+    # written on the form by hand (it was a draft here)
+)

@@ -18,7 +18,8 @@ from ..auth.roles import ADMIN, CARE, DISPLAY, EVERYONE, REVIEW, TESTING, WATCH
 from ..auth.web import current_user, current_viewer, install, note_opened
 from ..engine import Config
 from ..store import DEFAULT_SITE, Store
-from . import admin, associate, board, replay_page, review, review_session, session_page, shell, start, static, waiting
+from . import admin, associate, board, form_queue, replay_page, review, review_session, session_page, shell, start
+from . import static, waiting
 from .identity import audit
 from .routes import Request, home, match, session_in_path
 
@@ -46,6 +47,7 @@ def create_app(store: Store, config: Config, poll_ms: int = 1000, auth: AuthSett
     start.register(app, store, config)
     shell.register(app, store, config)
     review.register(app, store)
+    form_queue.register(app, store, config)
     review_session.register(app, store, config)
     replay_page.register(app, store, config)
     admin.register(app, store)

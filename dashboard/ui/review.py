@@ -13,9 +13,11 @@ from typing import Any
 
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
+from ..engine import Config
 from ..reports.format import PHASE_LABELS, chair_at, wall_clock
 from ..store import Store
 from ..store.review_queries import PAGE_SIZES, SessionFilter, SessionPage, filter_choices, list_sessions
+from . import form_queue
 from .controls import choice_group
 from .scope import mark
 
@@ -29,11 +31,13 @@ FILTER_INPUTS = ("rv-dates.start_date", "rv-dates.end_date", "rv-site.value", "r
                  "rv-size.value")
 
 
-def layout(store: Store, page: int = 0) -> Any:
+def layout(store: Store, page: int = 0, config: Config | None = None) -> Any:
+    """The sessions list; with `config`, the REMS forms to send above it (form_queue.py)."""
     choices = filter_choices(store)
     page = min(max(page, 0), MAX_PAGE)
     first = list_sessions(store, SessionFilter(page=page, page_size=PAGE_SIZE))
     return html.Div([
+        *([form_queue.panel(store, config)] if config is not None else []),
         html.H2("Sessions"),
         html.Div([
             html.Label(["Started ", dcc.DatePickerRange(id="rv-dates", display_format="YYYY-MM-DD",

@@ -62,7 +62,7 @@ PAGES: tuple[Page, ...] = (
     Page("/session/<sid>", WATCH, lambda r: session_page.layout(r.store, r.config, r.row.id, r.poll_ms, live=True),
          purpose=LIVE, audit="open_session"),
     Page("/start", CARE, lambda r: start.layout(r.config)),
-    Page("/review", CLINICIANS, lambda r: review.layout(r.store, _review_page_number(r.search)),
+    Page("/review", CLINICIANS, lambda r: review.layout(r.store, _review_page_number(r.search), r.config),
          audit="open_review_list"),
     Page("/review/<sid>", CLINICIANS, lambda r: review_session.layout(r.store, r.config, r.row.id),
          purpose=REVIEW, audit="open_review"),

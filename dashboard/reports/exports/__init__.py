@@ -45,6 +45,8 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("fhir", "fhir.json", "application/fhir+json", "FHIR R4 Bundle: Encounter, vital-signs Observations, "
            "MedicationAdministration, the REMS form as a QuestionnaireResponse"),
     Format("hl7", "oru.hl7", "x-application/hl7-v2+er7", "HL7 v2.6 (or --hl7-version 2.5) ORU^R01 message"),
+    Format("rems", "rems-form.pdf", "application/pdf", "the REMS Patient Monitoring Form alone, one page to fax "
+           "(esketamine)"),
 )}
 
 
@@ -75,6 +77,9 @@ def _content(fmt: str, record: SessionRecord, config: Config, every_s: float, hl
     if fmt == "fhir":
         from .fhir_bundle import session_fhir
         return session_fhir(record, config, every_s)
+    if fmt == "rems":
+        from .form_pdf import form_pdf
+        return form_pdf(record, config)
     if fmt == "hl7":
         from .hl7_message import session_hl7
         return session_hl7(record, every_s, version=hl7_version)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 from typing import Any, Sequence
 
 from fpdf import FPDF
@@ -26,20 +25,18 @@ from ..predose import checklist_entries
 from ..record import SessionRecord, log_entries
 from ..rems import MEDICINES, dose_given
 from .pdf_chart import draw_chart
+from .pdf_fonts import drawable, unicode_font
 
-FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
-             Path("/usr/local/share/fonts"))
 CHART_HEIGHT_MM = 112
 TEST_COLOUR = (107, 63, 160)  # the screens' test-data colour (ui/assets/style.css --test: #6b3fa0)
 WATERMARK_OPACITY, WATERMARK_MAX_PT = 0.18, 54
-_LATIN1_SWAPS = {"–": "-", "—": "-", "·": "|", "×": "x", "✔": "+", "✘": "-", "→": "->", "…": "..."}
 
 
 class ReportPDF(FPDF):
     def __init__(self, record: SessionRecord) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.record = record
-        self.face = _unicode_font(self)
+        self.face = unicode_font(self)
         self.set_auto_page_break(auto=True, margin=16)
         self.set_margins(14, 16, 14)
         self.set_title(f"Session {record.id} report")
@@ -88,11 +85,7 @@ class ReportPDF(FPDF):
 
     def safe(self, value: str) -> str:
         """Text the chosen font can draw."""
-        if self.face != "Helvetica":
-            return value
-        for char, swap in _LATIN1_SWAPS.items():
-            value = value.replace(char, swap)
-        return value.encode("latin-1", "replace").decode("latin-1")
+        return drawable(self.face, value)
 
     def heading(self, title: str) -> None:
         self.ln(3)
@@ -112,16 +105,6 @@ class ReportPDF(FPDF):
                 row = table.row()
                 for value in values:
                     row.cell(self.safe(value))
-
-
-def _unicode_font(pdf: FPDF) -> str:
-    for folder in FONT_DIRS:
-        regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
-        if regular.exists() and bold.exists():
-            pdf.add_font("DejaVu", "", str(regular))
-            pdf.add_font("DejaVu", "B", str(bold))
-            return "DejaVu"
-    return "Helvetica"
 
 
 def session_pdf(record: SessionRecord, config: Config) -> bytes:
