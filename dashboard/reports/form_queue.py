@@ -16,23 +16,26 @@ store/test_data.py) never enter the queue.
 Cost: the queue builds the form only of sessions in its window (`rems.queue_window` days of treatment dates) that
 are not yet sent; a sent form needs only its session row. Older unsent forms are counted, not built. And it builds
 each from the part of the record a form reads (`form_record`): a 2-hour session's 1 Hz oximetry is 8,000 rows the
-form sums up in two answers (bench/RESULTS.md, "The REMS form queue").
+store counts for the form instead (bench/RESULTS.md, "The REMS form queue").
 """
 from __future__ import annotations
 
 import datetime as dt
 import time
 from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from ..engine import Config
 from ..store import SessionRow, Store
 from ..store.rems_submissions import Recorder, Submission, SubmissionRefused, record_submission, refusal, submissions_of
+from ..store.review_queries import spo2_overview
 from ..store.schema import readings, rems_submissions, sessions
 from ..store.signoff import signoff_of
 from ..store.test_data import is_real
 from .patient_course import first_treatment
 from .record import SessionNotFound, SessionRecord, load_record, session_wall_time
+from .rems import spo2_bounds
 
 DRAFT, COMPLETE, SUBMITTED = "draft", "complete", "submitted"
 
@@ -138,36 +141,26 @@ def form_queue(store: Store, config: Config, now: float, zone: dt.tzinfo | None 
 def _queued(store: Store, config: Config, row: SessionRow, limit: Deadline, sent: Submission | None) -> QueuedForm:
     if sent is not None:  # nothing to build: the form has gone
         return QueuedForm(row.id, row.chair, row.patient_label, limit, SUBMITTED, submission=sent)
-    form = form_record(store, row).rems(config)
+    form = form_record(store, row, config).rems(config)
     missing = tuple(form.missing()) if form is not None else ()
     still_open = row.ended_at is None
     return QueuedForm(row.id, row.chair, row.patient_label, limit, DRAFT if missing or still_open else COMPLETE,
                       missing, open=still_open)
 
 
-SPO2_KEPT = 60  # the lowest SpO2 readings a form record keeps, besides the first and the last
-
-
-def form_record(store: Store, row: SessionRow) -> SessionRecord:
-    """The session's record as its REMS form reads it: every BP reading, event and alarm transition, its sign-off
-    and course answer, and of the continuous stream only the first and last SpO2 readings and the SPO2_KEPT lowest
-    (whether SpO2 was monitored, and its lowest value and when). A test holds the form built from it equal to the
-    form built from the whole record (tests/reports/test_form_queue.py): a form item that reads more of the stream
-    fails it, and widens this."""
-    spo2 = readings.c.spo2.is_not(None)
-    mine = readings.c.session_id == row.id
-    picks = [readings.select().where(mine, readings.c.sbp.is_not(None)),
-             readings.select().where(mine, spo2).order_by(readings.c.offset_s, readings.c.seq).limit(1),
-             readings.select().where(mine, spo2).order_by(readings.c.offset_s.desc(), readings.c.seq.desc()).limit(1),
-             readings.select().where(mine, spo2).order_by(readings.c.spo2, readings.c.offset_s).limit(SPO2_KEPT)]
-    kept: dict[int, dict] = {}
+def form_record(store: Store, row: SessionRow, config: Config) -> SessionRecord:
+    """The session's record as its REMS form reads it: its BP readings, events and alarm transitions, its sign-off
+    and course answer, and its SpO2 counted by the store (spo2_overview, as the session page's form does) instead of
+    the 1 Hz stream. A test holds the form built from it equal to the form built from the whole record
+    (tests/reports/test_form_queue.py)."""
+    query = readings.select().where(readings.c.session_id == row.id, readings.c.sbp.is_not(None)).order_by(
+        readings.c.offset_s, readings.c.seq)
     with store.engine.connect() as conn:
-        for query in picks:
-            kept.update((r["id"], dict(r)) for r in conn.execute(query).mappings())
-    ordered = tuple(sorted(kept.values(), key=lambda r: (r["offset_s"], r["seq"])))
+        bps = tuple(dict(r) for r in conn.execute(query).mappings())
     esketamine = row.protocol.startswith("esketamine")
-    return SessionRecord(row, ordered, tuple(store.events_of(row.id)), tuple(store.alarms_of(row.id)),
-                         signoff_of(store, row.id), first_treatment(store, row) if esketamine else None)
+    return SessionRecord(row, bps, tuple(store.events_of(row.id)), tuple(store.alarms_of(row.id)),
+                         signoff_of(store, row.id), first_treatment(store, row) if esketamine else None,
+                         spo2=spo2_overview(store, row.id, *spo2_bounds(config)))
 
 
 def _urgency(form: QueuedForm) -> tuple:

@@ -28,6 +28,7 @@ class SessionRecord:
     transitions: tuple[dict[str, Any], ...]  # alarm transitions and status events, in order
     signoff: SignOff | None
     first_treatment: bool | None = None  # the REMS form's answer (esketamine): confirmed, or from the course
+    spo2: Mapping[str, Any] | None = None  # a form's record (reports/form_queue.py): its SpO2 counted by the store
 
     @property
     def id(self) -> int:
@@ -58,7 +59,8 @@ class SessionRecord:
         """The REMS Patient Monitoring Form of an esketamine session; None for IV ketamine."""
         if not self.row.protocol.startswith("esketamine"):
             return None
-        return rems_form(self.row, self.readings, self.events, config, self.wall_time, self.first_treatment)
+        return rems_form(self.row, self.readings, self.events, config, self.wall_time, self.first_treatment,
+                         self.spo2)
 
     def utc(self, offset_s: float) -> dt.datetime:
         return dt.datetime.fromtimestamp(self.wall_time(offset_s), tz=dt.timezone.utc)

@@ -15,9 +15,15 @@ DOSE_AT_S = 600.0  # the severe-peak sample's first device, in session seconds
 
 
 def nurse_items(nurse: str = "RN-AB") -> list:
-    """The severe-peak sample feed with its dose started by a nurse, as the web records it."""
-    return [dataclasses.replace(i, who=nurse) if isinstance(i, SessionEvent) and i.kind == "dose_start" else i
-            for i in read_feed(SEVERE_FEED).items]
+    """The severe-peak sample feed with its dose started by a nurse, and the serious-adverse-event question she
+    answers at discharge, as the web records them."""
+    out: list = []
+    for item in read_feed(SEVERE_FEED).items:
+        if isinstance(item, SessionEvent) and item.kind == "discharge":
+            out.append(SessionEvent("serious_adverse_event", "no", who=nurse, offset_s=item.offset_s))
+        out.append(dataclasses.replace(item, who=nurse) if isinstance(item, SessionEvent) and
+                   item.kind == "dose_start" else item)
+    return out
 
 
 def esketamine_session(store: Store, dosed_at: float, chair: str = "Chair 3", complete: bool = True,

@@ -15,10 +15,9 @@ from dashboard.reports.exports import export_session
 from dashboard.reports.exports.form_pdf import NoForm, fitting_size, form_pdf, forms_pdf
 from dashboard.reports.form_queue import forms_of_day
 from dashboard.reports.record import SessionNotFound, load_record
-from dashboard.reports.rems import MEDICINES_QUESTION
+from dashboard.reports.rems import FormField
 
 from .form_sessions import esketamine_session, iv_session
-from .test_rems import FORM_ORDER
 
 CONFIG = load_config()
 PARIS = ZoneInfo("Europe/Paris")
@@ -44,12 +43,13 @@ def test_a_full_form_fits_one_page_in_the_forms_order_and_nothing_else(store):
     assert form.missing() == []  # a complete, realistic form
     (page,) = text_of(form_pdf(record, CONFIG))
     assert page.startswith("SPRAVATO REMS Patient Monitoring Form")
-    order = [" ".join(q.split()) for q in FORM_ORDER]
+    order = [" ".join(q.split()) for _, q, _ in form.rows()]
     positions = [page.find(" ".join(q.split()[:6])) for q in order]
     assert -1 not in positions and positions == sorted(positions), list(zip(order, positions))
     for _, question, answer in form.rows():
         assert " ".join(answer.split()) in page, question
-    assert "MRN-0042" in page and " ".join(MEDICINES_QUESTION.split()[:8]) in page
+    assert form.title in page and "(revision 12/2024)" in form.title
+    assert "MRN-0042" in page and " ".join(form.medicines_question.split()[:8]) in page
     assert "Demo 03" not in page and f"Session {sid}" not in page and "TEST" not in page  # the form alone
 
 
@@ -57,13 +57,14 @@ def test_a_longer_form_still_fits_one_page_in_smaller_type(store):
     """A later revision adds items (helper forms grow): the type shrinks, the page count stays one."""
     record = load_record(store, esketamine_session(store, _dosed(9)))
     form = record.rems(CONFIG)
-    longer = [*form.sections(), *[(f"Added section {n}", [(f"An added question {n}.{k} " + "with words " * 8, "Yes")
-                                                          for k in range(4)]) for n in range(3)]]
-    grown = _Grown(form, longer, "03/2026")
+    extra = [FormField(f"added-{n}-{k}", f"Added section {n}", f"An added question {n}.{k} " + "with words " * 8,
+                       "boolean", True, "Yes") for n in range(3) for k in range(4)]
+    later = dataclasses.replace(form.revision, date="03/2026", fields=lambda f: form.revision.fields(f) + extra)
+    grown = dataclasses.replace(form, revision=later)
     assert fitting_size(grown) < fitting_size(form)
-    assert len(PdfReader(io.BytesIO(forms_pdf([_Record(record, grown)], CONFIG))).pages) == 1
-    (page,) = text_of(forms_pdf([_Record(record, grown)], CONFIG))
-    assert "Form revision 03/2026" in page and "An added question 2.3" in page
+    object.__setattr__(record, "rems", lambda config: grown)  # the record as the later revision fills it
+    (page,) = text_of(forms_pdf([record], CONFIG))
+    assert "(revision 03/2026)" in page and "An added question 2.3" in page
 
 
 def test_a_days_forms_are_one_file_a_page_each_and_test_sessions_stay_out(store):
@@ -88,31 +89,3 @@ def test_an_iv_session_has_no_form_to_print(store):
     with pytest.raises(NoForm, match="iv-ketamine: only esketamine sessions have a REMS form"):
         export_session(store, CONFIG, sid, "rems")
     assert issubclass(NoForm, SessionNotFound)  # every export caller's refusal path says it
-
-
-@dataclasses.dataclass(frozen=True)
-class _Grown:
-    """A form with more items and a revision, as a later revision of the form will have."""
-    form: object
-    grown: list
-    revision: str
-
-    def sections(self):
-        return self.grown
-
-
-@dataclasses.dataclass(frozen=True)
-class _Record:
-    record: object
-    form: object
-
-    @property
-    def id(self):
-        return self.record.id
-
-    @property
-    def row(self):
-        return self.record.row
-
-    def rems(self, config):
-        return self.form

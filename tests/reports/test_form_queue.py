@@ -145,19 +145,19 @@ def test_forms_older_than_the_window_are_counted_not_built(store):
 
 
 def test_the_queue_builds_the_same_form_as_the_whole_record(store):
-    """form_record keeps what the form reads of the 1 Hz stream: the form built from it is the whole record's,
-    with the oximeter (the sample's 8,000 SpO2 readings, a desaturation), and without any SpO2 at all."""
+    """form_record has the store count the 1 Hz stream: the form built from it is the whole record's, with the
+    oximeter (the sample's 8,000 SpO2 readings, a desaturation), and without any SpO2 at all."""
     now = at(PARIS, 2026, 12, 8, 9, 0)
     with_oximeter = esketamine_session(store, now - 86400)
     without = recorded_session(store, items=[i for i in nurse_items() if getattr(i, "spo2", None) is None],
                                chair="Chair 6", started=now - 86400 - 600, patient_identifier="MRN-7", lot="L-1")
     for sid in (with_oximeter, without):
         whole, row = load_record(store, sid), store.session(sid)
-        slim = form_record(store, row)
+        slim = form_record(store, row, CONFIG)
         assert len(slim.readings) < len(whole.readings) or sid == without
         assert slim.rems(CONFIG) == whole.rems(CONFIG)
     assert len(load_record(store, with_oximeter).readings) > 8000 and len(form_record(
-        store, store.session(with_oximeter)).readings) < 100
+        store, store.session(with_oximeter), CONFIG).readings) < 100
 
 
 # ---- recording a submission -------------------------------------------------------------------------------

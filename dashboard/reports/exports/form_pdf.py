@@ -1,6 +1,6 @@
 """The REMS Patient Monitoring Form alone, ready to fax or to copy into the REMS portal: one page per form.
 
-Each page holds the form's title, its revision when the form names one, and its sections in the form's own order
+Each page holds the form's title with its revision, and its sections in the form's own order
 (RemsForm.sections(): the patient's identifier is its first answer); nothing else of the record. The type is
 set as large as lets the whole form fit one US Letter page (the REMS is a US programme; its fax takes Letter).
 A day's forms are one file, a page each. A test session's form never enters the queue; printed directly, every
@@ -16,7 +16,7 @@ from fpdf.enums import XPos, YPos
 from ...engine import Config
 from ...store.test_data import mark
 from ..record import SessionNotFound, SessionRecord
-from ..rems import MEDICINES, MEDICINES_QUESTION, RemsForm
+from ..rems import MEDICINES, RemsForm
 from .pdf_fonts import drawable, unicode_font
 
 TITLE = "SPRAVATO REMS Patient Monitoring Form"
@@ -101,11 +101,7 @@ def draw_page(pdf: FormPDF, form: RemsForm, test: str, size: float) -> None:
     pdf.add_page()
     line = size * 0.45  # mm per line: 1.27 x the type size
     pdf.set_font(pdf.face, "B", size + 5)
-    pdf.cell(0, line * 1.8, pdf.safe(getattr(form, "title", "") or TITLE), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    revision = getattr(form, "revision", None)
-    if revision:
-        pdf.set_font(pdf.face, "", size)
-        pdf.cell(0, line, pdf.safe(f"Form revision {revision}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, line * 1.8, pdf.safe(form.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)  # with its revision
     width = pdf.w - 2 * MARGIN
     for section, rows in form.sections():
         pdf.ln(line * 0.5)
@@ -113,7 +109,7 @@ def draw_page(pdf: FormPDF, form: RemsForm, test: str, size: float) -> None:
         pdf.multi_cell(0, line * 1.1, pdf.safe(section), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_font(pdf.face, "", size)
         if section == MEDICINES:
-            pdf.multi_cell(0, line, pdf.safe(MEDICINES_QUESTION), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.multi_cell(0, line, pdf.safe(form.medicines_question), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         with pdf.table(col_widths=(width * QUESTION_SHARE, width * (1 - QUESTION_SHARE)), text_align="LEFT",
                        first_row_as_headings=False, line_height=line, padding=0.7) as table:
             for question, answer in rows:
