@@ -23,6 +23,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from ..engine import Config
 from ..reports.charts.figures import SESSION_HEIGHT, extend_payload, open_phase, session_figure
 from ..reports.charts.marks import limit_lines
+from ..reports.charts.review import clock_axis
 from ..reports.patient_course import first_treatment
 from ..store import SessionRow, Store
 from . import panels, workflow
@@ -53,7 +54,7 @@ class SessionView:
     def figure(self) -> Any:
         return session_figure(self.readings, self.transitions, self.events, self.row.status or {},
                               self.row.session_now(), limit_lines(self.config, self.row.protocol),
-                              live=self.row.ended_at is None)
+                              live=self.row.ended_at is None, axis=clock_axis(self.row))
 
     def marks(self) -> int:
         """What a full redraw of the chart depends on beyond the readings: markers, log lines, phase changes."""
@@ -130,7 +131,7 @@ def poll_session(store: Store, config: Config, state: Mapping[str, Any]) -> tupl
     new_state = view.state(last_id=max((r["id"] for r in fresh), default=state["last_id"]))
     now_s = row.session_now()
     under_way = open_phase(row.status or {}, now_s)
-    extend = extend_payload(fresh, now_s if under_way else None)
+    extend = extend_payload(fresh, now_s if under_way else None, clock_axis(row))
     log = view.log() if any(r.get("sbp") is not None for r in fresh) else no_update
     return extend or no_update, no_update, head, alarms, view.status_panel(), log, new_state
 

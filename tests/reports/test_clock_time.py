@@ -1,0 +1,57 @@
+"""Clock time where clinicians write clock times: the one formatter every page and export uses, and the charts'
+clock axis (a plotly date axis in the server's local time, by the session's own clock), across midnight and DST."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from dashboard.reports.charts.axis import ClockAxis
+from dashboard.reports.format import clock, clock_and_session, zone_name
+
+from ..clock_zone import local_zone, utc_epoch
+
+
+def _as_plotly_reports(x_ms: float) -> str:
+    """An x value as plotly's relayout names it: the axis's own (zone-less) date-time."""
+    return (dt.datetime(1970, 1, 1) + dt.timedelta(milliseconds=x_ms)).isoformat(sep=" ")
+
+
+def test_clock_times_cross_midnight_in_the_local_zone():
+    with local_zone("Europe/Berlin"):
+        before = utc_epoch("2026-12-08T22:59:30")  # 23:59:30 CET
+        assert clock(before) == "23:59" and clock(before, seconds=True) == "23:59:30"
+        assert clock(before + 60, seconds=True) == "00:00:30"
+        assert clock_and_session(before + 60, 2405) == "00:00 (session 40:05)"
+        assert zone_name(before) == "CET"
+    with local_zone("America/New_York"):
+        assert clock(utc_epoch("2026-12-08T22:59:30"), seconds=True) == "17:59:30"
+    assert clock(None) == "–" and clock_and_session(None, 5) == "–"
+
+
+def test_clock_times_follow_a_dst_change():
+    with local_zone("Europe/Berlin"):  # 2026-03-29 01:00 UTC: 02:00 CET becomes 03:00 CEST
+        change = utc_epoch("2026-03-29T01:00:00")
+        assert clock(change - 60) == "01:59" and zone_name(change - 60) == "CET"
+        assert clock(change + 60) == "03:01" and zone_name(change + 60) == "CEST"
+
+
+def test_the_clock_axis_plots_local_time_and_reads_a_zoom_back_to_session_seconds():
+    with local_zone("Europe/Berlin"):
+        start = utc_epoch("2026-03-29T00:30:00")  # 01:30 CET: the session crosses the DST change at 02:00
+        axis = ClockAxis.of(lambda offset_s: start + offset_s)
+        xs = axis.xs(np.array([0.0, 1799.0, 1801.0, 3600.0]))
+        assert [_as_plotly_reports(x)[11:19] for x in xs] == ["01:30:00", "01:59:59", "03:00:01", "03:30:00"]
+        assert xs == [axis.x(s) for s in (0.0, 1799.0, 1801.0, 3600.0)]  # the per-point path agrees
+        assert axis.offset(_as_plotly_reports(xs[2])) == 1801.0
+        assert axis.offset(xs[3]) == 3600.0  # a range given in ms reads back too
+        assert axis.layout()["type"] == "date" and axis.layout()["title_text"] == "clock time (CET)"
+        assert axis.label(1801.0) == "03:00:01"
+
+
+def test_a_simulated_session_runs_its_clock_at_its_speed():
+    with local_zone("UTC"):
+        start = utc_epoch("2026-12-08T09:00:00")
+        axis = ClockAxis.of(lambda offset_s: start + offset_s / 60)  # 60x: an hour of session in a minute
+        assert axis.label(3600.0) == "09:01:00"
+        assert axis.offset("2026-12-08 09:01:00") == 3600.0
