@@ -85,7 +85,8 @@ def zone_name(epoch: float | None = None) -> str:
 
 
 def zone_note(epoch: float | None = None) -> str:
-    return f"Times are clock times, {zone_name(epoch)} (the clinic's local time)."
+    """Said once per report: which clock the times are."""
+    return f"Times are clock times ({zone_name(epoch)}); session time counts from the session's start."
 
 
 def number(value: float | None) -> str:

@@ -69,7 +69,7 @@ class SessionView:
         ], className="status-panel")
 
     def log(self) -> Any:
-        return panels.log_table(self.bp_readings, self.transitions, self.events, self.store.reading_summary(self.row.id))
+        return panels.log_table(self.row, self.bp_readings, self.transitions, self.events, self.store.reading_summary(self.row.id))
 
     def first_state(self) -> dict[str, Any]:
         """A live page's state before its chart comes (`chart_now`): no figure drawn, no reading in it."""

@@ -3,13 +3,21 @@ clock axis (a plotly date axis in the server's local time, by the session's own 
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import numpy as np
+from pypdf import PdfReader
 
+from dashboard.engine import load_config
 from dashboard.reports.charts.axis import ClockAxis
-from dashboard.reports.format import clock, clock_and_session, zone_name
+from dashboard.reports.exports.chart_image import ChartImage
+from dashboard.reports.exports.pdf_report import session_pdf
+from dashboard.reports.format import clock, clock_and_session, session_clock, zone_name
+from dashboard.reports.record import load_record
+from dashboard.store import Store
 
 from ..clock_zone import local_zone, utc_epoch
+from ..review_sessions import recorded_session
 
 
 def _as_plotly_reports(x_ms: float) -> str:
@@ -55,3 +63,20 @@ def test_a_simulated_session_runs_its_clock_at_its_speed():
         axis = ClockAxis.of(lambda offset_s: start + offset_s / 60)  # 60x: an hour of session in a minute
         assert axis.label(3600.0) == "09:01:00"
         assert axis.offset("2026-12-08 09:01:00") == 3600.0
+
+
+def test_the_pdf_log_and_alarm_tables_carry_clock_times_with_the_session_time_beside(tmp_path):
+    store = Store.open(tmp_path / "clinic.db")
+    sid = recorded_session(store, started=utc_epoch("2026-12-08T14:00:00"))  # 09:00 EST
+    with local_zone("America/New_York"):
+        record = load_record(store, sid)
+        pdf = session_pdf(record, load_config(), chart=ChartImage(None, "not drawn in this test"))
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Times are clock times (EST)" in text
+    severe = next(ep for ep in record.episodes if ep.code == "bp.severe")
+    raised = (dt.datetime(2026, 12, 8, 9, 0) + dt.timedelta(seconds=severe.raised_at)).strftime("%H:%M:%S")
+    assert f"{raised} ({session_clock(severe.raised_at)})" in text  # the alarm table: clock, session beside
+    assert "RN-AB at 09:42:30" in text
+    first_bp = record.bp_readings[0]
+    bp_at = (dt.datetime(2026, 12, 8, 9, 0) + dt.timedelta(seconds=first_bp["offset_s"])).strftime("%H:%M:%S")
+    assert f"{bp_at} {session_clock(first_bp['offset_s'])} BP {first_bp['sbp']:.0f}/{first_bp['dbp']:.0f}" in text

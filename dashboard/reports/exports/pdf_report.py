@@ -19,7 +19,7 @@ from ...engine import Config
 from ...store.test_data import mark
 from ..charts import review as review_chart
 from ..course import course_session
-from ..format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, session_clock
+from ..format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, clock, clock_and_session, session_clock, zone_note
 from ..record import SessionRecord, log_entries
 from ..rems import MEDICINES, MEDICINES_QUESTION
 from .chart_image import ChartImage, chart_png
@@ -120,7 +120,7 @@ def details(record: SessionRecord, config: Config) -> list[tuple[str, str]]:
         ("Ended", _local(record.ended_wall) if record.ended_wall is not None else "still open"),
         ("Phase", PHASE_LABELS.get(row.phase, row.phase)),
         ("Baseline BP", _bp(status.get("baseline"))),
-        ("Peak BP", f"{_bp(peak)} at {session_clock(peak['offset_s'])}" if peak else "–"),
+        ("Peak BP", f"{_bp(peak)} at {clock_and_session(record.wall_time(peak['offset_s']), peak['offset_s'])}" if peak else "–"),
         ("Largest rise over baseline", f"+{course.rise[0]:.0f}/+{course.rise[1]:.0f} mmHg" if course.rise else "–"),
         ("Ready for discharge", f"{course.ready_minutes:.0f} min after the dose" if course.ready_minutes is not None
          else "not reached"),
@@ -147,13 +147,16 @@ def _alarms(pdf: ReportPDF, record: SessionRecord) -> None:
         return
     rows = []
     for ep in record.episodes:
-        acks = "; ".join(f"{who} at {session_clock(at)}" for who, at in ep.acks) or "–"
+        acks = "; ".join(f"{who} at {_clock(record, at)}" for who, at in ep.acks) or "–"
         took = ep.time_to_acknowledge
         rows.append((f"{alarm_label(ep.code)} ({ep.code}{' ' + ep.source if ep.source else ''})",
-                     PRIORITY_LABELS.get(ep.priority, ep.priority), session_clock(ep.raised_at), ep.value, acks,
-                     "–" if took is None else f"{took:.0f} s", session_clock(ep.cleared_at), ep.notes()))
-    pdf.grid(("Alarm", "Priority", "Raised", "Value", "Acknowledged", "To ack.", "Cleared", "Notes"), rows,
-             (46, 15, 14, 16, 32, 13, 14, 32))
+                     PRIORITY_LABELS.get(ep.priority, ep.priority),
+                     f"{_clock(record, ep.raised_at)} ({session_clock(ep.raised_at)})", ep.value, acks,
+                     "–" if took is None else f"{took:.0f} s",
+                     "–" if ep.cleared_at is None else _clock(record, ep.cleared_at), ep.notes()))
+    pdf.paragraph(_zone_note(record))
+    pdf.grid(("Alarm", "Priority", "Raised (session)", "Value", "Acknowledged", "To ack.", "Cleared", "Notes"), rows,
+             (40, 15, 19, 16, 32, 12, 15, 33))
 
 
 def _rems(pdf: ReportPDF, record: SessionRecord, config: Config) -> None:
@@ -183,9 +186,10 @@ def _log(pdf: ReportPDF, record: SessionRecord) -> None:
     if spo2:
         summary += f" · SpO2 {min(spo2):.0f}–{max(spo2):.0f} %"
     pdf.paragraph(summary)
-    rows = [(session_clock(t), kind, text, who) for t, kind, text, who in
+    pdf.paragraph(_zone_note(record))
+    rows = [(_clock(record, t), session_clock(t), kind, text, who) for t, kind, text, who in
             log_entries(record.bp_readings, record.transitions, record.events)]
-    pdf.grid(("Time", "What", "Detail", "Who"), rows, (16, 36, 110, 20))
+    pdf.grid(("Time", "Session", "What", "Detail", "Who"), rows, (15, 14, 34, 99, 20))
 
 
 def _signoff(pdf: ReportPDF, record: SessionRecord) -> None:
@@ -197,6 +201,15 @@ def _signoff(pdf: ReportPDF, record: SessionRecord) -> None:
 def _signed(record: SessionRecord) -> str:
     s = record.signoff
     return "Not signed off." if s is None else f"Signed off by {s.clinician} on {_local(s.signed_at)}."
+
+
+def _clock(record: SessionRecord, offset_s: float) -> str:
+    """A session time as the clock read then (to the second), by the session's own clock."""
+    return clock(record.wall_time(offset_s), seconds=True)
+
+
+def _zone_note(record: SessionRecord) -> str:
+    return zone_note(record.wall_time(0.0))
 
 
 def _bp(bp: dict[str, Any] | None) -> str:
