@@ -15,7 +15,8 @@ from ..store import SessionRow
 from . import alarm_view
 from .scope import mark
 
-# The Spravato label's escalation advice (§5.6, boxed warning), shown with the high-priority BP alarm.
+# The escalation advice of the Spravato label of 03/2026 (Warnings and Precautions: Increases in Blood Pressure),
+# shown with the high-priority BP alarm.
 ESCALATION_CHECKLIST = (
     "Chest pain", "Shortness of breath", "Sudden severe headache", "Visual disturbance", "Seizure",
     "Reduced consciousness",
@@ -23,6 +24,8 @@ ESCALATION_CHECKLIST = (
 ESCALATION_ADVICE = ("Any of these: emergency care now. BP that stays high: call a clinician experienced in "
                      "BP management.")
 BP_ALARMS_WITH_CHECKLIST = frozenset({"bp.severe"})
+# After the 40-min check, in the words of the label of 03/2026 (Dosage and Administration).
+BP_AFTER_THE_CHECK = "as clinically warranted until values remain consistent at a safe level"
 
 
 def clock_at(row: SessionRow) -> Callable[[float], str]:
@@ -71,7 +74,8 @@ def countdowns(row: SessionRow, config: Config) -> list[Any]:
     end = dose + config.value("bp.check_due.window_end") * 60
     done = status.get("check_done_at")
     if done is not None:
-        items.append(html.Li(f"40-min BP check: done at {at(done)}", className="countdown done"))
+        items.append(html.Li(f"40-min BP check: done at {at(done)}; then BP {BP_AFTER_THE_CHECK}",
+                             className="countdown done"))
     else:
         items.append(html.Li(f"40-min BP check: take a BP between {at(start)} and {at(end)}"
                              f" ({config.value('bp.check_due.window_start'):.0f}–{config.value('bp.check_due.window_end'):.0f}"
