@@ -14,12 +14,12 @@ from typing import Any, Callable
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ..engine import ALARM_CODES, Config
-from ..reports.format import session_clock
 from ..store import SessionRow, Store
 from ..store.signoff import is_signed
 from . import forms, refusals
 from .controls import choice_group
 from .forms import FormError
+from .panels import clock_at
 from .identity import may_see, signed_in
 from .notice import error, ok
 
@@ -69,7 +69,7 @@ def panel(row: SessionRow) -> Any:
 def dose_start(store: Store, row: SessionRow, who: str, reason: str, config: Config) -> str:
     status = row.status or {}
     if status.get("dose_at") is not None:
-        return f"The dose was already started at {session_clock(status['dose_at'])}."
+        return f"The dose was already started at {clock_at(row)(status['dose_at'])}."
     predose = next((a for a in status.get("alarms", []) if a["code"] == "bp.predose_high" and a["condition"]), None)
     if predose is not None:
         try:
@@ -97,7 +97,7 @@ def discharge(store: Store, row: SessionRow, who: str, reason: str, config: Conf
             reason = forms.note(reason, required=True, what="override")
         except FormError:  # what holds the chair first, then the override
             raise FormError(refusals.discharge_refusal(status, store.events_of(row.id), row.session_now(),
-                                                       config.for_protocol(row.protocol))) from None
+                                                       config.for_protocol(row.protocol), clock_at(row))) from None
         store.submit_action(row.id, "override", who, detail=f"discharge before ready ({'; '.join(unmet)}): {reason}")
     store.submit_action(row.id, "discharge", who, detail="" if ready else "override")
     return "Discharge recorded. The chair is free once the log is written."
