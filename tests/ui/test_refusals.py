@@ -2,7 +2,6 @@
 through the real Ingest into a real store, refused through the page's own actions (dashboard/ui/workflow.py)."""
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
