@@ -6,11 +6,13 @@ import datetime as dt
 import io
 
 import numpy as np
+import pandas as pd
 from pypdf import PdfReader
 
 from dashboard.engine import load_config
 from dashboard.reports.charts.axis import ClockAxis
 from dashboard.reports.exports.chart_image import ChartImage
+from dashboard.reports.exports.csv_file import session_csv
 from dashboard.reports.exports.pdf_report import session_pdf
 from dashboard.reports.format import clock, clock_and_session, session_clock, zone_name
 from dashboard.reports.record import load_record
@@ -80,3 +82,13 @@ def test_the_pdf_log_and_alarm_tables_carry_clock_times_with_the_session_time_be
     first_bp = record.bp_readings[0]
     bp_at = (dt.datetime(2026, 12, 8, 9, 0) + dt.timedelta(seconds=first_bp["offset_s"])).strftime("%H:%M:%S")
     assert f"{bp_at} {session_clock(first_bp['offset_s'])} BP {first_bp['sbp']:.0f}/{first_bp['dbp']:.0f}" in text
+
+
+def test_the_csv_carries_the_local_clock_beside_utc(tmp_path):
+    store = Store.open(tmp_path / "clinic.db")
+    sid = recorded_session(store, started=utc_epoch("2026-12-08T14:00:00"))  # 09:00 EST
+    with local_zone("America/New_York"):
+        table = pd.read_csv(io.BytesIO(session_csv(load_record(store, sid))))
+    ack = table[(table["record"] == "alarm") & (table["state"] == "acknowledged")].iloc[0]
+    assert ack["utc"] == "2026-12-08T14:42:30.000+00:00" and ack["local_time"] == "2026-12-08T09:42:30.000-05:00"
+    assert (pd.to_datetime(table["utc"]) == pd.to_datetime(table["local_time"], utc=True)).all()  # one instant
