@@ -11,6 +11,8 @@ from pypdf import PdfReader
 
 from dashboard.engine import load_config
 from dashboard.reports.charts.axis import ClockAxis
+from dashboard.reports.charts.figures import OPEN_PHASE, TRACE, extend_payload, session_figure
+from dashboard.reports.charts.marks import phase_spans
 from dashboard.reports.exports.chart_image import ChartImage
 from dashboard.reports.exports.csv_file import session_csv
 from dashboard.reports.exports.pdf_report import session_pdf
@@ -19,6 +21,7 @@ from dashboard.reports.record import load_record
 from dashboard.store import Store
 
 from ..clock_zone import local_zone, utc_epoch
+from .test_chart_marks import _status_ready_then_lost
 from ..review_sessions import recorded_session
 
 
@@ -92,3 +95,19 @@ def test_the_csv_carries_the_local_clock_beside_utc(tmp_path):
     ack = table[(table["record"] == "alarm") & (table["state"] == "acknowledged")].iloc[0]
     assert ack["utc"] == "2026-12-08T14:42:30.000+00:00" and ack["local_time"] == "2026-12-08T09:42:30.000-05:00"
     assert (pd.to_datetime(table["utc"]) == pd.to_datetime(table["local_time"], utc=True)).all()  # one instant
+
+
+def test_the_live_chart_and_its_extend_data_share_the_clock_axis():
+    """The poll appends with extendData in the axis the figure was drawn in: readings, the open phase and the phase
+    shapes all at local-time milliseconds."""
+    status = _status_ready_then_lost()
+    with local_zone("Europe/Berlin"):
+        axis = ClockAxis(utc_epoch("2026-12-08T08:00:00"))  # 09:00 CET
+        fig = session_figure([], [], [], status, 9000, live=True, axis=axis)
+        extend, indices, _ = extend_payload([{"offset_s": 9060.0, "hr": 72.0, "spo2": 97.0}], 9060.0, axis)
+    nine = utc_epoch("2026-12-08T09:00:00") * 1000  # 09:00 on the zone-less axis
+    ready_since = phase_spans(status, 9000)[-1][1]
+    assert [fig.data[i].x for i in OPEN_PHASE] == [(nine + ready_since * 1000, nine + 9_000_000)] * 3
+    assert fig.layout.xaxis.type == "date" and fig.layout.xaxis3.title.text == "clock time (CET)"
+    assert all(s["x0"] >= nine for s in fig.layout.shapes if s["xref"] == "x")
+    assert indices == [TRACE["hr"], TRACE["spo2"], *OPEN_PHASE] and extend["x"] == [[nine + 9_060_000]] * 5

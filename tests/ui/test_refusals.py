@@ -49,7 +49,8 @@ def test_the_discharge_refusal_names_each_hold_before_the_override(tmp_path: Pat
                              SessionEvent("assessment", "moaas=3;dissociation=yes;resp=ok", offset_s=1160)])
     text = _refusal(workflow.discharge, store, store.session(sid), "nurse1", " ", config)
     assert text.startswith("Not ready for discharge: a latched HIGH alarm (BP severe) awaits acknowledgement;")
-    assessed = time.strftime("%H:%M", time.localtime(store.session(sid).started_at + 1160))
+    stored = [e for e in store.events_of(sid) if e["kind"] == "assessment"][-1]["offset_s"]  # where ingest placed it
+    assessed = time.strftime("%H:%M", time.localtime(store.session(sid).started_at + stored))
     assert f"; the latest assessment ({assessed}) shows dissociation and MOAA/S 3 (discharge needs 5). To" in text
     assert "elevated limit" not in text and "active at" not in text
     assert store.pending_actions() == []  # refused: nothing queued
