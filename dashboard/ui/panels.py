@@ -43,7 +43,7 @@ def header(row: SessionRow) -> Any:
     start = session_wall_time(row, 0.0)
     bits = [f"{row.chair} · {row.patient_label}", status.get("protocol_label") or row.protocol,
             f"{PHASE_LABELS.get(phase, phase)} for {minutes(now_s - (status.get('phase_since') or 0))}",
-            f"now {clock_and_session(session_wall_time(row, now_s), now_s)}",
+            _now_or_discharged(row, now_s),
             f"started {wall_clock(start)} (clock times in {zone_name(start)})"]
     if row.dose:
         bits.insert(2, f"dose {row.dose}")
@@ -56,6 +56,14 @@ def header(row: SessionRow) -> Any:
     paused = alarm_view.pause_text(alarm_view.pause_left(status, now_s, row.speed)) if row.ended_at is None else ""
     return html.Div([html.H2([bits[0], *test]), html.P(" · ".join(bits[1:]), className="session-meta"),
                      *([html.P(paused, className="audio-paused", id="audio-paused")] if paused else [])])
+
+
+def _now_or_discharged(row: SessionRow, now_s: float) -> str:
+    """The clock now, the session time beside it; once discharged, when that was."""
+    done = (row.status or {}).get("discharged_at")
+    if done is not None:
+        return f"discharged {clock_and_session(session_wall_time(row, done), done)}"
+    return f"now {clock_and_session(session_wall_time(row, now_s), now_s)}"
 
 
 def countdowns(row: SessionRow, config: Config) -> list[Any]:

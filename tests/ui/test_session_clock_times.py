@@ -70,6 +70,7 @@ def test_a_replay_runs_on_its_feed_clock_and_a_simulation_at_its_speed(tmp_path)
         assert panels.clock_at(replace(row, speed=60.0))(2550) == "09:00"  # 42.5 wall seconds in
         header = json.dumps(panels.header(replace(row, clock="feed", speed=60.0)), cls=plotly.utils.PlotlyJSONEncoder)
     assert "started 2026-12-08 09:00 (clock times in EST)" in header
+    assert "discharged 11:15 (session 2:15:00)" in header  # a finished session says when it ended, not "now"
 
 
 def _texts(page: str) -> list[str]:
