@@ -58,7 +58,7 @@ def test_the_clock_axis_plots_local_time_and_reads_a_zoom_back_to_session_second
         assert xs == [axis.x(s) for s in (0.0, 1799.0, 1801.0, 3600.0)]  # the per-point path agrees
         assert axis.offset(_as_plotly_reports(xs[2])) == 1801.0
         assert axis.offset(xs[3]) == 3600.0  # a range given in ms reads back too
-        assert axis.layout()["type"] == "date" and axis.layout()["title_text"] == "clock time (CET)"
+        assert axis.layout()["type"] == "date" and axis.title() == "clock time (CET)"
         assert axis.label(1801.0) == "03:00:01"
 
 

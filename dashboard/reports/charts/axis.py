@@ -29,7 +29,11 @@ class TimeAxis(Protocol):
 
     def offset(self, value: Any) -> float: ...
 
-    def layout(self) -> dict[str, Any]: ...
+    def layout(self) -> dict[str, Any]:
+        """What every x axis of the chart gets (its type, the hover's format)."""
+        ...
+
+    def title(self) -> str: ...
 
     def label(self, offset_s: float) -> str: ...
 
@@ -48,7 +52,10 @@ class SessionMinutes:
         return float(value) * 60
 
     def layout(self) -> dict[str, Any]:
-        return {"title_text": "minutes from session start"}
+        return {}
+
+    def title(self) -> str:
+        return "minutes from session start"
 
     def label(self, offset_s: float) -> str:
         """A time in a hover text, as the axis reads."""
@@ -94,8 +101,10 @@ class ClockAxis:
         return (wall - self.start_wall) / self.wall_per_s
 
     def layout(self) -> dict[str, Any]:
-        return {"type": "date", "title_text": f"clock time ({zone_name(self.start_wall)})",
-                "hoverformat": "%H:%M:%S"}
+        return {"type": "date", "hoverformat": "%H:%M:%S"}
+
+    def title(self) -> str:
+        return f"clock time ({zone_name(self.start_wall)})"
 
     def label(self, offset_s: float) -> str:
         return clock(self.wall(offset_s), seconds=True)

@@ -28,19 +28,19 @@ def series(readings: Iterable[Mapping[str, Any]], axis: TimeAxis = SessionMinute
     """Readings as {trace name: {"x": [...], "y": [...]}} on the time axis, ready to plot or extend."""
     out: dict[str, dict[str, list]] = {name: {"x": [], "y": []} for name in ("bp_bar", "sbp", "dbp", "hr", "spo2")}
     for r in readings:
-        minute = axis.x(r["offset_s"])
+        x = axis.x(r["offset_s"])
         if r.get("sbp") is not None and r.get("dbp") is not None:
-            out["bp_bar"]["x"] += [minute, minute, None]
+            out["bp_bar"]["x"] += [x, x, None]
             out["bp_bar"]["y"] += [r["dbp"], r["sbp"], None]
-            out["sbp"]["x"].append(minute)
+            out["sbp"]["x"].append(x)
             out["sbp"]["y"].append(r["sbp"])
-            out["dbp"]["x"].append(minute)
+            out["dbp"]["x"].append(x)
             out["dbp"]["y"].append(r["dbp"])
         if r.get("hr") is not None:
-            out["hr"]["x"].append(minute)
+            out["hr"]["x"].append(x)
             out["hr"]["y"].append(r["hr"])
         if r.get("spo2") is not None:
-            out["spo2"]["x"].append(minute)
+            out["spo2"]["x"].append(x)
             out["spo2"]["y"].append(r["spo2"])
     return out
 
@@ -111,8 +111,8 @@ def session_figure(readings: Sequence[Mapping[str, Any]], transitions: Sequence[
     fig.update_yaxes(title_text="BP mmHg", range=[40, 230], row=1, col=1)
     fig.update_yaxes(title_text="HR /min", range=[30, 160], row=2, col=1)
     fig.update_yaxes(title_text="SpO2 %", range=[80, 101], row=3, col=1)
-    fig.update_xaxes(**{k: v for k, v in axis.layout().items() if k != "title_text"})
-    fig.update_xaxes(title_text=axis.layout()["title_text"], row=3, col=1)
+    fig.update_xaxes(**axis.layout())
+    fig.update_xaxes(title_text=axis.title(), row=3, col=1)
     fig.update_layout(height=SESSION_HEIGHT, margin={"l": 60, "r": 30, "t": 40, "b": 40}, hovermode="x unified",
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"}, uirevision="session", template="plotly_white")
     return fig
@@ -175,9 +175,8 @@ def review_figure(bp_readings: Sequence[Mapping[str, Any]], hr: Any, spo2: Any,
     fig.update_yaxes(title_text="BP mmHg", range=[40, data_top + LANE_MMHG * lanes + 12], row=1, col=1)
     fig.update_yaxes(title_text="HR /min", range=[30, 160], row=2, col=1)
     fig.update_yaxes(title_text="SpO2 %", range=[80, 101], row=3, col=1)
-    fig.update_xaxes(showspikes=True, spikemode="across", spikethickness=1, spikecolor="#888",
-                     **{k: v for k, v in axis.layout().items() if k != "title_text"})
-    fig.update_xaxes(title_text=axis.layout()["title_text"], range=[axis.x(0), axis.x(max(end_s, 60))], row=3, col=1)
+    fig.update_xaxes(showspikes=True, spikemode="across", spikethickness=1, spikecolor="#888", **axis.layout())
+    fig.update_xaxes(title_text=axis.title(), range=[axis.x(0), axis.x(max(end_s, 60))], row=3, col=1)
     if not for_print:
         fig.update_xaxes(rangeslider={"visible": True, "thickness": 0.07}, row=3, col=1)
     fig.update_layout(height=680 if not for_print else 620, hovermode="x unified", template="plotly_white",
