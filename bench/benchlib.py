@@ -288,7 +288,8 @@ def catch_up(ingest: Any, feeds: Sequence[ChairFeed], wall: float, clock: list[f
     for feed in feeds:
         due = feed.due(wall - feed.started_at)
         for start in range(0, len(due), chunk):
-            ingest.submit(feed.chair, due[start:start + chunk])
+            # the simulator's items, for its sessions: a real device's would never go into a test session (ingest)
+            ingest.submit(feed.chair, due[start:start + chunk], simulated=True)
         count += len(due)
     ingest.flush()
     clock[0] = wall

@@ -48,3 +48,16 @@ def test_the_architecture_page_opens_the_readme_and_names_only_files_that_exist(
     named = set(re.findall(r"\b((?:app\.py)|(?:dashboard|devices|tests|docs)/[\w/.-]*\w/?)", text))
     assert len(named) > 40  # every step of a reading's path and every folder is named by its file
     assert sorted(n for n in named if not (ROOT / n).exists() and "NAME" not in n) == []  # NAME: a placeholder
+
+
+def test_the_label_is_cited_by_section_title_and_date_not_by_section_number():
+    """The 03/2026 label renumbered its warnings: a '§5.6' from an older one points at another section. The config,
+    docs and app cite the label by section title and date instead."""
+    files = subprocess.run(["git", "ls-files", "dashboard", "devices", "docs", "sample_data", "README.md"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split()
+    texts = {f: (ROOT / f).read_text(errors="replace") for f in files
+             if f.endswith((".py", ".md", ".toml", ".css", ".js", ".csv", ".txt")) and (ROOT / f).exists()}
+    numbered = re.compile(r"§\s*\d|label\W{1,3}\(?\d+\.\d|(?:Warnings and Precautions|Dosage and Administration) \(?\d")
+    assert sorted(f for f, text in texts.items() if numbered.search(text)) == []
+    label_sources = [s.source for s in load_config().settings.values() if "Spravato label" in (s.source or "")]
+    assert len(label_sources) >= 8 and all("label of 03/2026" in source for source in label_sources), label_sources

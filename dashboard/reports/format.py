@@ -62,6 +62,37 @@ def wall_clock(epoch: float | None) -> str:
     return "–" if epoch is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
 
 
+# Clock time is what clinicians write (the chart, the log, the REMS form): every page and export shows it first,
+# in the server's local time zone, said once per page or report (`zone_name`); session time beside it where it
+# helps (how long after the start). A session time becomes a clock time by the session's own clock
+# (reports/record.py session_wall_time: a replay's feed clock, a simulation's speed), never by adding it to now.
+
+
+def clock(epoch: float | None, seconds: bool = False) -> str:
+    """'14:32' (or '14:32:05' where seconds matter), local time. The date is said once, where the session's start
+    is."""
+    if epoch is None:
+        return "–"
+    return time.strftime("%H:%M:%S" if seconds else "%H:%M", time.localtime(epoch))
+
+
+def clock_and_session(epoch: float | None, offset_s: float | None, seconds: bool = False) -> str:
+    """'14:32 (session 40:05)': the clock first, the session time beside it."""
+    if epoch is None or offset_s is None:
+        return "–"
+    return f"{clock(epoch, seconds)} (session {session_clock(offset_s)})"
+
+
+def zone_name(epoch: float | None = None) -> str:
+    """The local time zone's name at `epoch` (now if None), e.g. 'CET' or 'CEST': said once where times are shown."""
+    return time.strftime("%Z", time.localtime(epoch)) or "local time"
+
+
+def zone_note(epoch: float | None = None) -> str:
+    """Said once per report: which clock the times are."""
+    return f"Times are clock times ({zone_name(epoch)}); session time counts from the session's start."
+
+
 def number(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f}"
 

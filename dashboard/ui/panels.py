@@ -2,19 +2,21 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from dash import html
 
 from ..engine import Config
-from ..reports.format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, bp_text, minutes, session_clock, wall_clock
+from ..reports.format import (PHASE_LABELS, PRIORITY_LABELS, alarm_label, bp_text, clock, clock_and_session, minutes,
+                               session_clock, wall_clock, zone_name)
 from ..reports.record import log_entries, session_wall_time
 from ..reports.rems import MEDICINES, rems_form
 from ..store import SessionRow
 from . import alarm_view
 from .scope import mark
 
-# The Spravato label's escalation advice (§5.6, boxed warning), shown with the high-priority BP alarm.
+# The escalation advice of the Spravato label of 03/2026 (Warnings and Precautions: Increases in Blood Pressure),
+# shown with the high-priority BP alarm.
 ESCALATION_CHECKLIST = (
     "Chest pain", "Shortness of breath", "Sudden severe headache", "Visual disturbance", "Seizure",
     "Reduced consciousness",
@@ -22,20 +24,33 @@ ESCALATION_CHECKLIST = (
 ESCALATION_ADVICE = ("Any of these: emergency care now. BP that stays high: call a clinician experienced in "
                      "BP management.")
 BP_ALARMS_WITH_CHECKLIST = frozenset({"bp.severe"})
+# After the 40-min check, in the words of the label of 03/2026 (Dosage and Administration).
+BP_AFTER_THE_CHECK = "as clinically warranted until values remain consistent at a safe level"
+
+
+def clock_at(row: SessionRow) -> Callable[[float], str]:
+    """A session time as its clock time ('14:32'), by the session's own clock (a replay's feed, a simulation's
+    speed)."""
+    return lambda offset_s: clock(session_wall_time(row, offset_s))
 
 
 def header(row: SessionRow) -> Any:
+    """Chair, patient, protocol, phase; the clock now with the session time beside it, and the start with the time
+    zone every clock time on the page is in (said once, here)."""
     status = row.status or {}
     now_s = row.session_now()
     phase = status.get("phase", row.phase)
+    start = session_wall_time(row, 0.0)
     bits = [f"{row.chair} · {row.patient_label}", status.get("protocol_label") or row.protocol,
             f"{PHASE_LABELS.get(phase, phase)} for {minutes(now_s - (status.get('phase_since') or 0))}",
-            f"session time {session_clock(now_s)}", f"started {wall_clock(row.started_at)}"]
+            _now_or_discharged(row, now_s),
+            f"started {wall_clock(start)} (clock times in {zone_name(start)})"]
     if row.dose:
         bits.insert(2, f"dose {row.dose}")
     if status.get("baseline"):
         baseline = status["baseline"]  # one from before the session says so: the nurse checks it is this patient's
-        before = f" (before the session, {session_clock(baseline['offset_s'])})" if baseline["offset_s"] < 0 else ""
+        before = (f" (before the session, {clock(session_wall_time(row, baseline['offset_s']))})"
+                  if baseline["offset_s"] < 0 else "")
         bits.append(f"baseline {bp_text(baseline)}{before}")
     test = [html.Span(mark(row), className="test-mark", title="test data: no real patient")] if mark(row) else []
     paused = alarm_view.pause_text(alarm_view.pause_left(status, now_s, row.speed)) if row.ended_at is None else ""
@@ -43,37 +58,48 @@ def header(row: SessionRow) -> Any:
                      *([html.P(paused, className="audio-paused", id="audio-paused")] if paused else [])])
 
 
+def _now_or_discharged(row: SessionRow, now_s: float) -> str:
+    """The clock now, the session time beside it; once discharged, when that was."""
+    done = (row.status or {}).get("discharged_at")
+    if done is not None:
+        return f"discharged {clock_and_session(session_wall_time(row, done), done)}"
+    return f"now {clock_and_session(session_wall_time(row, now_s), now_s)}"
+
+
 def countdowns(row: SessionRow, config: Config) -> list[Any]:
-    """The clocks a nurse works to: infusion end, the 40-min BP check, the end of the minimum observation."""
+    """The clocks a nurse works to: infusion end, the 40-min BP check, the end of the minimum observation, each at
+    its clock time."""
     status = row.status or {}
     now_s = row.session_now()
     dose = status.get("dose_at")
     if dose is None:
         return [html.Li("Waiting for the dose: the clocks start at dose start.")]
+    at = clock_at(row)
     items = []
     if status.get("phase") == "infusion":
-        items.append(_countdown("Planned infusion end", dose + config.protocols[row.protocol].dosing_s, now_s))
+        items.append(_countdown("Planned infusion end", dose + config.protocols[row.protocol].dosing_s, now_s, at))
     start = dose + config.value("bp.check_due.window_start") * 60
     end = dose + config.value("bp.check_due.window_end") * 60
     done = status.get("check_done_at")
     if done is not None:
-        items.append(html.Li(f"40-min BP check: done at {session_clock(done)}", className="countdown done"))
+        items.append(html.Li(f"40-min BP check: done at {at(done)}; then BP {BP_AFTER_THE_CHECK}",
+                             className="countdown done"))
     else:
-        items.append(html.Li(f"40-min BP check: take a BP between {session_clock(start)} and {session_clock(end)}"
+        items.append(html.Li(f"40-min BP check: take a BP between {at(start)} and {at(end)}"
                              f" ({config.value('bp.check_due.window_start'):.0f}–{config.value('bp.check_due.window_end'):.0f}"
                              " min after the dose)"
                              f" ({_until(start, now_s) if now_s < start else 'due now' if now_s <= end else 'missed'})",
                              className="countdown"))
     observation_end = status.get("observation_end_at")
     if observation_end is not None:
-        items.append(_countdown("End of the minimum observation", observation_end, now_s))
+        items.append(_countdown("End of the minimum observation", observation_end, now_s, at))
     elif status.get("phase") == "infusion":
         items.append(html.Li("The minimum observation starts at infusion end.", className="countdown"))
     return items
 
 
-def _countdown(label: str, at: float, now_s: float) -> Any:
-    return html.Li(f"{label}: {session_clock(at)} ({_until(at, now_s)})", className="countdown")
+def _countdown(label: str, at: float, now_s: float, clock_at: Callable[[float], str]) -> Any:
+    return html.Li(f"{label}: {clock_at(at)} ({_until(at, now_s)})", className="countdown")
 
 
 def _until(at: float, now_s: float) -> str:
@@ -119,17 +145,20 @@ def alarm_panel(row: SessionRow, live: bool) -> Any:
     if not alarms:
         return html.Div([html.P("No active alarm.", className="no-alarm")])
     now_s = row.session_now()
-    return html.Div([html.Ul([_alarm_item(alarm, status, now_s, live) for alarm in alarms], className="alarm-list")])
+    at = clock_at(row)
+    return html.Div([html.Ul([_alarm_item(alarm, status, now_s, live, at) for alarm in alarms],
+                             className="alarm-list")])
 
 
-def _alarm_item(alarm: Mapping[str, Any], status: Mapping[str, Any], now_s: float, live: bool) -> Any:
+def _alarm_item(alarm: Mapping[str, Any], status: Mapping[str, Any], now_s: float, live: bool,
+                at: Callable[[float], str]) -> Any:
     state = []
     if alarm.get("latched"):
         state.append(html.Span("condition ended · latched until acknowledged", className="latched"))
     if alarm.get("escalated"):
         state.append(html.Span("ESCALATED", className="escalated"))
     if alarm.get("acked_by"):
-        state.append(html.Span(f"Acknowledged by {alarm['acked_by']} at {session_clock(alarm['acked_at'])}",
+        state.append(html.Span(f"Acknowledged by {alarm['acked_by']} at {at(alarm['acked_at'])}",
                                className="acked"))
     elif live:
         key = json.dumps([alarm["code"], alarm["source"]])
@@ -144,7 +173,7 @@ def _alarm_item(alarm: Mapping[str, Any], status: Mapping[str, Any], now_s: floa
                   className="alarm-name", title=alarm["code"]),
         html.Span(f"now {now} · " if now and now != alarm["value"] else "", className="alarm-now"),
         html.Span(alarm["message"], className="alarm-message"),
-        html.Span(f" · since {session_clock(alarm['since_s'])} (for {minutes(now_s - alarm['since_s'])})",
+        html.Span(f" · since {at(alarm['since_s'])} (for {minutes(now_s - alarm['since_s'])})",
                   className="alarm-since"),
         *state,
     ]
@@ -164,15 +193,19 @@ def alarm_key(row: SessionRow) -> str:
     return json.dumps(shown, sort_keys=True)
 
 
-def log_table(bp_readings: Sequence[Mapping[str, Any]], transitions: Sequence[Mapping[str, Any]],
+def log_table(row: SessionRow, bp_readings: Sequence[Mapping[str, Any]], transitions: Sequence[Mapping[str, Any]],
               events: Sequence[Mapping[str, Any]], continuous: Mapping[str, Any]) -> Any:
+    """The log, newest first: the clock time (to the second: the order of a BP and an alarm matters), then the
+    session time."""
     entries = log_entries(bp_readings, transitions, events)
-    rows = [html.Tr([html.Td(session_clock(t)), html.Td(kind), html.Td(text), html.Td(who)])
+    rows = [html.Tr([html.Td(clock(session_wall_time(row, t), seconds=True), className="log-clock"),
+                     html.Td(session_clock(t), className="log-session"), html.Td(kind), html.Td(text), html.Td(who)])
             for t, kind, text, who in reversed(entries)]
     return html.Div([
         html.P(_continuous_summary(continuous), className="log-summary"),
-        html.Table([html.Thead(html.Tr([html.Th("Session time"), html.Th("What"), html.Th("Detail"),
-                                        html.Th("Who")])), html.Tbody(rows)], className="log-table"),
+        html.Table([html.Thead(html.Tr([html.Th(f"Time ({zone_name(row.started_at)})"), html.Th("Session time"),
+                                        html.Th("What"), html.Th("Detail"), html.Th("Who")])),
+                    html.Tbody(rows)], className="log-table"),
     ])
 
 

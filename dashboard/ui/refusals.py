@@ -1,12 +1,13 @@
 """Why the session page refuses a dose or a discharge, in a nurse's words, before it offers the override.
 
 A bare "not ready" makes the override the easy way out; naming what holds the chair ("a latched HIGH alarm awaits
-acknowledgement", "the minimum observation ends at 1:12:00") points at what to do first. Pure: each function reads
+acknowledgement", "the minimum observation ends at 14:32") points at what to do first. Times are clock times
+(`at`: the session page's clock, panels.clock_at), session times where none is given. Pure: each function reads
 the session's engine status (what the board shows), its events and the configuration, and returns the text.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from devices.readings import Assessment
 
@@ -30,23 +31,23 @@ def checklist_refusal(unanswered: Sequence[str]) -> str:
 
 
 def discharge_refusal(status: Mapping[str, Any], events: Sequence[Mapping[str, Any]], now_s: float,
-                      config: Config) -> str:
+                      config: Config, at: Callable[[float], str] = session_clock) -> str:
     """"Not ready for discharge: <what holds it>. <the override offer>"."""
-    holds = discharge_holds(status, events, now_s, config)
+    holds = discharge_holds(status, events, now_s, config, at)
     return f"Not ready for discharge: {'; '.join(holds) or 'the discharge criteria are not met'}. {OVERRIDE_OFFER}"
 
 
 def discharge_holds(status: Mapping[str, Any], events: Sequence[Mapping[str, Any]], now_s: float,
-                    config: Config) -> list[str]:
+                    config: Config, at: Callable[[float], str] = session_clock) -> list[str]:
     """What keeps each unmet discharge criterion (SessionEngine.readiness) from being met, most urgent first."""
     readiness = status.get("readiness") or {}
     holds = _alarm_holds(status) if not readiness.get("no physiological alarm active", True) else []
     if not readiness.get("minimum observation passed", True):
-        holds.append(_observation_hold(status, now_s))
+        holds.append(_observation_hold(status, now_s, at))
     if not readiness.get("BP below the elevated limit and not rising", True):
         holds.append(_bp_hold(status, config))
     if not readiness.get("sedation and dissociation resolved, breathing normal", True):
-        holds.append(_assessment_hold(status, events, config))
+        holds.append(_assessment_hold(status, events, config, at))
     return holds
 
 
@@ -62,12 +63,12 @@ def _alarm_holds(status: Mapping[str, Any]) -> list[str]:
     return holds or ["a physiological alarm is active"]
 
 
-def _observation_hold(status: Mapping[str, Any], now_s: float) -> str:
+def _observation_hold(status: Mapping[str, Any], now_s: float, at: Callable[[float], str]) -> str:
     end = status.get("observation_end_at")
     if end is None:
         start = "infusion end" if status.get("phase") == "infusion" else "the dose"
         return f"the minimum observation has not started (it starts at {start})"
-    return f"the minimum observation ends at {session_clock(end)} (in {minutes(max(end - now_s, 60))})"
+    return f"the minimum observation ends at {at(end)} (in {minutes(max(end - now_s, 60))})"
 
 
 def _bp_hold(status: Mapping[str, Any], config: Config) -> str:
@@ -80,7 +81,8 @@ def _bp_hold(status: Mapping[str, Any], config: Config) -> str:
     return f"the latest BP {bp['text']} is the highest since the dose: wait for a lower one"
 
 
-def _assessment_hold(status: Mapping[str, Any], events: Sequence[Mapping[str, Any]], config: Config) -> str:
+def _assessment_hold(status: Mapping[str, Any], events: Sequence[Mapping[str, Any]], config: Config,
+                     at: Callable[[float], str]) -> str:
     dose = status.get("dose_at")
     latest = next((e for e in reversed(events) if e.get("kind") == "assessment" and dose is not None
                    and e["offset_s"] >= dose), None)
@@ -97,4 +99,4 @@ def _assessment_hold(status: Mapping[str, Any], events: Sequence[Mapping[str, An
         found.append(f"MOAA/S {answer.moaas} (discharge needs {config.value('readiness.moaas_min'):.0f})")
     if not answer.breathing_ok:
         found.append("depressed breathing")
-    return f"the latest assessment ({session_clock(latest['offset_s'])}) shows " + " and ".join(found or ["no change"])
+    return f"the latest assessment ({at(latest['offset_s'])}) shows " + " and ".join(found or ["no change"])

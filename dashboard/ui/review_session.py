@@ -8,7 +8,7 @@ live page, so a link or test that finds them there finds them here.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
@@ -17,7 +17,8 @@ from ..reports.alarm_table import AlarmEpisode, alarm_episodes
 from ..reports.charts import review as review_chart
 from ..reports.charts.marks import limit_lines
 from ..reports.exports import FORMATS, SessionNotFound, export_session
-from ..reports.format import PRIORITY_LABELS, alarm_label, session_clock, wall_clock
+from ..reports.format import PRIORITY_LABELS, alarm_label, clock, session_clock, wall_clock
+from ..reports.record import session_wall_time
 from ..reports.patient_course import first_treatment
 from ..reports.rems import spo2_bounds
 from ..store import SessionRow, Store
@@ -52,13 +53,13 @@ def layout(store: Store, config: Config, sid: int) -> Any:
         export_bar(),
         html.Div(dcc.Graph(id="review-chart", figure=fig, config={"displaylogo": False, "scrollZoom": True}),
                  id="session-chart"),
-        html.H3("Alarms"), alarm_table(episodes),
+        html.H3("Alarms"), alarm_table(row, episodes),
         panels.rems_table(row, bp_readings, events, config,
                           first_treatment(store, row) if row.protocol.startswith("esketamine") else None,
                           spo2_overview(store, sid, *spo2_bounds(config))),
         html.H3("Session log"),
-        html.Div(panels.log_table(bp_readings + store.spot_checks(sid), transitions, events, store.reading_summary(sid)),
-                 id="session-log"),
+        html.Div(panels.log_table(row, bp_readings + store.spot_checks(sid), transitions, events,
+                                  store.reading_summary(sid)), id="session-log"),
         dcc.Store(id="review-sid", data=sid),
     ], className="session-page review-page")
 
@@ -96,22 +97,30 @@ def signoff_box(row: SessionRow, signed: SignOff | None) -> Any:
     ], className="signoff no-print")
 
 
-def alarm_table(episodes: list[AlarmEpisode]) -> Any:
+def alarm_table(row: SessionRow, episodes: list[AlarmEpisode]) -> Any:
+    """Each alarm episode with its clock times (to the second: time to acknowledge is in seconds); the session time
+    of its raise as the cell's title."""
     if not episodes:
         return html.P("No alarm was raised.", className="no-alarm")
     head = ("Alarm", "Priority", "Raised", "Value", "Acknowledged", "Time to acknowledge", "Cleared", "Notes")
     rows = []
+    at = _clock_seconds(row)
     for ep in episodes:
-        acks = "; ".join(f"{who} at {session_clock(at)}" for who, at in ep.acks) or "–"
+        acks = "; ".join(f"{who} at {at(when)}" for who, when in ep.acks) or "–"
         took = ep.time_to_acknowledge
         rows.append(html.Tr([
             html.Td(f"{alarm_label(ep.code)}{' (' + ep.source + ')' if ep.source else ''}", title=ep.code),
             html.Td(html.Span(PRIORITY_LABELS.get(ep.priority, ep.priority), className=f"badge prio-{ep.priority}")),
-            html.Td(session_clock(ep.raised_at)), html.Td(ep.value), html.Td(acks),
-            html.Td("–" if took is None else f"{took:.0f} s"), html.Td(session_clock(ep.cleared_at)),
+            html.Td(at(ep.raised_at), title=f"session {session_clock(ep.raised_at)}"), html.Td(ep.value),
+            html.Td(acks), html.Td("–" if took is None else f"{took:.0f} s"),
+            html.Td("–" if ep.cleared_at is None else at(ep.cleared_at)),
             html.Td(ep.notes())], className=f"prio-{ep.priority}"))
     return html.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(rows)],
                       className="alarm-table", id="review-alarms")
+
+
+def _clock_seconds(row: SessionRow) -> Callable[[float], str]:
+    return lambda offset_s: clock(session_wall_time(row, offset_s), seconds=True)
 
 
 def register(app: Dash, store: Store, config: Config) -> None:

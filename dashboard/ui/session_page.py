@@ -23,6 +23,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from ..engine import Config
 from ..reports.charts.figures import SESSION_HEIGHT, extend_payload, open_phase, session_figure
 from ..reports.charts.marks import limit_lines
+from ..reports.charts.review import clock_axis
 from ..reports.patient_course import first_treatment
 from ..reports.rems import spo2_bounds
 from ..store import SessionRow, Store
@@ -62,7 +63,7 @@ class SessionView:
     def figure(self) -> Any:
         return session_figure(self.readings, self.transitions, self.events, self.row.status or {},
                               self.row.session_now(), limit_lines(self.config, self.row.protocol),
-                              live=self.row.ended_at is None)
+                              live=self.row.ended_at is None, axis=clock_axis(self.row))
 
     def marks(self) -> int:
         """What a full redraw of the chart depends on beyond the readings: markers, log lines, phase changes."""
@@ -77,8 +78,8 @@ class SessionView:
         ], className="status-panel")
 
     def log(self) -> Any:
-        return panels.log_table(self.bp_readings + self.store.spot_checks(self.row.id), self.transitions, self.events,
-                                self.store.reading_summary(self.row.id))
+        return panels.log_table(self.row, self.bp_readings + self.store.spot_checks(self.row.id), self.transitions,
+                                self.events, self.store.reading_summary(self.row.id))
 
     def first_state(self) -> dict[str, Any]:
         """A live page's state before its chart comes (`chart_now`): no figure drawn, no reading in it."""
@@ -141,7 +142,7 @@ def poll_session(store: Store, config: Config, state: Mapping[str, Any]) -> tupl
     new_state = view.state(last_id=max((r["id"] for r in fresh), default=state["last_id"]))
     now_s = row.session_now()
     under_way = open_phase(row.status or {}, now_s)
-    extend = extend_payload(fresh, now_s if under_way else None)
+    extend = extend_payload(fresh, now_s if under_way else None, clock_axis(row))
     log = view.log() if any(r.get("sbp") is not None or r.get("provenance") == "manual" for r in fresh) else no_update
     return extend or no_update, no_update, head, alarms, view.status_panel(), log, new_state
 

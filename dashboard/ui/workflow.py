@@ -14,13 +14,13 @@ from typing import Any, Callable
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from ..engine import ALARM_CODES, Config
-from ..reports.format import session_clock
 from ..reports.rems import SERIOUS_ADVERSE_EVENT
 from ..store import SessionRow, Store
 from ..store.signoff import is_signed
 from . import checklist, forms, refusals
 from .controls import choice_group
 from .forms import FormError
+from .panels import clock_at
 from .identity import may_see, signed_in
 from .notice import error, ok
 
@@ -80,7 +80,7 @@ def panel(row: SessionRow) -> Any:
 def dose_start(store: Store, row: SessionRow, who: str, reason: str, config: Config) -> str:
     status = row.status or {}
     if status.get("dose_at") is not None:
-        return f"The dose was already started at {session_clock(status['dose_at'])}."
+        return f"The dose was already started at {clock_at(row)(status['dose_at'])}."
     unchecked = checklist.unanswered(store, row, config)
     if unchecked:  # the pre-dose checklist first: an override reason for the BP does not answer it
         raise FormError(refusals.checklist_refusal([item.text for item in unchecked]))
@@ -119,7 +119,7 @@ def discharge(store: Store, row: SessionRow, who: str, reason: str, config: Conf
             reason = forms.note(reason, required=True, what="override")
         except FormError:  # what holds the chair first, then the override
             raise FormError(refusals.discharge_refusal(status, store.events_of(row.id), row.session_now(),
-                                                       config.for_protocol(row.protocol))) from None
+                                                       config.for_protocol(row.protocol), clock_at(row))) from None
     asked = forms.serious_adverse_event(row.protocol, sae)  # refused before anything is queued
     if not ready:
         store.submit_action(row.id, "override", who, detail=f"discharge before ready ({'; '.join(unmet)}): {reason}")

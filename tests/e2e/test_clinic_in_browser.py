@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from dashboard.store import Store
@@ -15,6 +16,7 @@ TILES_JS = """return Array.from(document.querySelectorAll('.tile')).map(t => Obj
     ['chair', 'phase', 'bp', 'hr', 'spo2'].map(k => [k, (t.querySelector('.tile-' + k) || {}).textContent])));"""
 OPEN_CHAIR_3_JS = """const tile = Array.from(document.querySelectorAll('.tile')).find(t => t.textContent.includes('Chair 3'));
     if (tile) tile.click(); return !!tile;"""
+CHART_JS = "const g = document.querySelector('#session-chart .js-plotly-plot');"
 HR_POINTS_JS = """const graph = document.querySelector('#session-chart .js-plotly-plot');
     return graph && graph.data && graph.data[3] ? graph.data[3].x.length : 0;"""
 
@@ -64,6 +66,13 @@ def test_board_shows_the_clinic_and_a_tile_updates_on_its_own(dash_br, start_ser
     sid = int(dash_br.driver.current_url.rstrip("/").rsplit("/", 1)[1])
     assert Store.open(db).session(sid).chair == "Chair 3"
     assert hr_points > 60 * 20
+
+    # The chart's time axis is the clock (local time on a date axis), and the poll's extendData appends in it: a
+    # new HR sample sits at about now on the wall clock (in session minutes it would sit in January 1970).
+    assert dash_br.driver.execute_script(f"{CHART_JS} return g._fullLayout.xaxis.type;") == "date"
+    newest = script_until(dash_br, f"{CHART_JS} const x = g.data[3].x; return x.length > {hr_points} && x[x.length - 1];",
+                          "the poll to append an HR sample")
+    assert abs(newest - (time.time() + time.localtime().tm_gmtoff) * 1000) < 5 * 60_000
 
 
 def _oximeter_readings(db: Path) -> dict[int, list[float]]:

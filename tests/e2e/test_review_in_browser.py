@@ -14,15 +14,15 @@ from ..review_sessions import SAMPLES, recorded_session
 from .browser import click, follow, idle, login, script_until, type_into
 
 
-def _sessions(db: Path) -> dict[str, int]:
+def _sessions(db: Path) -> dict[str, int]:  # and the severe session's start
     store = Store.open(db)
-    now = time.time()
+    now = float(int(time.time()))
     ids = {"quiet": recorded_session(store, feed=SAMPLES / "feeds" / "iv-quiet.csv", actions=None, patient="P-11",
                                      chair="Chair 1", started=now - 5 * 86400),
            "other": recorded_session(store, patient="P-22", chair="Chair 2", started=now - 4 * 86400),
            "severe": recorded_session(store, patient="P-11", chair="Chair 3", started=now - 2 * 86400)}
     store.close()
-    return ids
+    return {**ids, "severe_start": int(now - 2 * 86400)}
 
 
 def _table_links(dash_br) -> list[str]:
@@ -48,15 +48,22 @@ def test_filter_open_zoom_export_and_sign_off(dash_br, start_server, tmp_path):
     # Open it: the chart with every NIBP reading, its alarms and the log.
     follow(dash_br, f".sessions-table a[href='/review/{ids['severe']}']", f"/review/{ids['severe']}")
     dash_br.wait_for_element("#review-chart .js-plotly-plot")
-    dash_br.wait_for_contains_text("#review-alarms", "RN-AB at 42:30")
+    # Times are the clock's (the server's zone is this process's): the acknowledgement 42:30 into the session.
+    start = ids["severe_start"]
+    dash_br.wait_for_contains_text("#review-alarms", f"RN-AB at {time.strftime('%H:%M:%S', time.localtime(start + 2550))}")
     graph = "document.querySelector('#review-chart .js-plotly-plot')"
-    coarse = dash_br.driver.execute_script(f"return {graph}.data[3].x.filter(x => x >= 30 && x <= 31).length")
+    assert dash_br.driver.execute_script(f"return {graph}._fullLayout.xaxis.type") == "date"
+    # the minute from 30:00 into the session, on the chart's clock axis: local time in ms, and as plotly names it
+    lo = (start + 1800 + time.localtime(start + 1800).tm_gmtoff) * 1000
+    minute = f"x => x >= {lo} && x <= {lo + 60_000}"
+    coarse = dash_br.driver.execute_script(f"return {graph}.data[3].x.filter({minute}).length")
 
     # Zoom to one minute: the server sends that minute's every sample. Wait until Dash has no callback in flight
     # first: a relayout made while the graph's first draw settles can be swallowed by that draw.
     idle(dash_br)
-    zoom = f"Plotly.relayout({graph}, {{'xaxis.range[0]': 30, 'xaxis.range[1]': 31}})"
-    in_minute = f"const n = {graph}.data[3].x.filter(x => x >= 30 && x <= 31).length; return n >= 60 ? n : 0"
+    bounds = [time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(start + at)) for at in (1800, 1860)]
+    zoom = f"Plotly.relayout({graph}, {{'xaxis.range[0]': '{bounds[0]}', 'xaxis.range[1]': '{bounds[1]}'}})"
+    in_minute = f"const n = {graph}.data[3].x.filter({minute}).length; return n >= 60 ? n : 0"
     dash_br.driver.execute_script(zoom)
     fine = script_until(dash_br, in_minute, "the zoomed minute's every sample")
     assert fine > coarse

@@ -108,8 +108,9 @@ def test_the_pdf_draws_the_review_figures_hr_and_spo2_points(recorded):
                    for x, y in points):
                 drawn.append([((x - panel.x) / panel.w * data.x_end_s / 60,
                                panel.high - (y - panel.y) / panel.h * (panel.high - panel.low)) for x, y in points])
-        trace = traces[TRACE[name]]
-        expected = runs(type(data.hr)(trace["x"], trace["y"]))
+        trace, axis = traces[TRACE[name]], review_chart.clock_axis(row)  # the screen's x: the clock, in local ms
+        minutes = [None if x is None else axis.offset(x) / 60 for x in trace["x"]]
+        expected = runs(type(data.hr)(minutes, trace["y"]))
         assert len(expected) >= 1 and sum(len(run) for run in expected) > 1000  # thinned, not 8,100 samples
         assert [len(run) for run in drawn] == [len(run) for run in expected]
         for got_run, want_run in zip(drawn, expected):

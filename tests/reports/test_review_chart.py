@@ -15,6 +15,7 @@ from dashboard.reports.charts import review as review_chart
 from dashboard.reports.charts.decimate import GAP_S, POINTS_PER_TRACE, reduce_series
 from dashboard.reports.charts.figures import TRACE
 
+from ..clock_zone import local_zone, utc_epoch
 from ..review_sessions import recorded_session
 
 
@@ -61,8 +62,13 @@ def test_min_and_max_always_survive(values, budget):
 
 
 def test_the_figure_draws_every_nibp_reading_and_zoom_replaces_only_hr_and_spo2(tmp_path):
+    with local_zone("America/New_York"):
+        _figure_and_zoom(tmp_path)
+
+
+def _figure_and_zoom(tmp_path):
     store = Store.open(tmp_path / "clinic.db")
-    sid = recorded_session(store)
+    sid = recorded_session(store, started=utc_epoch("2026-12-08T14:00:00"))  # 09:00 EST
     row, transitions, events = store.session(sid), store.alarms_of(sid), store.events_of(sid)
     bps = store.readings_after(sid, bp_only=True)
     fig = review_chart.figure(row, bps, continuous_between(store, sid), transitions, events,
@@ -74,14 +80,17 @@ def test_the_figure_draws_every_nibp_reading_and_zoom_replaces_only_hr_and_spo2(
     lanes = [s for s in data["layout"]["shapes"] if s["yref"] == "y"]
     assert len(lanes) == 4  # bp.high twice, bp.rise, bp.severe
     assert {s["fillcolor"] for s in lanes} == {"#d62728", "#f2b705"}
-    assert any("RN-AB at 42:30" in text for text in data["data"][TRACE["alarms"]]["customdata"])
+    assert any("RN-AB at 09:42:30" in text for text in data["data"][TRACE["alarms"]]["customdata"])
 
-    patch = review_chart.zoom_patch(store, sid, {"xaxis.range[0]": 30, "xaxis.range[1]": 31}).to_plotly_json()
+    # the axis is the clock: plotly reports a zoom as local date-times
+    patch = review_chart.zoom_patch(store, sid, {"xaxis.range[0]": "2026-12-08 09:30:00",
+                                                 "xaxis.range[1]": "2026-12-08 09:31:00"}).to_plotly_json()
     changed = {op["location"][1] for op in patch["operations"]}
     assert changed == {TRACE["hr"], TRACE["spo2"]}
     hr_x = next(op["params"]["value"] for op in patch["operations"]
                 if op["location"] == ["data", TRACE["hr"], "x"])
-    assert sum(1 for v in hr_x if v is not None and 30 <= v <= 31) >= 60  # every 1 Hz sample of that minute
+    nine_thirty = (utc_epoch("2026-12-08T09:30:00")) * 1000  # 09:30 on the (zone-less) axis, in ms
+    assert sum(1 for v in hr_x if v is not None and nine_thirty <= v <= nine_thirty + 60_000) >= 60  # every 1 Hz sample
     assert review_chart.zoom_patch(store, sid, {"yaxis.range[0]": 50}) is None
     assert review_chart.visible_window({"xaxis3.range": [2, 1]}) == (60.0, 120.0)
     assert review_chart.visible_window({"xaxis.autorange": True}) == "all"

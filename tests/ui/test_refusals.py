@@ -2,7 +2,6 @@
 through the real Ingest into a real store, refused through the page's own actions (dashboard/ui/workflow.py)."""
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
@@ -39,7 +38,8 @@ def test_the_discharge_refusal_names_each_hold_before_the_override(tmp_path: Pat
     text = _refusal(workflow.discharge, store, store.session(sid), "nurse1", "", config)
     holds, offer = text.split(". To discharge anyway")
     assert holds.startswith("Not ready for discharge: a HIGH alarm (BP severe) is active at 185/112;")
-    assert "the minimum observation ends at 2:05:00 (in 1" in holds  # 120 min after the dose
+    ends = time.strftime("%H:%M", time.localtime(store.session(sid).started_at + 300 + 7200))  # 120 min after the dose
+    assert f"the minimum observation ends at {ends} (in 1" in holds  # the clock time, as the nurse reads the wall
     assert "the latest BP 185/112 is at or above the elevated limit (160/100)" in holds
     assert "no assessment since the dose" in holds
     assert offer.startswith(", give an override reason")
@@ -49,7 +49,9 @@ def test_the_discharge_refusal_names_each_hold_before_the_override(tmp_path: Pat
                              SessionEvent("assessment", "moaas=3;dissociation=yes;resp=ok", offset_s=1160)])
     text = _refusal(workflow.discharge, store, store.session(sid), "nurse1", " ", config)
     assert text.startswith("Not ready for discharge: a latched HIGH alarm (BP severe) awaits acknowledgement;")
-    assert re.search(r"; the latest assessment \(\d+:\d\d\) shows dissociation and MOAA/S 3 \(discharge needs 5\)\. To", text)
+    stored = [e for e in store.events_of(sid) if e["kind"] == "assessment"][-1]["offset_s"]  # where ingest placed it
+    assessed = time.strftime("%H:%M", time.localtime(store.session(sid).started_at + stored))
+    assert f"; the latest assessment ({assessed}) shows dissociation and MOAA/S 3 (discharge needs 5). To" in text
     assert "elevated limit" not in text and "active at" not in text
     assert store.pending_actions() == []  # refused: nothing queued
     store.close()

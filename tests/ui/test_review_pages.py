@@ -14,6 +14,7 @@ from dashboard.store.signoff import sign_off
 from dashboard.ui import create_app, review
 from dashboard.ui.app import route
 
+from ..clock_zone import local_zone, utc_epoch
 from ..review_sessions import SAMPLES, recorded_session
 
 CONFIG = load_config()
@@ -40,10 +41,12 @@ def test_filters_from_the_controls():
 
 def test_review_page_has_chart_alarms_rems_log_exports_and_sign_off(tmp_path):
     store = Store.open(tmp_path / "clinic.db")
-    sid = recorded_session(store)
-    page = _page(tmp_path, store, f"/review/{sid}")
-    for part in ('"review-chart"', '"review-alarms"', "RN-AB at 42:30", "120 s", "REMS Patient Monitoring Form",
-                 '"session-log"', '"export-pdf"', '"signoff-button"', "as clinician1"):
+    sid = recorded_session(store, started=utc_epoch("2026-12-08T14:00:00"))
+    with local_zone("America/New_York"):  # the session started at 09:00 EST: its times read as the clock there
+        page = _page(tmp_path, store, f"/review/{sid}")
+    for part in ('"review-chart"', '"review-alarms"', "RN-AB at 09:42:30", "120 s", "REMS Patient Monitoring Form",
+                 '"session-log"', '"export-pdf"', '"signoff-button"', "as clinician1",
+                 "started 2026-12-08 09:00 (clock times in EST)", "Time (EST)", '"clock time (EST)"'):
         assert part in page, part
     sign_off(store, sid, "clinician1", "ok")
     signed = _page(tmp_path, store, f"/review/{sid}")

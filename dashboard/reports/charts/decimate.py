@@ -15,13 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .axis import SessionMinutes, TimeAxis
+
 GAP_S = 30.0  # no sample for this long: the line breaks (the stale-data limit for continuous sources)
 POINTS_PER_TRACE = 1600  # about two per pixel column of a wide chart
 
 
 @dataclass(frozen=True)
 class Reduced:
-    """A series ready to plot: session minutes and values, None where the line breaks."""
+    """A series ready to plot: x on the chart's time axis (axis.py) and values, None where the line breaks."""
 
     x: list[float | None]
     y: list[float | None]
@@ -41,8 +43,9 @@ def min_max_indices(x: np.ndarray, y: np.ndarray, start: float, end: float, buck
 
 
 def reduce_series(x_s: np.ndarray, y: np.ndarray, start_s: float | None = None, end_s: float | None = None,
-                  budget: int = POINTS_PER_TRACE) -> Reduced:
-    """`(session seconds, values)` -> about `budget` points in session minutes, NaNs dropped.
+                  budget: int = POINTS_PER_TRACE, axis: TimeAxis = SessionMinutes()) -> Reduced:
+    """`(session seconds, values)` -> about `budget` points on the time axis (session minutes unless given),
+    NaNs dropped.
 
     Without a window the whole series shares the budget. With the visible window
     [start_s, end_s] the window gets the budget (every sample once it fits) and the
@@ -63,16 +66,16 @@ def reduce_series(x_s: np.ndarray, y: np.ndarray, start_s: float | None = None, 
         if len(idx) > n:
             idx = idx[min_max_indices(x_s[idx], y[idx], float(x_s[idx[0]]), float(x_s[idx[-1]]), max(n // 2, 1))]
         chosen.append(idx)
-    return _with_breaks(x_s, y, np.unique(np.concatenate(chosen)), set(gaps.tolist()))
+    return _with_breaks(x_s, y, np.unique(np.concatenate(chosen)), set(gaps.tolist()), axis)
 
 
-def _with_breaks(x_s: np.ndarray, y: np.ndarray, chosen: np.ndarray, gap_starts: set[int]) -> Reduced:
+def _with_breaks(x_s: np.ndarray, y: np.ndarray, chosen: np.ndarray, gap_starts: set[int], axis: TimeAxis
+                 ) -> Reduced:
     xs: list[float | None] = []
     ys: list[float | None] = []
-    minutes = (x_s[chosen] / 60.0).round(4).tolist()  # 4 decimals: 6 ms, finer than any sample
     values = y[chosen].tolist()
-    for i, minute, value in zip(chosen.tolist(), minutes, values):
-        xs.append(minute)
+    for i, x, value in zip(chosen.tolist(), axis.xs(x_s[chosen]), values):
+        xs.append(x)
         ys.append(value)
         if i in gap_starts:
             xs.append(None)

@@ -1,7 +1,8 @@
 """What the session charts draw besides the readings: the phases shaded, and the alarm limits as reference lines.
 
 Plain layout dicts (one `update_layout` per figure: plotly's add_vrect/add_shape per subplot cost ~10 ms each).
-The three panels are BP (y), HR (y2) and SpO2 (y3), sharing session minutes on x.
+The three panels are BP (y), HR (y2) and SpO2 (y3), sharing one time axis on x (axis.py: the clock, or session
+minutes); positions are computed in session seconds and placed through it.
 
 Phases come from the status snapshot's history of phase changes (readiness can be met and lost again, so
 `ready_at`, the first time, is not enough). On the live chart the phase still under way is not a shape but a
@@ -17,6 +18,7 @@ import plotly.graph_objects as go
 
 from ...engine import Config
 from ..format import PHASE_LABELS
+from .axis import SessionMinutes, TimeAxis
 
 PHASE_COLOURS = {"dosing": "rgba(255,165,0,0.12)", "infusion": "rgba(255,165,0,0.12)",
                  "observation": "rgba(31,119,180,0.08)", "ready": "rgba(44,160,44,0.10)"}
@@ -97,43 +99,48 @@ def _spans_before_history(status: Mapping[str, Any], now_s: float) -> list[tuple
     return [s for s in spans if s[2] > s[1]]
 
 
-def phase_marks(spans: Sequence[tuple[str, float, float]], x_end_s: float
+def phase_marks(spans: Sequence[tuple[str, float, float]], x_end_s: float, time_axis: TimeAxis = SessionMinutes()
                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(shapes, annotations): each phase shaded in all three panels, its name at its start on the BP panel."""
     shapes, notes = [], []
     for phase, start, end in spans:
         for axis in AXES:
-            shapes.append({"type": "rect", "xref": "x", "yref": f"{axis} domain", "x0": start / 60, "x1": end / 60,
-                           "y0": 0, "y1": 1, "fillcolor": PHASE_COLOURS[phase], "line": {"width": 0},
-                           "layer": "below"})
-        notes.append(phase_label(phase, start, x_end_s))
+            shapes.append({"type": "rect", "xref": "x", "yref": f"{axis} domain", "x0": time_axis.x(start),
+                           "x1": time_axis.x(end), "y0": 0, "y1": 1, "fillcolor": PHASE_COLOURS[phase],
+                           "line": {"width": 0}, "layer": "below"})
+        notes.append(phase_label(phase, start, x_end_s, time_axis))
     return shapes, notes
 
 
-def phase_label(phase: str, start_s: float, x_end_s: float) -> dict[str, Any]:
+def phase_label(phase: str, start_s: float, x_end_s: float, time_axis: TimeAxis = SessionMinutes()
+                ) -> dict[str, Any]:
     late = x_end_s > 0 and start_s > RIGHT_EDGE * x_end_s  # near the right edge: written leftwards from there
-    return {"x": (x_end_s if late else start_s) / 60, "y": 0.99, "xref": "x", "yref": "y domain",
+    return {"x": time_axis.x(x_end_s if late else start_s), "y": 0.99, "xref": "x", "yref": "y domain",
             "xanchor": "right" if late else "left", "yanchor": "top", "showarrow": False,
             "text": PHASE_LABELS[phase], "font": {"size": 10, "color": "#555"}}
 
 
-def open_phase_traces(span: tuple[str, float, float] | None) -> list[go.Scatter]:
+def open_phase_traces(span: tuple[str, float, float] | None, time_axis: TimeAxis = SessionMinutes()
+                      ) -> list[go.Scatter]:
     """The phase under way on the live chart, one filled trace per panel in BP, HR, SpO2 order (empty when there
     is none)."""
     traces = []
     for axis, top in zip(AXES, PANEL_TOPS):
         traces.append(go.Scatter(
-            name=f"phase {axis}", x=[span[1] / 60, span[2] / 60] if span else [], y=[top, top] if span else [],
+            name=f"phase {axis}", x=[time_axis.x(span[1]), time_axis.x(span[2])] if span else [],
+            y=[top, top] if span else [],
             mode="lines", line={"width": 0}, fill="tozeroy", fillcolor=PHASE_COLOURS[span[0]] if span else None,
             hoverinfo="skip", showlegend=False))
     return traces
 
 
-def extend_open_phase(now_s: float) -> tuple[list[list[float]], list[list[float]]]:
+def extend_open_phase(now_s: float, time_axis: TimeAxis = SessionMinutes()
+                      ) -> tuple[list[list[float]], list[list[float]]]:
     """extendData's x and y for the open phase's traces: one more point, at the panel tops, now."""
-    return [[now_s / 60]] * len(AXES), [[top] for top in PANEL_TOPS]
+    return [[time_axis.x(now_s)]] * len(AXES), [[top] for top in PANEL_TOPS]
 
 
-def edge_positions(xs: Sequence[float], x_end: float) -> list[str]:
-    """Where an event's label goes: centred on it, or to its left near the right edge (not clipped there)."""
-    return ["top left" if x_end > 0 and x > RIGHT_EDGE * x_end else "top center" for x in xs]
+def edge_positions(offsets_s: Sequence[float], end_s: float) -> list[str]:
+    """Where an event's label goes (session seconds): centred on it, or to its left near the right edge (not
+    clipped there)."""
+    return ["top left" if end_s > 0 and x > RIGHT_EDGE * end_s else "top center" for x in offsets_s]

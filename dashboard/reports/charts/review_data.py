@@ -2,8 +2,9 @@
 report's drawing (exports/pdf_chart.py), so the screen and the paper cannot drift apart.
 
 NIBP exact; HR and SpO2 thinned by decimate.py (peaks kept); the phases; a lane per alarm above the BP with a bar
-per episode; the events; the alarm limits in force. Times are session seconds (the figure converts to minutes,
-the PDF to clock time).
+per episode; the events; the alarm limits in force. Times are session seconds, but for the thinned HR and SpO2,
+whose x is the chart's axis (axis.py: the review figure's clock, the PDF's session minutes, which it labels with
+the clock itself).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ...store import SessionRow
 from ...store.review_queries import Continuous
 from ..alarm_table import AlarmEpisode
 from ..format import EVENT_LABELS, alarm_label
+from .axis import SessionMinutes, TimeAxis
 from .decimate import Reduced, reduce_series
 from .marks import LimitLine, phase_spans
 
@@ -49,7 +51,7 @@ class ChartEvent:
 @dataclass(frozen=True)
 class ReviewData:
     bp: tuple[Mapping[str, Any], ...]  # the NIBP readings, every one
-    hr: Reduced  # session minutes and values, None where the line breaks
+    hr: Reduced  # the axis' x (review_data's `axis`) and values, None where the line breaks
     spo2: Reduced
     phases: tuple[tuple[str, float, float], ...]  # (phase, start s, end s)
     alarms: tuple[AlarmBar, ...]
@@ -102,12 +104,12 @@ def chart_events(events: Sequence[Mapping[str, Any]]) -> list[ChartEvent]:
 
 def review_data(row: SessionRow, bp_readings: Sequence[Mapping[str, Any]], continuous: Continuous,
                 events: Sequence[Mapping[str, Any]], episodes: Sequence[AlarmEpisode], end_s: float,
-                limits: Sequence[LimitLine] = ()) -> ReviewData:
+                limits: Sequence[LimitLine] = (), axis: TimeAxis = SessionMinutes()) -> ReviewData:
     bp = tuple(r for r in bp_readings if r.get("sbp") is not None and r.get("dbp") is not None)
     top = bp_top(bp)
     bars = alarm_bars(episodes, end_s, top)
     return ReviewData(
-        bp=bp, hr=reduce_series(continuous.offset_s, continuous.hr),
-        spo2=reduce_series(continuous.offset_s, continuous.spo2),
+        bp=bp, hr=reduce_series(continuous.offset_s, continuous.hr, axis=axis),
+        spo2=reduce_series(continuous.offset_s, continuous.spo2, axis=axis),
         phases=tuple(phase_spans(row.status or {}, end_s)), alarms=tuple(bars), events=tuple(chart_events(events)),
         limits=tuple(limits), end_s=end_s, data_top=top, lanes=len({(b.episode.code, b.episode.source) for b in bars}))

@@ -20,7 +20,7 @@ from ...store.test_data import kind, mark
 from ..charts.marks import limit_lines
 from ..charts.review_data import continuous_from, review_data
 from ..course import course_session
-from ..format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, session_clock
+from ..format import PHASE_LABELS, PRIORITY_LABELS, alarm_label, clock, clock_and_session, session_clock, zone_note
 from ..predose import checklist_entries
 from ..record import SessionRecord, log_entries
 from ..rems import MEDICINES, dose_given
@@ -134,7 +134,7 @@ def details(record: SessionRecord, config: Config) -> list[tuple[str, str]]:
         *_times(record),
         ("Phase", PHASE_LABELS.get(row.phase, row.phase)),
         ("Baseline BP", _bp(status.get("baseline"))),
-        ("Peak BP", f"{_bp(peak)} at {session_clock(peak['offset_s'])}" if peak else "–"),
+        ("Peak BP", f"{_bp(peak)} at {_when(record, peak['offset_s'])}" if peak else "–"),
         ("Largest rise over baseline", f"+{course.rise[0]:.0f}/+{course.rise[1]:.0f} mmHg" if course.rise else "–"),
         ("Ready for discharge", f"{course.ready_minutes:.0f} min after the dose" if course.ready_minutes is not None
          else "not reached"),
@@ -176,13 +176,16 @@ def _alarms(pdf: ReportPDF, record: SessionRecord) -> None:
         return
     rows = []
     for ep in record.episodes:
-        acks = "; ".join(f"{who} at {session_clock(at)}" for who, at in ep.acks) or "–"
+        acks = "; ".join(f"{who} at {_clock(record, at)}" for who, at in ep.acks) or "–"
         took = ep.time_to_acknowledge
         rows.append((f"{alarm_label(ep.code)} ({ep.code}{' ' + ep.source if ep.source else ''})",
-                     PRIORITY_LABELS.get(ep.priority, ep.priority), session_clock(ep.raised_at), ep.value, acks,
-                     "–" if took is None else f"{took:.0f} s", session_clock(ep.cleared_at), ep.notes()))
-    pdf.grid(("Alarm", "Priority", "Raised", "Value", "Acknowledged", "To ack.", "Cleared", "Notes"), rows,
-             (46, 15, 14, 16, 32, 13, 14, 32))
+                     PRIORITY_LABELS.get(ep.priority, ep.priority),
+                     f"{_clock(record, ep.raised_at)} ({session_clock(ep.raised_at)})", ep.value, acks,
+                     "–" if took is None else f"{took:.0f} s",
+                     "–" if ep.cleared_at is None else _clock(record, ep.cleared_at), ep.notes()))
+    pdf.paragraph(_zone_note(record))
+    pdf.grid(("Alarm", "Priority", "Raised (session)", "Value", "Acknowledged", "To ack.", "Cleared", "Notes"), rows,
+             (40, 15, 19, 16, 32, 12, 15, 33))
 
 
 def _checklist(pdf: ReportPDF, record: SessionRecord, config: Config) -> None:
@@ -226,9 +229,10 @@ def _log(pdf: ReportPDF, record: SessionRecord) -> None:
     if spo2:
         summary += f" · SpO2 {min(spo2):.0f}–{max(spo2):.0f} %"
     pdf.paragraph(summary)
-    rows = [(session_clock(t), kind, text, who) for t, kind, text, who in
+    pdf.paragraph(_zone_note(record))
+    rows = [(_clock(record, t), session_clock(t), kind, text, who) for t, kind, text, who in
             log_entries(record.bp_readings + record.spot_checks, record.transitions, record.events)]
-    pdf.grid(("Time", "What", "Detail", "Who"), rows, (16, 36, 110, 20))
+    pdf.grid(("Time", "Session", "What", "Detail", "Who"), rows, (15, 14, 34, 99, 20))
 
 
 def _signoff(pdf: ReportPDF, record: SessionRecord) -> None:
@@ -240,6 +244,24 @@ def _signoff(pdf: ReportPDF, record: SessionRecord) -> None:
 def _signed(record: SessionRecord) -> str:
     s = record.signoff
     return "Not signed off." if s is None else f"Signed off by {s.clinician} on {_local(s.signed_at)}."
+
+
+def _clock(record: SessionRecord, offset_s: float) -> str:
+    """A session time as the clock read then (to the second), by the session's own clock; none for a replay,
+    whose feed times are not the clock's (the Session column has them)."""
+    return "–" if kind(record.row) == "replay" else clock(record.wall_time(offset_s), seconds=True)
+
+
+def _when(record: SessionRecord, offset_s: float) -> str:
+    if kind(record.row) == "replay":
+        return f"{session_clock(offset_s)} into the feed"
+    return clock_and_session(record.wall_time(offset_s), offset_s)
+
+
+def _zone_note(record: SessionRecord) -> str:
+    if kind(record.row) == "replay":
+        return "A replay: its times are the feed's, from the session start (the Session column)."
+    return zone_note(record.wall_time(0.0))
 
 
 def _bp(bp: dict[str, Any] | None) -> str:
