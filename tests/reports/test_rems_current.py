@@ -257,7 +257,7 @@ def test_pulse_oximetry_from_the_stream_from_manual_checks_and_from_nothing():
     assert fields["spo2-lowest"].answer == NOT_APPLICABLE and fields["spo2-lowest"].question not in nothing.missing()
 
 
-def test_the_monitoring_provider_is_who_acted_never_the_simulator():
+def test_the_monitoring_provider_is_who_acted_never_the_simulator_or_a_replay():
     events = [{"kind": "session_start", "who": "RN-ZZ", "detail": "", "offset_s": 0},  # opened it: not monitoring
               {"kind": "assessment", "who": "RN-CD", "detail": "moaas=5;dissociation=no;resp=ok", "offset_s": 500},
               {"kind": "dose_start", "who": "RN-AB", "detail": "", "offset_s": 600},
@@ -265,8 +265,9 @@ def test_the_monitoring_provider_is_who_acted_never_the_simulator():
               {"kind": "assessment", "who": "RN-CD", "detail": "moaas=5;dissociation=no;resp=ok", "offset_s": 1500},
               {"kind": "discharge", "who": "RN-EF", "detail": "", "offset_s": 8000}]
     assert _form([], events).provider == "RN-AB, RN-CD, RN-EF"
-    simulated = _form([], [dict(e, who="simulator") for e in events])
-    assert {f.link_id: f.answer for f in simulated.fields()}["provider"] == "Not recorded"
+    for machine in ("simulator", "replay"):  # a simulated clinic's or a replayed feed's: nobody monitored
+        unattended = _form([], [dict(e, who=machine) for e in events])
+        assert {f.link_id: f.answer for f in unattended.fields()}["provider"] == "Not recorded", machine
 
 
 def test_the_pages_count_the_spo2_in_the_store_as_the_exports_do_from_the_readings(store, realistic):

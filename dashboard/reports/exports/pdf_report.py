@@ -180,7 +180,7 @@ def _alarms(pdf: ReportPDF, record: SessionRecord) -> None:
         took = ep.time_to_acknowledge
         rows.append((f"{alarm_label(ep.code)} ({ep.code}{' ' + ep.source if ep.source else ''})",
                      PRIORITY_LABELS.get(ep.priority, ep.priority),
-                     f"{_clock(record, ep.raised_at)} ({session_clock(ep.raised_at)})", ep.value, acks,
+                     _clock(record, ep.raised_at) + _and_session(record, ep.raised_at), ep.value, acks,
                      "–" if took is None else f"{took:.0f} s",
                      "–" if ep.cleared_at is None else _clock(record, ep.cleared_at), ep.notes()))
     pdf.paragraph(_zone_note(record))
@@ -230,8 +230,12 @@ def _log(pdf: ReportPDF, record: SessionRecord) -> None:
         summary += f" · SpO2 {min(spo2):.0f}–{max(spo2):.0f} %"
     pdf.paragraph(summary)
     pdf.paragraph(_zone_note(record))
-    rows = [(_clock(record, t), session_clock(t), kind, text, who) for t, kind, text, who in
-            log_entries(record.bp_readings + record.spot_checks, record.transitions, record.events)]
+    entries = log_entries(record.bp_readings + record.spot_checks, record.transitions, record.events)
+    if kind(record.row) == "replay":  # the feed's times only: one time column
+        pdf.grid(("Session", "What", "Detail", "Who"), [(session_clock(t), *rest) for t, *rest in entries],
+                 (16, 36, 110, 20))
+        return
+    rows = [(_clock(record, t), session_clock(t), what, text, who) for t, what, text, who in entries]
     pdf.grid(("Time", "Session", "What", "Detail", "Who"), rows, (15, 14, 34, 99, 20))
 
 
@@ -247,9 +251,13 @@ def _signed(record: SessionRecord) -> str:
 
 
 def _clock(record: SessionRecord, offset_s: float) -> str:
-    """A session time as the clock read then (to the second), by the session's own clock; none for a replay,
-    whose feed times are not the clock's (the Session column has them)."""
-    return "–" if kind(record.row) == "replay" else clock(record.wall_time(offset_s), seconds=True)
+    """A session time as the clock read then (to the second), by the session's own clock; a replay's as its time
+    into the feed (the feed's times are not the clock's: a replay at 60x would print times still to come)."""
+    return session_clock(offset_s) if kind(record.row) == "replay" else clock(record.wall_time(offset_s), seconds=True)
+
+
+def _and_session(record: SessionRecord, offset_s: float) -> str:
+    return "" if kind(record.row) == "replay" else f" ({session_clock(offset_s)})"
 
 
 def _when(record: SessionRecord, offset_s: float) -> str:
@@ -260,7 +268,7 @@ def _when(record: SessionRecord, offset_s: float) -> str:
 
 def _zone_note(record: SessionRecord) -> str:
     if kind(record.row) == "replay":
-        return "A replay: its times are the feed's, from the session start (the Session column)."
+        return "A replay: its times are the feed's, from the session start, not the clock's."
     return zone_note(record.wall_time(0.0))
 
 

@@ -14,7 +14,7 @@ from .revisions import revision
 FORM_DOSES = ("56 mg", "84 mg")  # the form's two boxes; anything else is "Other:"
 # People's actions that make them a provider conducting the monitoring (not the simulator, nor a replayed feed)
 MONITORING_ACTIONS = ("dose_start", "assessment", "infusion_end", "serious_adverse_event", "discharge")
-NOT_A_PERSON = frozenset({"", "simulator", "unknown"})
+NOT_A_PERSON = frozenset({"", "simulator", "replay", "unknown"})  # the simulator, a replayed feed (service/replay.py)
 SERIOUS_ADVERSE_EVENT = "serious_adverse_event"  # the discharge's answer, an event with detail yes/no
 
 
