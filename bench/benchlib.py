@@ -233,6 +233,7 @@ class ChairFeed:
     items: list[Any]
     started_at: float
     position: int = 0
+    simulated: bool = True  # a simulated clinic's session; False: a real one, as monitors over HL7 feed
 
     @property
     def end_s(self) -> float:
@@ -254,10 +255,12 @@ def four_hour_scenario(base: str = "esketamine-84-typical"):
 
 
 def open_clinic(store: Any, config: Any, chairs: int, wall: float, seed: int = 11,
-                elapsed_min: Callable[[int, float], float] | None = None) -> list[ChairFeed]:
+                elapsed_min: Callable[[int, float], float] | None = None, simulated: bool = True) -> list[ChairFeed]:
     """`chairs` open sessions, chair i running scenario CLINIC_SCENARIOS[i % n], each started so that at
     `wall` it stands `elapsed_min(i, end_min)` minutes in (default: spread over 5..100 min, never past its end
-    less 15 min, so no discharge happens during a bench)."""
+    less 15 min, so no discharge happens during a bench). Not `simulated`: real sessions (no scenario), whose
+    history counts as a real device's, for benches whose monitors then send over HL7 (a real device's reading
+    never goes into a simulated session)."""
     from devices.simulator import scenario, session_items
 
     feeds = []
@@ -269,9 +272,9 @@ def open_clinic(store: Any, config: Any, chairs: int, wall: float, seed: int = 1
         elapsed = elapsed_min(i, end_min) if elapsed_min else min(5 + (i * 37) % 96 + (i * 17 % 60) / 60, end_min - 15)
         started_at = wall - elapsed * 60
         sid = store.create_session(chair=f"Chair {i + 1:02d}", patient_label=f"Bench {i + 1:02d}",
-                                   protocol=scn.protocol, started_at=started_at, speed=1.0, scenario=scn.name,
-                                   seed=seed + i, dose=scn.dose_detail)
-        feeds.append(ChairFeed(f"Chair {i + 1:02d}", sid, scn.name, items, started_at))
+                                   protocol=scn.protocol, started_at=started_at, speed=1.0,
+                                   scenario=scn.name if simulated else None, seed=seed + i, dose=scn.dose_detail)
+        feeds.append(ChairFeed(f"Chair {i + 1:02d}", sid, scn.name, items, started_at, simulated=simulated))
     return feeds
 
 
@@ -288,8 +291,8 @@ def catch_up(ingest: Any, feeds: Sequence[ChairFeed], wall: float, clock: list[f
     for feed in feeds:
         due = feed.due(wall - feed.started_at)
         for start in range(0, len(due), chunk):
-            # the simulator's items, for its sessions: a real device's would never go into a test session (ingest)
-            ingest.submit(feed.chair, due[start:start + chunk], simulated=True)
+            # a simulated session takes only the simulator's items (a real device's never goes into a test session)
+            ingest.submit(feed.chair, due[start:start + chunk], simulated=feed.simulated)
         count += len(due)
     ingest.flush()
     clock[0] = wall

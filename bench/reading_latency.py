@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import random
+import re
 import shutil
 import threading
 import time
@@ -122,7 +123,7 @@ def sign_in(driver: Any, url: str, chairs: int) -> int:
     from selenium.webdriver.common.by import By
 
     driver.get(f"{url}/login?next=/")
-    driver.find_element(By.ID, "login-user").send_keys("bench-tester")  # simulated chairs: the test board
+    driver.find_element(By.ID, "login-user").send_keys("bench-nurse")  # real chairs: the nurses' board
     driver.find_element(By.ID, "login-password").send_keys(bl.PASSWORD)
     driver.find_element(By.ID, "login-submit").click()
     deadline = time.time() + 60
@@ -157,7 +158,7 @@ def main() -> int:
     bl.add_users(store)
     clock = [live_from]
     ingest = Ingest(store, config, clock=lambda: clock[0])
-    feeds = bl.open_clinic(store, config, args.chairs, live_from)
+    feeds = bl.open_clinic(store, config, args.chairs, live_from, simulated=False)  # real chairs: fed over HL7
     count = bl.catch_up(ingest, feeds, live_from, clock)
     store.close()
     print(f"store: {args.chairs} chairs with {count:,} readings and events of history")
@@ -205,7 +206,8 @@ def main() -> int:
         if chair not in measured_chairs or t_dom / 1000 < watch_from + 2:
             continue
         total += 1
-        value = int(text.split()[1]) if text.split()[1].isdigit() else None
+        number = re.search(r"\d+", text)  # the tile's HR text ("HR 78", "78 /min", ...): its first number
+        value = int(number.group()) if number else None
         cands = [s for s in by_chair.get(chair, []) if s.hr == value and s.sent <= t_dom / 1000]
         if not cands:
             unmatched += 1
