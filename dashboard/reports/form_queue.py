@@ -138,6 +138,28 @@ def form_queue(store: Store, config: Config, now: float, zone: dt.tzinfo | None 
     return FormQueue(tuple(sorted(forms, key=_urgency)), window_start, older)
 
 
+@dataclass(frozen=True, slots=True)
+class Urgent:
+    """The forms not yet sent that are overdue or due today: what the clinician's board says at a glance."""
+    overdue: int
+    due_today: int
+
+    def __bool__(self) -> bool:
+        return bool(self.overdue or self.due_today)
+
+
+def urgent(store: Store, config: Config, now: float, zone: dt.tzinfo | None = None, site: str | None = None) -> Urgent:
+    """How many unsent forms are overdue or due today, from the sessions' dates alone (no form is built: cheap
+    enough for a page load): every unsent form older than the deadline counts, in the window or before it."""
+    within = int(config.value("rems.submit_within"))
+    cutoff = day_start(local_day(now, zone) - dt.timedelta(days=within + 1), zone)
+    rows = _esketamine_rows(store, site or store.site, cutoff)
+    sent = submissions_of(store, [r.id for r in rows])
+    days_left = [deadline(treated_at(r), now, within, zone).days_left for r in rows if r.id not in sent]
+    older = _older_unsent(store, site or store.site, cutoff)  # started before the cutoff: past their deadline
+    return Urgent(sum(1 for d in days_left if d < 0) + older, sum(1 for d in days_left if d == 0))
+
+
 def _queued(store: Store, config: Config, row: SessionRow, limit: Deadline, sent: Submission | None) -> QueuedForm:
     if sent is not None:  # nothing to build: the form has gone
         return QueuedForm(row.id, row.chair, row.patient_label, limit, SUBMITTED, submission=sent)
@@ -222,5 +244,5 @@ def forms_of_day(store: Store, day: dt.date, zone: dt.tzinfo | None = None,
 
 
 __all__ = ["COMPLETE", "DRAFT", "Deadline", "FormQueue", "QueuedForm", "Recorder", "SUBMITTED", "SessionNotFound",
-           "Submission", "SubmissionRefused", "deadline", "day_start", "form_queue", "form_record", "forms_of_day",
-           "local_day", "submit", "treated_at"]
+           "Submission", "SubmissionRefused", "Urgent", "deadline", "day_start", "form_queue", "form_record",
+           "forms_of_day", "local_day", "submit", "treated_at", "urgent"]

@@ -217,13 +217,15 @@ def _bar_seen(items: list[dict[str, Any]]) -> dict[str, Any]:
 # ---- the page and its poll --------------------------------------------------------------------------
 
 
-def layout(poll_ms: int, board: Board = "clinical", ward: bool = False) -> Any:
+def layout(poll_ms: int, board: Board = "clinical", ward: bool = False, notice: Any = None) -> Any:
     """The board page; `ward`: a ward display's, which has no chairs-without-a-session part (their tiles link to
-    the start page) and no message line (it acknowledges nothing)."""
+    the start page) and no message line (it acknowledges nothing); `notice`: a line above the chairs (a
+    clinician's REMS forms due)."""
     title = ("Test board: replays and simulated sessions, no real patient. Nothing here sounds or escalates on the "
              "nurses' screens." if board == TEST else "Live chairs")
     return html.Div([
         html.H2(title, className="board-title"),
+        *([notice] if notice is not None else []),
         html.Div(id="board", className="board", children=[]),
         *([] if ward else [html.Div(id="board-message", className="form-message board-message", role="status")]),
         dcc.Store(id="board-seen", data={}),

@@ -17,8 +17,9 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from ..auth.web import client_address
 from ..engine import Config
 from ..reports.exports.form_pdf import form_pdf, forms_pdf
+from ..auth.roles import REVIEW as CLINICIANS
 from ..reports.form_queue import (DRAFT, FormQueue, QueuedForm, Recorder, Submission, SubmissionRefused, form_queue,
-                                  forms_of_day, local_day, submit)
+                                  forms_of_day, local_day, submit, urgent)
 from ..reports.format import wall_clock
 from ..reports.record import SessionNotFound, load_record
 from ..store import Store
@@ -27,6 +28,18 @@ from .identity import audit, role, signed_in
 from .notice import error, ok
 
 CHANNELS = ({"label": "portal (SPRAVATOrems.com)", "value": "portal"}, {"label": "fax", "value": "fax"})
+
+
+def board_reminder(store: Store, config: Config) -> Any:
+    """A clinician's board (their home) says when forms are overdue or due today, linking to the queue; None when
+    none is, or for anyone else."""
+    if role() not in CLINICIANS:
+        return None
+    due = urgent(store, config, time.time())
+    if not due:
+        return None
+    return html.P(dcc.Link(f"REMS forms to send: {due.overdue} overdue, {due.due_today} due today. Send them from "
+                           "Review.", href="/review"), className="notice error rq-reminder", role="status")
 
 
 def panel(store: Store, config: Config) -> Any:

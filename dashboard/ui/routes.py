@@ -16,8 +16,8 @@ from ..auth.records import LIVE, REVIEW, session_number
 from ..auth.roles import ADMIN, CARE, DISPLAY, EVERYONE, REVIEW as CLINICIANS, TESTING, WATCH
 from ..engine import Config
 from ..store import SessionRow, Store
-from . import admin, associate, board, course, device_admin, replay_page, review, review_session, session_page
-from . import settings, start
+from . import admin, associate, board, course, device_admin, form_queue, replay_page, review, review_session
+from . import session_page, settings, start
 from .scope import TEST
 
 SID = "<sid>"
@@ -56,7 +56,8 @@ HOMES = {"tester": "/test", "admin": "/admin/users", "display": "/ward"}  # "/" 
 
 
 PAGES: tuple[Page, ...] = (
-    Page("/", CARE, lambda r: board.layout(r.poll_ms), audit="open_board"),
+    Page("/", CARE, lambda r: board.layout(r.poll_ms, notice=form_queue.board_reminder(r.store, r.config)),
+         audit="open_board"),
     Page("/ward", DISPLAY, lambda r: board.layout(r.poll_ms, ward=True), audit="open_ward_display"),  # read-only
     Page("/test", TESTING, lambda r: board.layout(r.poll_ms, TEST), audit="open_test_board"),
     Page("/session/<sid>", WATCH, lambda r: session_page.layout(r.store, r.config, r.row.id, r.poll_ms, live=True),

@@ -1,5 +1,5 @@
-"""The REMS forms to send, on a clinician's review page, in a real browser against the real server: the overdue
-form first, then the one due today, then the rest; a wrong entry refused in the page's notice; a submission
+"""The REMS forms to send, on a clinician's review page, in a real browser against the real server: the board (the
+clinician's home) says how many are overdue or due today and links there; the overdue form first, then the one due today, then the rest; a wrong entry refused in the page's notice; a submission
 recorded (as the signed-in clinician, audited) moves the form to the sent; the form's one-page PDF downloads."""
 from __future__ import annotations
 
@@ -38,7 +38,9 @@ def test_the_overdue_form_comes_first_and_a_submission_is_recorded(dash_br, star
     db = tmp_path / "clinic.db"
     ids = _forms(db)
     server = start_server("serve", "--no-simulator", "--database", str(db), env={"TZ": "UTC"})
-    login(dash_br, server.url, "clinician", then="/review")
+    login(dash_br, server.url, "clinician", then="/")  # the clinician's home: the board says what is due
+    wait_for_text(dash_br, ".rq-reminder", "REMS forms to send: 1 overdue, 1 due today")
+    click(dash_br, ".rq-reminder a")
     wait_for_text(dash_br, "#rq-summary", "3 to send: 1 overdue, 1 due today")
     assert _row_ids(dash_br) == [ids["overdue"], ids["today"], ids["later"]]  # never the simulated session
     overdue = f"#rq-row-{ids['overdue']}"

@@ -12,8 +12,8 @@ import pytest
 
 from dashboard.auth.audit import AuditFilter, audit_log
 from dashboard.engine import load_config
-from dashboard.reports.form_queue import (COMPLETE, DRAFT, SUBMITTED, Recorder, Submission, SubmissionRefused,
-                                          deadline, form_queue, form_record, forms_of_day, submit)
+from dashboard.reports.form_queue import (COMPLETE, DRAFT, SUBMITTED, Recorder, Submission, SubmissionRefused, Urgent,
+                                          deadline, form_queue, form_record, forms_of_day, submit, urgent)
 from dashboard.reports.record import load_record
 from dashboard.store import chain
 from dashboard.store.rems_submissions import AUDIT_ACTION, submissions_of
@@ -115,6 +115,10 @@ def test_overdue_first_then_due_today_then_by_due_date_then_the_sent(store):
     assert sent.state == SUBMITTED and (sent.submission.submitted_by, sent.submission.channel,
                                         sent.submission.confirmation) == ("RN-AB", "portal", "PMF-1")
     assert [f.session_id for f in queue.unsent()] == order[:-1]
+    # The board's count (no form built) agrees; a form from before the window is overdue too.
+    assert urgent(store, CONFIG, now, PARIS) == Urgent(overdue=2, due_today=1)
+    esketamine_session(store, now - 40 * day, chair="Chair 7")
+    assert urgent(store, CONFIG, now, PARIS) == Urgent(overdue=3, due_today=1)
 
 
 def test_test_sessions_and_iv_sessions_never_enter_the_queue(store):
