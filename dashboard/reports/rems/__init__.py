@@ -17,10 +17,7 @@ from .form import (MEDICINES, NOT_APPLICABLE, NOT_ASSESSED, NOT_RECORDED, FormBP
                    LowestSpO2, PulseOximetry, RemsForm)
 from .revisions import CONCOMITANT, CURRENT, REVISION_2021, REVISIONS, revision
 
-# The 11/2021 form's concomitant question (each revision's is RemsForm.medicines_question).
-MEDICINES_QUESTION = REVISION_2021.medicines_question
-
 __all__ = ["CONCOMITANT", "CURRENT", "FORM_DOSES", "FormBP", "FormField", "FormRevision", "LowestSpO2",
-           "MEDICINES", "MEDICINES_QUESTION", "NOT_APPLICABLE", "NOT_ASSESSED", "NOT_RECORDED", "PulseOximetry",
+           "MEDICINES", "NOT_APPLICABLE", "NOT_ASSESSED", "NOT_RECORDED", "PulseOximetry",
            "REVISIONS", "REVISION_2021", "RemsForm", "SERIOUS_ADVERSE_EVENT", "dose_given", "form_dose", "revision",
            "rems_form", "spo2_bounds"]
