@@ -254,6 +254,26 @@ def four_hour_scenario(base: str = "esketamine-84-typical"):
     return dataclasses.replace(scenario(base), name=f"{base}-4h", min_session_s=4 * 3600)
 
 
+def four_hour_session(db: Path, config: Any, simulated: bool) -> tuple[Any, int, int]:
+    """(store, session id, items folded): a finished 4-hour esketamine session with a severe peak (1 Hz oximetry),
+    ended a minute ago, folded through a real Ingest into a new store at `db`; a simulated clinic's, or a real one."""
+    from dashboard.service.ingest import Ingest
+    from dashboard.store import Store
+    from devices.simulator import session_items
+
+    store = Store.open(db)
+    scn = four_hour_scenario("esketamine-84-severe")
+    items = list(session_items(scn, 3, config))
+    wall = float(int(time.time()))
+    clock = [wall]
+    ingest = Ingest(store, config, clock=lambda: clock[0])
+    start = wall - (items[-1].offset_s or 0.0) - 60
+    sid = store.create_session(chair="Chair 01", patient_label="Bench 4h", protocol=scn.protocol, started_at=start,
+                               speed=1.0, scenario=scn.name if simulated else None, seed=3, dose=scn.dose_detail)
+    catch_up(ingest, [ChairFeed("Chair 01", sid, scn.name, items, start, simulated=simulated)], wall, clock)
+    return store, sid, len(items)
+
+
 def open_clinic(store: Any, config: Any, chairs: int, wall: float, seed: int = 11,
                 elapsed_min: Callable[[int, float], float] | None = None, simulated: bool = True) -> list[ChairFeed]:
     """`chairs` open sessions, chair i running scenario CLINIC_SCENARIOS[i % n], each started so that at

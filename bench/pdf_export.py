@@ -31,25 +31,6 @@ import benchlib as bl
 KALEIDO_SIZE = (1600, 820)  # px: the old chart_image.py's
 
 
-def build_session(tmp: Path, config: Any) -> tuple[Any, int, int]:
-    from devices.simulator import session_items
-    from dashboard.service.ingest import Ingest
-    from dashboard.store import Store
-
-    store = Store.open(tmp / "pdf.db")
-    scn = bl.four_hour_scenario("esketamine-84-severe")
-    items = list(session_items(scn, 3, config))
-    wall = float(int(time.time()))
-    clock = [wall]
-    ingest = Ingest(store, config, clock=lambda: clock[0])
-    start = wall - (items[-1].offset_s or 0.0) - 60
-    sid = store.create_session(chair="Chair 01", patient_label="Bench 4h", protocol=scn.protocol, started_at=start,
-                               speed=1.0, dose=scn.dose_detail)
-    feed = bl.ChairFeed("Chair 01", sid, scn.name, items, start)
-    bl.catch_up(ingest, [feed], wall, clock)
-    return store, sid, len(items)
-
-
 def kaleido_export(store: Any, config: Any, sid: int) -> Callable[[], bytes] | str:
     """The pre-issue-23 PDF: the report with its chart as Kaleido's PNG. A reason string when it cannot run."""
     try:
@@ -110,7 +91,7 @@ def main() -> int:
 
     config = load_config()
     tmp = bl.scratch_dir("bench-pdf-")
-    elapsed, (store, sid, count) = bl.timed(lambda: build_session(tmp, config))
+    elapsed, (store, sid, count) = bl.timed(lambda: bl.four_hour_session(tmp / "pdf.db", config, simulated=False))
     print(f"4-hour session {sid}: {count:,} items folded in {elapsed:.1f} s; "
           f"{len(store.alarms_of(sid))} alarm transitions")
 

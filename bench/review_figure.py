@@ -22,31 +22,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import time
-from pathlib import Path
-from typing import Any
 
 import benchlib as bl
-
-
-def build_session(tmp: Path, config: Any) -> tuple[Any, int, int]:
-    from devices.simulator import session_items
-    from dashboard.service.ingest import Ingest
-    from dashboard.store import Store
-
-    store = Store.open(tmp / "review.db")
-    bl.add_users(store)
-    scn = bl.four_hour_scenario("esketamine-84-severe")
-    items = list(session_items(scn, 3, config))
-    wall = float(int(time.time()))
-    clock = [wall]
-    ingest = Ingest(store, config, clock=lambda: clock[0])
-    start = wall - (items[-1].offset_s or 0.0) - 60
-    sid = store.create_session(chair="Chair 01", patient_label="Bench 4h", protocol=scn.protocol, started_at=start,
-                               speed=1.0, scenario=scn.name, seed=3, dose=scn.dose_detail)
-    feed = bl.ChairFeed("Chair 01", sid, scn.name, items, start)
-    bl.catch_up(ingest, [feed], wall, clock)
-    return store, sid, len(items)
 
 
 def main() -> int:
@@ -64,7 +41,8 @@ def main() -> int:
 
     config = load_config()
     tmp = bl.scratch_dir("bench-review-")
-    elapsed, (store, sid, count) = bl.timed(lambda: build_session(tmp, config))
+    elapsed, (store, sid, count) = bl.timed(lambda: bl.four_hour_session(tmp / "review.db", config, simulated=True))
+    bl.add_users(store)  # the page is fetched signed in
     row = store.session(sid)
     print(f"4-hour session {sid}: {count:,} items folded in {elapsed:.1f} s; ended: {row.ended_at is not None}; "
           f"{len(store.alarms_of(sid))} alarm transitions")
