@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Mapping, Sequence
 
+from devices.simulator.session import WHO as SIMULATOR
+
 from ...engine import Config
+from ...service.replay import WHO as REPLAY
 from ...store import SessionRow
 from ..course import observed, plausible_bp
 from .form import FormBP, LowestSpO2, PulseOximetry, RemsForm
@@ -14,7 +17,7 @@ from .revisions import revision
 FORM_DOSES = ("56 mg", "84 mg")  # the form's two boxes; anything else is "Other:"
 # People's actions that make them a provider conducting the monitoring (not the simulator, nor a replayed feed)
 MONITORING_ACTIONS = ("dose_start", "assessment", "infusion_end", "serious_adverse_event", "discharge")
-NOT_A_PERSON = frozenset({"", "simulator", "replay", "unknown"})  # the simulator, a replayed feed (service/replay.py)
+NOT_A_PERSON = frozenset({"", SIMULATOR, REPLAY, "unknown"})  # the simulator, a replayed feed
 SERIOUS_ADVERSE_EVENT = "serious_adverse_event"  # the discharge's answer, an event with detail yes/no
 
 
