@@ -220,7 +220,7 @@ def submit(store: Store, config: Config, submission: Submission, recorder: Recor
     assert row is not None
     if row.ended_at is None:
         raise SubmissionRefused(f"Session {row.id} is still running: send its form once the session has ended.")
-    form = load_record(store, row.id).rems(config)
+    form = form_record(store, row, config).rems(config)  # what the queue reads of it (the same form)
     missing = form.missing() if form is not None else []
     if missing and not submission.hand_filled:
         raise SubmissionRefused(
